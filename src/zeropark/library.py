@@ -1,0 +1,214 @@
+"""The model library: named default data (tariffs, emission factors, technologies, ...) in YAML.
+
+This module owns finding, reading and validating the library folders. Each ``*.yaml`` file in a
+folder is one *kind* (its file stem, e.g. ``tariffs``) and maps *keys* (e.g. ``jiangsu-2025``) to
+entries. Every entry is a mapping that says where its numbers come from (``source``) and of which
+year (``year``). The bundled folder is read first, then each user folder in order; an entry with
+the same (kind, key) as an earlier one replaces it whole.
+
+Kinds with a dedicated validator (``tariffs``) are checked entry by entry on load, so a broken
+override fails when the library is loaded rather than deep inside a model build.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import importlib.resources
+from collections.abc import Callable, Mapping, Sequence
+from importlib.resources.abc import Traversable
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from zeropark.errors import ScenarioError
+from zeropark.profiles.tariff import validate_tariff
+
+#: Extra checks per kind, called as ``validator(entry, "<file>:<key>")``.
+KIND_VALIDATORS: dict[str, Callable[[Any, str], None]] = {"tariffs": validate_tariff}
+
+_Entries = dict[str, dict[str, dict[str, Any]]]
+_Origins = dict[tuple[str, str], str]
+
+
+def bundled_library_dir() -> Traversable:
+    """Folder of the library shipped with zeropark.
+
+    Returns
+    -------
+    importlib.resources.abc.Traversable
+        ``zeropark/models`` inside an installed wheel (pyproject force-includes the repository's
+        top-level ``models/`` there); otherwise, for an editable or source checkout, the
+        repository's top-level ``models/`` folder.
+
+    Raises
+    ------
+    ScenarioError
+        If neither folder exists.
+    """
+    packaged = importlib.resources.files("zeropark") / "models"
+    if packaged.is_dir():
+        return packaged
+    checkout = Path(__file__).resolve().parents[2] / "models"
+    if checkout.is_dir():
+        return checkout
+    raise ScenarioError(
+        "library", str(checkout), "zeropark/models in the installed package or models/ in the repo"
+    )
+
+
+def _check_entry(entry: Any, kind: str, location: str) -> None:
+    if not isinstance(entry, Mapping):
+        raise ScenarioError(location, entry, "a mapping with at least source and year")
+    source = entry.get("source")
+    if not isinstance(source, str) or not source.strip():
+        raise ScenarioError(
+            f"{location}.source", source,
+            "a non-empty string naming document and publisher, or 'labelled default: <why>'",
+        )
+    year = entry.get("year")
+    if isinstance(year, bool) or not isinstance(year, int) or not 1900 <= year <= 2100:
+        raise ScenarioError(f"{location}.year", year, "an integer year, 1900..2100")
+    validator = KIND_VALIDATORS.get(kind)
+    if validator is not None:
+        validator(entry, location)
+
+
+def _read_folder(folder: Traversable, entries: _Entries, origins: _Origins) -> None:
+    """Read every ``*.yaml`` of ``folder`` into ``entries``, overriding existing (kind, key)."""
+    files = sorted(
+        (item for item in folder.iterdir() if item.is_file() and item.name.endswith(".yaml")),
+        key=lambda item: item.name,
+    )
+    for item in files:
+        kind = item.name.removesuffix(".yaml")
+        location = str(item)
+        try:
+            data = yaml.safe_load(item.read_text(encoding="utf-8"))
+        except yaml.YAMLError as exc:
+            raise ScenarioError(location, str(exc).splitlines()[0], "a valid YAML file") from exc
+        except UnicodeDecodeError as exc:
+            raise ScenarioError(location, str(exc), "a UTF-8 text file") from exc
+        if data is None:
+            continue
+        if not isinstance(data, Mapping):
+            raise ScenarioError(location, type(data).__name__, "a mapping of key -> entry")
+        bucket = entries.setdefault(kind, {})
+        for key, entry in data.items():
+            if not isinstance(key, str) or not key:
+                raise ScenarioError(f"{location}:{key}", key, "a non-empty string key")
+            _check_entry(entry, kind, f"{location}:{key}")
+            bucket[key] = entry
+            origins[(kind, key)] = location
+
+
+@functools.lru_cache(maxsize=1)
+def _load_bundled() -> tuple[_Entries, _Origins]:
+    entries: _Entries = {}
+    origins: _Origins = {}
+    _read_folder(bundled_library_dir(), entries, origins)
+    return entries, origins
+
+
+class Library:
+    """Named library entries by kind and key.
+
+    Build it with :meth:`Library.load`. Entries are never handed out by reference:
+    :meth:`get` returns a deep copy, so callers may modify what they get.
+    """
+
+    def __init__(self, entries: _Entries, origins: _Origins) -> None:
+        self._entries = entries
+        self._origins = origins
+
+    @classmethod
+    def load(cls, extra_dirs: Sequence[str | Path] = ()) -> Library:
+        """Load the bundled library, then each extra folder in order.
+
+        Parameters
+        ----------
+        extra_dirs : sequence of str or Path
+            User folders of ``*.yaml`` files; a later folder's entry replaces an earlier entry
+            with the same kind (file stem) and key, as a whole.
+
+        Returns
+        -------
+        Library
+
+        Raises
+        ------
+        ScenarioError
+            Field ``library`` if an extra folder does not exist; ``"<file>:<key>"`` for a
+            malformed file or entry.
+        """
+        if isinstance(extra_dirs, str | Path):
+            extra_dirs = [extra_dirs]
+        bundled, bundled_origins = _load_bundled()
+        # the cached bundled dicts are shared: copy the containers, never mutate entries
+        entries = {kind: dict(bucket) for kind, bucket in bundled.items()}
+        origins = dict(bundled_origins)
+        for folder in extra_dirs:
+            path = Path(folder).expanduser()
+            if not path.is_dir():
+                raise ScenarioError("library", str(folder), "an existing folder of *.yaml files")
+            _read_folder(path, entries, origins)
+        return cls(entries, origins)
+
+    def kinds(self) -> list[str]:
+        """Sorted names of the kinds loaded (file stems)."""
+        return sorted(self._entries)
+
+    def keys(self, kind: str) -> list[str]:
+        """Sorted keys of one kind.
+
+        Raises
+        ------
+        ScenarioError
+            Field ``library`` if ``kind`` is unknown.
+        """
+        if kind not in self._entries:
+            raise ScenarioError(
+                "library", kind, f"a library kind, one of: {', '.join(self.kinds())}"
+            )
+        return sorted(self._entries[kind])
+
+    def get(self, kind: str, key: str, field: str) -> dict[str, Any]:
+        """Deep copy of one entry.
+
+        Parameters
+        ----------
+        kind : str
+            Library kind (file stem), e.g. ``"tariffs"``.
+        key : str
+            Entry key, e.g. ``"jiangsu-2025"``.
+        field : str
+            Field path of the scenario value that named the key, for the error message.
+
+        Returns
+        -------
+        dict
+
+        Raises
+        ------
+        ScenarioError
+            If kind or key is unknown; lists the known keys.
+        """
+        bucket = self._entries.get(kind)
+        if bucket is None:
+            raise ScenarioError(
+                field, key,
+                f"no library kind {kind!r}; kinds are one of: {', '.join(self.kinds())}",
+            )
+        if key not in bucket:
+            raise ScenarioError(field, key, f"one of: {', '.join(sorted(bucket))}")
+        return copy.deepcopy(dict(bucket[key]))
+
+    def origin(self, kind: str, key: str) -> str:
+        """File an entry was read from (the last one, after overrides)."""
+        self.get(kind, key, "library")
+        return self._origins[(kind, key)]
+
+    def __repr__(self) -> str:
+        counts = ", ".join(f"{kind}={len(self._entries[kind])}" for kind in self.kinds())
+        return f"Library({counts})"

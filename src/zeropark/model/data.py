@@ -1,0 +1,113 @@
+"""Numbers both builders use, derived once from a scenario and its profiles.
+
+Keeping the data preparation in one place means the Pyomo form and the matrix form of each
+component can only differ in structure, never in the numbers they put into it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from zeropark.profiles.base import Profiles
+from zeropark.scenario import Scenario
+
+KGCE_PER_KWH_EQUAL_VALUE = 0.1229  # GB/T 2589-2020 equal-value (当量值) electricity factor
+KGCE_PER_M3_GAS = 1.2143  # GB/T 2589-2020
+KGCO2_PER_M3_GAS = 2.162  # GB/T 32150 default, 2.162 tCO2 per 1000 m3
+KGCE_PER_T_COAL = 714.3  # raw coal, GB/T 2589-2020 (0.7143 kgce/kg)
+KGCO2_PER_T_COAL = 2070.0  # bituminous coal ≈ 2.07 tCO2/t (China default)
+KGCE_PER_GJ_HEAT = 34.12  # GB/T 2589-2020 heat, 0.03412 kgce/MJ
+KGCO2_PER_GJ_HEAT = 110.0  # purchased heat default 0.11 tCO2/GJ (GB/T 32150 guidance)
+HOURS_PER_YEAR = 8760.0
+PRICE_TOL = 1e-9
+
+
+@dataclass(frozen=True)
+class ModelData:
+    """All arrays of one model instance (T steps, M billing months)."""
+
+    sc: Scenario
+    prof: Profiles
+    T: int
+    dt_h: float
+    horizon_fraction: float
+    fuel_co2_kg: float
+    fuel_kgce: float
+    grid_binary_steps: np.ndarray  # int indices where simultaneous import/export could pay
+    storage_binary_steps: np.ndarray  # int indices where simultaneous charge/discharge could pay
+    day_index: np.ndarray  # day of each step (0..D-1) for daily limits
+    n_days: int
+
+    @property
+    def storage_names(self) -> list[str]:
+        return [s.name for s in self.sc.storage]
+
+    @property
+    def pv_names(self) -> list[str]:
+        return [a.name for a in self.sc.pv]
+
+    @property
+    def ev_names(self) -> list[str]:
+        return [g.name for g in self.sc.ev.groups]
+
+    @property
+    def flex_names(self) -> list[str]:
+        return [f.name for f in self.sc.flexible_loads]
+
+    @property
+    def dr_names(self) -> list[str]:
+        return [e.name for e in self.prof.dr_events]
+
+    @property
+    def months(self) -> int:
+        return len(self.prof.month_labels)
+
+
+def binary_rule_steps(sc: Scenario, prof: Profiles) -> tuple[np.ndarray, np.ndarray]:
+    """Steps where exclusivity binaries can change the optimum ("could pay").
+
+    Grid: importing and exporting in the same step only pays where the export price is at least
+    the import price or importing is paid (negative price); elsewhere it strictly costs money and
+    changes nothing else (net import, emissions and the green balance all see import − export).
+    Storage: charging and discharging at once burns energy in losses; that only pays where energy
+    has negative value — a negative import price — or where burning green energy raises a ratio
+    target (green share, CO2 per tce), i.e. in steps with green supply available.
+    """
+    mode = sc.solver.exclusivity
+    steps = np.arange(prof.n_steps)
+    if mode == "all":
+        return steps, steps
+    if mode == "none":
+        return steps[:0], steps[:0]
+    imp = prof.import_price_per_kwh
+    exp = prof.export_price_per_kwh
+    grid = steps[(exp >= imp - PRICE_TOL) | (imp < 0)] if sc.grid.export_limit_kw > 0 else steps[:0]
+    dump = imp < 0
+    ratio_targets = sc.targets.green_share is not None or sc.targets.zero_carbon_indicator is not None
+    if ratio_targets:
+        green = prof.pv_avail_kw.sum(axis=0) if prof.pv_avail_kw.size else np.zeros(prof.n_steps)
+        if prof.green_direct_kw is not None:
+            green = green + prof.green_direct_kw
+        dump = dump | (green > 0)
+    return grid, steps[dump]
+
+
+def model_data(sc: Scenario, prof: Profiles) -> ModelData:
+    """Derive the arrays both builders share."""
+    T = prof.n_steps
+    frac = T * prof.dt_h / HOURS_PER_YEAR
+    f = sc.fuels
+    co2 = (f.natural_gas_m3_per_year * KGCO2_PER_M3_GAS + f.coal_t_per_year * KGCO2_PER_T_COAL
+           + f.heat_gj_per_year * KGCO2_PER_GJ_HEAT) * frac
+    kgce = (f.natural_gas_m3_per_year * KGCE_PER_M3_GAS + f.coal_t_per_year * KGCE_PER_T_COAL
+            + f.heat_gj_per_year * KGCE_PER_GJ_HEAT) * frac
+    days = prof.time.normalize()
+    _, day_index = np.unique(days.values, return_inverse=True)
+    grid_b, storage_b = binary_rule_steps(sc, prof)
+    return ModelData(
+        sc=sc, prof=prof, T=T, dt_h=prof.dt_h, horizon_fraction=frac, fuel_co2_kg=co2,
+        fuel_kgce=kgce, grid_binary_steps=grid_b, storage_binary_steps=storage_b,
+        day_index=day_index.astype(int), n_days=int(day_index.max()) + 1 if T else 0,
+    )

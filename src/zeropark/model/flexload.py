@@ -1,0 +1,110 @@
+"""DC-flexible loads (data centre, electrolyser, 光储直柔 building): power band, ramp limit, a fixed
+energy per window shiftable inside the window, and optional minimum-on (semi-continuous) power."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyomo.environ as pyo
+
+from zeropark.errors import ScenarioError
+from zeropark.model.context import PyomoContext
+from zeropark.model.data import ModelData
+from zeropark.model.lp import MatrixLP
+
+
+def windows(d: ModelData, i: int) -> tuple[np.ndarray, np.ndarray]:
+    """Window index of each step and the energy each window must receive [kWh].
+
+    A window cut short by the horizon end receives a pro-rata share of the window energy.
+    """
+    f = d.sc.flexible_loads[i]
+    hours = np.arange(d.T) * d.dt_h
+    w = (hours // f.window_h).astype(int)
+    steps_per = np.bincount(w)
+    energy = f.energy_per_window_kwh * steps_per * d.dt_h / f.window_h
+    lo = (f.min_power_kw if f.min_on_power_kw is None else 0.0) * steps_per * d.dt_h
+    hi = f.max_power_kw * steps_per * d.dt_h
+    bad = (energy < lo - 1e-9) | (energy > hi + 1e-9)
+    if bad.any():
+        raise ScenarioError(
+            f"flexible_loads.{i}.energy_per_window_kwh", f.energy_per_window_kwh,
+            f"between min_power_kw·window_h and max_power_kw·window_h "
+            f"({f.min_power_kw * f.window_h:g}–{f.max_power_kw * f.window_h:g} kWh)",
+        )
+    return w, energy
+
+
+def add_matrix(lp: MatrixLP, d: ModelData, bal: np.ndarray) -> None:
+    """Matrix form."""
+    F, T, dt = d.flex_names, d.T, d.dt_h
+    if not F:
+        return
+    steps = range(T)
+    loads = d.sc.flexible_loads
+    lo = np.array([0.0 if f.min_on_power_kw is not None else f.min_power_kw for f in loads])
+    hi = np.array([f.max_power_kw for f in loads])
+    p = lp.var("flex.power_kw", (F, steps), lo[:, None], hi[:, None])
+    lp.add(bal[None, :], p, -1.0)
+    for i, f in enumerate(loads):
+        w, energy = windows(d, i)
+        rows = lp.rows(f"flex.window_energy_{i}", (range(len(energy)),), energy, energy)
+        lp.add(rows[w], p[i], dt)
+    ramped = [i for i, f in enumerate(loads) if f.ramp_kw_per_h is not None and T > 1]
+    if ramped:
+        r = np.array([loads[i].ramp_kw_per_h * dt for i in ramped])[:, None]
+        rows = lp.rows("flex.ramp", ([F[i] for i in ramped], range(1, T)), -r, r)
+        lp.add(rows, p[ramped, 1:], 1.0)
+        lp.add(rows, p[ramped, :-1], -1.0)
+    semi = [i for i, f in enumerate(loads) if f.min_on_power_kw is not None]
+    if semi:
+        names = [F[i] for i in semi]
+        on = lp.var("flex.on", (names, steps), 0.0, 1.0, integer=True)
+        pmin = np.array([loads[i].min_on_power_kw for i in semi])[:, None]
+        r1 = lp.rows("flex.min_on", (names, steps), lo=0.0)
+        lp.add(r1, p[semi], 1.0)
+        lp.add(r1, on, -pmin)
+        r2 = lp.rows("flex.max_on", (names, steps), hi=0.0)
+        lp.add(r2, p[semi], 1.0)
+        lp.add(r2, on, -hi[semi][:, None])
+
+
+def add_pyomo(m: pyo.ConcreteModel, d: ModelData, ctx: PyomoContext) -> None:
+    """Pyomo form."""
+    F, T, dt = d.flex_names, d.T, d.dt_h
+    if not F:
+        return
+    loads = d.sc.flexible_loads
+    k = {name: i for i, name in enumerate(F)}
+    b = m.flex = pyo.Block()
+    b.F = pyo.Set(initialize=F, ordered=True)
+    b.T = pyo.Set(initialize=range(T), ordered=True)
+
+    def band(_: pyo.Block, f: str, t: int) -> tuple[float, float]:
+        spec = loads[k[f]]
+        return (0.0 if spec.min_on_power_kw is not None else spec.min_power_kw, spec.max_power_kw)
+
+    b.power_kw = pyo.Var(b.F, b.T, bounds=band)
+    for i, f in enumerate(F):
+        w, energy = windows(d, i)
+        members = [np.flatnonzero(w == j).tolist() for j in range(len(energy))]
+        con = pyo.Constraint(
+            range(len(energy)),
+            rule=lambda b, j, f=f, members=members, energy=energy: sum(
+                dt * b.power_kw[f, t] for t in members[j]) == energy[j])
+        b.add_component(f"window_energy_{i}", con)
+    ramped = [f for f in F if loads[k[f]].ramp_kw_per_h is not None and T > 1]
+    if ramped:
+        b.ramp = pyo.Constraint(
+            pyo.Set(initialize=ramped, ordered=True), pyo.RangeSet(1, T - 1),
+            rule=lambda b, f, t: (-loads[k[f]].ramp_kw_per_h * dt,
+                                  b.power_kw[f, t] - b.power_kw[f, t - 1],
+                                  loads[k[f]].ramp_kw_per_h * dt))
+    semi = [f for f in F if loads[k[f]].min_on_power_kw is not None]
+    if semi:
+        b.SEMI = pyo.Set(initialize=semi, ordered=True)
+        b.on = pyo.Var(b.SEMI, b.T, within=pyo.Binary)
+        b.min_on = pyo.Constraint(b.SEMI, b.T, rule=lambda b, f, t: b.power_kw[f, t]
+                                  - loads[k[f]].min_on_power_kw * b.on[f, t] >= 0)
+        b.max_on = pyo.Constraint(b.SEMI, b.T, rule=lambda b, f, t: b.power_kw[f, t]
+                                  - loads[k[f]].max_power_kw * b.on[f, t] <= 0)
+    ctx.balance.append(lambda t: -sum(b.power_kw[f, t] for f in F))

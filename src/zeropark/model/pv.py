@@ -1,0 +1,61 @@
+"""PV arrays (curtailable; DC-coupled arrays feed through a converter efficiency) and direct green
+power supply (绿电直连/PPA: contract profile as upper bound, price per kWh, minimum take)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyomo.environ as pyo
+
+from zeropark.model.context import PyomoContext
+from zeropark.model.data import ModelData
+from zeropark.model.lp import MatrixLP
+
+
+def pv_efficiency(d: ModelData) -> np.ndarray:
+    """Factor from an array's available power to AC-bus supply (converter for DC-coupled)."""
+    return np.array([a.converter_efficiency if a.dc_coupled else 1.0 for a in d.sc.pv])
+
+
+def min_take_kwh(d: ModelData) -> float:
+    """Minimum green direct take over the horizon (annual value pro rata) [kWh]."""
+    direct = d.sc.green_power.direct
+    return 0.0 if direct is None else direct.min_take_kwh * d.horizon_fraction
+
+
+def add_matrix(lp: MatrixLP, d: ModelData, bal: np.ndarray) -> None:
+    """Matrix form."""
+    steps = range(d.T)
+    if d.pv_names:
+        pv = lp.var("pv.power_kw", (d.pv_names, steps), 0.0, d.prof.pv_avail_kw)
+        lp.add(bal[None, :], pv, pv_efficiency(d)[:, None])
+    direct = d.sc.green_power.direct
+    if direct is not None and d.prof.green_direct_kw is not None:
+        gd = lp.var("green.direct_kw", (steps,), 0.0, d.prof.green_direct_kw,
+                    direct.price_per_kwh * d.dt_h)
+        lp.add(bal, gd, 1.0)
+        if min_take_kwh(d) > 0:
+            row = lp.rows("green.min_take", (), lo=min_take_kwh(d))
+            lp.add(row, gd, d.dt_h)
+
+
+def add_pyomo(m: pyo.ConcreteModel, d: ModelData, ctx: PyomoContext) -> None:
+    """Pyomo form."""
+    T, dt = d.T, d.dt_h
+    if d.pv_names:
+        eff = dict(zip(d.pv_names, pv_efficiency(d), strict=True))
+        avail = {a: d.prof.pv_avail_kw[i] for i, a in enumerate(d.pv_names)}
+        b = m.pv = pyo.Block()
+        b.A = pyo.Set(initialize=d.pv_names, ordered=True)
+        b.T = pyo.Set(initialize=range(T), ordered=True)
+        b.power_kw = pyo.Var(b.A, b.T, bounds=lambda _, a, t: (0.0, avail[a][t]))
+        ctx.balance.append(lambda t: sum(eff[a] * b.power_kw[a, t] for a in d.pv_names))
+    direct = d.sc.green_power.direct
+    if direct is not None and d.prof.green_direct_kw is not None:
+        cap = d.prof.green_direct_kw
+        g = m.green = pyo.Block()
+        g.T = pyo.Set(initialize=range(T), ordered=True)
+        g.direct_kw = pyo.Var(g.T, bounds=lambda _, t: (0.0, cap[t]))
+        if min_take_kwh(d) > 0:
+            g.min_take = pyo.Constraint(expr=sum(dt * g.direct_kw[t] for t in g.T) >= min_take_kwh(d))
+        ctx.balance.append(lambda t: g.direct_kw[t])
+        ctx.costs.append(sum(direct.price_per_kwh * dt * g.direct_kw[t] for t in range(T)))

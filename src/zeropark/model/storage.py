@@ -1,0 +1,126 @@
+"""Battery storage: SOC dynamics with efficiencies and self-discharge, SOC window, initial SOC and
+end condition, throughput cost on discharge, optional daily cycle limit, and charge/discharge
+exclusivity binaries only where dumping energy could pay (see ``binary_rule_steps``)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyomo.environ as pyo
+
+from zeropark.model.context import PyomoContext
+from zeropark.model.data import ModelData
+from zeropark.model.lp import MatrixLP
+
+
+def params(d: ModelData) -> dict[str, np.ndarray]:
+    """Per-unit parameter vectors (length S)."""
+    units = d.sc.storage
+
+    def arr(attr: str) -> np.ndarray:
+        return np.array([float(getattr(u, attr)) for u in units])
+
+    e = arr("energy_kwh")
+    return {
+        "E": e, "P": arr("power_kw"), "eta_c": arr("charge_efficiency"),
+        "eta_d": arr("discharge_efficiency"), "lo": arr("soc_min") * e, "hi": arr("soc_max") * e,
+        "init": arr("soc_initial") * e, "keep": 1.0 - arr("self_discharge_per_h") * d.dt_h,
+        "cost": arr("throughput_cost_per_kwh"),
+        "cycles": np.array([np.inf if u.max_cycles_per_day is None else u.max_cycles_per_day
+                            for u in units]),
+        "end": np.array([u.end_condition for u in units]),
+    }
+
+
+def add_matrix(lp: MatrixLP, d: ModelData, bal: np.ndarray) -> None:
+    """Matrix form."""
+    if not d.storage_names:
+        return
+    p, S, T, dt = params(d), d.storage_names, d.T, d.dt_h
+    steps = range(T)
+    ch = lp.var("storage.charge_kw", (S, steps), 0.0, p["P"][:, None])
+    dis = lp.var("storage.discharge_kw", (S, steps), 0.0, p["P"][:, None],
+                 (p["cost"] * dt)[:, None])
+    soc = lp.var("storage.soc_kwh", (S, steps), p["lo"][:, None], p["hi"][:, None])
+    lp.add(bal[None, :], dis, 1.0)
+    lp.add(bal[None, :], ch, -1.0)
+    rhs = np.zeros((len(S), T))
+    rhs[:, 0] = p["keep"] * p["init"]
+    rows = lp.rows("storage.soc_balance", (S, steps), rhs, rhs)
+    lp.add(rows, soc, 1.0)
+    lp.add(rows[:, 1:], soc[:, :-1], -p["keep"][:, None])
+    lp.add(rows, ch, -(p["eta_c"] * dt)[:, None])
+    lp.add(rows, dis, (dt / p["eta_d"])[:, None])
+    ends = [i for i, e in enumerate(p["end"]) if e != "free"]
+    if ends:
+        names = [S[i] for i in ends]
+        hi = np.where(p["end"][ends] == "cyclic", p["init"][ends], np.inf)
+        r = lp.rows("storage.end", (names,), p["init"][ends], hi)
+        lp.add(r, soc[ends, -1], 1.0)
+    b = d.storage_binary_steps
+    if len(b):
+        z = lp.var("storage.mode", (S, list(b)), 0.0, 1.0, integer=True)
+        r1 = lp.rows("storage.charge_if_on", (S, list(b)), hi=0.0)
+        lp.add(r1, ch[:, b], 1.0)
+        lp.add(r1, z, -p["P"][:, None])
+        r2 = lp.rows("storage.discharge_if_off", (S, list(b)), hi=p["P"][:, None])
+        lp.add(r2, dis[:, b], 1.0)
+        lp.add(r2, z, p["P"][:, None])
+    limited = [i for i, c in enumerate(p["cycles"]) if np.isfinite(c)]
+    if limited:
+        names = [S[i] for i in limited]
+        cap = (p["cycles"] * (p["hi"] - p["lo"]))[limited]
+        r = lp.rows("storage.daily_cycles", (names, range(d.n_days)), hi=cap[:, None])
+        lp.add(r[:, d.day_index], dis[limited, :], dt)
+
+
+def add_pyomo(m: pyo.ConcreteModel, d: ModelData, ctx: PyomoContext) -> None:
+    """Pyomo form."""
+    if not d.storage_names:
+        return
+    p, S, T, dt = params(d), d.storage_names, d.T, d.dt_h
+    k = {s: i for i, s in enumerate(S)}
+    b = m.storage = pyo.Block()
+    b.S = pyo.Set(initialize=S, ordered=True)
+    b.T = pyo.Set(initialize=range(T), ordered=True)
+    b.charge_kw = pyo.Var(b.S, b.T, bounds=lambda _, s, t: (0.0, p["P"][k[s]]))
+    b.discharge_kw = pyo.Var(b.S, b.T, bounds=lambda _, s, t: (0.0, p["P"][k[s]]))
+    b.soc_kwh = pyo.Var(b.S, b.T, bounds=lambda _, s, t: (p["lo"][k[s]], p["hi"][k[s]]))
+
+    def soc_balance(b: pyo.Block, s: str, t: int) -> pyo.Expression:
+        i = k[s]
+        prev = p["keep"][i] * (b.soc_kwh[s, t - 1] if t > 0 else p["init"][i])
+        flow = p["eta_c"][i] * dt * b.charge_kw[s, t] - dt / p["eta_d"][i] * b.discharge_kw[s, t]
+        return b.soc_kwh[s, t] == prev + flow
+
+    b.soc_balance = pyo.Constraint(b.S, b.T, rule=soc_balance)
+    ends = [s for s in S if p["end"][k[s]] != "free"]
+    if ends:
+        def end_rule(b: pyo.Block, s: str) -> pyo.Expression:
+            i = k[s]
+            if p["end"][i] == "cyclic":
+                return b.soc_kwh[s, T - 1] == p["init"][i]
+            return b.soc_kwh[s, T - 1] >= p["init"][i]
+
+        b.end = pyo.Constraint(pyo.Set(initialize=ends, ordered=True), rule=end_rule)
+    bsteps = [int(t) for t in d.storage_binary_steps]
+    if bsteps:
+        b.B = pyo.Set(initialize=bsteps, ordered=True)
+        b.mode = pyo.Var(b.S, b.B, within=pyo.Binary)
+        b.charge_if_on = pyo.Constraint(
+            b.S, b.B, rule=lambda b, s, t: b.charge_kw[s, t] - p["P"][k[s]] * b.mode[s, t] <= 0)
+        b.discharge_if_off = pyo.Constraint(
+            b.S, b.B,
+            rule=lambda b, s, t: b.discharge_kw[s, t] + p["P"][k[s]] * b.mode[s, t] <= p["P"][k[s]])
+    limited = [s for s in S if np.isfinite(p["cycles"][k[s]])]
+    if limited:
+        steps_of_day = [np.flatnonzero(d.day_index == day).tolist() for day in range(d.n_days)]
+
+        def cycles(b: pyo.Block, s: str, day: int) -> pyo.Expression:
+            i = k[s]
+            cap = p["cycles"][i] * (p["hi"][i] - p["lo"][i])
+            return sum(dt * b.discharge_kw[s, t] for t in steps_of_day[day]) <= cap
+
+        b.daily_cycles = pyo.Constraint(
+            pyo.Set(initialize=limited, ordered=True), range(d.n_days), rule=cycles)
+    ctx.balance.append(lambda t: sum(b.discharge_kw[s, t] - b.charge_kw[s, t] for s in S))
+    ctx.costs.append(sum(p["cost"][k[s]] * dt * b.discharge_kw[s, t] for s in S for t in range(T)))

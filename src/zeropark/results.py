@@ -1,0 +1,265 @@
+"""Results: the solved dispatch as an ``xarray.Dataset`` (time × asset) and the KPIs, including the
+zero-carbon park indicators. Both engines go through this module."""
+
+from __future__ import annotations
+
+import functools
+import json
+from dataclasses import dataclass, field
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from zeropark.io import atomic_write_bytes, atomic_write_text
+from zeropark.model.carbon import ef_mean
+from zeropark.model.data import KGCE_PER_KWH_EQUAL_VALUE, ModelData
+from zeropark.model.pv import pv_efficiency
+from zeropark.solve import SolveOutcome, Status
+
+
+@dataclass
+class Result:
+    """Outcome of :func:`zeropark.run`.
+
+    Attributes
+    ----------
+    status : Status
+    objective, bound, gap : float
+    dataset : xarray.Dataset or None (None when there is no solution)
+    kpis : dict (see :func:`compute_kpis`)
+    timings : dict of phase -> seconds (build_s, handoff_s, solve_s, extract_s)
+    explanation : str — why there is no solution, in the user's terms ("" when solved)
+    """
+
+    status: Status
+    objective: float
+    bound: float
+    gap: float
+    dataset: xr.Dataset | None
+    kpis: dict[str, Any]
+    timings: dict[str, float] = field(default_factory=dict)
+    explanation: str = ""
+    size: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.status.has_solution
+
+    def to_netcdf(self, path: str | Path) -> None:
+        """Write the dataset atomically (NetCDF4 via h5netcdf)."""
+        if self.dataset is None:
+            raise ValueError("no dataset: the solve produced no solution")
+        atomic_write_bytes(Path(path), self.dataset.to_netcdf(engine="h5netcdf"))
+
+    def write(self, out_dir: str | Path) -> list[Path]:
+        """Write ``results.nc``, ``kpis.json`` and ``timeseries.csv`` into ``out_dir``."""
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        written = []
+        atomic_write_text(out / "kpis.json", json.dumps(self.kpis, indent=2, default=_jsonable))
+        written.append(out / "kpis.json")
+        if self.dataset is not None:
+            self.to_netcdf(out / "results.nc")
+            atomic_write_text(out / "timeseries.csv", timeseries_frame(self.dataset).to_csv())
+            written += [out / "results.nc", out / "timeseries.csv"]
+        return written
+
+
+@functools.cache
+def _versions() -> str:
+    return json.dumps({p: version(p) for p in ("zeropark", "highspy", "pyomo", "pvlib")})
+
+
+def _jsonable(obj: Any) -> Any:
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    return str(obj)
+
+
+def timeseries_frame(ds: xr.Dataset) -> Any:
+    """Flat table (one column per variable and asset) of every time-indexed variable."""
+    cols = {}
+    for name, da in ds.data_vars.items():
+        if "time" not in da.dims:
+            continue
+        if da.ndim == 1:
+            cols[name] = da.values
+        else:
+            other = next(dim for dim in da.dims if dim != "time")
+            for label in da[other].values:
+                cols[f"{name}[{label}]"] = da.sel({other: label}).values
+    import pandas as pd
+
+    return pd.DataFrame(cols, index=pd.Index(ds["time"].values, name="time"))
+
+
+def _get(v: dict[str, np.ndarray], name: str, shape: tuple[int, ...]) -> np.ndarray:
+    return np.asarray(v[name], float) if name in v else np.zeros(shape)
+
+
+def build_dataset(d: ModelData, out: SolveOutcome, engine: str) -> xr.Dataset:
+    """Every flow, state, price and factor on (time × asset) dimensions, units in attrs."""
+    v, T, prof = out.values, d.T, d.prof
+    A, S, G, F = len(d.pv_names), len(d.storage_names), len(d.ev_names), len(d.flex_names)
+    pv = _get(v, "pv.power_kw", (A, T))
+    eta = pv_efficiency(d)[:, None] if A else np.zeros((0, 1))
+    imp, exp = v["grid.import_kw"], v["grid.export_kw"]
+    soc = _get(v, "storage.soc_kwh", (S, T))
+    cap = np.array([u.energy_kwh for u in d.sc.storage])
+    dr_kw = np.zeros(T)
+    for e in prof.dr_events:
+        dr_kw[e.mask] = np.maximum(e.baseline_kw - (imp - exp)[e.mask], 0.0)
+    kw = {"units": "kW"}
+    data = {
+        "load_kw": (("time",), prof.load_kw, kw),
+        "pv_power_kw": (("pv", "time"), pv * eta, kw),
+        "pv_available_kw": (("pv", "time"), prof.pv_avail_kw * eta, kw),
+        "pv_curtailed_kw": (("pv", "time"), (prof.pv_avail_kw - pv) * eta, kw),
+        "green_direct_kw": (("time",), _get(v, "green.direct_kw", (T,)), kw),
+        "grid_import_kw": (("time",), imp, kw),
+        "grid_export_kw": (("time",), exp, kw),
+        "storage_charge_kw": (("storage", "time"), _get(v, "storage.charge_kw", (S, T)), kw),
+        "storage_discharge_kw": (("storage", "time"), _get(v, "storage.discharge_kw", (S, T)), kw),
+        "storage_soc_kwh": (("storage", "time"), soc, {"units": "kWh", "note": "end of step"}),
+        "storage_soc": (("storage", "time"), soc / np.where(cap > 0, cap, 1.0)[:, None],
+                        {"units": "1"}),
+        "ev_power_kw": (("ev_group", "time"), _get(v, "ev.power_kw", (G, T)), kw),
+        "ev_delivered_kwh": (("ev_group", "time"), _get(v, "ev.energy_kwh", (G, T)),
+                             {"units": "kWh", "note": "cumulative, grid side"}),
+        "ev_unmet_kwh": (("ev_group", "time"), _get(v, "ev.unmet_kwh", (G, T)),
+                         {"units": "kWh", "note": "cumulative"}),
+        "flex_power_kw": (("flex", "time"), _get(v, "flex.power_kw", (F, T)), kw),
+        "dr_delivered_kw": (("time",), dr_kw, {**kw, "note": "baseline − net import in events"}),
+        "import_price_per_kwh": (("time",), prof.import_price_per_kwh, {"units": d.sc.currency}),
+        "export_price_per_kwh": (("time",), prof.export_price_per_kwh, {"units": d.sc.currency}),
+        "ef_kg_per_kwh": (("time",), prof.ef_kg_per_kwh, {"units": "kgCO2/kWh"}),
+        "emissions_kg": (("time",), prof.ef_kg_per_kwh * imp * d.dt_h, {"units": "kgCO2"}),
+        "peak_import_kw": (("month",), _get(v, "grid.peak_kw", (d.months,)), kw),
+    }
+    if "ev.v2g_kw" in v:
+        from zeropark.model.ev import v2g_names
+
+        full = np.zeros((G, T))
+        for i, g in enumerate(v2g_names(d)):
+            full[d.ev_names.index(g)] = v["ev.v2g_kw"][i]
+        data["ev_v2g_kw"] = (("ev_group", "time"), full, kw)
+    ds = xr.Dataset(
+        {k: xr.DataArray(val, dims=dims, attrs=attrs) for k, (dims, val, attrs) in data.items()},
+        coords={"time": prof.time, "pv": d.pv_names, "storage": d.storage_names,
+                "ev_group": d.ev_names, "flex": d.flex_names, "month": prof.month_labels},
+    )
+    ds.attrs.update({
+        "scenario": d.sc.name, "scenario_hash": d.sc.content_hash(), "engine": engine,
+        "status": str(out.status), "objective": out.objective, "gap": out.gap,
+        "dt_h": d.dt_h, "currency": d.sc.currency,
+        "versions": _versions(),
+    })
+    return ds
+
+
+def compute_kpis(d: ModelData, out: SolveOutcome, ds: xr.Dataset) -> dict[str, Any]:
+    """KPIs of a solved model; ``cost_breakdown`` adds up to ``total_cost`` (= the objective)."""
+    v, dt, sc, prof = out.values, d.dt_h, d.sc, d.prof
+    scalar = {k: float(np.sum(val)) for k, val in v.items() if np.ndim(val) == 0}
+    imp, exp = ds.grid_import_kw.values, ds.grid_export_kw.values
+    pv_used = float(ds.pv_power_kw.sum()) * dt
+    gd = float(ds.green_direct_kw.sum()) * dt
+    import_kwh, export_kwh = float(imp.sum()) * dt, float(exp.sum()) * dt
+    consumption = pv_used + gd + import_kwh - export_kwh
+    gec_mwh = scalar.get("certificates.gec_mwh", 0.0)
+    ccer_t = scalar.get("offsets.ccer_t", 0.0)
+    gross_kg = float(ds.emissions_kg.sum()) + d.fuel_co2_kg
+    co2_t = (gross_kg - 1000 * ccer_t) / 1000
+    ind_kg = co2_t * 1000
+    if sc.targets.green_counts_zero_emission:
+        ind_kg -= 1000 * ef_mean(d) * gec_mwh
+    else:
+        ind_kg += float((prof.ef_kg_per_kwh * ds.green_direct_kw.values).sum()) * dt
+    tce = (KGCE_PER_KWH_EQUAL_VALUE * consumption + d.fuel_kgce) / 1000
+    green_kwh = pv_used + gd - export_kwh + 1000 * gec_mwh
+    ind = sc.targets.zero_carbon_indicator
+    threshold = ind.threshold_t_per_tce if ind is not None else 0.2
+    per_tce = ind_kg / 1000 / tce if tce > 0 else 0.0
+    storage = d.sc.storage
+    dis = ds.storage_discharge_kw.values
+    unmet = float(ds.ev_unmet_kwh.isel(time=-1).sum()) if d.ev_names else 0.0
+    dr_rev = sum(e.payment_per_kw * e.reduction_kw * float(np.round(v["dr.accept"][i]))
+                 for i, e in enumerate(prof.dr_events)) if prof.dr_events else 0.0
+    dr_short = 0.0
+    if prof.dr_events:
+        from zeropark.model.dr import pairs
+
+        pen = np.array([next(e for e in prof.dr_events if e.name == n).penalty_per_kwh
+                        for n, _ in pairs(d)])
+        dr_short = float((pen * v["dr.short_kw"]).sum()) * dt
+    tg = sc.targets
+    penalties = (unmet * sc.ev.unmet_penalty_per_kwh + dr_short
+                 + scalar.get("targets.green_short_kwh", 0.0)
+                 * (tg.green_share.penalty_per_kwh if tg.green_share else 0.0)
+                 + scalar.get("targets.cap_over_t", 0.0)
+                 * (tg.emission_cap.penalty_per_t if tg.emission_cap else 0.0)
+                 + scalar.get("targets.indicator_over_t", 0.0) * (ind.penalty_per_t if ind else 0.0))
+    breakdown = {
+        "energy": float((prof.import_price_per_kwh * imp).sum()) * dt,
+        "demand": prof.demand_charge_per_kw_month * float(ds.peak_import_kw.sum()),
+        "export_revenue": float((prof.export_price_per_kwh * exp).sum()) * dt,
+        "storage_throughput": float(sum(u.throughput_cost_per_kwh * dis[i].sum() * dt
+                                        for i, u in enumerate(storage))),
+        "green_power": (sc.green_power.direct.price_per_kwh * gd
+                        if sc.green_power.direct else 0.0),
+        "certificates": (sc.green_power.certificates.price_per_mwh * gec_mwh
+                         if sc.green_power.certificates else 0.0),
+        "offsets": (sc.green_power.offsets.price_per_t * ccer_t if sc.green_power.offsets else 0.0),
+        "carbon": tg.carbon_price_per_t * co2_t,
+        "penalties": penalties,
+        "dr_revenue": dr_rev,
+    }
+    total = (sum(val for k, val in breakdown.items() if k not in ("export_revenue", "dr_revenue"))
+             - breakdown["export_revenue"] - breakdown["dr_revenue"])
+    pv_avail = float(ds.pv_available_kw.sum()) * dt
+    green_share = green_kwh / consumption if consumption > 0 else 0.0
+    clean_share = (KGCE_PER_KWH_EQUAL_VALUE * green_kwh / 1000 / tce) if tce > 0 else 0.0
+    return {
+        "scenario": sc.name,
+        "total_cost": total,
+        "currency": sc.currency,
+        "cost_breakdown": breakdown,
+        "import_kwh": import_kwh,
+        "export_kwh": export_kwh,
+        "consumption_kwh": consumption,
+        "pv_generation_kwh": pv_used,
+        "pv_available_kwh": pv_avail,
+        "pv_curtailed_kwh": pv_avail - pv_used,
+        "green_direct_kwh": gd,
+        "certificates_mwh": gec_mwh,
+        "offsets_t": ccer_t,
+        "self_consumption": max(pv_used - export_kwh, 0.0) / pv_used if pv_used > 0 else 0.0,
+        "self_sufficiency": max(pv_used - export_kwh, 0.0) / consumption if consumption > 0 else 0.0,
+        "green_share": green_share,
+        "green_share_target": tg.green_share.value if tg.green_share else None,
+        "green_share_shortfall_kwh": scalar.get("targets.green_short_kwh", 0.0),
+        "co2_t": co2_t,
+        "energy_tce": tce,
+        "co2_per_tce": per_tce,
+        "zero_carbon_indicator": {"value": per_tce, "threshold": threshold,
+                                  "pass": bool(per_tce <= threshold + 1e-9)},
+        "clean_energy_share": clean_share,
+        "clean_energy_share_pass_90pct": bool(clean_share >= 0.9 - 1e-9),
+        "peak_import_kw_by_month": dict(zip(prof.month_labels,
+                                            ds.peak_import_kw.values.tolist(), strict=True)),
+        "storage_equivalent_cycles": {
+            u.name: float(dis[i].sum() * dt / max(u.energy_kwh * (u.soc_max - u.soc_min), 1e-9))
+            for i, u in enumerate(storage)},
+        "ev_energy_kwh": float(ds.ev_power_kw.sum()) * dt,
+        "ev_unmet_kwh": unmet,
+        "dr_revenue": dr_rev,
+        "dr_events_accepted": [e.name for i, e in enumerate(prof.dr_events)
+                               if v["dr.accept"][i] > 0.5],
+        "solver": {"status": str(out.status), "objective": out.objective, "bound": out.bound,
+                   "gap": out.gap},
+    }

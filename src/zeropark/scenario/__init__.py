@@ -1,0 +1,295 @@
+"""The validated scenario: one pydantic v2 model for the whole park, loaded from YAML.
+
+``load_scenario(path)`` is the only way data enters zeropark; every invalid input becomes one
+``ScenarioError`` naming the field path, the value received and what is allowed.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import zoneinfo
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+from pydantic import Field, PrivateAttr, ValidationError, model_validator
+
+from zeropark.errors import ScenarioError
+from zeropark.scenario.components import (
+    Clearness,
+    Ev,
+    EvGroup,
+    EvSessions,
+    FlexibleLoad,
+    Loads,
+    ProfileFile,
+    PvArray,
+    Site,
+    Storage,
+    Strict,
+    TimeSpec,
+    Weather,
+)
+from zeropark.scenario.market import (
+    CapTarget,
+    Certificates,
+    DemandResponse,
+    DrEvent,
+    Fuels,
+    GreenDirect,
+    GreenPower,
+    Grid,
+    IndicatorTarget,
+    Offsets,
+    ShareTarget,
+    Sizing,
+    Solver,
+    Targets,
+)
+
+__all__ = [
+    "CapTarget", "Certificates", "Clearness", "DemandResponse", "DrEvent", "Ev", "EvGroup",
+    "EvSessions", "FlexibleLoad", "Fuels", "GreenDirect", "GreenPower", "Grid", "IndicatorTarget",
+    "Loads", "Offsets", "ProfileFile", "PvArray", "Scenario", "ShareTarget", "Site", "Sizing",
+    "Solver", "Storage", "Targets", "TimeSpec", "Weather", "load_scenario", "scenario_from_dict",
+]
+
+_STEP_H = {"1h": 1.0, "60min": 1.0, "30min": 0.5, "15min": 0.25}
+_MAX_FILE_BYTES = 5_000_000
+
+
+class Scenario(Strict):
+    """A whole park: site, horizon, assets, market, targets and solver options."""
+
+    name: str = Field(min_length=1, max_length=200)
+    description: str = ""
+    sources: list[str] = Field(default_factory=list, description="where the numbers come from")
+    currency: str = Field(default="CNY", min_length=1, max_length=8)
+    library: list[Path] = Field(default_factory=list, description="override library folders")
+    site: Site
+    time: TimeSpec
+    weather: Weather | None = None
+    pv: list[PvArray] = Field(default_factory=list)
+    loads: Loads
+    flexible_loads: list[FlexibleLoad] = Field(default_factory=list)
+    storage: list[Storage] = Field(default_factory=list)
+    ev: Ev = Field(default_factory=Ev)
+    grid: Grid
+    green_power: GreenPower = Field(default_factory=GreenPower)
+    demand_response: DemandResponse = Field(default_factory=DemandResponse)
+    targets: Targets = Field(default_factory=Targets)
+    fuels: Fuels = Field(default_factory=Fuels)
+    solver: Solver = Field(default_factory=Solver)
+    sizing: Sizing = Field(default_factory=Sizing)
+
+    _base_dir: Path = PrivateAttr(default_factory=Path.cwd)
+    _raw: dict[str, Any] = PrivateAttr(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _cross_checks(self) -> Scenario:
+        for label, items in (
+            ("pv", self.pv), ("storage", self.storage),
+            ("flexible_loads", self.flexible_loads), ("ev.groups", self.ev.groups),
+            ("demand_response.events", self.demand_response.events),
+        ):
+            names = [item.name for item in items]
+            dup = {n for n in names if names.count(n) > 1}
+            if dup:
+                raise ValueError(f"{label}: names must be unique, repeated: {sorted(dup)}")
+        needs_weather = any(a.profile is None for a in self.pv)
+        direct = self.green_power.direct
+        if direct is not None and direct.shape == "solar":
+            needs_weather = True
+        if needs_weather and self.weather is None:
+            raise ValueError("PV arrays without a 'profile' need a 'weather' block")
+        return self
+
+    # -- derived quantities -------------------------------------------------------------------
+    @property
+    def base_dir(self) -> Path:
+        """Folder that relative paths in the scenario are resolved against."""
+        return self._base_dir
+
+    @property
+    def dt_h(self) -> float:
+        """Step length [h]."""
+        return _STEP_H[self.time.step]
+
+    @property
+    def utc_offset_h(self) -> float:
+        """Standard (non-DST) UTC offset of the site's timezone [h]."""
+        tz = zoneinfo.ZoneInfo(self.site.timezone)
+        jan = pd.Timestamp("2025-01-15", tz=tz)
+        jul = pd.Timestamp("2025-07-15", tz=tz)
+        offsets = [ts.utcoffset() - (ts.dst() or timedelta(0)) for ts in (jan, jul)]
+        return min(offsets).total_seconds() / 3600.0
+
+    def time_index(self) -> pd.DatetimeIndex:
+        """Step-start instants, tz-naive local standard time."""
+        freq = pd.Timedelta(hours=self.dt_h)
+        start = pd.Timestamp(self.time.start)
+        if self.time.steps is not None:
+            return pd.date_range(start, periods=self.time.steps, freq=freq)
+        end = pd.Timestamp(self.time.end)
+        return pd.date_range(start, end - freq, freq=freq)
+
+    def resolve_path(self, path: Path, field: str) -> Path:
+        """Resolve a referenced file against the scenario folder; it must exist and be small."""
+        full = path if path.is_absolute() else (self._base_dir / path)
+        full = full.resolve()
+        if not path.is_absolute():
+            base = self._base_dir.resolve()
+            if base not in full.parents and full != base:
+                raise ScenarioError(field, str(path), "a path inside the scenario's folder")
+        if not full.is_file():
+            raise ScenarioError(field, str(path), f"an existing file (looked at {full})")
+        return full
+
+    def content_hash(self) -> str:
+        """SHA-256 of the validated scenario and the contents of the files it references."""
+        digest = hashlib.sha256(
+            json.dumps(self.model_dump(mode="json"), sort_keys=True).encode()
+        )
+        for path in _referenced_files(self):
+            full = path if path.is_absolute() else self._base_dir / path
+            if full.is_file():
+                digest.update(full.read_bytes())
+        return digest.hexdigest()[:16]
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain, YAML-ready dict (round-trips through :func:`scenario_from_dict`)."""
+        return self.model_dump(mode="json", exclude_none=True)
+
+    def replace(self, changes: dict[str, Any]) -> Scenario:
+        """A validated variant with dotted-path changes, e.g. ``{"storage.0.energy_kwh": 2e4}``."""
+        data = copy.deepcopy(self._raw) or self.model_dump(mode="json", exclude_none=True)
+        for dotted, value in changes.items():
+            _set_dotted(data, dotted, value)
+        return scenario_from_dict(data, base_dir=self._base_dir)
+
+
+def _referenced_files(sc: Scenario) -> list[Path]:
+    files: list[Path] = []
+    if sc.weather is not None and sc.weather.path is not None:
+        files.append(sc.weather.path)
+    files += [a.profile.path for a in sc.pv if a.profile is not None]
+    for maybe in (sc.loads.path, sc.ev.sessions.path):
+        if maybe is not None:
+            files.append(maybe)
+    for pf in (sc.grid.price_file, sc.grid.export_price_file, sc.grid.emission_factor_file):
+        if pf is not None:
+            files.append(pf.path)
+    if sc.green_power.direct is not None and sc.green_power.direct.profile is not None:
+        files.append(sc.green_power.direct.profile.path)
+    return files
+
+
+def _set_dotted(data: Any, dotted: str, value: Any) -> None:
+    parts = dotted.split(".")
+    node = data
+    for i, part in enumerate(parts):
+        last = i == len(parts) - 1
+        where = ".".join(parts[: i + 1])
+        if isinstance(node, list):
+            if not part.isdigit() or int(part) >= len(node):
+                raise ScenarioError(dotted, value, f"'{where}': index 0..{len(node) - 1}")
+            key: Any = int(part)
+        elif isinstance(node, dict):
+            key = part
+            if not last and key not in node:
+                node[key] = {}
+        else:
+            raise ScenarioError(dotted, value, f"'{where}' is not a mapping or list")
+        if last:
+            node[key] = value
+        else:
+            node = node[key]
+
+
+def _error_from_validation(err: ValidationError) -> ScenarioError:
+    first = err.errors()[0]
+    loc = ".".join(str(p) for p in first["loc"]) or "(scenario)"
+    msg = first["msg"].removeprefix("Value error, ")
+    if first["type"] == "extra_forbidden":
+        msg = "unknown field (check spelling); allowed fields are in the README's scenario reference"
+    if first["type"] == "missing":
+        msg = "this field is required"
+    more = len(err.errors()) - 1
+    if more:
+        msg += f" (and {more} more error{'s' if more > 1 else ''})"
+    return ScenarioError(loc, first.get("input"), msg)
+
+
+def scenario_from_dict(data: Any, *, base_dir: Path | str | None = None) -> Scenario:
+    """Validate a dict into a :class:`Scenario`, resolving library keys and technology defaults.
+
+    Raises
+    ------
+    ScenarioError
+        Naming the first invalid field, the value received and what is allowed.
+    """
+    if not isinstance(data, dict):
+        raise ScenarioError("(scenario)", type(data).__name__, "a YAML mapping at the top level")
+    try:
+        sc = Scenario.model_validate(copy.deepcopy(data))
+    except ValidationError as err:
+        raise _error_from_validation(err) from None
+    sc._base_dir = Path(base_dir) if base_dir is not None else Path.cwd()
+    sc._raw = copy.deepcopy(data)
+    _check_time(sc)
+    # late import: the library resolution needs the scenario classes above
+    from zeropark.scenario.resolve import resolve_with_library
+
+    return resolve_with_library(sc)
+
+
+def _check_time(sc: Scenario) -> None:
+    try:
+        zoneinfo.ZoneInfo(sc.site.timezone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ScenarioError(
+            "site.timezone", sc.site.timezone, "an IANA timezone name such as 'Asia/Shanghai'"
+        ) from None
+    for key in ("start", "end"):
+        raw = getattr(sc.time, key)
+        if raw is None:
+            continue
+        try:
+            pd.Timestamp(raw)
+        except (ValueError, TypeError):
+            raise ScenarioError(f"time.{key}", raw, "an ISO date or datetime") from None
+        if pd.Timestamp(raw).tzinfo is not None:
+            raise ScenarioError(f"time.{key}", raw, "a local time without a UTC offset")
+    start = pd.Timestamp(sc.time.start)
+    if start != start.floor(pd.Timedelta(hours=sc.dt_h)):
+        raise ScenarioError("time.start", sc.time.start, f"a multiple of the step {sc.time.step}")
+    if sc.time.end is not None:
+        n = (pd.Timestamp(sc.time.end) - start) / pd.Timedelta(hours=sc.dt_h)
+        if n < 1 or n != int(n):
+            raise ScenarioError(
+                "time.end", sc.time.end, "after start by a whole number of steps"
+            )
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Load and validate a scenario YAML file.
+
+    Parameters
+    ----------
+    path : str or Path
+        The YAML file. Relative paths inside it are resolved against its folder.
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise ScenarioError("scenario", str(path), "an existing YAML file")
+    if p.stat().st_size > _MAX_FILE_BYTES:
+        raise ScenarioError("scenario", str(path), f"a file under {_MAX_FILE_BYTES} bytes")
+    try:
+        data = yaml.safe_load(p.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as err:
+        raise ScenarioError("scenario", str(path), f"valid UTF-8 YAML ({err})") from None
+    return scenario_from_dict(data, base_dir=p.parent)
