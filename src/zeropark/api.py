@@ -51,8 +51,27 @@ def prepare(scenario: Scenario | str | Path, profiles: Profiles | None = None, *
 
 def build_pyomo(scenario: Scenario | str | Path, profiles: Profiles | None = None,
                 **window: int) -> pyo.ConcreteModel:
-    """The Pyomo model of a scenario, to inspect or extend before :func:`solve_model`."""
-    return _build_pyomo(prepare(scenario, profiles, **window))
+    """The Pyomo model of a scenario, to inspect or extend before :func:`solve_model`.
+
+    Components are named by family: ``m.grid.import_kw[t]``, ``m.storage.soc_kwh[unit, t]``,
+    ``m.pv.power_kw[array, t]``, ``m.ev.power_kw[group, t]``, ``m.flex.power_kw[load, t]``,
+    ``m.balance.power[t]``; the objective is ``m.objective``.
+    """
+    d = prepare(scenario, profiles, **window)
+    m = _build_pyomo(d)
+    m._zeropark_data = d
+    return m
+
+
+def solve_model(m: pyo.ConcreteModel, *, relax: bool = False) -> Result:
+    """Solve a (possibly user-extended) model from :func:`build_pyomo` into a :class:`Result`."""
+    d = getattr(m, "_zeropark_data", None)
+    if d is None:
+        raise SolveError("solve_model needs a model made by zeropark.build_pyomo")
+    t0 = time.perf_counter()
+    out = solve_pyomo(m, d.sc.solver, relax=relax)
+    return finish(d, out, "pyomo", {"build_s": 0.0, **out.timings,
+                                    "total_s": time.perf_counter() - t0})
 
 
 def _violations(d: ModelData, out: SolveOutcome) -> tuple[np.ndarray, np.ndarray]:

@@ -36,6 +36,7 @@ class ModelData:
     fuel_co2_kg: float
     fuel_kgce: float
     grid_binary_steps: np.ndarray  # int indices where simultaneous import/export could pay
+    export_blocked_steps: np.ndarray  # int indices where export is impossible without import
     storage_binary_steps: np.ndarray  # int indices where simultaneous charge/discharge could pay
     day_index: np.ndarray  # day of each step (0..D-1) for daily limits
     n_days: int
@@ -72,8 +73,10 @@ def binary_rule_steps(sc: Scenario, prof: Profiles) -> tuple[np.ndarray, np.ndar
     the import price or importing is paid (negative price); elsewhere it strictly costs money and
     changes nothing else (net import, emissions and the green balance all see import − export).
     Storage: charging and discharging at once burns energy in losses; that only pays where energy
-    has negative value — a negative import price — or where burning green energy raises a ratio
-    target (green share, CO2 per tce), i.e. in steps with green supply available.
+    has negative value — a negative import price. (Burning green energy can also raise a ratio
+    target such as the green share; that case is caught exactly by the solve loop in
+    :func:`zeropark.api.solve_data`, which adds binaries in any step whose solution flows both
+    ways and solves again.)
     """
     mode = sc.solver.exclusivity
     steps = np.arange(prof.n_steps)
@@ -85,13 +88,36 @@ def binary_rule_steps(sc: Scenario, prof: Profiles) -> tuple[np.ndarray, np.ndar
     exp = prof.export_price_per_kwh
     grid = steps[(exp >= imp - PRICE_TOL) | (imp < 0)] if sc.grid.export_limit_kw > 0 else steps[:0]
     dump = imp < 0
-    ratio_targets = sc.targets.green_share is not None or sc.targets.zero_carbon_indicator is not None
-    if ratio_targets:
-        green = prof.pv_avail_kw.sum(axis=0) if prof.pv_avail_kw.size else np.zeros(prof.n_steps)
-        if prof.green_direct_kw is not None:
-            green = green + prof.green_direct_kw
-        dump = dump | (green > 0)
     return grid, steps[dump]
+
+
+def max_surplus_kw(sc: Scenario, prof: Profiles) -> np.ndarray:
+    """Upper bound of on-site supply minus on-site demand per step [kW].
+
+    Where it is ≤ 0 the park cannot export without importing in the same step, so under
+    import/export exclusivity its export is zero: no binary is needed there, export is fixed to 0.
+    """
+    eta = np.array([a.converter_efficiency if a.dc_coupled else 1.0 for a in sc.pv])
+    supply = (eta[:, None] * prof.pv_avail_kw).sum(axis=0) if len(sc.pv) else 0.0
+    if prof.green_direct_kw is not None and sc.green_power.direct is not None:
+        supply = supply + prof.green_direct_kw
+    supply = supply + sum(u.power_kw for u in sc.storage)
+    for g in sc.ev.groups:
+        if g.v2g and g.name in prof.ev:
+            supply = supply + prof.ev[g.name].p_max_kw
+    demand = prof.load_kw + sum(
+        f.min_power_kw if f.min_on_power_kw is None else 0.0 for f in sc.flexible_loads)
+    return supply - demand
+
+
+def max_deficit_kw(sc: Scenario, prof: Profiles) -> np.ndarray:
+    """Upper bound of on-site demand (all supply off) per step [kW]: a tight big-M for import."""
+    demand = prof.load_kw + sum(f.max_power_kw for f in sc.flexible_loads)
+    demand = demand + sum(u.power_kw for u in sc.storage)
+    for g in sc.ev.groups:
+        if g.name in prof.ev:
+            demand = demand + prof.ev[g.name].p_max_kw
+    return np.minimum(demand, sc.grid.import_limit_kw)
 
 
 def model_data(sc: Scenario, prof: Profiles) -> ModelData:
@@ -106,8 +132,11 @@ def model_data(sc: Scenario, prof: Profiles) -> ModelData:
     days = prof.time.normalize()
     _, day_index = np.unique(days.values, return_inverse=True)
     grid_b, storage_b = binary_rule_steps(sc, prof)
+    blocked = grid_b[max_surplus_kw(sc, prof)[grid_b] <= 0]
+    grid_b = np.setdiff1d(grid_b, blocked)
     return ModelData(
         sc=sc, prof=prof, T=T, dt_h=prof.dt_h, horizon_fraction=frac, fuel_co2_kg=co2,
-        fuel_kgce=kgce, grid_binary_steps=grid_b, storage_binary_steps=storage_b,
+        fuel_kgce=kgce, grid_binary_steps=grid_b, export_blocked_steps=blocked,
+        storage_binary_steps=storage_b,
         day_index=day_index.astype(int), n_days=int(day_index.max()) + 1 if T else 0,
     )

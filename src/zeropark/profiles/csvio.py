@@ -28,6 +28,7 @@ The CSV step is the smallest gap between consecutive timestamps.
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -104,13 +105,18 @@ def _read_csv(path: str | Path, field: str) -> pd.DataFrame:
     last_error: Exception | None = None
     for encoding in _ENCODINGS:
         try:
-            df = pd.read_csv(p, dtype=str, encoding=encoding, skipinitialspace=True)
+            with warnings.catch_warnings():
+                # A data row longer than the header would silently become the index, or be cut.
+                warnings.simplefilter("error", pd.errors.ParserWarning)
+                df = pd.read_csv(
+                    p, dtype=str, encoding=encoding, skipinitialspace=True, index_col=False
+                )
         except UnicodeDecodeError as exc:
             last_error = exc
             continue
         except pd.errors.EmptyDataError as exc:
             raise ScenarioError(field, str(path), _EMPTY) from exc
-        except (pd.errors.ParserError, ValueError) as exc:
+        except (pd.errors.ParserError, pd.errors.ParserWarning, ValueError) as exc:
             raise ScenarioError(
                 field, str(path), f"a well-formed CSV file (parser said: {exc})".strip()
             ) from exc
@@ -459,8 +465,12 @@ def read_series_csv(
     rows, owner = _align(stamps, time, dt_h, field)
     used = np.unique(rows)
     values = parse_number_column(
-        df[column], field=field, column=column, allow_negative=(kind == "price"),
-        stamps=stamps, rows=used,
+        df[column],
+        field=field,
+        column=column,
+        allow_negative=(kind == "price"),
+        stamps=stamps,
+        rows=used,
     )
     full = np.empty(len(df), dtype=np.float64)
     full[used] = values

@@ -1,0 +1,1 @@
+"""zeropark.operations package."""

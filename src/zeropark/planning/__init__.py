@@ -1,0 +1,1 @@
+"""zeropark.planning package."""

@@ -1,0 +1,182 @@
+"""Build every profile of a scenario: the one place where scenario fields meet the pure profile
+functions (pvlib PV, synthetic or CSV loads, TOU tariffs, emission factors, EV envelopes, DR)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from zeropark.errors import ScenarioError
+from zeropark.library import Library
+from zeropark.profiles import csvio, ev, green, load, solar, tariff
+from zeropark.profiles.base import DrEventProfile, EvGroupProfile, Profiles
+from zeropark.scenario import ProfileFile, Scenario
+from zeropark.scenario.resolve import library_for
+
+
+def _csv(sc: Scenario, pf: ProfileFile, time: pd.DatetimeIndex, field: str,
+         kind: str) -> np.ndarray:
+    path = sc.resolve_path(pf.path, f"{field}.path")
+    return csvio.read_series_csv(path, time, field=f"{field}.path", column=pf.column,
+                                 dt_h=sc.dt_h, kind=kind)
+
+
+def weather_frame(sc: Scenario, lib: Library, time: pd.DatetimeIndex) -> pd.DataFrame | None:
+    """Irradiance and temperature for the horizon (None when no PV needs it)."""
+    w = sc.weather
+    if w is None:
+        return None
+    site = sc.site
+    if w.source == "file":
+        path = sc.resolve_path(w.path, "weather.path")
+        return solar.read_weather_file(path, fmt=w.format, time=time,
+                                       utc_offset_h=sc.utc_offset_h, field="weather.path")
+    c = w.clearness
+    kt, temp = c.monthly_clearness, c.monthly_temp_air_c
+    if c.preset is not None:
+        preset = lib.get("climate", c.preset, "weather.clearness.preset")
+        kt = kt or preset["monthly_clearness"]
+        temp = temp or preset.get("monthly_temp_air_c")
+    return solar.clearsky_weather(
+        time, latitude=site.latitude, longitude=site.longitude, altitude_m=site.altitude_m,
+        utc_offset_h=sc.utc_offset_h, monthly_clearness=kt, seed=c.seed,
+        variability=c.variability, monthly_temp_air_c=temp, field="weather.clearness")
+
+
+def pv_profiles(sc: Scenario, time: pd.DatetimeIndex, wx: pd.DataFrame | None) -> np.ndarray:
+    """Available power of each array [kW], shape (n_arrays, T)."""
+    out = np.zeros((len(sc.pv), len(time)))
+    for i, a in enumerate(sc.pv):
+        if a.profile is not None:
+            values = _csv(sc, a.profile, time, f"pv.{i}.profile", "power")
+            out[i] = values * (a.capacity_kw if a.profile.unit == "kw_per_kwp" else 1.0)
+            continue
+        out[i] = solar.pv_ac_power_kw(
+            time, wx, latitude=sc.site.latitude, longitude=sc.site.longitude,
+            altitude_m=sc.site.altitude_m, utc_offset_h=sc.utc_offset_h,
+            capacity_kw=a.capacity_kw, ac_limit_kw=a.ac_limit_kw, tilt_deg=a.tilt_deg,
+            azimuth_deg=a.azimuth_deg, losses_pct=a.losses_pct,
+            temperature_model=a.temperature_model, gamma_pdc_per_c=a.gamma_pdc_per_c,
+            inverter_efficiency=a.inverter_efficiency, dc_output=a.dc_coupled, field=f"pv.{i}")
+    return out
+
+
+def _green_direct(sc: Scenario, time: pd.DatetimeIndex, wx: pd.DataFrame | None) -> np.ndarray:
+    g = sc.green_power.direct
+    if g.shape == "flat":
+        return np.full(len(time), g.capacity_kw)
+    if g.shape == "wind":
+        return g.capacity_kw * green.synthetic_wind_cf(time, seed=g.seed, dt_h=sc.dt_h)
+    if g.shape == "file":
+        values = _csv(sc, g.profile, time, "green_power.direct.profile", "power")
+        return values * (g.capacity_kw if g.profile.unit == "kw_per_kwp" else 1.0)
+    lat = sc.site.latitude
+    return solar.pv_ac_power_kw(
+        time, wx, latitude=lat, longitude=sc.site.longitude, altitude_m=sc.site.altitude_m,
+        utc_offset_h=sc.utc_offset_h, capacity_kw=g.capacity_kw * 1.2,
+        ac_limit_kw=g.capacity_kw, tilt_deg=min(abs(lat), 40.0),
+        azimuth_deg=180.0 if lat >= 0 else 0.0, field="green_power.direct")
+
+
+def ev_specs(sc: Scenario) -> list[ev.EvGroupSpec]:
+    """Pile-group specs for the EV profile functions."""
+    return [
+        ev.EvGroupSpec(
+            name=g.name, count=g.count, power_kw=g.power_kw, efficiency=g.efficiency,
+            sessions_per_pile_per_day=g.sessions_per_pile_per_day,
+            arrival_mean_h=g.arrival_mean_h, arrival_std_h=g.arrival_std_h,
+            dwell_mean_h=g.dwell_mean_h, dwell_std_h=g.dwell_std_h,
+            energy_mean_kwh=g.energy_mean_kwh, energy_std_kwh=g.energy_std_kwh,
+            weekend_factor=g.weekend_factor)
+        for g in sc.ev.groups
+    ]
+
+
+def ev_sessions(sc: Scenario, time: pd.DatetimeIndex) -> pd.DataFrame:
+    """The horizon's charging sessions (synthetic or from CSV)."""
+    specs = ev_specs(sc)
+    if sc.ev.sessions.source == "csv":
+        path = sc.resolve_path(sc.ev.sessions.path, "ev.sessions.path")
+        return ev.read_sessions_csv(path, {g.name: g.count for g in specs},
+                                    field="ev.sessions.path")
+    return ev.synthetic_sessions(time, specs, seed=sc.ev.sessions.seed, field="ev")
+
+
+def ev_profiles(sc: Scenario, time: pd.DatetimeIndex,
+                sessions: pd.DataFrame | None = None) -> dict[str, EvGroupProfile]:
+    """Envelope of each pile group."""
+    if not sc.ev.groups:
+        return {}
+    sessions = ev_sessions(sc, time) if sessions is None else sessions
+    env = ev.ev_envelopes(sessions, time, sc.dt_h, ev_specs(sc))
+    return {
+        name: EvGroupProfile(e.e_lo_kwh, e.e_hi_kwh, e.p_max_kw, float(e.requested_kwh),
+                             sessions[sessions["group"] == name].reset_index(drop=True))
+        for name, e in env.items()
+    }
+
+
+def dr_profiles(sc: Scenario, time: pd.DatetimeIndex, load_kw: np.ndarray) -> list[DrEventProfile]:
+    """DR events mapped onto the horizon (events outside it are dropped)."""
+    out = []
+    for i, e in enumerate(sc.demand_response.events):
+        f = f"demand_response.events.{i}"
+        try:
+            start = pd.Timestamp(f"{e.date} {e.start}")
+            end = pd.Timestamp(f"{e.date} {e.end}")
+        except ValueError:
+            raise ScenarioError(f"{f}.start", f"{e.date} {e.start}-{e.end}",
+                                "date YYYY-MM-DD and times HH:MM") from None
+        if end <= start:
+            raise ScenarioError(f"{f}.end", e.end, f"a time after start {e.start} on the same day")
+        mask = np.asarray((time >= start) & (time < end))
+        if not mask.any():
+            continue
+        flex_mean = sum(fl.energy_per_window_kwh / fl.window_h for fl in sc.flexible_loads)
+        baseline = e.baseline_kw if e.baseline_kw is not None else float(
+            load_kw[mask].mean() + flex_mean)
+        out.append(DrEventProfile(e.name, mask, baseline, e.reduction_kw, e.payment_per_kw,
+                                  e.penalty_per_kwh, e.committed))
+    return out
+
+
+def build_profiles(sc: Scenario) -> Profiles:
+    """All profiles of a scenario on its time index."""
+    lib = library_for(sc)
+    time = sc.time_index()
+    dt = sc.dt_h
+    if sc.loads.source == "csv":
+        pf = ProfileFile(path=sc.loads.path, column=sc.loads.column)
+        load_kw = _csv(sc, pf, time, "loads", "power")
+    else:
+        load_kw = load.synthetic_load_kw(time, park_type=sc.loads.park_type,
+                                         peak_kw=sc.loads.peak_kw, seed=sc.loads.seed, dt_h=dt,
+                                         field="loads")
+    load_kw = load_kw * sc.loads.scale
+    wx = weather_frame(sc, lib, time)
+    g = sc.grid
+    demand_charge = g.demand_charge_per_kw_month
+    if g.tariff is not None:
+        tar = lib.get("tariffs", g.tariff, "grid.tariff")
+        price = tariff.tou_price_per_kwh(time, tar, field="grid.tariff")
+        if demand_charge is None:
+            demand_charge = tar.get("demand_charge_per_kw_month") or 0.0
+    else:
+        price = _csv(sc, g.price_file, time, "grid.price_file", "price")
+    export = (np.full(len(time), g.export_price_per_kwh) if g.export_price_file is None
+              else _csv(sc, g.export_price_file, time, "grid.export_price_file", "price"))
+    if g.emission_factor is not None:
+        ef_entry = lib.get("emission_factors", g.emission_factor, "grid.emission_factor")
+        ef = np.full(len(time), float(ef_entry["value_kg_per_kwh"]))
+    else:
+        ef = _csv(sc, g.emission_factor_file, time, "grid.emission_factor_file", "factor")
+    month_index, month_labels = tariff.billing_month_index(time)
+    gd = _green_direct(sc, time, wx) if sc.green_power.direct is not None else None
+    return Profiles(
+        time=time, dt_h=dt, load_kw=np.asarray(load_kw, float),
+        pv_avail_kw=pv_profiles(sc, time, wx), import_price_per_kwh=np.asarray(price, float),
+        export_price_per_kwh=np.asarray(export, float), ef_kg_per_kwh=np.asarray(ef, float),
+        month_index=np.asarray(month_index, int), month_labels=list(month_labels),
+        green_direct_kw=gd, ev=ev_profiles(sc, time), dr_events=dr_profiles(sc, time, load_kw),
+        demand_charge_per_kw_month=float(demand_charge or 0.0),
+    )

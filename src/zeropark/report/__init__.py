@@ -1,0 +1,1 @@
+"""zeropark.report package."""
