@@ -79,7 +79,7 @@ def _violations(d: ModelData, out: SolveOutcome) -> tuple[np.ndarray, np.ndarray
     v = out.values
     imp, exp = v["grid.import_kw"], v["grid.export_kw"]
     scale = max(d.sc.grid.import_limit_kw, 1.0) * _EXCLUSIVE_TOL
-    grid = np.flatnonzero((np.minimum(imp, exp) > scale))
+    grid = np.flatnonzero(np.minimum(imp, exp) > scale)
     grid = np.setdiff1d(grid, d.grid_binary_steps)
     sto = np.zeros(0, int)
     if "storage.charge_kw" in v:

@@ -119,9 +119,9 @@ def validate(scenario: str) -> None:
 @handle_errors
 def profiles(scenario: str, out_dir: str) -> None:
     """Build the profiles, write DIR/profiles.nc and print annual totals."""
-    from zeropark.profiles.export import profiles_dataset, summary_lines
-    from zeropark.profiles.build import build_profiles
     from zeropark.io import atomic_write_bytes
+    from zeropark.profiles.build import build_profiles
+    from zeropark.profiles.export import profiles_dataset, summary_lines
     from zeropark.scenario import load_scenario
 
     sc = load_scenario(scenario)

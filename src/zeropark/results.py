@@ -256,6 +256,7 @@ def compute_kpis(d: ModelData, out: SolveOutcome, ds: xr.Dataset) -> dict[str, A
             u.name: float(dis[i].sum() * dt / max(u.energy_kwh * (u.soc_max - u.soc_min), 1e-9))
             for i, u in enumerate(storage)},
         "ev_energy_kwh": float(ds.ev_power_kw.sum()) * dt,
+        "ev_v2g_kwh": float(ds.ev_v2g_kw.sum()) * dt if "ev_v2g_kw" in ds else 0.0,
         "ev_unmet_kwh": unmet,
         "dr_revenue": dr_rev,
         "dr_events_accepted": [e.name for i, e in enumerate(prof.dr_events)

@@ -5,6 +5,7 @@ Definitions (over the horizon, kWh and kg):
 - green G = Σ (PV used + green direct − export)·dt + 1000·GEC [MWh]
 - consumption C = Σ (PV used + green direct + import − export)·dt
 - emissions E = Σ ef·import·dt + fixed fuels − 1000·CCER [t]; CCER ≤ max_share · gross emissions
+- certificates cover grid electricity only: 1000·GEC ≤ Σ import·dt
 - indicator CO2 = E − ef̄·1000·GEC (certificates count as zero-emission; green direct is already
   zero) — or, with ``green_counts_zero_emission: false``, E + Σ ef·green direct·dt
 - tce = 0.1229 kgce/kWh · C + fixed fuels (kgce)
@@ -43,6 +44,9 @@ def add_matrix(lp: MatrixLP, d: ModelData, bal: np.ndarray) -> None:
     if cert is not None:
         gec = lp.var("certificates.gec_mwh", (), 0.0,
                      np.inf if cert.max_mwh is None else cert.max_mwh, cert.price_per_mwh)
+        row = lp.rows("certificates.within_import", (), hi=0.0)
+        lp.add(row, gec, 1000.0)
+        lp.add(row, imp, -dt)
     if offs is not None:
         ccer = lp.var("offsets.ccer_t", (), 0.0, np.inf, offs.price_per_t)
         row = lp.rows("offsets.cap", (), hi=offs.max_share * d.fuel_co2_kg)
@@ -127,6 +131,8 @@ def add_pyomo(m: pyo.ConcreteModel, d: ModelData, ctx: PyomoContext) -> None:
         m.certificates = pyo.Block()
         m.certificates.gec_mwh = pyo.Var(bounds=(0.0, cert.max_mwh))
         gec = m.certificates.gec_mwh
+        m.certificates.within_import = pyo.Constraint(
+            expr=1000.0 * gec - sum(dt * g.import_kw[t] for t in range(T)) <= 0)
         ctx.costs.append(cert.price_per_mwh * gec)
     if offs is not None:
         m.offsets = pyo.Block()

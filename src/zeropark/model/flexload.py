@@ -45,7 +45,7 @@ def add_matrix(lp: MatrixLP, d: ModelData, bal: np.ndarray) -> None:
     hi = np.array([f.max_power_kw for f in loads])
     p = lp.var("flex.power_kw", (F, steps), lo[:, None], hi[:, None])
     lp.add(bal[None, :], p, -1.0)
-    for i, f in enumerate(loads):
+    for i in range(len(loads)):
         w, energy = windows(d, i)
         rows = lp.rows(f"flex.window_energy_{i}", (range(len(energy)),), energy, energy)
         lp.add(rows[w], p[i], dt)

@@ -7,6 +7,7 @@ can construct them directly (tests build tiny hand-checkable profiles without pv
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -33,6 +34,7 @@ class EvGroupProfile:
     p_max_kw: np.ndarray
     requested_kwh: float
     sessions: pd.DataFrame = field(default_factory=pd.DataFrame)
+    spec: Any = None  # zeropark.profiles.ev.EvGroupSpec, to rebuild envelopes for a window
 
 
 @dataclass(frozen=True)
@@ -94,16 +96,8 @@ class Profiles:
         months = self.month_index[sl]
         used = np.unique(months)
         remap = np.searchsorted(used, months)
-        ev = {
-            name: EvGroupProfile(
-                e_lo_kwh=_rebase(g.e_lo_kwh, start, stop),
-                e_hi_kwh=_rebase(g.e_hi_kwh, start, stop),
-                p_max_kw=g.p_max_kw[sl].copy(),
-                requested_kwh=float(np.diff(g.e_lo_kwh[sl], prepend=0.0).sum()),
-                sessions=g.sessions,
-            )
-            for name, g in self.ev.items()
-        }
+        ev = {name: _window_ev(g, self.time[sl], self.dt_h, start, stop)
+              for name, g in self.ev.items()}
         dr = [
             DrEventProfile(e.name, e.mask[sl].copy(), e.baseline_kw, e.reduction_kw,
                            e.payment_per_kw, e.penalty_per_kwh, e.committed)
@@ -124,7 +118,20 @@ class Profiles:
         )
 
 
-def _rebase(cum_kwh: np.ndarray, start: int, stop: int) -> np.ndarray:
-    """Cumulative envelope re-based to zero at ``start``, never below zero."""
-    before = cum_kwh[start - 1] if start > 0 else 0.0
-    return np.maximum(cum_kwh[start:stop] - before, 0.0)
+def _window_ev(g: EvGroupProfile, time: pd.DatetimeIndex, dt_h: float, start: int,
+               stop: int) -> EvGroupProfile:
+    """The group's envelope over a window: rebuilt from its sessions when they are known (a car
+    plugged in before the window still needs what it cannot get later), else the loosest
+    rebased envelope (as if the most / the least had been delivered before the window)."""
+    if g.spec is not None and len(g.sessions):
+        from zeropark.profiles.ev import ev_envelopes
+
+        env = ev_envelopes(g.sessions, time, dt_h, [g.spec])[g.spec.name]
+        return EvGroupProfile(env.e_lo_kwh, env.e_hi_kwh, env.p_max_kw,
+                              float(env.requested_kwh), g.sessions, g.spec)
+    lo_prev = g.e_lo_kwh[start - 1] if start > 0 else 0.0
+    hi_prev = g.e_hi_kwh[start - 1] if start > 0 else 0.0
+    lo = np.maximum(g.e_lo_kwh[start:stop] - hi_prev, 0.0)
+    hi = g.e_hi_kwh[start:stop] - lo_prev
+    return EvGroupProfile(lo, hi, g.p_max_kw[start:stop].copy(), float(lo[-1]) if len(lo) else 0.0,
+                          g.sessions, g.spec)

@@ -108,10 +108,12 @@ def ev_profiles(sc: Scenario, time: pd.DatetimeIndex,
     if not sc.ev.groups:
         return {}
     sessions = ev_sessions(sc, time) if sessions is None else sessions
-    env = ev.ev_envelopes(sessions, time, sc.dt_h, ev_specs(sc))
+    specs = {s.name: s for s in ev_specs(sc)}
+    env = ev.ev_envelopes(sessions, time, sc.dt_h, list(specs.values()))
     return {
         name: EvGroupProfile(e.e_lo_kwh, e.e_hi_kwh, e.p_max_kw, float(e.requested_kwh),
-                             sessions[sessions["group"] == name].reset_index(drop=True))
+                             sessions[sessions["group"] == name].reset_index(drop=True),
+                             specs[name])
         for name, e in env.items()
     }
 

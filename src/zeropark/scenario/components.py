@@ -213,4 +213,8 @@ class Ev(Strict):
 
     groups: list[EvGroup] = Field(default_factory=list)
     sessions: EvSessions = Field(default_factory=EvSessions)
-    unmet_penalty_per_kwh: float = Field(default=5.0, ge=0, le=1e4)
+    unmet_penalty_per_kwh: float = Field(
+        default=50.0, ge=0, le=1e4,
+        description="per kWh not delivered by departure; keep above the demand charge per kW·month "
+        "so EV energy is never traded for a lower monthly peak",
+    )

@@ -13,7 +13,8 @@ from zeropark.library import Library
 if TYPE_CHECKING:
     from zeropark.scenario import Scenario
 
-# Used when a storage unit names no technology: 0.94 each way (≈ 0.88 round trip, as models/technologies.yaml lfp-2h), 5–95 % window.
+# Used when a storage unit names no technology: 0.94 each way (≈ 0.88 round trip, as
+# models/technologies.yaml lfp-2h), 5–95 % SOC window.
 _STORAGE_FALLBACK: dict[str, float] = {
     "charge_efficiency": 0.94,
     "discharge_efficiency": 0.94,

@@ -1,0 +1,116 @@
+"""The Pyomo and matrix builders produce the same MILP (rows, columns, nonzeros, bounds, costs,
+integrality up to ordering and row sign) and the same optimum — on the bundled parks and on
+randomized small scenarios."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from zeropark import prepare, solve_data
+from zeropark.examples import battery, tiny
+from zeropark.model.builder import build_matrix, build_pyomo
+from zeropark.model.equivalence import differences, from_matrix, from_pyomo
+from zeropark.profiles.base import DrEventProfile, EvGroupProfile
+
+ROOT = Path(__file__).resolve().parents[1]
+PARKS = sorted((ROOT / "scenarios").glob("*.yaml"))
+
+
+def assert_same_model(d) -> None:  # noqa: ANN001
+    a, b = from_matrix(build_matrix(d)), from_pyomo(build_pyomo(d))
+    assert len(a.cols) == len(b.cols) and len(a.rows) == len(b.rows) and a.nnz == b.nnz
+    assert differences(a, b) == []
+    m, p = solve_data(d, engine="matrix"), solve_data(d, engine="pyomo")
+    assert m.status == p.status
+    if m.ok:
+        assert m.objective == pytest.approx(p.objective, rel=1e-7, abs=1e-7)
+
+
+@pytest.mark.parametrize("path", PARKS, ids=lambda p: p.stem)
+def test_bundled_parks_same_model_and_optimum(path: Path) -> None:
+    # a summer day with PV surplus, DR events and EV sessions, 24 hourly steps
+    assert_same_model(prepare(path, start=24 * 196, steps=24))
+
+
+def test_differences_detect_a_changed_coefficient() -> None:
+    sc, prof = tiny(3, dict(load_kw=[0, 5, 5], price=[1, 3, 2]), storage=[battery()])
+    d = prepare(sc, prof)
+    lp = build_matrix(d)
+    lp._v[-1] = lp._v[-1] * 1.01  # perturb the last coefficient block
+    assert differences(from_matrix(lp), from_pyomo(build_pyomo(d)))
+
+
+@st.composite
+def small_case(draw: st.DrawFn) -> tuple:
+    T = draw(st.integers(2, 6))
+    floats = st.floats(0.0, 20.0, allow_nan=False)
+    load = draw(st.lists(floats, min_size=T, max_size=T))
+    price = draw(st.lists(st.floats(-0.5, 3.0), min_size=T, max_size=T))
+    export_price = draw(st.lists(st.floats(0.0, 3.0), min_size=T, max_size=T))
+    pv = draw(st.lists(floats, min_size=T, max_size=T))
+    sections: dict = {
+        "grid": {"import_limit_kw": 200.0, "export_limit_kw": draw(st.sampled_from([0.0, 10.0]))},
+        "pv": [{"name": "roof", "capacity_kw": 25, "dc_coupled": draw(st.booleans())}],
+        "weather": {"source": "clearsky", "clearness": {"monthly_clearness": [0.5] * 12}},
+        "solver": {"mip_gap": 0.0, "exclusivity": draw(st.sampled_from(["auto", "all", "none"]))},
+    }
+    if draw(st.booleans()):
+        sections["storage"] = [battery(
+            energy_kwh=draw(st.floats(1, 30)), power_kw=draw(st.floats(1, 10)),
+            charge_efficiency=draw(st.floats(0.8, 1.0)), soc_initial=0.5,
+            end_condition=draw(st.sampled_from(["free", "cyclic", "at_least_initial"])),
+            self_discharge_per_h=draw(st.floats(0, 0.01)),
+            throughput_cost_per_kwh=draw(st.floats(0, 0.1)),
+            max_cycles_per_day=draw(st.sampled_from([None, 1.0])))]
+    ev = None
+    if draw(st.booleans()):
+        need = draw(st.floats(0, 7 * T))
+        lo = np.clip(need - 7 * np.arange(T - 1, -1, -1), 0, None)
+        hi = np.minimum(7 * np.arange(1, T + 1), need)
+        ev = {"depot": EvGroupProfile(lo, hi, np.full(T, 7.0), need)}
+        sections["ev"] = {"groups": [{"name": "depot", "count": 1, "power_kw": 7,
+                                      "v2g": draw(st.booleans())}]}
+    if draw(st.booleans()):
+        sections["flexible_loads"] = [{"name": "flex", "max_power_kw": 5.0,
+                                       "energy_per_window_kwh": 48.0, "window_h": 24,
+                                       "ramp_kw_per_h": draw(st.sampled_from([None, 2.0])),
+                                       "min_on_power_kw": draw(st.sampled_from([None, 1.0]))}]
+    dr = None
+    if draw(st.booleans()):
+        mask = np.zeros(T, bool)
+        mask[-1] = True
+        dr = [DrEventProfile("e", mask, 15.0, 3.0, draw(st.floats(0, 5)), 1.0)]
+    targets: dict = {"carbon_price_per_t": draw(st.sampled_from([0.0, 90.0]))}
+    if draw(st.booleans()):
+        targets["green_share"] = {"value": draw(st.floats(0, 0.8)), "mode": "soft"}
+        sections["green_power"] = {"certificates": {"price_per_mwh": 5.0}, "offsets": {}}
+    if draw(st.booleans()):
+        targets["zero_carbon_indicator"] = {"mode": "soft"}
+    sections["targets"] = targets
+    prof = dict(load_kw=load, price=price, export_price=export_price, pv_kw=[pv], ev=ev, dr=dr,
+                demand_charge=draw(st.sampled_from([0.0, 30.0])))
+    return tiny(T, prof, **sections)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(small_case())
+def test_random_small_scenarios_same_model_and_optimum(case: tuple) -> None:
+    sc, prof = case
+    assert_same_model(prepare(sc, prof))
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(small_case())
+def test_binary_rule_never_changes_the_optimum(case: tuple) -> None:
+    """Binaries only where they can pay ('auto') gives the same optimum as binaries everywhere."""
+    sc, prof = case
+    auto = solve_data(prepare(sc.replace({"solver.exclusivity": "auto"}), prof))
+    full = solve_data(prepare(sc.replace({"solver.exclusivity": "all"}), prof))
+    assert auto.status == full.status
+    if auto.ok:
+        assert auto.objective == pytest.approx(full.objective, rel=1e-6, abs=1e-6)

@@ -1,0 +1,98 @@
+"""Invariants on each bundled park over a week, and reference results for the demo parks."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from zeropark import Result, load_scenario, run
+from zeropark.model.data import KGCE_PER_KWH_EQUAL_VALUE
+
+ROOT = Path(__file__).resolve().parents[1]
+PARKS = sorted(p.stem for p in (ROOT / "scenarios").glob("*.yaml"))
+WEEK = 168
+START = 24 * 195  # mid-July: PV, cooling load, DR events in the demo park
+
+
+@cache
+def week(name: str) -> Result:
+    return run(ROOT / "scenarios" / f"{name}.yaml", start=START, steps=WEEK)
+
+
+@pytest.mark.parametrize("name", PARKS)
+def test_energy_balance_every_step(name: str) -> None:
+    ds = week(name).dataset
+    supply = (ds.pv_power_kw.sum("pv") + ds.green_direct_kw + ds.grid_import_kw
+              + ds.storage_discharge_kw.sum("storage"))
+    if "ev_v2g_kw" in ds:
+        supply = supply + ds.ev_v2g_kw.sum("ev_group")
+    demand = (ds.load_kw + ds.flex_power_kw.sum("flex") + ds.ev_power_kw.sum("ev_group")
+              + ds.storage_charge_kw.sum("storage") + ds.grid_export_kw)
+    assert np.abs((supply - demand).values).max() <= 1e-6 * max(1.0, float(ds.load_kw.max()))
+
+
+@pytest.mark.parametrize("name", PARKS)
+def test_soc_within_bounds_and_no_free_energy(name: str) -> None:
+    r = week(name)
+    sc = load_scenario(ROOT / "scenarios" / f"{name}.yaml")
+    ds, dt = r.dataset, r.dataset.attrs["dt_h"]
+    for i, u in enumerate(sc.storage):
+        soc = ds.storage_soc_kwh.values[i]
+        assert soc.min() >= u.soc_min * u.energy_kwh - 1e-6
+        assert soc.max() <= u.soc_max * u.energy_kwh + 1e-6
+        # no free energy: what comes out never exceeds what went in (after losses) plus the
+        # energy the unit held at the start
+        e_in = ds.storage_charge_kw.values[i].sum() * dt * u.charge_efficiency
+        e_out = ds.storage_discharge_kw.values[i].sum() * dt / u.discharge_efficiency
+        assert e_out <= e_in + u.soc_initial * u.energy_kwh - soc[-1] + 1e-6
+        assert soc[-1] >= u.soc_initial * u.energy_kwh - 1e-6  # end condition at_least_initial
+
+
+@pytest.mark.parametrize("name", PARKS)
+def test_no_simultaneous_flows(name: str) -> None:
+    ds = week(name).dataset
+    tol = 1e-6 * max(1.0, float(ds.load_kw.max()))
+    assert float(np.minimum(ds.grid_import_kw, ds.grid_export_kw).max()) <= tol
+    both = np.minimum(ds.storage_charge_kw, ds.storage_discharge_kw)
+    assert float(both.max()) <= tol if both.size else True
+
+
+@pytest.mark.parametrize("name", PARKS)
+def test_emissions_and_kpis_consistent_with_dataset(name: str) -> None:
+    r = week(name)
+    ds, k, dt = r.dataset, r.kpis, r.dataset.attrs["dt_h"]
+    assert np.allclose(ds.emissions_kg, ds.ef_kg_per_kwh * ds.grid_import_kw * dt)
+    assert k["import_kwh"] == pytest.approx(float(ds.grid_import_kw.sum()) * dt)
+    assert k["total_cost"] == pytest.approx(r.objective, rel=1e-7, abs=1e-6)
+    consumption = (k["pv_generation_kwh"] + k["green_direct_kwh"] + k["import_kwh"]
+                   - k["export_kwh"])
+    assert k["consumption_kwh"] == pytest.approx(consumption)
+    assert k["energy_tce"] >= KGCE_PER_KWH_EQUAL_VALUE * consumption / 1000 - 1e-9
+    assert 0.0 <= k["self_consumption"] <= 1.0 and 0.0 <= k["self_sufficiency"] <= 1.0
+    assert r.gap <= 1e-3 + 1e-12
+    ev = ds.ev_delivered_kwh.isel(time=-1).sum()
+    net = k["ev_energy_kwh"] - k["ev_v2g_kwh"]
+    assert float(ev) == pytest.approx(net, rel=1e-6, abs=1e-6)
+
+
+def test_demo_week_reference_result() -> None:
+    """Reference numbers of the demo park's July week (update deliberately when the model
+    or the demo data change; they guard against silent drift)."""
+    k = week("demo-park").kpis
+    assert k["solver"]["status"] == "optimal"
+    assert k["consumption_kwh"] == pytest.approx(REFERENCE["consumption_kwh"], rel=1e-3)
+    assert k["total_cost"] == pytest.approx(REFERENCE["total_cost"], rel=2e-3)
+    assert k["pv_generation_kwh"] == pytest.approx(REFERENCE["pv_generation_kwh"], rel=1e-3)
+    assert k["dr_events_accepted"] == REFERENCE["dr_events_accepted"]
+
+
+# demo-park, steps 4680–4847 (2025-07-15 00:00 to 2025-07-21 23:00), matrix engine, HiGHS 1.16
+REFERENCE: dict = {
+    "consumption_kwh": 2_049_369.45,
+    "total_cost": 1_965_103.68,
+    "pv_generation_kwh": 259_757.01,
+    "dr_events_accepted": ["peak-cut-0716"],
+}

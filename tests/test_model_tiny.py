@@ -1,0 +1,153 @@
+"""Tiny scenarios whose optima are worked out by hand; both engines must hit them exactly."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from zeropark import Status, run
+from zeropark.examples import battery, tiny
+from zeropark.profiles.base import DrEventProfile, EvGroupProfile
+from zeropark.profiles.ev import EvGroupSpec, ev_envelopes
+
+ENGINES = ["matrix", "pyomo"]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_three_step_arbitrage_with_charge_efficiency(engine: str) -> None:
+    # Charge 5 kW at price 1 (4.5 kWh stored at η_c 0.9), discharge it in the price-3 step:
+    # 5·1 + (5 − 4.5)·3 + 5·2 = 16.5. Discharging in the price-2 step instead would save less.
+    sc, prof = tiny(3, dict(load_kw=[0, 5, 5], price=[1, 3, 2]),
+                    storage=[battery(charge_efficiency=0.9)])
+    r = run(sc, prof, engine=engine)
+    assert r.status == Status.OPTIMAL
+    assert r.objective == pytest.approx(16.5, abs=1e-7)
+    assert r.dataset.storage_charge_kw.values[0] == pytest.approx([5, 0, 0], abs=1e-7)
+    assert r.dataset.grid_import_kw.values == pytest.approx([5, 0.5, 5], abs=1e-7)
+    assert r.kpis["total_cost"] == pytest.approx(16.5, abs=1e-7)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_battery_shaves_the_demand_charge(engine: str) -> None:
+    # Flat price 1, demand charge 100/kW·month, peak load 30 kW in step 2. A 10 kW battery can
+    # take at most 10 kW off the peak → peak 20 kW. Energy 60 kWh (η = 1) + 100·20 = 2060.
+    sc, prof = tiny(4, dict(load_kw=[10, 10, 30, 10], price=1.0, demand_charge=100.0),
+                    storage=[battery(energy_kwh=20, power_kw=10)])
+    r = run(sc, prof, engine=engine)
+    assert r.objective == pytest.approx(2060.0, abs=1e-6)
+    assert r.kpis["peak_import_kw_by_month"]["2025-07"] == pytest.approx(20.0, abs=1e-6)
+    assert r.kpis["cost_breakdown"]["demand"] == pytest.approx(2000.0, abs=1e-6)
+
+
+def _one_ev(penalty: float) -> tuple:
+    # One EV, 20 kWh, plugged in for 4 h on a 7 kW pile (η = 1): built with the real envelope code.
+    time = pd.date_range("2025-07-01", periods=4, freq="h")
+    sessions = pd.DataFrame({"group": ["depot"], "pile": [0], "arrival": [time[0]],
+                             "departure": [time[0] + pd.Timedelta(hours=4)],
+                             "energy_kwh": [20.0], "max_power_kw": [50.0]})
+    spec = EvGroupSpec(name="depot", count=1, power_kw=7.0, efficiency=1.0)
+    env = ev_envelopes(sessions, time, 1.0, [spec])["depot"]
+    assert env.e_lo_kwh == pytest.approx([0, 6, 13, 20])
+    assert env.e_hi_kwh == pytest.approx([7, 14, 20, 20])
+    group = EvGroupProfile(env.e_lo_kwh, env.e_hi_kwh, env.p_max_kw, env.requested_kwh, sessions)
+    return tiny(4, dict(load_kw=[0, 0, 0, 0], price=[3, 1, 1, 3], ev={"depot": group}),
+                ev={"groups": [{"name": "depot", "count": 1, "power_kw": 7, "efficiency": 1.0}],
+                    "unmet_penalty_per_kwh": penalty})
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_ev_charges_before_its_deadline(engine: str) -> None:
+    # 7 kWh in each cheap step (14 at price 1), the remaining 6 kWh at price 3: 14 + 18 = 32.
+    sc, prof = _one_ev(penalty=5.0)
+    r = run(sc, prof, engine=engine)
+    assert r.objective == pytest.approx(32.0, abs=1e-7)
+    assert r.kpis["ev_energy_kwh"] == pytest.approx(20.0, abs=1e-7)
+    assert r.kpis["ev_unmet_kwh"] == pytest.approx(0.0, abs=1e-7)
+    # A penalty below the expensive price leaves exactly those 6 kWh unmet: 14 + 6·2 = 26.
+    sc, prof = _one_ev(penalty=2.0)
+    r = run(sc, prof, engine=engine)
+    assert r.objective == pytest.approx(26.0, abs=1e-7)
+    assert r.kpis["ev_unmet_kwh"] == pytest.approx(6.0, abs=1e-7)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_green_share_met_by_certificates(engine: str) -> None:
+    # 1000 kWh from the grid at 0.5; a hard 30 % green share needs 0.3 MWh of certificates at
+    # 5 per MWh: 500 + 1.5 = 501.5.
+    sc, prof = tiny(1, dict(load_kw=[1000], price=0.5),
+                    green_power={"certificates": {"price_per_mwh": 5.0}},
+                    targets={"green_share": {"value": 0.3, "mode": "hard"}})
+    r = run(sc, prof, engine=engine)
+    assert r.objective == pytest.approx(501.5, abs=1e-7)
+    assert r.kpis["certificates_mwh"] == pytest.approx(0.3, abs=1e-9)
+    assert r.kpis["green_share"] == pytest.approx(0.3, abs=1e-9)
+
+
+def _dr_case(payment: float) -> tuple:
+    # Load 10 kW; event in step 1 asks 4 kW below a 10 kW baseline. The battery (η_c 0.8) must
+    # buy 5 kWh in step 0 to deliver 4 kWh in step 1: delivering costs 5 − 4 = 1.
+    event = DrEventProfile("ev1", np.array([False, True]), 10.0, 4.0, payment, 100.0)
+    return tiny(2, dict(load_kw=[10, 10], price=1.0, dr=[event]),
+                storage=[battery(energy_kwh=4, power_kw=5, charge_efficiency=0.8)])
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_dr_event_accepted_exactly_when_payment_exceeds_cost(engine: str) -> None:
+    sc, prof = _dr_case(payment=0.3)  # 4 kW · 0.3 = 1.2 > 1 → accept: 20 + 1 − 1.2 = 19.8
+    r = run(sc, prof, engine=engine)
+    assert r.objective == pytest.approx(19.8, abs=1e-7)
+    assert r.kpis["dr_events_accepted"] == ["ev1"]
+    assert r.kpis["dr_revenue"] == pytest.approx(1.2)
+    sc, prof = _dr_case(payment=0.2)  # 0.8 < 1 → decline: 20
+    r = run(sc, prof, engine=engine)
+    assert r.objective == pytest.approx(20.0, abs=1e-7)
+    assert r.kpis["dr_events_accepted"] == []
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_anti_backflow_curtails_surplus(engine: str) -> None:
+    # PV 10 kW, load 4 kW, export would earn 1/kWh. Export limit 0: curtail 6 kW, cost 0.
+    sc, prof = tiny(1, dict(load_kw=[4], price=1.0, export_price=1.0, pv_kw=[[10]]),
+                    pv=[{"name": "roof", "capacity_kw": 12}],
+                    weather={"source": "clearsky", "clearness": {"monthly_clearness": [0.5] * 12}})
+    r = run(sc, prof, engine=engine)
+    assert r.objective == pytest.approx(0.0, abs=1e-9)
+    assert r.kpis["export_kwh"] == pytest.approx(0.0, abs=1e-9)
+    assert r.kpis["pv_curtailed_kwh"] == pytest.approx(6.0, abs=1e-9)
+    # Export limit 5 kW: export 5, curtail 1, earn 5.
+    sc = sc.replace({"grid.export_limit_kw": 5.0})
+    r = run(sc, prof, engine=engine)
+    assert r.objective == pytest.approx(-5.0, abs=1e-9)
+    assert r.kpis["pv_curtailed_kwh"] == pytest.approx(1.0, abs=1e-9)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_simultaneous_import_export_never_pays_through(engine: str) -> None:
+    # Export pays more than import (2 > 1) with 3 kW of PV surplus possible: without exclusivity
+    # the LP would export 50 kW (earning 100) and import 47 to cover it: −53. Exclusive optimum:
+    # export only the 3 kW surplus: −6.
+    sc, prof = tiny(1, dict(load_kw=[2], price=1.0, export_price=2.0, pv_kw=[[5]]),
+                    pv=[{"name": "roof", "capacity_kw": 6}],
+                    grid={"import_limit_kw": 100.0, "export_limit_kw": 50.0},
+                    weather={"source": "clearsky", "clearness": {"monthly_clearness": [0.5] * 12}})
+    r = run(sc, prof, engine=engine)
+    assert r.objective == pytest.approx(-6.0, abs=1e-9)
+    assert r.kpis["import_kwh"] == pytest.approx(0.0, abs=1e-9)
+    relaxed = run(sc.replace({"solver.exclusivity": "none"}), prof, engine=engine)
+    assert relaxed.objective == pytest.approx(-53.0, abs=1e-6)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_hard_target_infeasible_soft_target_reports_shortfall(engine: str) -> None:
+    # No green supply at all: a hard 50 % share is infeasible, a soft one pays 0.1/kWh short.
+    base = dict(load_kw=[100, 100], price=0.5)
+    sc, prof = tiny(2, base, targets={"green_share": {"value": 0.5, "mode": "hard"}})
+    r = run(sc, prof, engine=engine)
+    assert r.status == Status.INFEASIBLE
+    assert r.dataset is None and r.explanation
+    sc, prof = tiny(2, base, targets={"green_share": {"value": 0.5, "mode": "soft",
+                                                      "penalty_per_kwh": 0.1}})
+    r = run(sc, prof, engine=engine)
+    assert r.kpis["green_share_shortfall_kwh"] == pytest.approx(100.0, abs=1e-7)
+    assert r.objective == pytest.approx(100.0 + 10.0, abs=1e-7)
