@@ -143,7 +143,8 @@ def finish(d: ModelData, out: SolveOutcome, engine: str, timings: dict[str, floa
     kpis["timings"] = {k: round(val, 4) for k, val in timings.items()}
     kpis["model_size"] = out.size
     kpis["engine"] = engine
-    return Result(out.status, out.objective, out.bound, out.gap, ds, kpis, timings, "", out.size)
+    return Result(out.status, out.objective, out.bound, out.gap, ds, kpis, timings, "", out.size,
+                  out.values)
 
 
 def run(scenario: Scenario | str | Path, profiles: Profiles | None = None, *,

@@ -4,7 +4,7 @@ Every function takes a result dataset (see ``docs/results.md``; dims ``time``, `
 ``ev_group``, ``flex``, ``month``) or plain arrays, and returns a :class:`matplotlib.figure.Figure`
 that the caller saves with :func:`save_figure` or embeds with :func:`figure_bytes`. Figures of one
 result: :func:`dispatch_stack`, :func:`monthly_energy_balance`, :func:`import_duration_curve`,
-:func:`schedule_heatmaps`, :func:`monthly_emissions`; of a sweep: :func:`kpi_line`,
+:func:`schedule_heatmaps`, :func:`monthly_emissions`, :func:`cost_breakdown_chart`; of a sweep: :func:`kpi_line`,
 :func:`kpi_surface`, :func:`pareto_front`. Powers are drawn in MW and energies in MWh; inputs
 stay in kW/kWh as everywhere in zeropark.
 """
@@ -31,7 +31,7 @@ from zeropark.io import atomic_write_bytes  # noqa: E402
 from zeropark.model.data import KGCE_PER_KWH_EQUAL_VALUE  # noqa: E402
 
 __all__ = [
-    "COLORS", "day_hour_grid", "dispatch_stack", "figure_bytes", "import_duration_curve",
+    "COLORS", "cost_breakdown_chart", "day_hour_grid", "dispatch_stack", "figure_bytes", "import_duration_curve",
     "kpi_line", "kpi_surface", "monthly_emissions", "monthly_energy_balance", "monthly_sums",
     "pareto_front", "pareto_mask", "report_figures", "save_dispatch_week", "save_figure",
     "schedule_heatmaps",
@@ -356,6 +356,34 @@ def monthly_emissions(ds: xr.Dataset, kpis: Mapping[str, Any] | None = None, *,
     return fig
 
 
+def cost_breakdown_chart(kpis: Mapping[str, Any]) -> Figure:
+    """Horizontal bars of the cost breakdown: costs to the right, revenues to the left, total."""
+    cur = kpis.get("currency", "")
+    revenues = ("export_revenue", "dr_revenue")
+    items = [(k.replace("_", " "), -v if k in revenues else v)
+             for k, v in kpis["cost_breakdown"].items() if abs(v) > 1e-9]
+    items.append(("total", kpis["total_cost"]))
+    names = [n for n, _ in items]
+    values = np.array([v for _, v in items]) / 1e3
+    fig, ax = plt.subplots(figsize=(8, 0.45 * len(items) + 1.2))
+    colors = ["#2f4b7c" if n == "total" else "#3c9d4e" if v < 0 else "#e76f51"
+              for n, v in zip(names, values, strict=True)]
+    y = np.arange(len(items))[::-1]
+    ax.barh(y, values, color=colors)
+    ax.set_yticks(y, names)
+    for yi, v in zip(y, values, strict=True):
+        ax.annotate(f"{v:,.1f}", (v, yi), xytext=(4 if v >= 0 else -4, 0),
+                    textcoords="offset points", va="center", ha="left" if v >= 0 else "right",
+                    fontsize=8)
+    ax.axvline(0, color="k", lw=0.6)
+    ax.set_xlabel(f"thousand {cur}".strip())
+    lo, hi = ax.get_xlim()
+    ax.set_xlim(lo - 0.12 * (hi - lo) * (lo < 0), hi + 0.15 * (hi - lo))
+    ax.set_title(f"cost breakdown, total {kpis['total_cost']:,.0f} {cur}")
+    fig.tight_layout()
+    return fig
+
+
 def _label(da: xr.DataArray) -> str:
     units = da.attrs.get("units")
     return f"{da.name} [{units}]" if units else str(da.name)
@@ -461,6 +489,7 @@ def report_figures(ds: xr.Dataset, kpis: Mapping[str, Any] | None = None) -> dic
         "import_duration": import_duration_curve(ds, kpis),
         "schedules": schedule_heatmaps(ds),
         "emissions": monthly_emissions(ds, kpis),
+        **({"costs": cost_breakdown_chart(kpis)} if kpis is not None else {}),
     }
 
 

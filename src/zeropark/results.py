@@ -32,6 +32,8 @@ class Result:
     kpis : dict (see :func:`compute_kpis`)
     timings : dict of phase -> seconds (build_s, handoff_s, solve_s, extract_s)
     explanation : str — why there is no solution, in the user's terms ("" when solved)
+    size : dict — rows, cols, nnz, integers of the model
+    values : dict — raw solution arrays by column block name (``"storage.soc_kwh"`` …)
     """
 
     status: Status
@@ -43,6 +45,7 @@ class Result:
     timings: dict[str, float] = field(default_factory=dict)
     explanation: str = ""
     size: dict[str, int] = field(default_factory=dict)
+    values: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
 
     @property
     def ok(self) -> bool:

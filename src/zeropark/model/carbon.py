@@ -31,9 +31,16 @@ def ef_mean(d: ModelData) -> float:
     return float(np.mean(d.prof.ef_kg_per_kwh)) if d.T else 0.0
 
 
+def indicator_rhs(d: ModelData) -> float:
+    """Right-hand side of the CO2-per-tce row [kg]: threshold × fixed kgce − fixed CO2, ledger
+    included (so the indicator holds for ledger + horizon)."""
+    thr = d.sc.targets.zero_carbon_indicator.threshold_t_per_tce
+    return thr * (d.fuel_kgce + d.ledger.kgce) - d.fuel_co2_kg - d.ledger.co2_kg
+
+
 def add_matrix(lp: MatrixLP, d: ModelData, bal: np.ndarray) -> None:
     """Matrix form (built after every other component)."""
-    sc, dt, ef = d.sc, d.dt_h, d.prof.ef_kg_per_kwh
+    sc, dt, ef, led = d.sc, d.dt_h, d.prof.ef_kg_per_kwh, d.ledger
     tg = sc.targets
     imp, exp = lp.cols("grid.import_kw"), lp.cols("grid.export_kw")
     pv = lp.cols("pv.power_kw") if lp.has("pv.power_kw") else None
@@ -63,7 +70,7 @@ def add_matrix(lp: MatrixLP, d: ModelData, bal: np.ndarray) -> None:
             lp.add(row, ccer, cp)
     if tg.green_share is not None:
         s = tg.green_share.value
-        row = lp.rows("targets.green_share", (), lo=0.0)
+        row = lp.rows("targets.green_share", (), lo=s * led.consumption_kwh - led.green_kwh)
         if pv is not None:
             lp.add(row, pv, (1 - s) * eta * dt)
         if gd is not None:
@@ -77,7 +84,8 @@ def add_matrix(lp: MatrixLP, d: ModelData, bal: np.ndarray) -> None:
                            tg.green_share.penalty_per_kwh)
             lp.add(row, short, 1.0)
     if tg.emission_cap is not None:
-        row = lp.rows("targets.emission_cap", (), hi=tg.emission_cap.value_t * 1000 - d.fuel_co2_kg)
+        row = lp.rows("targets.emission_cap", (),
+                      hi=tg.emission_cap.value_t * 1000 - d.fuel_co2_kg - led.co2_kg)
         lp.add(row, imp, ef * dt)
         if ccer is not None:
             lp.add(row, ccer, -1000.0)
@@ -87,8 +95,7 @@ def add_matrix(lp: MatrixLP, d: ModelData, bal: np.ndarray) -> None:
     ind = tg.zero_carbon_indicator
     if ind is not None:
         thr = ind.threshold_t_per_tce * KGCE_PER_KWH_EQUAL_VALUE  # kgCO2 allowed per kWh consumed
-        row = lp.rows("targets.indicator", (),
-                      hi=ind.threshold_t_per_tce * d.fuel_kgce - d.fuel_co2_kg)
+        row = lp.rows("targets.indicator", (), hi=indicator_rhs(d))
         lp.add(row, imp, (ef - thr) * dt)
         lp.add(row, exp, thr * dt)
         if pv is not None:
@@ -158,7 +165,8 @@ def add_pyomo(m: pyo.ConcreteModel, d: ModelData, ctx: PyomoContext) -> None:
             b.green_short_kwh = pyo.Var(bounds=(0.0, None))
             expr = expr + b.green_short_kwh
             ctx.costs.append(tg.green_share.penalty_per_kwh * b.green_short_kwh)
-        b.green_share = pyo.Constraint(expr=expr >= 0)
+        b.green_share = pyo.Constraint(
+            expr=expr >= s * d.ledger.consumption_kwh - d.ledger.green_kwh)
     if tg.emission_cap is not None:
         expr = imp_ef - 1000.0 * ccer
         if tg.emission_cap.mode == "soft":
@@ -166,7 +174,7 @@ def add_pyomo(m: pyo.ConcreteModel, d: ModelData, ctx: PyomoContext) -> None:
             expr = expr - 1000.0 * b.cap_over_t
             ctx.costs.append(tg.emission_cap.penalty_per_t * b.cap_over_t)
         b.emission_cap = pyo.Constraint(
-            expr=expr <= tg.emission_cap.value_t * 1000 - d.fuel_co2_kg)
+            expr=expr <= tg.emission_cap.value_t * 1000 - d.fuel_co2_kg - d.ledger.co2_kg)
     ind = tg.zero_carbon_indicator
     if ind is not None:
         thr = ind.threshold_t_per_tce * KGCE_PER_KWH_EQUAL_VALUE
@@ -179,5 +187,4 @@ def add_pyomo(m: pyo.ConcreteModel, d: ModelData, ctx: PyomoContext) -> None:
             b.indicator_over_t = pyo.Var(bounds=(0.0, None))
             expr = expr - 1000.0 * b.indicator_over_t
             ctx.costs.append(ind.penalty_per_t * b.indicator_over_t)
-        b.indicator = pyo.Constraint(
-            expr=expr <= ind.threshold_t_per_tce * d.fuel_kgce - d.fuel_co2_kg)
+        b.indicator = pyo.Constraint(expr=expr <= indicator_rhs(d))

@@ -25,6 +25,20 @@ PRICE_TOL = 1e-9
 
 
 @dataclass(frozen=True)
+class Ledger:
+    """Totals already realised before the horizon (rolling horizon, nightly operations).
+
+    Ratio targets (green share, CO2 per tce) then hold for ledger + horizon together, so a
+    shortfall earlier in the year is made up later and a surplus is not wasted.
+    """
+
+    consumption_kwh: float = 0.0
+    green_kwh: float = 0.0
+    co2_kg: float = 0.0
+    kgce: float = 0.0
+
+
+@dataclass(frozen=True)
 class ModelData:
     """All arrays of one model instance (T steps, M billing months)."""
 
@@ -40,6 +54,7 @@ class ModelData:
     storage_binary_steps: np.ndarray  # int indices where simultaneous charge/discharge could pay
     day_index: np.ndarray  # day of each step (0..D-1) for daily limits
     n_days: int
+    ledger: Ledger = Ledger()
 
     @property
     def storage_names(self) -> list[str]:

@@ -1,0 +1,429 @@
+"""Capacity sizing co-optimized with the dispatch: PV kWp per array, storage energy and power,
+and the integer pile count of EV groups, each with annualized capex plus fixed O&M.
+
+The model is the normal dispatch matrix (``build_matrix``) built for an *envelope* scenario in
+which every sized asset is at its cap, then transformed here (``src/zeropark/model`` is not
+touched):
+
+- PV array a with cap K̄: column ``pv.capacity_kwp[a]`` ∈ [0, K̄] and rows
+  ``pv.capacity[a,t]``: p_pv[a,t] − avail_per_kwp[a,t]·K ≤ 0, where avail_per_kwp is the
+  scenario's availability divided by its capacity (recomputed at 1 kWp by pvlib when the
+  capacity is 0). The inverter is assumed to scale with the array (DC/AC ratio kept).
+- Storage s with cap Ē: columns ``storage.energy_cap_kwh[s]`` E ∈ [0, Ē] and
+  ``storage.power_cap_kw[s]`` P ∈ [0, Ē/d] with d the technology's ``duration_h`` (the C-rate
+  limit, P ≤ E/d); rows charge ≤ P, discharge ≤ P, soc_min·E ≤ soc ≤ soc_max·E; the initial SOC
+  (right-hand side of ``storage.soc_balance`` at t = 0), the end condition and the daily cycle
+  limit become coefficients on E.
+- EV group g with cap n̄: integer column ``ev.piles[g]`` n ∈ [0, n̄] and rows
+  ``ev.pile_limit[g,t]``: p_ev + p_v2g − n·pile_kw ≤ 0: the piles bound the group's simultaneous
+  charging power. The cars (sessions, energy envelope, plugged-in limit) are the scenario's as
+  given; energy the piles cannot deliver is unmet at the scenario's penalty.
+
+The cost of a unit of capacity is (capex·CRF + fixed O&M per year) × the horizon's share of a year;
+sizes are total capacities (green-field: the scenario's present size is not a sunk cost).
+Only assets with a cap are sized (``pv.N.max_capacity_kw``, ``storage.N.max_energy_kwh``,
+``ev.groups.N.max_count``); ``all_factor`` gives every other asset the cap factor × its size.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from zeropark.api import finish, prepare
+from zeropark.errors import ScenarioError
+from zeropark.model.builder import build_matrix
+from zeropark.model.data import ModelData
+from zeropark.model.lp import MatrixLP
+from zeropark.model.storage import params as storage_params
+from zeropark.planning.capex import UnitCost, pile_cost, pv_cost, storage_costs
+from zeropark.planning.lpedit import set_cols, set_rows
+from zeropark.profiles.base import Profiles
+from zeropark.results import Result
+from zeropark.scenario import Scenario, load_scenario
+from zeropark.solve import SolveOutcome, solve_matrix
+
+#: Rooftop PV per m² of usable roof [kWp/m²]: labelled default for flat C&I roofs with row
+#: spacing (≈ 20 % efficient modules cover 1 m² per 0.2 kWp; spacing and access leave ~75 %).
+KWP_PER_M2 = 0.15
+_EXCLUSIVE_TOL = 1e-6
+_ZERO = 1e-6
+
+
+@dataclass(frozen=True)
+class SizedAsset:
+    """One sized decision.
+
+    Attributes
+    ----------
+    key : str
+        ``pv.<name>.capacity_kw``, ``storage.<name>.energy_kwh``, ``storage.<name>.power_kw`` or
+        ``ev.<name>.count``.
+    index : int
+        Position of the asset in its scenario list.
+    existing : float
+        The scenario's present size [kWp, kWh, kW or piles].
+    cap : float
+        Upper bound of the size.
+    unit : str
+    cost : UnitCost
+    """
+
+    key: str
+    index: int
+    existing: float
+    cap: float
+    unit: str
+    cost: UnitCost
+
+
+@dataclass
+class SizingPlan:
+    """What is sized, with caps and costs; PV availability per kWp over the full horizon."""
+
+    pv: list[SizedAsset] = field(default_factory=list)
+    energy: list[SizedAsset] = field(default_factory=list)
+    power: list[SizedAsset] = field(default_factory=list)
+    durations_h: list[float] = field(default_factory=list)
+    piles: list[SizedAsset] = field(default_factory=list)
+    pv_per_kwp: dict[int, np.ndarray] = field(default_factory=dict)
+
+    @property
+    def assets(self) -> list[SizedAsset]:
+        return [*self.pv, *self.energy, *self.power, *self.piles]
+
+
+def _cap(explicit: float | None, size: float, factor: float | None, field: str) -> float | None:
+    if explicit is not None:
+        return float(explicit)
+    if factor is None:
+        return None
+    if size <= 0:
+        raise ScenarioError(field, None, "an explicit cap: the asset's present size is 0, so "
+                                         "all_factor × size gives nothing to size")
+    return factor * size
+
+
+def _per_kwp(sc: Scenario, profiles: Profiles, i: int) -> np.ndarray:
+    """Available power per kWp of array ``i`` [kW/kWp] on the profiles' time index."""
+    a = sc.pv[i]
+    if a.capacity_kw > 0:
+        return profiles.pv_avail_kw[i] / a.capacity_kw
+    if a.profile is not None and a.profile.unit == "kw":
+        raise ScenarioError(f"pv.{i}.capacity_kw", 0.0, "> 0 to size an array whose profile is "
+                                                        "in kW (or give it in kw_per_kwp)")
+    from zeropark.profiles.build import pv_profiles, weather_frame
+    from zeropark.scenario.resolve import library_for
+
+    entry = library_for(sc).get("technologies", a.technology, f"pv.{i}.technology")
+    ratio = float(entry.get("dc_ac_ratio", 1.2))
+    one = sc.replace({f"pv.{i}.capacity_kw": 1.0, f"pv.{i}.ac_limit_kw": 1.0 / ratio})
+    wx = weather_frame(one, library_for(one), profiles.time)
+    return pv_profiles(one, profiles.time, wx)[i]
+
+
+def sizing_plan(sc: Scenario, profiles: Profiles, *, all_factor: float | None = None,
+                roof_m2: Mapping[str, float] | None = None) -> SizingPlan:
+    """Decide what is sized, with which cap and unit cost.
+
+    Parameters
+    ----------
+    sc : Scenario
+    profiles : Profiles
+        Full-horizon profiles of ``sc`` (PV availability is scaled per kWp from them).
+    all_factor : float, optional
+        Cap of every asset without an explicit cap = factor × its present size.
+    roof_m2 : mapping of PV array name to roof area [m²], optional
+        Caps the array at area × :data:`KWP_PER_M2` (and at its ``max_capacity_kw`` if set).
+    """
+    if all_factor is not None and not all_factor > 0:
+        raise ScenarioError("all_factor", all_factor, "a factor > 0")
+    roof = dict(roof_m2 or {})
+    unknown = sorted(set(roof) - {a.name for a in sc.pv})
+    if unknown:
+        raise ScenarioError("roof_m2", unknown[0], f"a PV array name, one of {[a.name for a in sc.pv]}")
+    plan = SizingPlan()
+    for i, a in enumerate(sc.pv):
+        cap = _cap(a.max_capacity_kw, a.capacity_kw, None if a.name in roof else all_factor,
+                   f"pv.{i}.max_capacity_kw")
+        if a.name in roof:
+            if roof[a.name] < 0:
+                raise ScenarioError(f"roof_m2.{a.name}", roof[a.name], "an area ≥ 0 m²")
+            area_cap = roof[a.name] * KWP_PER_M2
+            cap = area_cap if cap is None else min(cap, area_cap)
+        if cap is None:
+            continue
+        plan.pv.append(SizedAsset(f"pv.{a.name}.capacity_kw", i, a.capacity_kw, cap, "kWp",
+                                  pv_cost(sc, i)))
+        plan.pv_per_kwp[i] = _per_kwp(sc, profiles, i)
+    for i, u in enumerate(sc.storage):
+        cap = _cap(u.max_energy_kwh, u.energy_kwh, all_factor, f"storage.{i}.max_energy_kwh")
+        if cap is None:
+            continue
+        c_e, c_p, dur = storage_costs(sc, i)
+        plan.energy.append(SizedAsset(f"storage.{u.name}.energy_kwh", i, u.energy_kwh, cap,
+                                      "kWh", c_e))
+        plan.power.append(SizedAsset(f"storage.{u.name}.power_kw", i, u.power_kw, cap / dur,
+                                     "kW", c_p))
+        plan.durations_h.append(dur)
+    for i, g in enumerate(sc.ev.groups):
+        cap = _cap(g.max_count, g.count, all_factor, f"ev.groups.{i}.max_count")
+        if cap is None:
+            continue
+        plan.piles.append(SizedAsset(f"ev.{g.name}.count", i, g.count, float(np.floor(cap)),
+                                     "piles", pile_cost(sc, i)))
+    return plan
+
+
+def _with_sizes(sc: Scenario, plan: SizingPlan, sizes: Mapping[str, float]) -> Scenario:
+    """The scenario with the sized assets at ``sizes`` (inverter limits scaled with PV)."""
+    changes: dict[str, Any] = {}
+    for s in plan.pv:
+        k = sizes[s.key]
+        a = sc.pv[s.index]
+        changes[f"pv.{s.index}.capacity_kw"] = k
+        raw_ac = a.ac_limit_kw if a.capacity_kw > 0 else None
+        if raw_ac is not None and k > 0:
+            changes[f"pv.{s.index}.ac_limit_kw"] = raw_ac * k / a.capacity_kw
+    for s in plan.energy:
+        changes[f"storage.{s.index}.energy_kwh"] = sizes[s.key]
+    for s in plan.power:
+        changes[f"storage.{s.index}.power_kw"] = sizes[s.key]
+    for s in plan.piles:
+        changes[f"ev.groups.{s.index}.count"] = int(round(sizes[s.key]))
+    return sc.replace(changes) if changes else sc
+
+
+def _with_pv(prof: Profiles, plan: SizingPlan, sizes: Mapping[str, float],
+             sl: slice) -> Profiles:
+    avail = prof.pv_avail_kw.copy()
+    for s in plan.pv:
+        avail[s.index] = plan.pv_per_kwp[s.index][sl] * sizes[s.key]
+    return dataclasses.replace(prof, pv_avail_kw=avail)
+
+
+def add_sizing(lp: MatrixLP, d: ModelData, plan: SizingPlan, per_kwp: dict[int, np.ndarray]
+               ) -> None:
+    """Turn the envelope model ``lp`` (sized assets at their caps) into the sizing model."""
+    frac, T = d.horizon_fraction, d.T
+    steps = range(T)
+    if plan.pv:
+        names = [d.pv_names[s.index] for s in plan.pv]
+        rows_of = [s.index for s in plan.pv]
+        cost = np.array([s.cost.annualized_per_year * frac for s in plan.pv])
+        cap = lp.var("pv.capacity_kwp", (names,), 0.0, np.array([s.cap for s in plan.pv]), cost)
+        power = lp.cols("pv.power_kw")[rows_of]
+        r = lp.rows("pv.capacity", (names, steps), hi=0.0)
+        lp.add(r, power, 1.0)
+        lp.add(r, cap[:, None], -np.array([per_kwp[i] for i in rows_of]))
+    if plan.energy:
+        _add_storage(lp, d, plan)
+    if plan.piles:
+        names = [d.ev_names[s.index] for s in plan.piles]
+        idx = [s.index for s in plan.piles]
+        n = lp.var("ev.piles", (names,), 0.0, np.array([s.cap for s in plan.piles]),
+                   np.array([s.cost.annualized_per_year * frac for s in plan.piles]),
+                   integer=True)
+        pile_kw = np.array([d.sc.ev.groups[i].power_kw for i in idx])
+        r = lp.rows("ev.pile_limit", (names, steps), hi=0.0)
+        lp.add(r, lp.cols("ev.power_kw")[idx], 1.0)
+        lp.add(r, n[:, None], -pile_kw[:, None])
+        if lp.has("ev.v2g_kw"):
+            v2g = [g.name for g in d.sc.ev.groups if g.v2g]
+            for k, i in enumerate(idx):
+                if d.ev_names[i] in v2g:
+                    lp.add(r[k], lp.cols("ev.v2g_kw")[v2g.index(d.ev_names[i])], 1.0)
+
+
+def _add_storage(lp: MatrixLP, d: ModelData, plan: SizingPlan) -> None:
+    frac, T = d.horizon_fraction, d.T
+    p = storage_params(d)
+    idx = [s.index for s in plan.energy]
+    names = [d.storage_names[i] for i in idx]
+    steps = range(T)
+    units = [d.sc.storage[i] for i in idx]
+    soc_min = np.array([u.soc_min for u in units])
+    soc_max = np.array([u.soc_max for u in units])
+    soc_init = np.array([u.soc_initial for u in units])
+    e = lp.var("storage.energy_cap_kwh", (names,), 0.0, np.array([s.cap for s in plan.energy]),
+               np.array([s.cost.annualized_per_year * frac for s in plan.energy]))
+    pw = lp.var("storage.power_cap_kw", (names,), 0.0, np.array([s.cap for s in plan.power]),
+                np.array([s.cost.annualized_per_year * frac for s in plan.power]))
+    ch, dis = lp.cols("storage.charge_kw")[idx], lp.cols("storage.discharge_kw")[idx]
+    soc = lp.cols("storage.soc_kwh")[idx]
+    for name, flow in (("storage.charge_cap", ch), ("storage.discharge_cap", dis)):
+        r = lp.rows(name, (names, steps), hi=0.0)
+        lp.add(r, flow, 1.0)
+        lp.add(r, pw[:, None], -1.0)
+    r = lp.rows("storage.duration", (names,), hi=0.0)
+    lp.add(r, pw, 1.0)
+    lp.add(r, e, -1.0 / np.array(plan.durations_h))
+    set_cols(lp, soc, lb=0.0)
+    r = lp.rows("storage.soc_max_cap", (names, steps), hi=0.0)
+    lp.add(r, soc, 1.0)
+    lp.add(r, e[:, None], -soc_max[:, None])
+    if (soc_min > 0).any():
+        r = lp.rows("storage.soc_min_cap", (names, steps), lo=0.0)
+        lp.add(r, soc, 1.0)
+        lp.add(r, e[:, None], -soc_min[:, None])
+    bal0 = lp.row_blocks["storage.soc_balance"].index()[idx, 0]
+    set_rows(lp, bal0, lo=0.0, hi=0.0)
+    lp.add(bal0, e, -p["keep"][idx] * soc_init)
+    if "storage.end" in lp.row_blocks:
+        block = lp.row_blocks["storage.end"]
+        ends = list(block.labels[0])
+        for k, i in enumerate(idx):
+            if names[k] in ends:
+                row = block.index()[ends.index(names[k])]
+                cyclic = p["end"][i] == "cyclic"
+                set_rows(lp, row, lo=0.0, hi=0.0 if cyclic else np.inf)
+                lp.add(row, e[k], -soc_init[k])
+    if "storage.daily_cycles" in lp.row_blocks:
+        block = lp.row_blocks["storage.daily_cycles"]
+        limited = list(block.labels[0])
+        for k, i in enumerate(idx):
+            if names[k] in limited:
+                rows = block.index()[limited.index(names[k])]
+                set_rows(lp, rows, hi=0.0)
+                lp.add(rows, e[k], -p["cycles"][i] * (soc_max[k] - soc_min[k]))
+
+
+def _violations(d: ModelData, out: SolveOutcome) -> tuple[np.ndarray, np.ndarray]:
+    """Steps without binaries where the solution flows both ways (as ``zeropark.api``)."""
+    v = out.values
+    imp, exp = v["grid.import_kw"], v["grid.export_kw"]
+    scale = max(d.sc.grid.import_limit_kw, 1.0) * _EXCLUSIVE_TOL
+    grid = np.setdiff1d(np.flatnonzero(np.minimum(imp, exp) > scale), d.grid_binary_steps)
+    sto = np.zeros(0, int)
+    if "storage.charge_kw" in v:
+        p = np.array([max(u.power_kw, 1.0) for u in d.sc.storage])[:, None] * _EXCLUSIVE_TOL
+        both = (np.minimum(v["storage.charge_kw"], v["storage.discharge_kw"]) > p).any(axis=0)
+        sto = np.setdiff1d(np.flatnonzero(both), d.storage_binary_steps)
+    return grid, sto
+
+
+def _sizes(plan: SizingPlan, values: dict[str, np.ndarray]) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for assets, col in ((plan.pv, "pv.capacity_kwp"), (plan.energy, "storage.energy_cap_kwh"),
+                        (plan.power, "storage.power_cap_kw"), (plan.piles, "ev.piles")):
+        for k, s in enumerate(assets):
+            x = float(values[col][k])
+            x = round(x) if s.unit == "piles" and abs(x - round(x)) < 1e-6 else x
+            out[s.key] = 0.0 if abs(x) < _ZERO else x
+    return out
+
+
+def sizing_kpis(plan: SizingPlan, sizes: Mapping[str, float], frac: float, rate: float,
+                operating_cost: float) -> dict[str, Any]:
+    """The ``kpis["sizing"]`` block: sizes, investment and annualized cost."""
+    assets = []
+    for s in plan.assets:
+        x = sizes[s.key]
+        assets.append({
+            "asset": s.key, "size": x, "unit": s.unit, "existing": s.existing, "cap": s.cap,
+            "technology": s.cost.technology, "capex_per_unit": s.cost.capex,
+            "fixed_om_per_unit_year": s.cost.fixed_om_per_year,
+            "lifetime_years": s.cost.lifetime_years, "crf": s.cost.crf,
+            "investment": s.cost.capex * x,
+            "annualized_cost_per_year": s.cost.annualized_per_year * x,
+        })
+    per_year = sum(a["annualized_cost_per_year"] for a in assets)
+    return {
+        "sizes": dict(sizes),
+        "assets": assets,
+        "investment": sum(a["investment"] for a in assets),
+        "annualized_cost_per_year": per_year,
+        "annualized_cost_horizon": per_year * frac,
+        "horizon_fraction": frac,
+        "discount_rate": rate,
+        "operating_cost": operating_cost,
+        "total_cost_with_investment": operating_cost + per_year * frac,
+    }
+
+
+def size(scenario: Scenario | str | Path, profiles: Profiles | None = None, *, start: int = 0,
+         steps: int | None = None, all_factor: float | None = None,
+         roof_m2: Mapping[str, float] | None = None, relax: bool | None = None) -> Result:
+    """Size PV, storage and piles together with the dispatch over the horizon.
+
+    Parameters
+    ----------
+    scenario : Scenario or path to a YAML file
+    profiles : Profiles, optional
+        Full-horizon profiles (default: built from the scenario).
+    start, steps : int
+        Optimize over ``steps`` steps from ``start`` (default: the whole horizon, ideally a year).
+        Capex is charged pro rata: annualized cost × (horizon hours / 8760).
+    all_factor : float, optional
+        Also size every asset without a cap, with cap = factor × its present size.
+    roof_m2 : mapping of PV array name to usable roof area [m²], optional
+        Caps the array at area × :data:`KWP_PER_M2` kWp.
+    relax : bool, optional
+        Solve the LP relaxation (pile counts may then be fractional).
+
+    Returns
+    -------
+    Result
+        As :func:`zeropark.run`, for the sized park; ``objective`` includes the horizon's share
+        of the annualized investment, ``kpis["total_cost"]`` is the operating cost only, and
+        ``kpis["sizing"]`` holds the sizes, the investment and the annualized cost.
+
+    Raises
+    ------
+    ScenarioError
+        If nothing is to be sized or cost data is missing.
+    """
+    t_start = time.perf_counter()
+    sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+    if profiles is None:
+        from zeropark.profiles.build import build_profiles
+
+        profiles = build_profiles(sc)
+    plan = sizing_plan(sc, profiles, all_factor=all_factor, roof_m2=roof_m2)
+    if not plan.assets:
+        raise ScenarioError("sizing", "no caps", "a cap on at least one asset: "
+                            "pv.N.max_capacity_kw, storage.N.max_energy_kwh, "
+                            "ev.groups.N.max_count (or all_factor / --all FACTOR)")
+    caps = {s.key: s.cap for s in plan.assets}
+    stop = profiles.n_steps if steps is None else min(start + steps, profiles.n_steps)
+    sl = slice(start, stop)
+    sc_max = _with_sizes(sc, plan, caps)
+    d = prepare(sc_max, _with_pv(profiles, plan, caps, slice(None)), start=start,
+                steps=stop - start)
+    per_kwp = {i: arr[sl] for i, arr in plan.pv_per_kwp.items()}
+    relax = sc.solver.relax if relax is None else relax
+    timings: dict[str, float] = {"profiles_s": time.perf_counter() - t_start}
+    for _ in range(4):
+        t0 = time.perf_counter()
+        lp = build_matrix(d)
+        add_sizing(lp, d, plan, per_kwp)
+        t1 = time.perf_counter()
+        out = solve_matrix(lp, sc.solver, relax=relax)
+        for k, val in {"build_s": t1 - t0, **out.timings}.items():
+            timings[k] = timings.get(k, 0.0) + val
+        if not out.status.has_solution or relax or sc.solver.exclusivity != "auto":
+            break
+        grid, sto = _violations(d, out)
+        if not len(grid) and not len(sto):
+            break
+        d = dataclasses.replace(
+            d, grid_binary_steps=np.union1d(d.grid_binary_steps, grid),
+            storage_binary_steps=np.union1d(d.storage_binary_steps, sto))
+    if not out.status.has_solution:
+        return finish(d, out, "matrix", timings)
+    sizes = _sizes(plan, out.values)
+    sc_sized = _with_sizes(sc, plan, sizes)
+    d_sized = dataclasses.replace(d, sc=sc_sized, prof=_with_pv(d.prof, plan, sizes, slice(None)))
+    for s in plan.pv:
+        d_sized.prof.pv_avail_kw[s.index] = per_kwp[s.index] * sizes[s.key]
+    result = finish(d_sized, out, "matrix", timings)
+    result.kpis["sizing"] = sizing_kpis(plan, sizes, d.horizon_fraction, sc.sizing.discount_rate,
+                                        result.kpis["total_cost"])
+    result.dataset.attrs["sizing_sizes"] = str(sizes)
+    return result
