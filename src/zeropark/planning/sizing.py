@@ -201,10 +201,11 @@ def _with_sizes(sc: Scenario, plan: SizingPlan, sizes: Mapping[str, float]) -> S
 
 
 def _with_pv(prof: Profiles, plan: SizingPlan, sizes: Mapping[str, float],
-             sl: slice) -> Profiles:
+             per_kwp: Mapping[int, np.ndarray]) -> Profiles:
+    """Profiles with the sized arrays' availability at ``sizes`` (``per_kwp`` on their index)."""
     avail = prof.pv_avail_kw.copy()
     for s in plan.pv:
-        avail[s.index] = plan.pv_per_kwp[s.index][sl] * sizes[s.key]
+        avail[s.index] = per_kwp[s.index] * sizes[s.key]
     return dataclasses.replace(prof, pv_avail_kw=avail)
 
 
@@ -394,7 +395,7 @@ def size(scenario: Scenario | str | Path, profiles: Profiles | None = None, *, s
     stop = profiles.n_steps if steps is None else min(start + steps, profiles.n_steps)
     sl = slice(start, stop)
     sc_max = _with_sizes(sc, plan, caps)
-    d = prepare(sc_max, _with_pv(profiles, plan, caps, slice(None)), start=start,
+    d = prepare(sc_max, _with_pv(profiles, plan, caps, plan.pv_per_kwp), start=start,
                 steps=stop - start)
     per_kwp = {i: arr[sl] for i, arr in plan.pv_per_kwp.items()}
     relax = sc.solver.relax if relax is None else relax
@@ -419,9 +420,7 @@ def size(scenario: Scenario | str | Path, profiles: Profiles | None = None, *, s
         return finish(d, out, "matrix", timings)
     sizes = _sizes(plan, out.values)
     sc_sized = _with_sizes(sc, plan, sizes)
-    d_sized = dataclasses.replace(d, sc=sc_sized, prof=_with_pv(d.prof, plan, sizes, slice(None)))
-    for s in plan.pv:
-        d_sized.prof.pv_avail_kw[s.index] = per_kwp[s.index] * sizes[s.key]
+    d_sized = dataclasses.replace(d, sc=sc_sized, prof=_with_pv(d.prof, plan, sizes, per_kwp))
     result = finish(d_sized, out, "matrix", timings)
     result.kpis["sizing"] = sizing_kpis(plan, sizes, d.horizon_fraction, sc.sizing.discount_rate,
                                         result.kpis["total_cost"])
