@@ -10,10 +10,10 @@ one-bus network. The reduced park keeps only what both tools model the same way:
   marginal cost is the price series); export 0 (anti-backflow), so no export component is needed;
 - the battery (PyPSA ``StorageUnit``): charge/discharge efficiencies, self-discharge as
   ``standing_loss`` (per hour in both; PyPSA compounds it over a step, zeropark applies it
-  linearly, the same for hourly steps), power and ``max_hours`` = energy / power, initial SOC, throughput cost on
-  discharge as ``marginal_cost``, and zeropark's ``at_least_initial`` end condition as one extra
-  linopy constraint. PyPSA has no lower SOC bound on a ``StorageUnit``, so the window is set to
-  0–100 % on the zeropark side.
+  linearly: the same for hourly steps), power, ``max_hours`` = energy / power, initial SOC,
+  throughput cost on discharge as ``marginal_cost``, and zeropark's ``at_least_initial`` end
+  condition as one extra linopy constraint. PyPSA has no lower SOC bound on a ``StorageUnit``,
+  so the window is set to 0–100 % on the zeropark side.
 
 Removed from the demo park: EV groups, flexible loads, DR events, targets and carbon price, green
 power, fixed fuels, the demand charge. (zeropark still builds its ``grid.peak`` rows, at zero
@@ -122,7 +122,10 @@ def pypsa_network(d: Any) -> Any:
           max_hours=u.energy_kwh / u.power_kw, efficiency_store=u.charge_efficiency,
           efficiency_dispatch=u.discharge_efficiency,
           standing_loss=u.self_discharge_per_h,
-          state_of_charge_initial=u.soc_initial * u.energy_kwh,
+          # PyPSA applies no standing loss to the initial SOC in the first step, zeropark does
+          # (e[0] = keep·e_init + flows): hand PyPSA the initial SOC after that loss.
+          state_of_charge_initial=(1.0 - u.self_discharge_per_h * d.dt_h)
+          * u.soc_initial * u.energy_kwh,
           marginal_cost=u.throughput_cost_per_kwh, cyclic_state_of_charge=False)
     return n
 

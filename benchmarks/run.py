@@ -42,6 +42,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from importlib import metadata
 from pathlib import Path
@@ -351,8 +352,9 @@ def markdown(report: dict[str, Any]) -> str:
             continue
         gap = "–" if c["gap"] is None else f"{c['gap']:.1e}"
         obj = "–" if c["objective"] is None else f"{c['objective']:.8g}"
-        rows.append([str(c["steps"]), c["engine"], c["mode"], c["status"], obj, gap, _t(c["profiles_s"]), _t(c["build_s"]),
-                     _t(c["handoff_s"]), _t(c["solve_s"]), _t(c["extract_s"]),
+        rows.append([str(c["steps"]), c["engine"], c["mode"], c["status"], obj, gap,
+                     _t(c["profiles_s"]), _t(c["build_s"]), _t(c["handoff_s"]),
+                     _t(c["solve_s"]), _t(c["extract_s"]),
                      _t(c["model_s"]), _t(c["e2e_s"]), f"{c['peak_rss_mb']:.0f}",
                      str(c["rows"]), str(c["cols"]), str(c["nnz"]), str(c["integers"])])
     parts.append(_table(["steps", "engine", "mode", "status", "objective", "gap", "profiles s",
@@ -420,10 +422,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--peer-sizes", type=lambda s: [int(x) for x in _csv(s)], default=None,
                     help="sizes of the PyPSA comparison (default: --sizes)")
     ap.add_argument("--out", type=Path, default=None, help="write the full report as JSON")
+    ap.add_argument("--jobs", type=int, default=1,
+                    help="cases run at once (1 for timings; more only for smoke runs)")
     ap.add_argument("--case", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
-    if any(n < 1 for n in args.sizes):
+    if any(n < 1 for n in args.sizes + (args.peer_sizes or [])):
         ap.error(f"--sizes: got {args.sizes}; positive step counts")
+    if args.jobs < 1 or args.threads < 1 or args.time_limit_s <= 0:
+        ap.error("--jobs and --threads must be ≥ 1, --time-limit > 0")
     return args
 
 
@@ -436,33 +442,35 @@ def main(argv: list[str] | None = None) -> int:
                        threads=args.threads)
         sys.stdout.write(MARKER + json.dumps(out) + "\n")
         return 0
-    # generous: the exclusivity safeguard may solve up to four times, each up to the time limit
-    timeout_s = 4 * args.time_limit_s + 600
-    cases = []
-    for steps in args.sizes:
-        for mode in args.modes:
-            for engine in args.engines:
-                print(f"case {steps} {engine} {mode} …", file=sys.stderr, flush=True)
-                c = run_subprocess(case_argv(steps, engine, mode, args.scenario,
-                                             args.time_limit_s, args.threads), timeout_s)
-                cases.append({"steps": steps, "engine": engine, "mode": mode, **c})
-    peers: list[dict[str, Any]] = []
     has_pypsa = importlib.util.find_spec("pypsa") is not None
-    note = ""
     if args.peer == "on" and not has_pypsa:
         print("--peer on: pypsa is not installed (pip install -e '.[bench]')", file=sys.stderr)
         return 2
+    # generous: the exclusivity safeguard may solve up to four times, each up to the time limit
+    timeout_s = 4 * args.time_limit_s + 600
+    jobs: list[tuple[dict[str, Any], list[str]]] = [
+        ({"steps": n, "engine": e, "mode": m},
+         case_argv(n, e, m, args.scenario, args.time_limit_s, args.threads))
+        for n in args.sizes for m in args.modes for e in args.engines]
+    note = ""
     if args.peer != "off" and has_pypsa:
-        for steps in args.peer_sizes or args.sizes:
-            for side in ("zeropark", "pypsa"):
-                print(f"peer {steps} {side} …", file=sys.stderr, flush=True)
-                p = run_subprocess(
-                    [str(HERE / "pypsa_peer.py"), "--side", side, "--steps", str(steps),
-                     "--scenario", str(args.scenario), "--threads", str(args.threads),
-                     "--time-limit", str(args.time_limit_s)], timeout_s)
-                peers.append({"steps": steps, "side": side, **p})
+        jobs += [({"steps": n, "side": side},
+                  [str(HERE / "pypsa_peer.py"), "--side", side, "--steps", str(n),
+                   "--scenario", str(args.scenario), "--threads", str(args.threads),
+                   "--time-limit", str(args.time_limit_s)])
+                 for n in (args.peer_sizes or args.sizes) for side in ("zeropark", "pypsa")]
     elif args.peer != "off":
         note = "skipped, pypsa is not installed (pip install -e '.[bench]')"
+
+    def one(job: tuple[dict[str, Any], list[str]]) -> dict[str, Any]:
+        key, argv_ = job
+        print("running " + " ".join(str(v) for v in key.values()), file=sys.stderr, flush=True)
+        return {**key, **run_subprocess(argv_, timeout_s)}
+
+    with ThreadPoolExecutor(max_workers=args.jobs) as pool:
+        done = list(pool.map(one, jobs))
+    cases = [r for r in done if "engine" in r]
+    peers = [r for r in done if "side" in r]
     report = {"machine": machine_info(),
               "settings": {"sizes": args.sizes, "engines": args.engines, "modes": args.modes,
                            "time_limit_s": args.time_limit_s, "threads": args.threads,

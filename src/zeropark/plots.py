@@ -213,8 +213,8 @@ def monthly_energy_balance(ds: xr.Dataset, kpis: Mapping[str, Any] | None = None
 def import_duration_curve(ds: xr.Dataset, kpis: Mapping[str, Any] | None = None) -> Figure:
     """Grid import sorted from highest to lowest, with each month's billed peak marked.
 
-    A month's peak sits on the curve at its rank (hours with higher import); a peak above the
-    whole curve is a month-to-date peak carried in from operations.
+    A month's peak sits at the hours the park imports at least that much; a peak at 0 h above
+    the whole curve is a month-to-date peak carried in from operations.
     """
     dt = float(ds.attrs.get("dt_h", 1.0))
     imp = np.sort(ds.grid_import_kw.values)[::-1]
@@ -223,11 +223,11 @@ def import_duration_curve(ds: xr.Dataset, kpis: Mapping[str, Any] | None = None)
     ax.step(hours, imp / 1e3, where="pre", color=COLORS["grid import"], lw=1.5,
             label="grid import")
     peaks = ds.peak_import_kw.values
-    rank_h = (imp[None, :] > peaks[:, None] + 1e-6).sum(axis=1) * dt
-    ax.scatter(np.maximum(rank_h, dt), peaks / 1e3, color="r", zorder=3,
-               label="billed monthly peak")
+    # hours at or above the peak: the right end of the peak's plateau on the curve
+    rank_h = (imp[None, :] >= peaks[:, None] - 1e-6).sum(axis=1) * dt
+    ax.scatter(rank_h, peaks / 1e3, color="r", zorder=3, label="billed monthly peak")
     for month, h, p in zip(ds.month.values, rank_h, peaks, strict=True):
-        ax.annotate(str(month), (max(h, dt), p / 1e3), fontsize=6, xytext=(3, 3),
+        ax.annotate(str(month), (h, p / 1e3), fontsize=6, xytext=(3, 3),
                     textcoords="offset points")
     note = ""
     if kpis is not None:
@@ -360,8 +360,10 @@ def cost_breakdown_chart(kpis: Mapping[str, Any]) -> Figure:
     """Horizontal bars of the cost breakdown: costs to the right, revenues to the left, total."""
     cur = kpis.get("currency", "")
     revenues = ("export_revenue", "dr_revenue")
+    # items below 0.1 % of the gross cost would only be unreadable slivers
+    gross = sum(abs(v) for v in kpis["cost_breakdown"].values()) or 1.0
     items = [(k.replace("_", " "), -v if k in revenues else v)
-             for k, v in kpis["cost_breakdown"].items() if abs(v) > 1e-9]
+             for k, v in kpis["cost_breakdown"].items() if abs(v) >= 1e-3 * gross]
     items.append(("total", kpis["total_cost"]))
     names = [n for n, _ in items]
     values = np.array([v for _, v in items]) / 1e3

@@ -16,6 +16,7 @@ import xarray as xr
 from zeropark.io import atomic_write_bytes, atomic_write_text
 from zeropark.model.carbon import ef_mean
 from zeropark.model.data import KGCE_PER_KWH_EQUAL_VALUE, ModelData
+from zeropark.model.grid import capacity_cost
 from zeropark.model.pv import pv_efficiency
 from zeropark.solve import SolveOutcome, Status
 
@@ -209,7 +210,8 @@ def compute_kpis(d: ModelData, out: SolveOutcome, ds: xr.Dataset) -> dict[str, A
                  + scalar.get("targets.indicator_over_t", 0.0) * (ind.penalty_per_t if ind else 0.0))
     breakdown = {
         "energy": float((prof.import_price_per_kwh * imp).sum()) * dt,
-        "demand": prof.demand_charge_per_kw_month * float(ds.peak_import_kw.sum()),
+        "demand": prof.demand_charge_per_kw_month * float(ds.peak_import_kw.sum())
+        + capacity_cost(d),
         "export_revenue": float((prof.export_price_per_kwh * exp).sum()) * dt,
         "storage_throughput": float(sum(u.throughput_cost_per_kwh * dis[i].sum() * dt
                                         for i, u in enumerate(storage))),

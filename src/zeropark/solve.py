@@ -4,6 +4,8 @@ interface) and map the outcome to one typed :class:`SolveOutcome` for both engin
 from __future__ import annotations
 
 import enum
+import os
+import sys
 import time
 from dataclasses import dataclass, field
 
@@ -46,6 +48,29 @@ class SolveOutcome:
     size: dict[str, int] = field(default_factory=dict)
     message: str = ""
     max_primal_infeasibility: float = 0.0
+
+
+_BANNER_SHOWN = False
+
+
+def new_highs() -> highspy.Highs:
+    """A ``highspy.Highs`` instance; the copyright banner HiGHS prints to stdout on its first
+    construction in a process is swallowed, so CLI output (tables, JSON) stays clean."""
+    global _BANNER_SHOWN
+    if _BANNER_SHOWN:
+        return highspy.Highs()
+    sys.stdout.flush()
+    saved = os.dup(1)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 1)
+        h = highspy.Highs()
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+        os.close(devnull)
+    _BANNER_SHOWN = True
+    return h
 
 
 def _highs_options(opts: Solver) -> dict[str, object]:
@@ -109,12 +134,19 @@ def solve_matrix(lp: MatrixLP, opts: Solver, *, relax: bool = False,
     ints = lp.arrays()["integer"]
     is_mip = not relax and bool(ints.any())
     model = lp.to_highs(relax=True)
-    h = highspy.Highs()
+    h = new_highs()
     for key, value in _highs_options(opts).items():
         h.setOptionValue(key, value)
     h.passModel(model)
     t1 = time.perf_counter()
-    h.run()
+    deadline = t1 + max(opts.time_limit_s, 1e-3)
+
+    def run_within_limit() -> None:
+        # the time limit covers all phases together: relaxation, rounded LP, MILP
+        h.setOptionValue("time_limit", max(deadline - time.perf_counter(), 1e-3))
+        h.run()
+
+    run_within_limit()
     note = ""
     if is_mip and h.getModelStatus() == highspy.HighsModelStatus.kOptimal:
         x_lp = np.asarray(h.getSolution().col_value)
@@ -128,7 +160,7 @@ def solve_matrix(lp: MatrixLP, opts: Solver, *, relax: bool = False,
             if warm_start:
                 fixed = round_binaries(lp, x_lp)
                 h.changeColsBounds(len(idx), idx, fixed, fixed)
-                h.run()
+                run_within_limit()
                 if h.getModelStatus() == highspy.HighsModelStatus.kOptimal:
                     start = h.getSolution()
                 lb, ub = lp.arrays()["lb"][ints], lp.arrays()["ub"][ints]
@@ -138,7 +170,7 @@ def solve_matrix(lp: MatrixLP, opts: Solver, *, relax: bool = False,
             if start is not None:
                 h.setSolution(start)
                 note = "warm start from rounded relaxation"
-            h.run()
+            run_within_limit()
     elif is_mip:
         # relaxation not optimal (infeasible/unbounded/time): the MILP cannot do better
         is_mip = False
@@ -190,6 +222,7 @@ def solve_pyomo(m: pyo.ConcreteModel, opts: Solver, *, relax: bool = False) -> S
 
     if relax:
         pyo.TransformationFactory("core.relax_integer_vars").apply_to(m)
+    new_highs()  # absorb the banner before Pyomo's interface creates its own instance
     solver = Highs()
     hopts = _highs_options(opts)
     t0 = time.perf_counter()

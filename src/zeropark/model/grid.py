@@ -38,8 +38,14 @@ def big_m(d: ModelData) -> tuple[np.ndarray, np.ndarray]:
     return m_imp, np.maximum(m_exp, 0.0)
 
 
+def capacity_cost(d: ModelData) -> float:
+    """Fixed capacity (kVA) charge over the horizon, pro rata to 12 months a year [currency]."""
+    return d.prof.capacity_charge_per_month * 12.0 * d.horizon_fraction
+
+
 def add_matrix(lp: MatrixLP, d: ModelData, bal: np.ndarray) -> None:
     """Matrix form."""
+    lp.objective_offset += capacity_cost(d)
     T, dt = d.T, d.dt_h
     L_imp, L_exp = _limits(d)
     steps = range(T)
@@ -95,3 +101,4 @@ def add_pyomo(m: pyo.ConcreteModel, d: ModelData, ctx: PyomoContext) -> None:
     ctx.costs.append(sum(price_imp[t] * dt * b.import_kw[t] for t in range(T)))
     ctx.costs.append(sum(-price_exp[t] * dt * b.export_kw[t] for t in range(T)))
     ctx.costs.append(sum(d.prof.demand_charge_per_kw_month * b.peak_kw[mo] for mo in months))
+    ctx.costs.append(capacity_cost(d))

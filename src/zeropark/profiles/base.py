@@ -67,7 +67,8 @@ class Profiles:
     ev : dict of group name -> EvGroupProfile
     dr_events : list of DrEventProfile
     peak_floor_kw : ndarray [kW], shape (M,): month-to-date peak already paid (operations)
-    demand_charge_per_kw_month : float [currency/(kW·month)]
+    demand_charge_per_kw_month : float [currency/(kW·month)] on each month's peak import
+    capacity_charge_per_month : float [currency/month] fixed capacity (kVA) charge, pro rata
     """
 
     time: pd.DatetimeIndex
@@ -84,6 +85,7 @@ class Profiles:
     dr_events: list[DrEventProfile] = field(default_factory=list)
     peak_floor_kw: np.ndarray | None = None
     demand_charge_per_kw_month: float = 0.0
+    capacity_charge_per_month: float = 0.0
 
     @property
     def n_steps(self) -> int:
@@ -115,6 +117,7 @@ class Profiles:
             green_direct_kw=None if self.green_direct_kw is None else self.green_direct_kw[sl].copy(),
             ev=ev, dr_events=dr, peak_floor_kw=floor,
             demand_charge_per_kw_month=self.demand_charge_per_kw_month,
+            capacity_charge_per_month=self.capacity_charge_per_month,
         )
 
 

@@ -158,11 +158,14 @@ def build_profiles(sc: Scenario) -> Profiles:
     wx = weather_frame(sc, lib, time)
     g = sc.grid
     demand_charge = g.demand_charge_per_kw_month
+    capacity_charge = g.capacity_charge_per_kva_month
     if g.tariff is not None:
         tar = lib.get("tariffs", g.tariff, "grid.tariff")
         price = tariff.tou_price_per_kwh(time, tar, field="grid.tariff")
         if demand_charge is None:
             demand_charge = tar.get("demand_charge_per_kw_month") or 0.0
+        if capacity_charge is None:
+            capacity_charge = tar.get("capacity_charge_per_kva_month") or 0.0
     else:
         price = _csv(sc, g.price_file, time, "grid.price_file", "price")
     export = (np.full(len(time), g.export_price_per_kwh) if g.export_price_file is None
@@ -180,5 +183,7 @@ def build_profiles(sc: Scenario) -> Profiles:
         export_price_per_kwh=np.asarray(export, float), ef_kg_per_kwh=np.asarray(ef, float),
         month_index=np.asarray(month_index, int), month_labels=list(month_labels),
         green_direct_kw=gd, ev=ev_profiles(sc, time), dr_events=dr_profiles(sc, time, load_kw),
-        demand_charge_per_kw_month=float(demand_charge or 0.0),
+        demand_charge_per_kw_month=float(demand_charge or 0.0) if g.billing == "demand" else 0.0,
+        capacity_charge_per_month=(float(capacity_charge or 0.0) * g.capacity_kva
+                                   if g.billing == "capacity" else 0.0),
     )

@@ -42,6 +42,7 @@ h1{margin:0 0 4px;font-size:26px}h2{margin:32px 0 10px;font-size:19px;border-bot
 #e2e6ea;padding-bottom:4px}.sub{color:#5b6773;margin:0 0 16px}
 table{border-collapse:collapse;width:100%;margin:8px 0;font-size:14px}
 th,td{padding:5px 10px;border-bottom:1px solid #e2e6ea;text-align:left;vertical-align:top}
+#scenario td:first-child{white-space:nowrap;width:1%;color:#5b6773}
 td.num,th.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 .cards{display:flex;gap:14px;flex-wrap:wrap}.card{flex:1 1 250px;border:1px solid #d8dde2;
 border-radius:8px;padding:12px 16px}.card .big{font-size:24px;font-weight:600}
@@ -182,7 +183,13 @@ def _badge(ok: bool | None, yes: str = "PASS", no: str = "FAIL") -> str:
 def _table(head: list[str], rows: list[str], num_cols: tuple[int, ...] = ()) -> str:
     th = "".join(f'<th class="num">{esc(h)}</th>' if i in num_cols else f"<th>{esc(h)}</th>"
                  for i, h in enumerate(head))
-    return f"<table><thead><tr>{th}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    thead = f"<thead><tr>{th}</tr></thead>" if any(head) else ""
+    return f"<table>{thead}<tbody>{''.join(rows)}</tbody></table>"
+
+
+def _signed(value: float, digits: int = 0) -> float:
+    """``value`` without a negative zero once rounded (so -0.3 shows as 0)."""
+    return round(value, digits) + 0.0
 
 
 def image_tag(png: bytes, alt: str) -> str:
@@ -270,8 +277,8 @@ def cost_section(k: dict[str, Any]) -> str:
     for key, value in k["cost_breakdown"].items():
         signed = -value if key in revenues else value
         rows.append(f"<tr><td>{esc(key.replace('_', ' '))}</td>"
-                    f"{_kpi_td(f'cost_breakdown.{key}', value, f'{signed:,.0f} {cur}')}"
-                    f'<td class="num">{signed / gross:.1%}</td></tr>')
+                    f"{_kpi_td(f'cost_breakdown.{key}', value, f'{_signed(signed):,.0f} {cur}')}"
+                    f'<td class="num">{_signed(signed / gross, 3):.1%}</td></tr>')
     total = k["total_cost"]
     rows.append(f'<tr><th>total</th><td class="num" data-kpi="total_cost" '
                 f'data-value="{_num_attr(total)}"><strong>{total:,.0f} {esc(cur)}</strong></td>'

@@ -20,7 +20,15 @@ class Grid(Strict):
     price_file: ProfileFile | None = Field(default=None, description="import price CSV [per kWh]")
     export_price_per_kwh: float = Field(default=0.0, ge=-10, le=10)
     export_price_file: ProfileFile | None = None
+    billing: Literal["demand", "capacity"] = Field(
+        default="demand",
+        description="two-part tariff basis: monthly peak demand [kW] or transformer capacity [kVA]",
+    )
     demand_charge_per_kw_month: float | None = Field(
+        default=None, ge=0, le=1000, description="None = the tariff's value"
+    )
+    capacity_kva: float | None = Field(default=None, gt=0, le=1e8, description="for billing capacity")
+    capacity_charge_per_kva_month: float | None = Field(
         default=None, ge=0, le=1000, description="None = the tariff's value"
     )
     emission_factor: str | None = Field(default="cn-national-2023", description="models key")
@@ -30,6 +38,8 @@ class Grid(Strict):
     def _sources(self) -> Grid:
         if (self.tariff is None) == (self.price_file is None):
             raise ValueError("give exactly one of 'tariff' (library key) or 'price_file' (CSV)")
+        if self.billing == "capacity" and self.capacity_kva is None:
+            raise ValueError("billing 'capacity' needs 'capacity_kva' (transformer rating)")
         if (self.emission_factor is None) == (self.emission_factor_file is None):
             raise ValueError("give exactly one of 'emission_factor' or 'emission_factor_file'")
         return self
