@@ -30,6 +30,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import resource
 import sys
 import time
@@ -206,10 +207,13 @@ def run_side(side: str, steps: int, scenario_path: Path = DEMO, threads: int = 1
     _warm_imports(side)
     import_s = time.perf_counter() - t0
     d, prep = reduced_data(scenario_path, steps, threads, time_limit_s)
+    cpu0 = time.process_time()
     out = run_pypsa(d) if side == "pypsa" else run_zeropark(d)
+    out["total_cpu_s"] = time.process_time() - cpu0
     return {"kind": "peer", "side": side, "steps": int(d.T), "threads": threads,
             "import_s": import_s, **prep, **out,
-            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0}
+            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
+            "load_1min": os.getloadavg()[0]}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -141,14 +141,14 @@ def run_case(steps: int, engine: str, mode: str, *, scenario_path: Path = DEMO,
     load_s = time.perf_counter() - t1
     t2 = time.perf_counter()
     d = zp.prepare(sc, steps=steps)
-    t3 = time.perf_counter()
+    t3, cpu3 = time.perf_counter(), time.process_time()
     probe: dict[str, float] = {}
     if engine == "pyomo":
         with pyomo_handoff_probe() as probe:
             res = zp.solve_data(d, engine=engine, relax=mode == "lp")
     else:
         res = zp.solve_data(d, engine=engine, relax=mode == "lp")
-    t4 = time.perf_counter()
+    t4, cpu4 = time.perf_counter(), time.process_time()
 
     tm = {k: float(res.timings.get(k, 0.0)) for k in PHASES}
     size = {k: res.size.get(k) for k in ("rows", "cols", "nnz", "integers")}
@@ -161,9 +161,10 @@ def run_case(steps: int, engine: str, mode: str, *, scenario_path: Path = DEMO,
         "threads": threads, "time_limit_s": time_limit_s, "status": str(res.status),
         "objective": _num(res.objective), "bound": _num(res.bound), "gap": _num(res.gap),
         "import_s": import_s, "load_s": load_s, "profiles_s": t3 - t2, **tm,
-        "model_s": t4 - t3, "e2e_s": t4 - t1, "rss_after_import_mb": rss_import,
+        "model_s": t4 - t3, "model_cpu_s": cpu4 - cpu3, "e2e_s": t4 - t1, "rss_after_import_mb": rss_import,
         "peak_rss_mb": _rss_mb(), **size,
         "solves": int(probe["calls"]) if "calls" in probe else None,
+        "load_1min": os.getloadavg()[0],  # other work on the machine while this case ran
     }
 
 
@@ -216,6 +217,7 @@ def machine_info() -> dict[str, Any]:
         except metadata.PackageNotFoundError:
             versions[pkg] = None
     return {"cpu": cpu, "cores": os.cpu_count(), "memory_gb": mem_gb,
+            "load_average_1min": round(os.getloadavg()[0], 2),
             "os": platform.platform(), "python": platform.python_version(),
             "versions": versions}
 
@@ -246,16 +248,18 @@ def find(cases: list[dict[str, Any]], steps: int, engine: str, mode: str) -> dic
 def ratios(cases: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Pyomo / matrix time per phase for every (size, mode) that has both engines."""
     out = []
-    keys = sorted({(c["steps"], c["mode"]) for c in cases if _ok(c)})
+    keys = sorted({(c["steps"], c["mode"]) for c in cases if "build_s" in c})
     for steps, mode in keys:
         m, p = find(cases, steps, "matrix", mode), find(cases, steps, "pyomo", mode)
-        if not (_ok(m) and _ok(p)):
-            continue
+        if m is None or p is None or "build_s" not in m or "build_s" not in p:
+            continue  # a crashed case has no phases; one without a solution still has them
         row: dict[str, Any] = {"steps": steps, "mode": mode}
         for k in PHASES + ("model_s",):
             row[k] = _div(p[k], m[k])
         row["build_handoff"] = _div(p["build_s"] + p["handoff_s"], m["build_s"] + m["handoff_s"])
-        row["objective_rel_diff"] = _rel(p["objective"], m["objective"])
+        row["objective_rel_diff"] = _rel(p.get("objective"), m.get("objective"))
+        row["note"] = ", ".join(f"{c['engine']} {c['status']}" for c in (m, p)
+                                if c.get("status") != "optimal")
         out.append(row)
     return out
 
@@ -273,6 +277,7 @@ def peer_table(peers: list[dict[str, Any]]) -> list[dict[str, Any]]:
                     "pypsa_objective": y["objective"], "objective_rel_diff": rel,
                     "agree": rel is not None and rel <= OBJECTIVE_RTOL,
                     "zeropark_s": z["total_s"], "pypsa_s": y["total_s"],
+                    "zeropark_cpu_s": z.get("total_cpu_s"), "pypsa_cpu_s": y.get("total_cpu_s"),
                     "pypsa_over_zeropark": _div(y["total_s"], z["total_s"]),
                     "zeropark_solve_s": z["solve_s"], "pypsa_solve_s": y["solve_s"],
                     "zeropark_rss_mb": z["peak_rss_mb"], "pypsa_rss_mb": y["peak_rss_mb"],
@@ -342,24 +347,27 @@ def markdown(report: dict[str, Any]) -> str:
     v = ", ".join(f"{k} {val}" for k, val in mi["versions"].items() if val)
     s = report["settings"]
     parts = [f"Machine: {mi['cpu']}, {mi['cores']} cores, {mi['memory_gb']} GB, {mi['os']}, "
-             f"Python {mi['python']}; {v}. HiGHS threads {s['threads']}, time limit "
+             f"Python {mi['python']}; {v}. Load average at the end "
+             f"{mi.get('load_average_1min', '?')}. HiGHS threads {s['threads']}, time limit "
              f"{s['time_limit_s']:g} s per solve.", ""]
     rows = []
     for c in report["cases"]:
         if "build_s" not in c:  # crashed or killed: no measurements
             rows.append([str(c.get("steps")), c.get("engine", "?"), c.get("mode", "?"),
-                         c.get("status", "?"), c.get("error", "")[:80]] + ["–"] * 13)
+                         c.get("status", "?"), c.get("error", "")[:80]] + ["–"] * 15)
             continue
         gap = "–" if c["gap"] is None else f"{c['gap']:.1e}"
         obj = "–" if c["objective"] is None else f"{c['objective']:.8g}"
         rows.append([str(c["steps"]), c["engine"], c["mode"], c["status"], obj, gap,
-                     _t(c["profiles_s"]), _t(c["build_s"]), _t(c["handoff_s"]),
-                     _t(c["solve_s"]), _t(c["extract_s"]),
-                     _t(c["model_s"]), _t(c["e2e_s"]), f"{c['peak_rss_mb']:.0f}",
-                     str(c["rows"]), str(c["cols"]), str(c["nnz"]), str(c["integers"])])
+                     *(_t(c.get(k)) for k in ("profiles_s", *PHASES, "model_s",
+                                              "model_cpu_s", "e2e_s")),
+                     f"{c['peak_rss_mb']:.0f}",
+                     *(str(c.get(k, "–")) for k in ("rows", "cols", "nnz", "integers")),
+                     _t(c.get("load_1min"))])
     parts.append(_table(["steps", "engine", "mode", "status", "objective", "gap", "profiles s",
                          "build s", "hand-off s", "solve s", "extract s", "build→result s",
-                         "end-to-end s", "peak RSS MB", "rows", "cols", "nnz", "ints"], rows))
+                         "build→result CPU s", "end-to-end s", "peak RSS MB", "rows", "cols",
+                         "nnz", "ints", "load"], rows))
     rat = report["ratios"]
     if rat:
         parts += ["", "Pyomo / matrix (time ratio per phase; objective relative difference):", ""]
@@ -368,7 +376,8 @@ def markdown(report: dict[str, Any]) -> str:
              "build→result", "objective diff"],
             [[str(r["steps"]), r["mode"], _t(r["build_s"]), _t(r["handoff_s"]),
               _t(r["build_handoff"]), _t(r["solve_s"]), _t(r["extract_s"]), _t(r["model_s"]),
-              "–" if r["objective_rel_diff"] is None else f"{r['objective_rel_diff']:.1e}"]
+              ("–" if r["objective_rel_diff"] is None else f"{r['objective_rel_diff']:.1e}")
+              + (f" ({r['note']})" if r.get("note") else "")]
              for r in rat]))
     peer = report["peer"]
     if peer:
@@ -376,11 +385,13 @@ def markdown(report: dict[str, Any]) -> str:
                   "(from the same arrays; time = arrays → solved model, imports excluded):", ""]
         parts.append(_table(
             ["steps", "zeropark objective", "PyPSA objective", "rel. diff", "agree",
-             "zeropark s", "PyPSA s", "PyPSA / zeropark", "HiGHS s (zp / PyPSA)",
+             "zeropark s", "PyPSA s", "PyPSA / zeropark", "CPU s (zp / PyPSA)",
+             "HiGHS s (zp / PyPSA)",
              "peak RSS MB (zp / PyPSA)", "rows×cols, nnz (zp / PyPSA)"],
             [[str(r["steps"]), f"{r['zeropark_objective']:.8g}", f"{r['pypsa_objective']:.8g}",
               f"{r['objective_rel_diff']:.1e}", "yes" if r["agree"] else "**NO**",
               _t(r["zeropark_s"]), _t(r["pypsa_s"]), _t(r["pypsa_over_zeropark"]),
+              f"{_t(r['zeropark_cpu_s'])} / {_t(r['pypsa_cpu_s'])}",
               f"{_t(r['zeropark_solve_s'])} / {_t(r['pypsa_solve_s'])}",
               f"{r['zeropark_rss_mb']:.0f} / {r['pypsa_rss_mb']:.0f}",
               "{}×{}, {} / {}×{}, {}".format(*r["zeropark_size"], *r["pypsa_size"])]

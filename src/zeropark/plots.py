@@ -1,37 +1,40 @@
-"""Plots of results and sweeps (matplotlib, Agg backend), saved as PNG or SVG.
+"""Plots of results and sweeps (matplotlib), saved as PNG or SVG.
 
 Every function takes a result dataset (see ``docs/results.md``; dims ``time``, ``pv``, ``storage``,
 ``ev_group``, ``flex``, ``month``) or plain arrays, and returns a :class:`matplotlib.figure.Figure`
 that the caller saves with :func:`save_figure` or embeds with :func:`figure_bytes`. Figures of one
 result: :func:`dispatch_stack`, :func:`monthly_energy_balance`, :func:`import_duration_curve`,
-:func:`schedule_heatmaps`, :func:`monthly_emissions`, :func:`cost_breakdown_chart`; of a sweep: :func:`kpi_line`,
-:func:`kpi_surface`, :func:`pareto_front`. Powers are drawn in MW and energies in MWh; inputs
-stay in kW/kWh as everywhere in zeropark.
+:func:`schedule_heatmaps`, :func:`monthly_emissions`, :func:`cost_breakdown_chart`; of a sweep:
+:func:`kpi_line`, :func:`kpi_surface`, :func:`pareto_front`. Powers are drawn in MW and energies
+in MWh; inputs stay in kW/kWh as everywhere in zeropark. Figures are made without pyplot, so
+importing this module never changes the matplotlib backend.
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import io
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import matplotlib
+import numpy as np
+import pandas as pd
+import xarray as xr
+from matplotlib import font_manager
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import xarray as xr  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-
-from zeropark.errors import ScenarioError  # noqa: E402
-from zeropark.io import atomic_write_bytes  # noqa: E402
-from zeropark.model.data import KGCE_PER_KWH_EQUAL_VALUE  # noqa: E402
+from zeropark.errors import ScenarioError
+from zeropark.io import atomic_write_bytes
+from zeropark.model.data import KGCE_PER_KWH_EQUAL_VALUE
 
 __all__ = [
-    "COLORS", "cost_breakdown_chart", "day_hour_grid", "dispatch_stack", "figure_bytes", "import_duration_curve",
+    "COLORS", "cost_breakdown_chart", "day_hour_grid", "dispatch_stack", "figure_bytes",
+    "import_duration_curve",
     "kpi_line", "kpi_surface", "monthly_emissions", "monthly_energy_balance", "monthly_sums",
     "pareto_front", "pareto_mask", "report_figures", "save_dispatch_week", "save_figure",
     "schedule_heatmaps",
@@ -43,6 +46,49 @@ COLORS = {
     "storage discharge": "#7b4fa0", "load": "#2f4b7c", "flexible": "#2a9d8f", "EV": "#e76f51",
     "storage charge": "#b79fd1", "export": "#c9c9c9", "fuels": "#a0522d", "credits": "#3c9d4e",
 }
+
+
+# Axis numbers as 12,345,678 rather than 1.2e7 with an offset.
+_THOUSANDS = FuncFormatter(lambda v, _: f"{v:,.0f}" if abs(v) >= 100 else f"{v:g}")
+
+# Fonts with Chinese glyphs, tried after DejaVu Sans for park and asset names such as 苏州.
+_CJK_FONTS = ("Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "WenQuanYi Zen Hei",
+              "WenQuanYi Micro Hei", "Microsoft YaHei", "SimHei", "PingFang SC", "Heiti SC")
+
+
+@functools.cache
+def _font_fallback() -> list[str]:
+    installed = {f.name for f in font_manager.fontManager.ttflist}
+    return ["DejaVu Sans", *[name for name in _CJK_FONTS if name in installed]]
+
+
+@contextlib.contextmanager
+def _drawing() -> Iterator[None]:
+    """Chinese fallback fonts where installed; where not, names draw as boxes — not an error."""
+    rc = {"font.sans-serif": _font_fallback(), "svg.fonttype": "none"}  # SVG text stays text
+    with warnings.catch_warnings(), matplotlib.rc_context(rc):
+        warnings.filterwarnings("ignore", message=r"Glyph \d+ .*missing from",
+                                category=UserWarning)
+        yield
+
+
+def _plot(fn: Callable[..., Figure]) -> Callable[..., Figure]:
+    """Build a figure inside :func:`_drawing`."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Figure:
+        with _drawing():
+            return fn(*args, **kwargs)
+
+    return wrapper
+
+
+def _subplots(figsize: tuple[float, float], nrows: int = 1, ncols: int = 1,
+              **kw: Any) -> tuple[Figure, Any]:
+    """A figure outside pyplot: no GUI backend, no global figure registry to leak into; in
+    Jupyter a returned figure still displays inline."""
+    fig = Figure(figsize=figsize)
+    return fig, fig.subplots(nrows, ncols, **kw)
 
 
 def _title(ds: xr.Dataset, what: str) -> str:
@@ -62,7 +108,7 @@ def _steps_of(ds: xr.Dataset, start: Any, days: float) -> slice:
             ts = pd.Timestamp(start)
         except (ValueError, TypeError):
             raise ScenarioError("start", start, "an ISO datetime or a step index") from None
-        first = int(time.searchsorted(ts))
+        first = int(time.searchsorted(ts)) if time[0] <= ts <= time[-1] else -1
     if not 0 <= first < T:
         raise ScenarioError("start", start, f"a time between {ds.time.values[0]} and "
                                             f"{ds.time.values[-1]}")
@@ -81,6 +127,7 @@ def _busiest_week(ds: xr.Dataset) -> slice:
     return slice(start, start + n)
 
 
+@_plot
 def dispatch_stack(ds: xr.Dataset, steps: slice | None = None, *, start: Any = None,
                    days: float = 7.0) -> Figure:
     """Dispatch stack: supply above zero, demand below, mean storage SOC on a second axis.
@@ -113,7 +160,7 @@ def dispatch_stack(ds: xr.Dataset, steps: slice | None = None, *, start: Any = N
         "storage charge": w.storage_charge_kw.sum("storage").values,
         "export": w.grid_export_kw.values,
     }
-    fig, ax = plt.subplots(figsize=(12, 5))
+    fig, ax = _subplots((12, 5))
     ax.stackplot(t, *[v / 1e3 for v in supply.values()], labels=list(supply), step="post",
                  colors=[COLORS[k] for k in supply])
     ax.stackplot(t, *[-v / 1e3 for v in demand.values()], labels=list(demand), step="post",
@@ -166,6 +213,7 @@ def _month_axis(ax: Any, months: Sequence[str]) -> np.ndarray:
     return x
 
 
+@_plot
 def monthly_energy_balance(ds: xr.Dataset, kpis: Mapping[str, Any] | None = None) -> Figure:
     """Monthly supply (PV, green direct, grid import) vs export, with the green share per month.
 
@@ -179,7 +227,7 @@ def monthly_energy_balance(ds: xr.Dataset, kpis: Mapping[str, Any] | None = None
     imp = monthly_sums(ds, ds.grid_import_kw.values)
     exp = monthly_sums(ds, ds.grid_export_kw.values)
     cons = pv + gd + imp - exp
-    fig, ax = plt.subplots(figsize=(10, 4.5))
+    fig, ax = _subplots((10, 4.5))
     x = _month_axis(ax, months)
     bottom = np.zeros(len(months))
     for name, val in (("PV", pv), ("green direct", gd), ("grid import", imp)):
@@ -189,6 +237,7 @@ def monthly_energy_balance(ds: xr.Dataset, kpis: Mapping[str, Any] | None = None
     ax.plot(x, cons / 1e3, "k_", ms=22, mew=2, label="consumption")
     ax.axhline(0, color="k", lw=0.6)
     ax.set_ylabel("energy [MWh]")
+    ax.yaxis.set_major_formatter(_THOUSANDS)
     _headroom(ax)
     ax2 = ax.twinx()
     share = np.divide(pv + gd - exp, cons, out=np.zeros_like(cons), where=cons > 0)
@@ -210,6 +259,7 @@ def monthly_energy_balance(ds: xr.Dataset, kpis: Mapping[str, Any] | None = None
     return fig
 
 
+@_plot
 def import_duration_curve(ds: xr.Dataset, kpis: Mapping[str, Any] | None = None) -> Figure:
     """Grid import sorted from highest to lowest, with each month's billed peak marked.
 
@@ -219,21 +269,25 @@ def import_duration_curve(ds: xr.Dataset, kpis: Mapping[str, Any] | None = None)
     dt = float(ds.attrs.get("dt_h", 1.0))
     imp = np.sort(ds.grid_import_kw.values)[::-1]
     hours = np.arange(1, len(imp) + 1) * dt
-    fig, ax = plt.subplots(figsize=(10, 4.5))
+    fig, ax = _subplots((10, 4.5))
     ax.step(hours, imp / 1e3, where="pre", color=COLORS["grid import"], lw=1.5,
             label="grid import")
     peaks = ds.peak_import_kw.values
     # hours at or above the peak: the right end of the peak's plateau on the curve
     rank_h = (imp[None, :] >= peaks[:, None] - 1e-6).sum(axis=1) * dt
-    ax.scatter(rank_h, peaks / 1e3, color="r", zorder=3, label="billed monthly peak")
-    for month, h, p in zip(ds.month.values, rank_h, peaks, strict=True):
-        ax.annotate(str(month), (h, p / 1e3), fontsize=6, xytext=(3, 3),
-                    textcoords="offset points")
+    ax.scatter(rank_h, peaks / 1e3, color="r", zorder=3,
+               label=f"billed monthly peak ({len(peaks)} months)")
+    # a year of labels would overlap: name every month only for short horizons
+    shown = range(len(peaks)) if len(peaks) <= 4 else {int(np.argmax(peaks)), int(np.argmin(peaks))}
+    for i in shown:
+        ax.annotate(str(ds.month.values[i]), (rank_h[i], peaks[i] / 1e3), fontsize=7,
+                    xytext=(4, 4), textcoords="offset points")
     note = ""
     if kpis is not None:
         note = (f" — demand charge {kpis['cost_breakdown']['demand']:,.0f} "
                 f"{kpis.get('currency', '')}")
     ax.set_xlabel("hours at or above [h]")
+    ax.xaxis.set_major_formatter(_THOUSANDS)
     ax.set_ylabel("grid import [MW]")
     ax.set_xlim(0, hours[-1] if len(hours) else 1)
     ax.set_ylim(bottom=0)
@@ -268,6 +322,7 @@ def day_hour_grid(time: Any, values: np.ndarray, dt_h: float) -> tuple[np.ndarra
     return grid, days.astype("datetime64[D]")
 
 
+@_plot
 def schedule_heatmaps(ds: xr.Dataset) -> Figure:
     """Day × hour heatmaps: storage net power (discharge − charge) and flexible-load power.
 
@@ -282,7 +337,7 @@ def schedule_heatmaps(ds: xr.Dataset) -> Figure:
         panels.append((f"flexible load {load} [MW]", ds.flex_power_kw.sel(flex=load).values / 1e3,
                        "viridis"))
     n = max(len(panels), 1)
-    fig, axes = plt.subplots(1, n, figsize=(min(5.5 * n, 16), 5), squeeze=False)
+    fig, axes = _subplots((min(5.5 * n, 16), 5), 1, n, squeeze=False)
     if not panels:
         axes[0, 0].text(0.5, 0.5, "no storage or flexible loads", ha="center", va="center")
         axes[0, 0].set_axis_off()
@@ -305,6 +360,7 @@ def schedule_heatmaps(ds: xr.Dataset) -> Figure:
     return fig
 
 
+@_plot
 def monthly_emissions(ds: xr.Dataset, kpis: Mapping[str, Any] | None = None, *,
                       cap_t: float | None = None) -> Figure:
     """Monthly CO2 [t] against the zero-carbon indicator allowance (threshold × tce).
@@ -320,7 +376,7 @@ def monthly_emissions(ds: xr.Dataset, kpis: Mapping[str, Any] | None = None, *,
     cons = monthly_sums(ds, ds.pv_power_kw.sum("pv").values + ds.green_direct_kw.values
                         + ds.grid_import_kw.values - ds.grid_export_kw.values)
     share_t = monthly_sums(ds, np.full(T, 1.0 / T / float(ds.attrs.get("dt_h", 1.0))))
-    fig, ax = plt.subplots(figsize=(10, 4.5))
+    fig, ax = _subplots((10, 4.5))
     x = _month_axis(ax, months)
     ax.bar(x, elec_t, 0.7, color=COLORS["grid import"], label="grid electricity")
     title = "monthly emissions"
@@ -349,6 +405,7 @@ def monthly_emissions(ds: xr.Dataset, kpis: Mapping[str, Any] | None = None, *,
                 where="post", color="k", ls="--", lw=1, label="emission cap (pro rata)")
     ax.axhline(0, color="k", lw=0.6)
     ax.set_ylabel("CO2 [t]")
+    ax.yaxis.set_major_formatter(_THOUSANDS)
     _headroom(ax)
     ax.legend(fontsize=7, loc="upper left", ncol=2)
     ax.set_title(_title(ds, title), fontsize=10)
@@ -356,6 +413,7 @@ def monthly_emissions(ds: xr.Dataset, kpis: Mapping[str, Any] | None = None, *,
     return fig
 
 
+@_plot
 def cost_breakdown_chart(kpis: Mapping[str, Any]) -> Figure:
     """Horizontal bars of the cost breakdown: costs to the right, revenues to the left, total."""
     cur = kpis.get("currency", "")
@@ -367,7 +425,7 @@ def cost_breakdown_chart(kpis: Mapping[str, Any]) -> Figure:
     items.append(("total", kpis["total_cost"]))
     names = [n for n, _ in items]
     values = np.array([v for _, v in items]) / 1e3
-    fig, ax = plt.subplots(figsize=(8, 0.45 * len(items) + 1.2))
+    fig, ax = _subplots((8, 0.45 * len(items) + 1.2))
     colors = ["#2f4b7c" if n == "total" else "#3c9d4e" if v < 0 else "#e76f51"
               for n, v in zip(names, values, strict=True)]
     y = np.arange(len(items))[::-1]
@@ -378,6 +436,7 @@ def cost_breakdown_chart(kpis: Mapping[str, Any]) -> Figure:
                     textcoords="offset points", va="center", ha="left" if v >= 0 else "right",
                     fontsize=8)
     ax.axvline(0, color="k", lw=0.6)
+    ax.xaxis.set_major_formatter(_THOUSANDS)
     ax.set_xlabel(f"thousand {cur}".strip())
     lo, hi = ax.get_xlim()
     ax.set_xlim(lo - 0.12 * (hi - lo) * (lo < 0), hi + 0.15 * (hi - lo))
@@ -391,6 +450,7 @@ def _label(da: xr.DataArray) -> str:
     return f"{da.name} [{units}]" if units else str(da.name)
 
 
+@_plot
 def kpi_line(da: xr.DataArray, x: str | None = None, hue: str | None = None) -> Figure:
     """A KPI of a sweep against one swept parameter, one line per value of a second one.
 
@@ -407,7 +467,7 @@ def kpi_line(da: xr.DataArray, x: str | None = None, hue: str | None = None) -> 
         raise ScenarioError("kpi_line.da", dims, "a KPI with one or two sweep dimensions")
     x = x or dims[0]
     hue = hue or next((d for d in dims if d != x), None)
-    fig, ax = plt.subplots(figsize=(8, 4.5))
+    fig, ax = _subplots((8, 4.5))
     if hue is None:
         ax.plot(da[x].values, da.values, "o-")
     else:
@@ -416,12 +476,14 @@ def kpi_line(da: xr.DataArray, x: str | None = None, hue: str | None = None) -> 
         ax.legend(fontsize=8)
     ax.set_xlabel(x)
     ax.set_ylabel(_label(da))
+    ax.yaxis.set_major_formatter(_THOUSANDS)
     ax.grid(alpha=0.3)
     ax.set_title(f"{da.name} by {x}" + (f" and {hue}" if hue else ""))
     fig.tight_layout()
     return fig
 
 
+@_plot
 def kpi_surface(da: xr.DataArray, x: str | None = None, y: str | None = None) -> Figure:
     """A KPI over two swept parameters as a colour map with the values written in each cell."""
     da = da.squeeze(drop=True)
@@ -430,7 +492,7 @@ def kpi_surface(da: xr.DataArray, x: str | None = None, y: str | None = None) ->
     x = x or str(da.dims[1])
     y = y or next(str(d) for d in da.dims if d != x)
     z = da.transpose(y, x).values.astype(float)
-    fig, ax = plt.subplots(figsize=(8, 5))
+    fig, ax = _subplots((8, 5))
     im = ax.imshow(z, origin="lower", aspect="auto", cmap="viridis")
     fig.colorbar(im, ax=ax, label=_label(da))
     ax.set_xticks(range(z.shape[1]), [f"{v:g}" if np.isreal(v) else str(v)
@@ -461,19 +523,34 @@ def pareto_mask(x: Any, y: Any) -> np.ndarray:
     return ~dominated & np.isfinite(x) & np.isfinite(y)
 
 
+@_plot
 def pareto_front(x: Any, y: Any, *, labels: Sequence[Any] | None = None,
                  x_label: str = "CO2 [t]", y_label: str = "total cost",
                  title: str = "Pareto front") -> Figure:
-    """All evaluated points, the non-dominated ones joined as the Pareto front."""
+    """All evaluated points, the non-dominated ones joined as the Pareto front.
+
+    Parameters
+    ----------
+    x, y : array-like
+        Both minimised, e.g. CO2 [t] and cost [currency].
+    labels : sequence, optional
+        A label per point; the points on the front are annotated with theirs.
+    """
     x, y = np.asarray(x, float), np.asarray(y, float)
     front = pareto_mask(x, y)
     order = np.argsort(x[front])
-    fig, ax = plt.subplots(figsize=(8, 5))
+    fig, ax = _subplots((8, 5))
     ax.scatter(x[~front], y[~front], color="0.6", label="dominated")
     ax.plot(x[front][order], y[front][order], "o-", color="C3", label="Pareto front")
     if labels is not None:
-        for xi, yi, lab in zip(x, y, labels, strict=True):
-            ax.annotate(str(lab), (xi, yi), fontsize=7, xytext=(4, 4), textcoords="offset points")
+        labels = np.asarray([str(lab) for lab in labels])
+        for i, (xi, yi, lab) in enumerate(zip(x[front][order], y[front][order],
+                                              labels[front][order], strict=True)):
+            # alternate above/below so neighbours on a flat front stay readable
+            ax.annotate(lab, (xi, yi), fontsize=7, xytext=(4, 6 if i % 2 == 0 else -12),
+                        textcoords="offset points")
+    ax.yaxis.set_major_formatter(_THOUSANDS)
+    ax.xaxis.set_major_formatter(_THOUSANDS)
     ax.set_xlabel(x_label)
     ax.set_ylabel(y_label)
     ax.grid(alpha=0.3)
@@ -496,15 +573,12 @@ def report_figures(ds: xr.Dataset, kpis: Mapping[str, Any] | None = None) -> dic
 
 
 def figure_bytes(fig: Figure, fmt: str = "png", dpi: int = 110) -> bytes:
-    """Render and close a figure; ``fmt`` is ``"png"`` or ``"svg"``."""
+    """Render a figure; ``fmt`` is ``"png"`` or ``"svg"``."""
     if fmt not in ("png", "svg"):
         raise ScenarioError("format", fmt, "'png' or 'svg'")
     buf = io.BytesIO()
-    with warnings.catch_warnings():
-        # Names in Chinese draw as boxes with the default fonts; that is no reason to fail.
-        warnings.filterwarnings("ignore", message=r"Glyph \d+ .*missing from", category=UserWarning)
+    with _drawing():
         fig.savefig(buf, format=fmt, dpi=dpi, metadata={"Date": None} if fmt == "svg" else None)
-    plt.close(fig)
     return buf.getvalue()
 
 

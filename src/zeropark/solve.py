@@ -95,12 +95,12 @@ _MODEL_STATUS = {
 }
 
 
-def round_binaries(lp: MatrixLP, x: np.ndarray) -> np.ndarray:
+def round_binaries(lp: MatrixLP, x: np.ndarray, permissive: bool = False) -> np.ndarray:
     """Integer values for every integer column, rounded the way each family needs.
 
     Exclusivity binaries follow the dominant flow (import ≥ export → import side allowed) so the
-    rounded point stays feasible; semi-continuous loads switch on where the relaxation runs them
-    at half their minimum or more; the rest round to nearest.
+    rounded point stays feasible; semi-continuous loads stay on wherever the relaxation runs them
+    (or everywhere, in the permissive retry); the rest round to nearest.
     """
     ints = lp.arrays()["integer"]
     out = np.round(x[ints])
@@ -114,6 +114,14 @@ def round_binaries(lp: MatrixLP, x: np.ndarray) -> np.ndarray:
     if lp.has("grid.exclusive"):
         steps = np.asarray(lp.var_blocks["grid.exclusive"].labels[0], int)
         put("grid.exclusive", values["grid.import_kw"][steps] >= values["grid.export_kw"][steps])
+    if lp.has("flex.on"):
+        names = list(lp.var_blocks["flex.on"].labels[0])
+        all_names = list(lp.var_blocks["flex.power_kw"].labels[0])
+        rows = [all_names.index(n) for n in names]
+        p = values["flex.power_kw"][rows]
+        # on wherever the relaxation runs the load at all (keeps ramps and window energy
+        # reachable); the permissive retry keeps every semi-continuous load on
+        put("flex.on", np.ones_like(p) if permissive else p > 1e-6 * np.maximum(p.max(), 1.0))
     if lp.has("storage.mode"):
         steps = np.asarray(lp.var_blocks["storage.mode"].labels[1], int)
         put("storage.mode", values["storage.charge_kw"][:, steps]
@@ -157,12 +165,14 @@ def solve_matrix(lp: MatrixLP, opts: Solver, *, relax: bool = False,
             note = "LP relaxation integral"
         else:
             start = None
-            if warm_start:
-                fixed = round_binaries(lp, x_lp)
+            for permissive in (False, True) if warm_start else ():
+                fixed = round_binaries(lp, x_lp, permissive)
                 h.changeColsBounds(len(idx), idx, fixed, fixed)
                 run_within_limit()
                 if h.getModelStatus() == highspy.HighsModelStatus.kOptimal:
                     start = h.getSolution()
+                    break
+            if warm_start:
                 lb, ub = lp.arrays()["lb"][ints], lp.arrays()["ub"][ints]
                 h.changeColsBounds(len(idx), idx, lb, ub)
             h.changeColsIntegrality(len(idx), idx,

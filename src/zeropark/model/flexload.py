@@ -60,6 +60,7 @@ def add_matrix(lp: MatrixLP, d: ModelData, bal: np.ndarray) -> None:
         names = [F[i] for i in semi]
         on = lp.var("flex.on", (names, steps), 0.0, 1.0, integer=True)
         pmin = np.array([loads[i].min_on_power_kw for i in semi])[:, None]
+        lp.meta["flex.min_on_kw"] = pmin[:, 0]
         r1 = lp.rows("flex.min_on", (names, steps), lo=0.0)
         lp.add(r1, p[semi], 1.0)
         lp.add(r1, on, -pmin)

@@ -63,6 +63,7 @@ class MatrixLP:
         self.n_cols = 0
         self.n_rows = 0
         self.objective_offset = 0.0
+        self.meta: dict[str, np.ndarray] = {}  # data a heuristic may need (not part of the LP)
 
     def var(self, name: str, labels: tuple[Sequence, ...], lb: float | np.ndarray = 0.0,
             ub: float | np.ndarray = INF, cost: float | np.ndarray = 0.0,

@@ -1,7 +1,208 @@
-"""CLI commands of zeropark.operations (registered by zeropark.cli)."""
+"""CLI commands of zeropark.operations (registered by zeropark.cli).
+
+``zeropark schedule`` — the nightly day-ahead schedule; ``zeropark ledger init|update`` — the
+operations state and closing the loop with metered actuals.
+
+Exit codes of ``schedule``: 0 an optimised schedule was written; 4 a rule-based fallback schedule
+was written (``fallback: true``; the reasons are printed); 2 invalid scenario, state or options
+(nothing written, an earlier schedule is untouched); 1 internal error (nothing written).
+"""
 
 from __future__ import annotations
 
+import json
+import sys
+from pathlib import Path
+
 import click
 
-COMMANDS: list[click.Command] = []
+EXIT_FALLBACK = 4
+
+
+@click.command("schedule")
+@click.argument("scenario", type=click.Path(dir_okay=False))
+@click.option("--start", required=True, help="First interval start, e.g. 2026-11-29T00:00.")
+@click.option("--horizon", default="48h", show_default=True, help="Horizon, e.g. 48h, 2d.")
+@click.option("--step", type=click.Choice(["15min", "30min", "1h"]), default="15min",
+              show_default=True)
+@click.option("--state", "state_path", required=True, type=click.Path(dir_okay=False),
+              help="State JSON (see 'zeropark ledger init').")
+@click.option("--forecast", default=None, type=click.Path(dir_okay=False),
+              help="Forecast CSV; absent columns use the scenario's profiles.")
+@click.option("--time-limit", type=float, default=None, help="Solver time limit [s].")
+@click.option("-o", "--out", "out_dir", type=click.Path(file_okay=False), default="schedules",
+              show_default=True)
+def schedule(scenario: str, start: str, horizon: str, step: str, state_path: str,
+             forecast: str | None, time_limit: float | None, out_dir: str) -> None:
+    """Make the day-ahead schedule DIR/schedule-<start>.json and .csv — always a plan.
+
+    Exit 0: optimised schedule; 4: rule-based fallback schedule written (reasons printed);
+    2: invalid input, nothing written.
+    """
+    from zeropark.cli import handle_errors
+
+    code = handle_errors(_schedule)(scenario, start, horizon, step, state_path, forecast,
+                                    time_limit, out_dir)
+    sys.exit(code)
+
+
+def _schedule(scenario: str, start: str, horizon: str, step: str, state_path: str,
+              forecast: str | None, time_limit: float | None, out_dir: str) -> int:
+    from zeropark.cli import parse_duration_h
+    from zeropark.errors import ScenarioError
+    from zeropark.operations.publish import publish
+    from zeropark.operations.schedule import make_schedule
+    from zeropark.operations.state import load_state
+    from zeropark.scenario import load_scenario
+
+    if time_limit is not None and time_limit < 0:
+        raise ScenarioError("--time-limit", time_limit, "a time limit ≥ 0 s")
+    sc = load_scenario(scenario)
+    state = load_state(state_path)
+    s = make_schedule(sc, state, start=start, horizon_h=parse_duration_h(horizon, "--horizon"),
+                      step=step, forecast=forecast, time_limit_s=time_limit)
+    paths = publish(s, out_dir)
+    meta = s.doc["metadata"]
+    exp = meta["expected"]
+    click.echo(f"{'FALLBACK' if s.fallback else 'optimised'} schedule {meta['start']} – "
+               f"{meta['end']} ({meta['n_intervals']} × {meta['step']}), solver {meta['status']}"
+               + (f", objective {meta['objective']:,.0f} {meta['currency']}, gap "
+                  f"{meta['gap']:.2e}" if meta["objective"] is not None else ""))
+    click.echo(f"import {exp['import_kwh']:,.0f} kWh, export {exp['export_kwh']:,.0f} kWh, "
+               f"green share {exp['green_share']:.1%}, CO2 {exp['emissions_kg'] / 1000:,.2f} t, "
+               f"EV {exp['ev_energy_kwh']:,.0f} kWh")
+    for w in meta["warnings"]:
+        click.echo(f"warning: {w}", err=True)
+    click.echo(f"wrote {', '.join(str(p) for p in paths)}")
+    if s.fallback:
+        for r in meta["reasons"]:
+            click.echo(f"fallback: {r}", err=True)
+        return EXIT_FALLBACK
+    return 0
+
+
+@click.group("ledger")
+def ledger() -> None:
+    """Operations state: create it, and roll metered actuals into it."""
+
+
+@ledger.command("init")
+@click.argument("scenario", type=click.Path(dir_okay=False))
+@click.option("--as-of", "as_of", required=True, help="Instant of the state, e.g. the first "
+              "schedule start 2026-11-29T00:00.")
+@click.option("-o", "--out", "out_path", type=click.Path(dir_okay=False), default="state.json",
+              show_default=True)
+@click.option("--force", is_flag=True, help="Overwrite an existing state file.")
+def ledger_init(scenario: str, as_of: str, out_path: str, force: bool) -> None:
+    """Write a fresh state: the scenario's initial SOCs, no peak yet, empty ledger, no EVs."""
+    from zeropark.cli import handle_errors
+
+    handle_errors(_init)(scenario, as_of, out_path, force)
+
+
+def _init(scenario: str, as_of: str, out_path: str, force: bool) -> None:
+    from zeropark.errors import ScenarioError
+    from zeropark.operations.state import check_against, initial_state, save_state
+    from zeropark.scenario import load_scenario
+
+    if Path(out_path).exists() and not force:
+        raise ScenarioError("--out", out_path, "a new file (or --force to overwrite the state)")
+    sc = load_scenario(scenario)
+    state = initial_state(sc, as_of)
+    check_against(state, sc)
+    save_state(state, out_path)
+    click.echo(f"wrote {out_path} (as of {state.as_of})")
+
+
+@ledger.command("update")
+@click.option("--state", "state_path", required=True, type=click.Path(dir_okay=False))
+@click.option("--actuals", "actuals_path", required=True, type=click.Path(dir_okay=False),
+              help="Metered actuals CSV.")
+@click.option("--schedule", "schedule_path", default=None, type=click.Path(),
+              help="The schedule JSON the day ran on, or a folder of schedules (the one "
+                   "covering the actuals' start is used). Enables the drift report.")
+@click.option("--certificates-mwh", type=float, default=0.0, show_default=True,
+              help="Green certificates bought since the last update [MWh].")
+@click.option("--offsets-t", type=float, default=0.0, show_default=True,
+              help="CCER offsets retired since the last update [t].")
+@click.option("-o", "--out", "out_path", type=click.Path(dir_okay=False), default=None,
+              help="Write the new state here (default: replace --state, atomically).")
+@click.option("--report", "report_path", type=click.Path(dir_okay=False), default=None,
+              help="Write the drift report as JSON.")
+def ledger_update(state_path: str, actuals_path: str, schedule_path: str | None,
+                  certificates_mwh: float, offsets_t: float, out_path: str | None,
+                  report_path: str | None) -> None:
+    """Roll metered actuals (import, export, SOC, EV energy) into the state; report drift."""
+    from zeropark.cli import handle_errors
+
+    handle_errors(_update)(state_path, actuals_path, schedule_path, certificates_mwh, offsets_t,
+                           out_path, report_path)
+
+
+def find_schedule(folder: Path, at: str) -> Path | None:
+    """The newest ``schedule-*.json`` in ``folder`` whose horizon covers ``at``."""
+    import pandas as pd
+
+    from zeropark.operations.publish import InvalidScheduleError, read_schedule
+
+    ts = pd.Timestamp(at)
+    best: tuple[pd.Timestamp, Path] | None = None
+    for path in sorted(folder.glob("schedule-*.json")):
+        try:
+            meta = read_schedule(path)["metadata"]
+        except InvalidScheduleError:
+            continue
+        start, end = pd.Timestamp(meta["start"]), pd.Timestamp(meta["end"])
+        if start <= ts < end and (best is None or start > best[0]
+                                  or (start == best[0] and not meta["fallback"])):
+            best = (start, path)
+    return None if best is None else best[1]
+
+
+def _update(state_path: str, actuals_path: str, schedule_path: str | None,
+            certificates_mwh: float, offsets_t: float, out_path: str | None,
+            report_path: str | None) -> None:
+    from zeropark.errors import ScenarioError
+    from zeropark.io import atomic_write_text
+    from zeropark.operations.ledger import drift_lines, read_actuals, update_state
+    from zeropark.operations.publish import InvalidScheduleError, read_schedule
+    from zeropark.operations.state import load_state, save_state
+
+    if certificates_mwh < 0 or offsets_t < 0:
+        raise ScenarioError("--certificates-mwh/--offsets-t", (certificates_mwh, offsets_t),
+                            "values ≥ 0")
+    state = load_state(state_path)
+    actuals = read_actuals(actuals_path, field="--actuals")
+    plan = None
+    if schedule_path is not None:
+        path = Path(schedule_path)
+        if path.is_dir():
+            found = find_schedule(path, actuals.time[0].isoformat())
+            if found is None:
+                raise ScenarioError("--schedule", schedule_path,
+                                    f"a folder holding a schedule that covers {actuals.time[0]}")
+            path = found
+        try:
+            plan = read_schedule(path)
+        except InvalidScheduleError as err:
+            raise ScenarioError("--schedule", str(path), f"a valid schedule JSON ({err})") from None
+        click.echo(f"plan: {path}")
+    up = update_state(state, actuals, plan, certificates_mwh=certificates_mwh,
+                      offsets_t=offsets_t)
+    target = Path(out_path or state_path)
+    save_state(up.state, target)
+    for w in up.warnings:
+        click.echo(f"warning: {w}", err=True)
+    for line in drift_lines(up.drift):
+        click.echo(line)
+    if report_path is not None:
+        atomic_write_text(Path(report_path), json.dumps(
+            {"drift": up.drift, "warnings": up.warnings}, indent=2) + "\n")
+    lg = up.state.ledger
+    click.echo(f"state as of {up.state.as_of}: ledger {lg.consumption_kwh / 1e3:,.1f} MWh "
+               f"consumed, {lg.emissions_kg / 1e3:,.1f} t CO2 since {lg.period_start}; "
+               f"month peak {up.state.month_to_date.peak_import_kw:,.1f} kW")
+    click.echo(f"wrote {target}")
+
+
+COMMANDS: list[click.Command] = [schedule, ledger]

@@ -102,6 +102,8 @@ def storage_tou(sc: Scenario, prof: Profiles, net_kw: np.ndarray, dr_mask: np.nd
             ch[:, t] = _take(max(limit - need, 0.0), room_ch)
         elif need < 0:
             ch[:, t] = _take(-need, room_ch)
+        # self-discharge below the window is made up at once
+        ch[:, t] = np.maximum(ch[:, t], np.minimum(np.maximum(lo - e, 0.0) / (eta_c * dt), P))
         e = e + eta_c * ch[:, t] * dt - dis[:, t] * dt / eta_d
         soc[:, t] = e
     return ch, dis, soc

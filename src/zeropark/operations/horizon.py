@@ -313,7 +313,8 @@ def build_horizon(sc: Scenario, state: OpsState, *, start: str | pd.Timestamp, h
     sc_h, warnings = horizon_scenario(sc, state, ts, steps, step, time_limit_s)
     if state.as_of is not None and pd.Timestamp(state.as_of) != ts:
         warnings.append(f"state is as of {state.as_of}, the schedule starts {ts.isoformat()}")
-    prof = build.build_profiles(sc_h)
+    # EV sessions are drawn once, below: build the other profiles without the pile groups
+    prof = build.build_profiles(sc_h.replace({"ev.groups": []}) if sc_h.ev.groups else sc_h)
     sessions, ev_warn = horizon_sessions(sc_h, state, prof.time)
     floor, floor_warn = month_floor(prof, state)
     base = dataclasses.replace(prof, ev=build.ev_profiles(sc_h, prof.time, sessions),
@@ -328,4 +329,6 @@ def build_horizon(sc: Scenario, state: OpsState, *, start: str | pd.Timestamp, h
             prof_fc = apply_forecast(sc_h, base, fc)
         except ScenarioError as err:
             error = str(err)
+        except Exception as err:  # noqa: BLE001 - any bad forecast means the fallback plan
+            error = f"{type(err).__name__}: {err}"
     return Horizon(sc_h, base, prof_fc, sessions, floor, pr, fc, error, warnings)

@@ -24,7 +24,7 @@ on standard error and exits with a documented code when something is wrong, neve
 | --- | --- |
 | 0 | success |
 | 1 | unexpected internal error (please report it, with `zeropark --debug …`) |
-| 2 | invalid input: scenario, CSV, options or paths; the message names the field, the value and what is allowed |
+| 2 | invalid input (scenario, CSV, options, paths): the message names field, value and what is allowed |
 | 3 | no solution: infeasible, unbounded or time limit without a solution; the explanation is printed |
 
 A typical session:
@@ -72,7 +72,7 @@ def _options_table(cmd: click.Command, ctx: click.Context) -> list[str]:
             if param.hidden or param.name == "help":
                 continue
             name = ", ".join(f"`{o}`" for o in [*param.opts, *param.secondary_opts])
-            help_text = param.help or ""
+            help_text = ("**required.** " if param.required else "") + (param.help or "")
         else:  # pragma: no cover - click has only the two kinds
             continue
         rows.append(f"| {name} | {_type_name(param)} | {_default(param)} | {_cell(help_text)} |")

@@ -49,9 +49,6 @@ def plot(run_dir: str, out_dir: str | None, fmt: str, week: str | None) -> None:
     out.mkdir(parents=True, exist_ok=True)
     figures = report_figures(run.dataset, run.kpis)
     if week is not None:
-        import matplotlib.pyplot as plt
-
-        plt.close(figures["dispatch"])
         figures["dispatch"] = dispatch_stack(run.dataset, start=week)
     for name, fig in figures.items():
         save_figure(fig, out / f"{name}.{fmt}")

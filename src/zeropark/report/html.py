@@ -6,9 +6,10 @@ writes one HTML file with everything embedded (PNG figures as data URIs, inline 
 resource: a Content-Security-Policy forbids any), so it can be mailed or archived as it is.
 
 Sections: scenario summary, the zero-carbon park check (core indicator value vs threshold, clean
-energy share vs 90 %, green share vs target), KPI table, cost breakdown, figures, sweep/Pareto
-results, solver details. Every KPI cell carries ``data-kpi`` (its key in ``kpis.json``) and
-``data-value`` (the raw number), so the shown values can be checked against the file.
+energy share vs 90 %, green share vs target), KPI table, cost breakdown, the sizes chosen (runs of
+``zeropark.planning``), figures, sweep/Pareto results, solver details. Every KPI cell carries
+``data-kpi`` (its key in ``kpis.json``) and ``data-value`` (the raw number), so the shown values
+can be checked against the file.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from zeropark.report.sections import (
     pareto_section,
     scenario_rows_from_dataset,
     scenario_rows_from_scenario,
+    sizing_section,
     sweep_section,
 )
 
@@ -39,7 +41,7 @@ body{font-family:system-ui,-apple-system,"Segoe UI","Noto Sans CJK SC","Microsof
 sans-serif;margin:0;color:#1d2733;background:#f5f6f8}
 main{max-width:1100px;margin:0 auto;padding:24px 32px 48px;background:#fff}
 h1{margin:0 0 4px;font-size:26px}h2{margin:32px 0 10px;font-size:19px;border-bottom:2px solid
-#e2e6ea;padding-bottom:4px}.sub{color:#5b6773;margin:0 0 16px}
+#e2e6ea;padding-bottom:4px}.sub{color:#5b6773;margin:6px 0 16px;font-size:14px}
 table{border-collapse:collapse;width:100%;margin:8px 0;font-size:14px}
 th,td{padding:5px 10px;border-bottom:1px solid #e2e6ea;text-align:left;vertical-align:top}
 #scenario td:first-child{white-space:nowrap;width:1%;color:#5b6773}
@@ -391,8 +393,10 @@ def render_report(run_dir: str | Path | RunOutputs, *, scenario: Any = None,
     if ds is None or "zero_carbon_indicator" not in k:
         body.append(failure_section(k))
     else:
-        body += [indicator_section(k, _horizon_days(ds)), kpi_section(k), cost_section(k),
-                 figures_section(ds, k)]
+        body += [indicator_section(k, _horizon_days(ds)), kpi_section(k), cost_section(k)]
+        if isinstance(k.get("sizing"), dict):
+            body.append(sizing_section(k["sizing"], k.get("currency", "CNY")))
+        body.append(figures_section(ds, k))
     if run.sweep is not None:
         body.append(sweep_section(run.sweep, figure_html))
     if run.pareto is not None:
@@ -422,11 +426,11 @@ def _versions_text(raw: str) -> str:
 def write_report(run_dir: str | Path, out: str | Path | None = None, *, scenario: Any = None,
                  title: str | None = None) -> Path:
     """Write the report of ``run_dir`` atomically to ``out`` (default ``run_dir/report.html``)."""
-    target = Path(out) if out is not None else Path(run_dir) / "report.html"
-    text = render_report(run_dir, scenario=scenario, title=title)
+    run = read_run_dir(run_dir)
+    target = Path(out) if out is not None else run.path / "report.html"
     if not target.parent.is_dir():
         raise ScenarioError("-o", str(target), "a file in an existing folder")
-    atomic_write_text(target, text)
+    atomic_write_text(target, render_report(run, scenario=scenario, title=title))
     return target
 
 

@@ -196,3 +196,25 @@ def pareto_section(df: pd.DataFrame, figure_html: FigureHtml) -> str:
     parts.append(_frame_table(df))
     parts.append("</section>")
     return "".join(parts)
+
+
+def sizing_section(sizing: dict[str, Any], currency: str) -> str:
+    """Sizes chosen by ``zeropark.planning`` (``kpis["sizing"]``): what to build and its cost."""
+    rows = []
+    for a in sizing.get("assets", []):
+        unit = html.escape(str(a.get("unit", "")))
+        rows.append(
+            f"<tr><td>{html.escape(str(a.get('asset', '')))}</td>"
+            f'<td class="num">{a.get("existing", 0):,.0f} {unit}</td>'
+            f'<td class="num" data-kpi="sizing.{html.escape(str(a.get("asset", "")))}" '
+            f'data-value="{a.get("size", 0)!r}"><strong>{a.get("size", 0):,.0f} {unit}</strong></td>'
+            f'<td class="num">{a.get("cap", 0):,.0f} {unit}</td>'
+            f'<td class="num">{a.get("investment", 0):,.0f}</td>'
+            f'<td class="num">{a.get("annualized_cost_per_year", 0):,.0f}</td></tr>')
+    head = "".join(f"<th>{h}</th>" for h in ("asset", "existing", "chosen", "cap",
+                                              f"investment [{currency}]",
+                                              f"annualised [{currency}/year]"))
+    total = (f'<p class="sub">Investment {sizing.get("investment", 0):,.0f} {currency}; '
+             f'annualised {sizing.get("annualized_cost_per_year", 0):,.0f} {currency}/year.</p>')
+    return (f'<section id="sizing"><h2>Sizing</h2><table><thead><tr>{head}</tr></thead>'
+            f"<tbody>{''.join(rows)}</tbody></table>{total}</section>")
