@@ -1,7 +1,8 @@
 """Command line interface ``zeropark`` — a thin layer over :mod:`zeropark.api`.
 
 Exit codes: 0 success; 2 invalid input (scenario, CSV, options); 3 no solution (infeasible,
-time limit without incumbent — the explanation is printed); 1 unexpected internal error.
+time limit without incumbent — the explanation is printed); 4 ``schedule`` published the flagged
+rule-based fallback plan; 130 interrupted (Ctrl-C); 1 unexpected internal error.
 """
 
 from __future__ import annotations

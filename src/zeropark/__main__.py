@@ -1,0 +1,5 @@
+"""``python -m zeropark`` runs the command line interface."""
+
+from zeropark.cli import main
+
+main()

@@ -1,0 +1,213 @@
+"""Cost–carbon (or cost–green-share) Pareto front by the ε-constraint method.
+
+Two anchors bound the front: the minimum-cost dispatch (its emissions / green share) and the
+best achievable emissions (minimum) or green share (maximum). The points in between minimize cost
+under a *hard* target at ε: ``targets.emission_cap`` ≤ ε tCO2, or ``targets.green_share`` ≥ ε.
+The ε points are solved as cases of a sweep (:mod:`zeropark.planning.sweep`), so they run on
+Dask like any sweep and are skipped on a rerun.
+
+Anchor models are the normal dispatch matrix with the objective replaced (no change to
+``src/zeropark/model``): the emission-cap row's coefficients are the emissions of a solution;
+for the green share G/C (a ratio), Dinkelbach's iteration maximizes G − s·C and updates
+s = G/C until it stops improving, with a row G ≤ C bounding the share at 1.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from zeropark.api import prepare, solve_data
+from zeropark.errors import ScenarioError, SolveError
+from zeropark.io import atomic_write_text
+from zeropark.model.builder import build_matrix
+from zeropark.planning.lpedit import own_arrays, row_vector, set_objective
+from zeropark.planning.sweep import CaseOptions, SweepResult, make_case, profiles_digest, run_sweep
+from zeropark.profiles.base import Profiles
+from zeropark.scenario import Scenario, load_scenario
+from zeropark.solve import solve_matrix
+
+Versus = Literal["co2", "green_share"]
+PARETO_TABLE = "pareto.csv"
+PARETO_PLOT = "pareto.png"
+_DINKELBACH_MAX_ITER = 20
+_REL_TOL = 1e-6
+
+
+@dataclass
+class ParetoResult:
+    """The front.
+
+    Attributes
+    ----------
+    versus : {"co2", "green_share"}
+    table : pandas.DataFrame
+        One row per point: ``point``, ``epsilon`` (tCO2 cap or share target), ``total_cost``,
+        ``co2_t``, ``green_share``, ``outcome``, ``status``, ``error``.
+    anchors : dict
+        ``min_cost`` (its emissions or share) and ``best`` (minimum emissions / maximum share).
+    sweep : SweepResult
+        The ε cases as a sweep (dimension ``point``).
+    """
+
+    versus: str
+    table: pd.DataFrame
+    anchors: dict[str, float]
+    sweep: SweepResult
+
+
+def _base(sc: Scenario, versus: Versus) -> Scenario:
+    """The scenario without the target the ε-constraint replaces."""
+    key = "targets.emission_cap" if versus == "co2" else "targets.green_share"
+    current = sc.targets.emission_cap if versus == "co2" else sc.targets.green_share
+    return sc.replace({key: None}) if current is not None else sc
+
+
+def _target(versus: Versus, eps: float) -> dict[str, Any]:
+    if versus == "co2":
+        return {"targets.emission_cap": {"value_t": float(eps), "mode": "hard"}}
+    return {"targets.green_share": {"value": float(eps), "mode": "hard"}}
+
+
+def min_emissions_t(sc: Scenario, profiles: Profiles | None = None, *, start: int = 0,
+                    steps: int | None = None) -> float:
+    """Lowest achievable emissions over the horizon [tCO2] (net of offsets, as ``co2_t``)."""
+    probe = sc.replace({"targets.emission_cap": {"value_t": 1e9, "mode": "hard"}})
+    d = prepare(probe, profiles, start=start, steps=steps)
+    lp = build_matrix(d)
+    row = int(lp.row_blocks["targets.emission_cap"].index())
+    set_objective(lp, row_vector(lp, row))
+    out = solve_matrix(lp, sc.solver)
+    if not out.status.has_solution:
+        raise SolveError(f"{sc.name}: minimum-emission anchor has no solution ({out.message})")
+    return (out.objective + d.fuel_co2_kg) / 1000.0
+
+
+def max_green_share(sc: Scenario, profiles: Profiles | None = None, *, start: int = 0,
+                    steps: int | None = None, s0: float = 0.0) -> float:
+    """Highest achievable green-power share G/C (≤ 1) by Dinkelbach's iteration from ``s0``."""
+    def model(s: float) -> tuple[Any, np.ndarray]:
+        probe = sc.replace({"targets.green_share": {"value": s, "mode": "hard"}})
+        lp = build_matrix(prepare(probe, profiles, start=start, steps=steps))
+        row = int(lp.row_blocks["targets.green_share"].index())
+        return lp, row_vector(lp, row)
+
+    lp, g = model(0.0)  # row at s = 0: G
+    _, g_minus_c = model(1.0)  # row at s = 1: G − C
+    c = g - g_minus_c
+    arr = own_arrays(lp)
+    row = int(lp.row_blocks["targets.green_share"].index())
+    arr["row_lo"][row] = -np.inf  # the probe's G ≥ 0 is not a constraint here
+    cap = lp.rows("pareto.share_at_most_one", (), hi=0.0)
+    nz = np.flatnonzero(g_minus_c)
+    lp.add(cap, nz, g_minus_c[nz])
+    s = float(s0)
+    for _ in range(_DINKELBACH_MAX_ITER):
+        set_objective(lp, -(g - s * c))
+        out = solve_matrix(lp, sc.solver)
+        if not out.status.has_solution:
+            raise SolveError(f"{sc.name}: maximum green-share anchor has no solution "
+                             f"({out.message})")
+        x = np.concatenate([np.ravel(out.values[name]) for name in lp.var_blocks])
+        consumption = float(c @ x)
+        if consumption <= 0:
+            raise SolveError(f"{sc.name}: no electricity consumption, green share undefined")
+        new = min(float(g @ x) / consumption, 1.0)
+        if new <= s + _REL_TOL:
+            return max(s, new)
+        s = new
+    return s
+
+
+def epsilons(low: float, high: float, points: int) -> np.ndarray:
+    """``points`` ε values from ``low`` to ``high`` (both included)."""
+    if points < 2:
+        raise ScenarioError("--points", points, "at least 2 points")
+    return np.linspace(low, high, points)
+
+
+def pareto(scenario: Scenario | str | Path, profiles: Profiles | None = None, *,
+           versus: Versus = "co2", points: int = 10, start: int = 0, steps: int | None = None,
+           out_dir: str | Path | None = None, **run: Any) -> ParetoResult:
+    """Cost vs emissions (or vs green share) by the ε-constraint method.
+
+    Parameters
+    ----------
+    scenario : Scenario or path
+        An existing emission cap (``co2``) or green-share target (``green_share``) is replaced
+        by the ε-constraint; every other target, price and penalty stays in the cost.
+    profiles : Profiles, optional
+    versus : {"co2", "green_share"}
+    points : int
+        Number of points including both anchors (≥ 2).
+    start, steps : int
+        Horizon window.
+    out_dir : path, optional
+        Writes the sweep files (``cases/``, ``sweep.nc``, ``sweep.csv``), ``pareto.csv`` and
+        ``pareto.png``.
+    **run
+        Passed to :func:`zeropark.planning.sweep.run_sweep` (``serial``, ``client``,
+        ``scheduler``, ``workers``, ``progress``).
+    """
+    if versus not in ("co2", "green_share"):
+        raise ScenarioError("--versus", versus, "one of 'co2', 'green_share'")
+    sc = _base(scenario if isinstance(scenario, Scenario) else load_scenario(scenario), versus)
+    if profiles is None:
+        from zeropark.profiles.build import build_profiles
+
+        profiles = build_profiles(sc)
+    epsilons(0.0, 1.0, points)  # validate before solving anything
+    cheapest = solve_data(prepare(sc, profiles, start=start, steps=steps))
+    if not cheapest.ok:
+        raise SolveError(f"minimum-cost anchor: {cheapest.explanation}")
+    if versus == "co2":
+        a = float(cheapest.kpis["co2_t"])
+        b = min(min_emissions_t(sc, profiles, start=start, steps=steps), a)
+        eps = epsilons(a, b, points)
+        eps[-1] = b + _REL_TOL * max(abs(b), 1.0)  # solver tolerance at the extreme point
+    else:
+        a = float(cheapest.kpis["green_share"])
+        b = max(max_green_share(sc, profiles, start=start, steps=steps, s0=a), a)
+        eps = epsilons(min(a, 1.0), b, points)
+        eps[-1] = max(b - _REL_TOL, 0.0)
+    options = CaseOptions()
+    token = profiles_digest(profiles)
+    cases = [make_case(sc, _target(versus, e), {"point": k}, options, start=start, steps=steps,
+                       info={"epsilon": float(e)}, profiles_token=token)
+             for k, e in enumerate(eps)]
+    result = run_sweep(cases, options, out_dir=out_dir, profiles=profiles, **run)
+    cols = ["point", "epsilon", "total_cost", "co2_t", "green_share", "objective", "outcome",
+            "status", "error"]
+    table = result.table.reindex(columns=cols)
+    anchors = {"min_cost": a, "best": b, "min_cost_total_cost": float(cheapest.kpis["total_cost"])}
+    if out_dir is not None:
+        out = Path(out_dir)
+        atomic_write_text(out / PARETO_TABLE, table.to_csv(index=False))
+        save_pareto_plot(table, versus, out / PARETO_PLOT, title=sc.name)
+    return ParetoResult(versus, table, anchors, result)
+
+
+def save_pareto_plot(table: pd.DataFrame, versus: str, path: str | Path, *,
+                     title: str = "") -> None:
+    """Cost against emissions (or green share) of the solved points, saved to ``path``."""
+    from matplotlib.figure import Figure
+
+    from zeropark.plots import save_figure
+
+    ok = table[table["outcome"] == "solved"]
+    x = ok["co2_t"] if versus == "co2" else ok["green_share"] * 100
+    fig = Figure(figsize=(7, 4.5))
+    ax = fig.subplots()
+    ax.plot(x, ok["total_cost"] / 1e3, "o-", color="tab:green")
+    for k, xi, yi in zip(ok["point"], x, ok["total_cost"] / 1e3, strict=True):
+        ax.annotate(str(k), (xi, yi), fontsize=7, xytext=(4, 4), textcoords="offset points")
+    ax.set_xlabel("CO2 [t]" if versus == "co2" else "green-power share [%]")
+    ax.set_ylabel("total cost [thousand]")
+    ax.set_title(f"{title}: Pareto front (ε-constraint)")
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    save_figure(fig, path)
