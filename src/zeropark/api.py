@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +17,7 @@ from zeropark.errors import SolveError
 from zeropark.model.builder import build_matrix
 from zeropark.model.builder import build_pyomo as _build_pyomo
 from zeropark.model.data import ModelData, model_data
+from zeropark.model.lp import MatrixLP
 from zeropark.profiles.base import Profiles
 from zeropark.results import Result, build_dataset, compute_kpis
 from zeropark.scenario import Scenario, load_scenario
@@ -89,9 +91,23 @@ def _violations(d: ModelData, out: SolveOutcome) -> tuple[np.ndarray, np.ndarray
     return grid, sto
 
 
-def solve_data(d: ModelData, *, engine: str | None = None, relax: bool | None = None) -> Result:
-    """Build and solve prepared model data; the core of :func:`run`."""
+def solve_data(d: ModelData, *, engine: str | None = None, relax: bool | None = None,
+               lp_hook: Callable[[MatrixLP, ModelData], None] | None = None) -> Result:
+    """Build and solve prepared model data; the core of :func:`run`.
+
+    Parameters
+    ----------
+    d : ModelData
+    engine : {"matrix", "pyomo"}, optional
+    relax : bool, optional
+    lp_hook : callable(lp, d), optional
+        Called on every freshly built matrix model before it is solved (matrix engine only), to
+        add rows/columns or shift bounds (operations, sizing). It is called again whenever the
+        exclusivity check rebuilds the model with more binaries.
+    """
     engine = engine or d.sc.solver.engine
+    if lp_hook is not None and engine != "matrix":
+        raise SolveError(f"solver.engine: got {engine!r}; an lp_hook needs the 'matrix' engine")
     relax = d.sc.solver.relax if relax is None else relax
     timings: dict[str, float] = {}
     for _ in range(4):
@@ -102,6 +118,8 @@ def solve_data(d: ModelData, *, engine: str | None = None, relax: bool | None = 
             out = solve_pyomo(model, d.sc.solver, relax=relax)
         elif engine == "matrix":
             lp = build_matrix(d)
+            if lp_hook is not None:
+                lp_hook(lp, d)
             t1 = time.perf_counter()
             out = solve_matrix(lp, d.sc.solver, relax=relax)
         else:

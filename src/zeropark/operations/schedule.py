@@ -19,9 +19,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from zeropark.api import _violations, finish
+from zeropark.api import solve_data
 from zeropark.errors import ScenarioError
-from zeropark.model.builder import build_matrix
 from zeropark.model.data import ModelData, model_data
 from zeropark.model.lp import MatrixLP
 from zeropark.operations.evsplit import add_session_rows, disaggregate, lp_split, session_grid
@@ -33,7 +32,6 @@ from zeropark.operations.state import OpsState
 from zeropark.profiles.base import Profiles
 from zeropark.results import Result
 from zeropark.scenario import Scenario
-from zeropark.solve import solve_matrix
 
 _TOL_KW = 1e-3
 
@@ -106,29 +104,18 @@ def optimise(hz: Horizon, *, end_soc: dict[str, float] | None = None
     (Result, dict of group name to per-session power [kW], shape (sessions, T))
     """
     d = model_data(hz.sc, hz.prof)
-    solver = hz.sc.solver
     incurred = hz.prof.demand_charge_per_kw_month * float(np.sum(hz.floor_kw))
-    timings: dict[str, float] = {}
-    for _ in range(4):
-        t0 = timer.perf_counter()
-        lp = build_matrix(d)
-        _apply_carry(lp, d, hz.pro_rata.carry, end_soc)
-        layout = add_session_rows(lp, d, hz.sessions)
+    layout: dict[str, Any] = {}
+
+    def hook(lp: MatrixLP, d_now: ModelData) -> None:
+        _apply_carry(lp, d_now, hz.pro_rata.carry, end_soc)
+        layout["sessions"] = add_session_rows(lp, d_now, hz.sessions)
         lp.objective_offset -= incurred
-        t1 = timer.perf_counter()
-        out = solve_matrix(lp, solver, relax=solver.relax)
-        for k, val in {"build_s": t1 - t0, **out.timings}.items():
-            timings[k] = timings.get(k, 0.0) + val
-        if not out.status.has_solution or solver.relax or solver.exclusivity != "auto":
-            break
-        grid, sto = _violations(d, out)
-        if not len(grid) and not len(sto):
-            break
-        d = dataclasses.replace(
-            d, grid_binary_steps=np.union1d(d.grid_binary_steps, grid),
-            storage_binary_steps=np.union1d(d.storage_binary_steps, sto))
-    split = lp_split(out.values, d, hz.sessions, layout) if out.status.has_solution else {}
-    return finish(d, out, "matrix", timings), split
+
+    result = solve_data(d, engine="matrix", lp_hook=hook)
+    split = (lp_split(result.values, d, hz.sessions, layout["sessions"])
+             if result.ok else {})
+    return result, split
 
 
 def _r(x: Any, digits: int = 3) -> Any:
