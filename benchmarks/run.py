@@ -161,8 +161,8 @@ def run_case(steps: int, engine: str, mode: str, *, scenario_path: Path = DEMO,
         "threads": threads, "time_limit_s": time_limit_s, "status": str(res.status),
         "objective": _num(res.objective), "bound": _num(res.bound), "gap": _num(res.gap),
         "import_s": import_s, "load_s": load_s, "profiles_s": t3 - t2, **tm,
-        "model_s": t4 - t3, "model_cpu_s": cpu4 - cpu3, "e2e_s": t4 - t1, "rss_after_import_mb": rss_import,
-        "peak_rss_mb": _rss_mb(), **size,
+        "model_s": t4 - t3, "model_cpu_s": cpu4 - cpu3, "e2e_s": t4 - t1,
+        "rss_after_import_mb": rss_import, "peak_rss_mb": _rss_mb(), **size,
         "solves": int(probe["calls"]) if "calls" in probe else None,
         "load_1min": os.getloadavg()[0],  # other work on the machine while this case ran
     }

@@ -200,3 +200,16 @@ def test_cli_prints_the_explanation_and_exits_3(tmp_path: Path) -> None:
     assert res.exit_code == 3
     assert "no solution: demo-park: no solution (infeasible): import limit 15,000 kW below load" \
         in res.output
+
+
+def test_diagnose_command_lists_causes_and_model_health(tmp_path: Path) -> None:
+    from zeropark.reliability.commands import diagnose_command
+
+    text = (Path(__file__).parents[1] / "scenarios" / "demo-park.yaml").read_text()
+    text = text.replace("import_limit_kw: 26000", "import_limit_kw: 15000")
+    (tmp_path / "park.yaml").write_text(text.replace('end: "2026-01-01"', 'end: "2025-01-08"'),
+                                        encoding="utf-8")
+    res = CliRunner().invoke(diagnose_command, [str(tmp_path / "park.yaml")])
+    assert res.exit_code == 3
+    assert "matrix coefficients" in res.output
+    assert "found by elastic LP:\n  - import limit 15,000 kW below load" in res.output

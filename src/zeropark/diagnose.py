@@ -98,9 +98,7 @@ def _error(d: ModelData, out: SolveOutcome | None, status: Status) -> Diagnosis:
     lp = build_matrix(d)
     bad = nonfinite_profiles(d) or nonfinite_entries(lp, d)
     if bad:
-        return Diagnosis(status, [Cause("nonfinite", "the model contains numbers that are not "
-                                        "finite (check the profiles): " + "; ".join(bad),
-                                        {"entries": bad})], "data check")
+        return _nonfinite(status, bad)
     message = out.message if out is not None else ""
     if status == Status.UNBOUNDED:
         arr = lp.arrays()
@@ -119,6 +117,12 @@ def _error(d: ModelData, out: SolveOutcome | None, status: Status) -> Diagnosis:
         {"matrix_ratio": report.matrix_ratio, "message": message})], "status")
 
 
+def _nonfinite(status: Status, bad: list[str]) -> Diagnosis:
+    return Diagnosis(status, [Cause(
+        "nonfinite", "the model contains numbers that are not finite or too large (check the "
+        "profiles): " + "; ".join(bad), {"entries": bad})], "data check")
+
+
 # -- infeasible --------------------------------------------------------------------------------------
 def _infeasible(d: ModelData) -> Diagnosis:
     from zeropark.reliability import datacheck
@@ -128,9 +132,7 @@ def _infeasible(d: ModelData) -> Diagnosis:
     e = build_elastic(d)
     bad = nonfinite_profiles(d) or nonfinite_entries(e.lp, d)
     if bad:
-        return Diagnosis(Status.INFEASIBLE, [Cause(
-            "nonfinite", "the model contains numbers that are not finite (check the profiles): "
-            + "; ".join(bad), {"entries": bad})], "data check")
+        return _nonfinite(Status.INFEASIBLE, bad)
     causes = [Cause("ev_envelope", c.sentence(d), {"group": c.group, "needed_kwh": c.needed_kwh,
                                                    "deliverable_kwh": c.deliverable_kwh})
               for c in datacheck.ev_conflicts(d) if c.inverted]

@@ -90,7 +90,7 @@ def _run_options(fn: Any) -> Any:
 @click.command("size")
 @click.argument("scenario", type=click.Path(dir_okay=False))
 @click.option("-o", "--out", "out_dir", type=click.Path(file_okay=False), default="out-size",
-              show_default=True)
+              show_default=True, help="Output folder.")
 @click.option("--set", "sets", multiple=True, help=_SET_HELP)
 @click.option("--all", "all_factor", type=float, default=None,
               help="Also size every asset without a cap, capped at FACTOR × its present size.")
@@ -167,10 +167,11 @@ def _summary(result: Any, dims: list[str]) -> None:
               help="A swept field and its values, PATH=V1,V2,... (repeatable; full factorial).")
 @_run_options
 @click.option("-o", "--out", "out_dir", type=click.Path(file_okay=False), default="out-sweep",
-              show_default=True)
+              show_default=True, help="Output folder.")
 @click.option("--start", default=None, help="ISO start inside the scenario horizon.")
 @click.option("--horizon", default=None, help="Duration to solve per case, e.g. 7d.")
-@click.option("--engine", type=click.Choice(["matrix", "pyomo"]), default=None)
+@click.option("--engine", type=click.Choice(["matrix", "pyomo"]), default=None,
+              help="Model builder [default: the scenario's solver.engine].")
 @click.option("--relax", is_flag=True, help="Solve LP relaxations only.")
 @click.option("--size", "sizing", is_flag=True, help="Each case is a sizing run (see 'size').")
 @click.option("--all", "all_factor", type=float, default=None,
@@ -225,7 +226,7 @@ def sweep(scenario: tuple[str, ...], more: tuple[str, ...], sets: tuple[str, ...
 @click.option("--set", "sets", multiple=True, help=_SET_HELP)
 @_run_options
 @click.option("-o", "--out", "out_dir", type=click.Path(file_okay=False), default="out-pareto",
-              show_default=True)
+              show_default=True, help="Output folder.")
 @click.option("--start", default=None, help="ISO start inside the scenario horizon.")
 @click.option("--horizon", default=None, help="Duration to solve, e.g. 7d [default: all].")
 @click.option("--no-progress", is_flag=True, help="No progress bar.")

@@ -110,6 +110,19 @@ def _cap(explicit: float | None, size: float, factor: float | None, field: str) 
     return factor * size
 
 
+def _at_one_kwp(sc: Scenario, arrays: list[int]) -> Scenario:
+    """``sc`` with the given PV arrays at 1 kWp (inverter at the technology's DC/AC ratio)."""
+    from zeropark.scenario.resolve import library_for
+
+    changes: dict[str, Any] = {}
+    for i in arrays:
+        a = sc.pv[i]
+        entry = library_for(sc).get("technologies", a.technology, f"pv.{i}.technology")
+        changes[f"pv.{i}.capacity_kw"] = 1.0
+        changes[f"pv.{i}.ac_limit_kw"] = 1.0 / float(entry.get("dc_ac_ratio", 1.2))
+    return sc.replace(changes) if changes else sc
+
+
 def _per_kwp(sc: Scenario, profiles: Profiles, i: int) -> np.ndarray:
     """Available power per kWp of array ``i`` [kW/kWp] on the profiles' time index."""
     a = sc.pv[i]
@@ -121,15 +134,29 @@ def _per_kwp(sc: Scenario, profiles: Profiles, i: int) -> np.ndarray:
     from zeropark.profiles.build import pv_profiles, weather_frame
     from zeropark.scenario.resolve import library_for
 
-    entry = library_for(sc).get("technologies", a.technology, f"pv.{i}.technology")
-    ratio = float(entry.get("dc_ac_ratio", 1.2))
-    one = sc.replace({f"pv.{i}.capacity_kw": 1.0, f"pv.{i}.ac_limit_kw": 1.0 / ratio})
+    one = _at_one_kwp(sc, [i])
     wx = weather_frame(one, library_for(one), profiles.time)
     return pv_profiles(one, profiles.time, wx)[i]
 
 
+def _build_profiles(sc: Scenario) -> tuple[Profiles, dict[int, np.ndarray]]:
+    """Profiles of ``sc``, and the per-kWp availability of its 0 kWp arrays (built at 1 kWp,
+    since pvlib rejects a 0 kWp array)."""
+    from zeropark.profiles.build import build_profiles
+
+    zero = [i for i, a in enumerate(sc.pv) if a.capacity_kw <= 0]
+    prof = build_profiles(_at_one_kwp(sc, zero))
+    if not zero:
+        return prof, {}
+    known = {i: prof.pv_avail_kw[i].copy() for i in zero}
+    avail = prof.pv_avail_kw.copy()
+    avail[zero] = 0.0
+    return dataclasses.replace(prof, pv_avail_kw=avail), known
+
+
 def sizing_plan(sc: Scenario, profiles: Profiles, *, all_factor: float | None = None,
-                roof_m2: Mapping[str, float] | None = None) -> SizingPlan:
+                roof_m2: Mapping[str, float] | None = None,
+                per_kwp: Mapping[int, np.ndarray] | None = None) -> SizingPlan:
     """Decide what is sized, with which cap and unit cost.
 
     Parameters
@@ -141,6 +168,8 @@ def sizing_plan(sc: Scenario, profiles: Profiles, *, all_factor: float | None = 
         Cap of every asset without an explicit cap = factor × its present size.
     roof_m2 : mapping of PV array name to roof area [m²], optional
         Caps the array at area × :data:`KWP_PER_M2` (and at its ``max_capacity_kw`` if set).
+    per_kwp : mapping of array index to availability per kWp [kW/kWp], optional
+        Already known per-kWp profiles (else derived from ``profiles`` or pvlib).
     """
     if all_factor is not None and not all_factor > 0:
         raise ScenarioError("all_factor", all_factor, "a factor > 0")
@@ -161,7 +190,8 @@ def sizing_plan(sc: Scenario, profiles: Profiles, *, all_factor: float | None = 
             continue
         plan.pv.append(SizedAsset(f"pv.{a.name}.capacity_kw", i, a.capacity_kw, cap, "kWp",
                                   pv_cost(sc, i)))
-        plan.pv_per_kwp[i] = _per_kwp(sc, profiles, i)
+        known = (per_kwp or {}).get(i)
+        plan.pv_per_kwp[i] = known if known is not None else _per_kwp(sc, profiles, i)
     for i, u in enumerate(sc.storage):
         cap = _cap(u.max_energy_kwh, u.energy_kwh, all_factor, f"storage.{i}.max_energy_kwh")
         if cap is None:
@@ -382,11 +412,10 @@ def size(scenario: Scenario | str | Path, profiles: Profiles | None = None, *, s
     """
     t_start = time.perf_counter()
     sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+    known: dict[int, np.ndarray] = {}
     if profiles is None:
-        from zeropark.profiles.build import build_profiles
-
-        profiles = build_profiles(sc)
-    plan = sizing_plan(sc, profiles, all_factor=all_factor, roof_m2=roof_m2)
+        profiles, known = _build_profiles(sc)
+    plan = sizing_plan(sc, profiles, all_factor=all_factor, roof_m2=roof_m2, per_kwp=known)
     if not plan.assets:
         raise ScenarioError("sizing", "no caps", "a cap on at least one asset: "
                             "pv.N.max_capacity_kw, storage.N.max_energy_kwh, "

@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import logging
 import os
 import sys
 import time
@@ -31,15 +32,18 @@ import xarray as xr
 import yaml
 
 from zeropark.errors import ScenarioError
-from zeropark.io import atomic_write_bytes, atomic_write_text
+from zeropark.planning.records import (
+    flatten_kpis,
+    load_record,
+    records_dataset,
+    records_table,
+    save_record,
+    write_outputs,
+)
 from zeropark.profiles.base import Profiles
 from zeropark.scenario import Scenario
 
-SWEEP_FILE = "sweep.nc"
-TABLE_FILE = "sweep.csv"
-CASES_DIR = "cases"
 _PROFILE_CACHE_SIZE = 4
-_TEXT = ("case_id", "outcome", "status", "error", "worker")
 # Scenario parts that build_profiles never reads: variants differing only here share profiles.
 _NOT_IN_PROFILES = ("name", "description", "sources", "currency", "storage", "targets", "fuels",
                     "solver", "sizing")
@@ -132,7 +136,13 @@ class SweepResult:
 
 # -- cases ---------------------------------------------------------------------------------------
 def parse_value(text: str) -> Any:
-    """A ``--set`` value: YAML scalar (``5000`` → int, ``0.5`` → float, ``true``, text)."""
+    """A ``--set`` value: number (``5000`` → int, ``2.5e4`` → float), else a YAML scalar
+    (``true``, ``null``, text)."""
+    for number in (int, float):
+        try:
+            return number(text)
+        except ValueError:
+            pass
     try:
         return yaml.safe_load(text)
     except yaml.YAMLError:
@@ -258,22 +268,6 @@ def _profiles_for(sc: Scenario, token: str) -> Profiles:
     return prof
 
 
-def flatten_kpis(kpis: Mapping[str, Any], prefix: str = "") -> dict[str, float]:
-    """Numeric KPIs as a flat mapping with dotted names; booleans as 0/1."""
-    out: dict[str, float] = {}
-    for key, val in kpis.items():
-        name = f"{prefix}{key}"
-        if key == "peak_import_kw_by_month" and isinstance(val, dict):
-            out["peak_import_kw_max"] = float(max(val.values(), default=0.0))
-        elif isinstance(val, Mapping):
-            out.update(flatten_kpis(val, f"{name}."))
-        elif isinstance(val, bool | np.bool_):
-            out[name] = float(val)
-        elif isinstance(val, int | float | np.number) and val is not None:
-            out[name] = float(val)
-    return out
-
-
 def run_case(case: Case, options: CaseOptions, profiles: Profiles | None = None,
              token: str = "") -> dict[str, Any]:
     """Solve one case; never raises (an error becomes the record's ``error``).
@@ -294,13 +288,16 @@ def run_case(case: Case, options: CaseOptions, profiles: Profiles | None = None,
     }
     try:
         sc = case.scenario.replace(case.changes) if case.changes else case.scenario
-        prof = profiles if profiles is not None else _profiles_for(sc, token)
         if options.mode == "size":
             from zeropark.planning.sizing import size
 
+            # 0 kWp arrays: pvlib cannot build them, sizing builds them at 1 kWp itself
+            zero_pv = any(a.capacity_kw <= 0 for a in sc.pv)
+            prof = profiles if profiles is not None or zero_pv else _profiles_for(sc, token)
             res = size(sc, prof, start=case.start, steps=case.steps,
                        all_factor=options.all_factor, relax=options.relax)
         else:
+            prof = profiles if profiles is not None else _profiles_for(sc, token)
             from zeropark.api import prepare, solve_data
 
             d = prepare(sc, prof, start=case.start, steps=case.steps)
@@ -317,38 +314,6 @@ def run_case(case: Case, options: CaseOptions, profiles: Profiles | None = None,
     except Exception as err:  # noqa: BLE001 - a failed case is recorded, the sweep goes on
         record.update(outcome="error", error=f"{type(err).__name__}: {err}")
     record["wall_s"] = time.perf_counter() - t0
-    return record
-
-
-# -- storing records -----------------------------------------------------------------------------
-def _save_record(out: Path, record: dict[str, Any]) -> None:
-    folder = out / CASES_DIR
-    folder.mkdir(parents=True, exist_ok=True)
-    ts = record.get("timeseries")
-    if ts is not None:
-        atomic_write_bytes(folder / f"{record['case_id']}.nc", bytes(ts.to_netcdf(engine="h5netcdf")))
-    plain = {k: v for k, v in record.items() if k != "timeseries"}
-    atomic_write_text(folder / f"{record['case_id']}.json",
-                      json.dumps(plain, indent=1, default=str))
-
-
-def _load_record(out: Path, case: Case, options: CaseOptions) -> dict[str, Any] | None:
-    """An earlier record of ``case`` that counts as done, else None."""
-    path = out / CASES_DIR / f"{case.case_id}.json"
-    if not path.is_file():
-        return None
-    try:
-        record = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    if record.get("outcome") not in ("solved", "no_solution"):
-        return None
-    if options.time_series and record["outcome"] == "solved":
-        nc = out / CASES_DIR / f"{case.case_id}.nc"
-        if not nc.is_file():
-            return None
-        record["timeseries"] = xr.load_dataset(nc, engine="h5netcdf")
-    record.update(coords=case.coords, info=case.info, scenario=case.label)
     return record
 
 
@@ -387,10 +352,12 @@ def dask_client(client: Any = None, scheduler: str | None = None,
         return
     n = workers or default_workers()
     # ":0": the scheduler's HTTP endpoint on a free port (8787 may be taken by another
-    # cluster, which distributed reports with a warning); no dashboard.
+    # cluster, which distributed reports with a warning); no dashboard. Worker logs below
+    # CRITICAL are silenced: a case's own errors are in its record, and shutdown races
+    # (heartbeats to a closing scheduler) would otherwise print tracebacks.
     with LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                      dashboard_address=":0", scheduler_kwargs={"dashboard": False}
-                      ) as cluster, Client(cluster) as c:
+                      dashboard_address=":0", scheduler_kwargs={"dashboard": False},
+                      silence_logs=logging.CRITICAL) as cluster, Client(cluster) as c:
         yield c
 
 
@@ -439,7 +406,7 @@ def run_sweep(cases: Sequence[Case], options: CaseOptions = CaseOptions(), *,
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
         for c in cases:
-            rec = _load_record(out, c, options)
+            rec = load_record(out, c, options)
             if rec is not None:
                 records[c.case_id] = rec
     skipped = len(records)
@@ -449,7 +416,7 @@ def run_sweep(cases: Sequence[Case], options: CaseOptions = CaseOptions(), *,
     def done(rec: dict[str, Any]) -> None:
         records[rec["case_id"]] = rec
         if out is not None:
-            _save_record(out, rec)
+            save_record(out, rec)
 
     if todo and serial:
         with _progress(len(todo), progress) as bar:
@@ -490,82 +457,6 @@ def run_case_failed(case: Case, err: BaseException) -> dict[str, Any]:
             "changes": case.changes, "info": case.info, "outcome": "error", "status": "",
             "objective": float("nan"), "error": f"{type(err).__name__}: {err}", "kpis": {},
             "worker": "", "wall_s": float("nan")}
-
-
-# -- merging -------------------------------------------------------------------------------------
-def _dims(records: Sequence[dict[str, Any]]) -> list[str]:
-    dims: list[str] = []
-    for r in records:
-        dims += [k for k in r["coords"] if k not in dims]
-    return dims or ["case"]
-
-
-def records_table(records: Sequence[dict[str, Any]]) -> pd.DataFrame:
-    """One row per case: coordinates, info, outcome, status, error, objective, KPIs."""
-    dims = _dims(records)
-    rows = []
-    for i, r in enumerate(records):
-        row: dict[str, Any] = dict(r["coords"]) if r["coords"] else {"case": i}
-        row.update(r.get("info", {}))
-        row.update(case_id=r["case_id"], outcome=r["outcome"], status=r["status"],
-                   error=r["error"], objective=r["objective"], wall_s=r.get("wall_s", np.nan),
-                   worker=r.get("worker", ""))
-        row.update(r["kpis"])
-        rows.append(row)
-    table = pd.DataFrame(rows)
-    for col in _TEXT:
-        table[col] = table[col].fillna("").astype(str)
-    front = dims + [c for c in table.columns if c not in dims]
-    return table[front]
-
-
-def _coord_frame(records: Sequence[dict[str, Any]], dims: list[str]) -> pd.DataFrame:
-    return pd.DataFrame([r["coords"] if r["coords"] else {"case": i}
-                         for i, r in enumerate(records)], columns=dims)
-
-
-def _to_grid(ds: xr.Dataset, coords: pd.DataFrame) -> xr.Dataset:
-    """A dataset over a flat ``case`` dimension reshaped onto the case dimensions."""
-    dims = list(coords.columns)
-    if len(dims) == 1:
-        return ds.rename({"case": dims[0]}).assign_coords({dims[0]: coords[dims[0]].to_numpy()})
-    index = pd.MultiIndex.from_frame(coords)
-    mindex = xr.Coordinates.from_pandas_multiindex(index, "case")
-    return ds.assign_coords(mindex).unstack("case")
-
-
-def records_dataset(records: Sequence[dict[str, Any]], table: pd.DataFrame) -> xr.Dataset:
-    """The sweep dataset: case dimensions × KPIs (+ time series of solved cases if kept)."""
-    dims = _dims(records)
-    table = table.drop_duplicates(subset=dims, keep="first")
-    flat = table.drop(columns=dims).reset_index(drop=True)
-    for col in flat.columns:
-        if flat[col].dtype == object:
-            flat[col] = flat[col].astype(str)
-    kpi = xr.Dataset({c: ("case", flat[c].to_numpy()) for c in flat.columns})
-    keep = [i for i in table.index]
-    ds = _to_grid(kpi, _coord_frame([records[i] for i in keep], dims))
-    with_ts = [r for r in records if r.get("timeseries") is not None]
-    if with_ts:
-        ts = xr.concat([r["timeseries"] for r in with_ts], dim="case", join="outer",
-                       coords="minimal", compat="override", combine_attrs="drop")
-        ts = _to_grid(ts, _coord_frame(with_ts, dims))
-        ds = xr.merge([ds, ts], join="outer", compat="no_conflicts", combine_attrs="drop")
-    for name in _TEXT:
-        if name in ds:
-            ds[name] = ds[name].fillna("").astype(str)
-    order = [d for d in dims if d in ds.dims]
-    ds = ds.transpose(*order, ...)
-    ds.attrs.update({"title": "zeropark sweep", "dimensions": json.dumps(dims),
-                     "cases": len(records)})
-    return ds
-
-
-def write_outputs(out: Path, ds: xr.Dataset, table: pd.DataFrame) -> list[Path]:
-    """Write ``sweep.nc`` and ``sweep.csv`` atomically."""
-    atomic_write_bytes(out / SWEEP_FILE, bytes(ds.to_netcdf(engine="h5netcdf")))
-    atomic_write_text(out / TABLE_FILE, table.to_csv(index=False))
-    return [out / SWEEP_FILE, out / TABLE_FILE]
 
 
 def sweep(scenarios: Scenario | Sequence[Scenario], grid: Mapping[str, Sequence[Any]], *,

@@ -31,7 +31,7 @@ MAX_RELATIVE_DUAL_INFEASIBILITY = 1e-6
 
 
 def nonfinite_profiles(d: ModelData, limit: int = 5) -> list[str]:
-    """Profile series holding NaN or inf, with the first offending timestamp of each."""
+    """Profile series holding NaN, inf or numbers ≥ 1e20, with the first offending timestamp."""
     from zeropark.reliability.names import when
 
     prof = d.prof
@@ -49,10 +49,12 @@ def nonfinite_profiles(d: ModelData, limit: int = 5) -> list[str]:
     for name, values in series.items():
         if values is None:
             continue
-        bad = np.flatnonzero(~np.isfinite(np.asarray(values, float)))
+        v = np.asarray(values, float)
+        bad = np.flatnonzero(~np.isfinite(v) | (np.abs(v) >= _INF_BOUND))
         if bad.size:
             t = int(bad[0])
-            found.append(f"{name} is {values[t]} at {when(d, t)}"
+            huge = " (HiGHS reads numbers ≥ 1e20 as infinite)" if np.isfinite(v[t]) else ""
+            found.append(f"{name} is {v[t]:g} at {when(d, t)}{huge}"
                          + (f" (and {bad.size - 1} more steps)" if bad.size > 1 else ""))
     if not np.isfinite(prof.demand_charge_per_kw_month):
         found.append(f"demand_charge_per_kw_month is {prof.demand_charge_per_kw_month}")
@@ -63,7 +65,8 @@ def nonfinite_entries(lp: MatrixLP, d: ModelData, limit: int = 5) -> list[str]:
     """Readable list of NaN/inf data in the model (at most ``limit`` entries).
 
     Infinite bounds are allowed where they mean "unbounded" (−inf lower, +inf upper); NaN anywhere,
-    +inf as a lower bound, −inf as an upper bound and non-finite costs or coefficients are not.
+    +inf as a lower bound, −inf as an upper bound, non-finite costs or coefficients, and finite
+    numbers of 1e20 or more (which HiGHS would silently read as infinite) are not.
     """
     arr = lp.arrays()
     found: list[str] = []
@@ -73,18 +76,18 @@ def nonfinite_entries(lp: MatrixLP, d: ModelData, limit: int = 5) -> list[str]:
             name = row_label(lp, int(i), d) if row else col_label(lp, int(i), d)
             found.append(f"{name}: {kind} is {values[i]}")
 
-    add("cost", np.flatnonzero(~np.isfinite(arr["cost"])), arr["cost"], False)
-    add("lower bound", np.flatnonzero(np.isnan(arr["lb"]) | (arr["lb"] == np.inf)), arr["lb"],
-        False)
-    add("upper bound", np.flatnonzero(np.isnan(arr["ub"]) | (arr["ub"] == -np.inf)), arr["ub"],
-        False)
-    add("lower limit", np.flatnonzero(np.isnan(arr["row_lo"]) | (arr["row_lo"] == np.inf)),
-        arr["row_lo"], True)
-    add("upper limit", np.flatnonzero(np.isnan(arr["row_hi"]) | (arr["row_hi"] == -np.inf)),
-        arr["row_hi"], True)
+    def huge(v: np.ndarray) -> np.ndarray:
+        return np.isfinite(v) & (np.abs(v) >= _INF_BOUND)  # HiGHS would read these as infinite
+
+    add("cost", np.flatnonzero(~np.isfinite(arr["cost"]) | huge(arr["cost"])), arr["cost"], False)
+    lb, ub, lo, hi = arr["lb"], arr["ub"], arr["row_lo"], arr["row_hi"]
+    add("lower bound", np.flatnonzero(np.isnan(lb) | (lb == np.inf) | huge(lb)), lb, False)
+    add("upper bound", np.flatnonzero(np.isnan(ub) | (ub == -np.inf) | huge(ub)), ub, False)
+    add("lower limit", np.flatnonzero(np.isnan(lo) | (lo == np.inf) | huge(lo)), lo, True)
+    add("upper limit", np.flatnonzero(np.isnan(hi) | (hi == -np.inf) | huge(hi)), hi, True)
     if len(found) < limit:
         a = lp.matrix().tocoo()
-        bad = np.flatnonzero(~np.isfinite(a.data))
+        bad = np.flatnonzero(~np.isfinite(a.data) | huge(a.data))
         for k in bad[: limit - len(found)]:
             found.append(f"{row_label(lp, int(a.row[k]), d)} × {col_label(lp, int(a.col[k]), d)}:"
                          f" coefficient is {a.data[k]}")
