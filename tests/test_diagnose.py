@@ -159,9 +159,8 @@ def test_inconsistent_ev_envelope_is_a_data_conflict_and_an_iis() -> None:
 
 def test_nan_and_inverted_bounds_are_named() -> None:
     sc, prof = tiny(4, {"load_kw": [1, np.nan, 1, 1], "price": 1.0})
-    result = zp.run(sc, prof)
-    assert result.status == zp.Status.ERROR
-    assert "load_kw is nan at 2025-07-01 01:00" in result.explanation
+    with pytest.raises(zp.ScenarioError, match="load_kw is nan at 2025-07-01 01:00"):
+        zp.run(sc, prof)  # refused before building the model
     sc, prof = tiny(4, {"load_kw": [1, 1, 1, 1], "price": 1.0, "pv_kw": [[0, -2, 1, 0]]}, pv=PV)
     result = zp.run(sc, prof)
     assert "pv.power_kw[roof, 2025-07-01 01:00]: lower end 0 above upper end -2" in \
@@ -198,7 +197,7 @@ def test_cli_prints_the_explanation_and_exits_3(tmp_path: Path) -> None:
     res = CliRunner().invoke(main, ["run", str(tmp_path / "park.yaml"), "-o",
                                     str(tmp_path / "out"), "--no-plot"])
     assert res.exit_code == 3
-    assert "no solution: demo-park: no solution (infeasible): import limit 15,000 kW below load" \
+    assert "no solution: demo-park: infeasible: import limit 15,000 kW below load" \
         in res.output
 
 

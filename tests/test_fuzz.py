@@ -4,8 +4,8 @@ result or a ScenarioError naming a field, never another exception and never a ha
 files are data (no code-executing YAML tags, no path escapes, no resource blow-ups).
 
 Set ZEROPARK_FUZZ_EXAMPLES=2000 for a long randomised run (default: a fixed, fast sample).
-Known bugs in files this test does not own are kept out of the random sample by ``_known_bug``
-and pinned by the strict xfail tests at the end; remove both once fixed.
+Bugs this review found (negative seeds, far dates, deep YAML nesting, alias bombs, library path
+escapes) are fixed and kept as regression tests at the end.
 """
 
 from __future__ import annotations
@@ -19,10 +19,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 import pytest
 import yaml
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import zeropark as zp
@@ -106,27 +105,6 @@ def mutate(data: dict[str, Any], mutations: list[tuple]) -> list[str]:
     return done
 
 
-def _far_date(value: Any) -> bool:
-    if not isinstance(value, str):
-        return False
-    try:
-        year = pd.Timestamp(value).year
-    except (ValueError, TypeError, OverflowError):
-        return False
-    return not 1900 <= year <= 2200
-
-
-def _known_bug(data: dict[str, Any]) -> bool:
-    """Inputs that hit a reported bug (see the strict xfail tests at the end of this file)."""
-    weather = data.get("weather")
-    clearness = weather.get("clearness") if isinstance(weather, dict) else None
-    seed = clearness.get("seed") if isinstance(clearness, dict) else None
-    if isinstance(seed, int) and not isinstance(seed, bool) and seed < 0:
-        return True
-    time = data.get("time")
-    return isinstance(time, dict) and any(_far_date(time.get(k)) for k in ("start", "end"))
-
-
 class HangError(Exception):
     pass
 
@@ -152,7 +130,6 @@ def test_mutated_scenario_files_validate_or_name_a_field(tmp_path_factory: Any, 
                                                          mutations: list) -> None:
     data = copy.deepcopy(base)
     mutate(data, mutations)
-    assume(not _known_bug(data))
     folder = tmp_path_factory.mktemp("fuzz")
     try:
         sc = _load(data, folder)
@@ -168,7 +145,6 @@ def test_mutated_scenarios_run_or_name_a_field(tmp_path_factory: Any, base: dict
                                                mutations: list) -> None:
     data = copy.deepcopy(base)
     mutate(data, mutations)
-    assume(not _known_bug(data))
     folder = tmp_path_factory.mktemp("fuzzrun")
     old = signal.signal(signal.SIGALRM, _alarm)
     signal.alarm(60)
@@ -250,10 +226,7 @@ def test_referenced_files_cannot_escape_the_scenario_folder(tmp_path: Path) -> N
         build_profiles(sc)
 
 
-# -- reported bugs (files owned by others): strict xfail until fixed -----------------------------
-@pytest.mark.xfail(strict=True, raises=ValueError, reason=(
-    "profiles/ev.py _group_cars passes -0.0 (allowed by ge=0) to rng.normal, which refuses "
-    "a negative-zero scale: use abs(std) / std + 0.0"))
+# -- bugs reported by the reliability review, now fixed: regression tests -----------------------
 @pytest.mark.parametrize("field", ["arrival_std_h", "dwell_std_h"])
 def test_negative_zero_std_is_a_scenario_error(field: str) -> None:
     data = copy.deepcopy(BASE)
@@ -261,9 +234,6 @@ def test_negative_zero_std_is_a_scenario_error(field: str) -> None:
     zp.run(zp.scenario_from_dict(data, base_dir=ROOT / "scenarios"))
 
 
-@pytest.mark.xfail(strict=True, raises=ValueError, reason=(
-    "profiles/solar.py clearsky_weather accepts negative seeds (numpy refuses them); "
-    "scenario/components.py Clearness.seed needs ge=0 (also GreenDirect.seed)"))
 def test_negative_weather_seed_is_a_scenario_error() -> None:
     data = copy.deepcopy(BASE)
     data["weather"]["clearness"]["seed"] = -1
@@ -273,8 +243,6 @@ def test_negative_weather_seed_is_a_scenario_error() -> None:
         assert err.field == "weather.clearness.seed"
 
 
-@pytest.mark.xfail(strict=True, reason="profiles/build.py ev_sessions passes field='ev': the "
-                   "error names 'ev.seed' instead of 'ev.sessions.seed'")
 def test_negative_session_seed_names_its_field() -> None:
     data = copy.deepcopy(BASE)
     data["ev"]["sessions"]["seed"] = -1
@@ -283,10 +251,6 @@ def test_negative_session_seed_names_its_field() -> None:
     assert info.value.field == "ev.sessions.seed"
 
 
-@pytest.mark.xfail(strict=True, raises=(ValueError, OverflowError), reason=(
-    "scenario/__init__.py _check_time accepts any date pandas parses ('-1' is year −1, "
-    "'9999-12-31'); profiles/load.py and ev.py then fail outside the datetime64[ns] range: "
-    "refuse time.start/end outside e.g. 1900–2200"))
 @pytest.mark.parametrize("start", ["0001-01-01", "9999-12-31 23:00", "-1"])
 def test_far_dates_are_a_scenario_error(start: str) -> None:
     data = copy.deepcopy(BASE)
@@ -297,9 +261,6 @@ def test_far_dates_are_a_scenario_error(start: str) -> None:
         assert err.field == "time.start"
 
 
-@pytest.mark.xfail(strict=True, raises=RecursionError, reason=(
-    "scenario/__init__.py load_scenario: yaml.safe_load raises RecursionError on deeply nested "
-    "YAML; catch it as ScenarioError('scenario', path, 'YAML nested less than ~500 levels')"))
 def test_deeply_nested_yaml_is_a_scenario_error(tmp_path: Path) -> None:
     (tmp_path / "deep.yaml").write_text("name: " + "[" * 5000 + "]" * 5000 + "\n",
                                         encoding="utf-8")
@@ -315,10 +276,6 @@ class _Counted:
         return "x"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "errors.py ScenarioError calls repr() on the whole offending value: YAML aliases nest "
-    "shared lists (billion laughs), so a 322-byte file whose top level misses 'name' took 0.8 s "
-    "at 6 levels and grows 9× per level (minutes at 9); use reprlib with maxlevel/maxlist"))
 def test_error_message_does_not_expand_shared_structures() -> None:
     value: object = [_Counted()] * 9
     for _ in range(4):
@@ -329,9 +286,6 @@ def test_error_message_does_not_expand_shared_structures() -> None:
     assert _Counted.calls < 1000
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "scenario/resolve.py library_for reads 'library' folders anywhere (../..); apply the "
-    "inside-the-scenario-folder rule of Scenario.resolve_path"))
 def test_library_folder_cannot_escape_the_scenario_folder(tmp_path: Path) -> None:
     inside = tmp_path / "park"
     inside.mkdir()

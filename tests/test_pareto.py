@@ -105,3 +105,25 @@ def test_cli_pareto(tmp_path) -> None:
     assert (out / "pareto.png").is_file()
     res = CliRunner().invoke(main, ["pareto", str(path), "--points", "1", "-o", str(out)])
     assert res.exit_code == 2
+
+
+def test_front_with_sizing_by_hand() -> None:
+    # 5 h, load 100 kW, PV 0/0.5/1/0.5/0 kW per kWp (cap 1000 kWp), grid 0.1 CNY/kWh at
+    # 0.5 kg/kWh. Minimum cost sizes K = 100 kWp (tests/test_sizing.py): 300 kWh imported, 150 kg.
+    # Each kWp beyond 100 adds 1 kWh of shoulder-hour PV (−0.5 kg) for c − 0.1 CNY, up to
+    # K = 200 where PV covers hours 1–3 and the nights' 200 kWh (100 kg) remain.
+    sc, prof = tiny(5, {"load_kw": [100.0] * 5, "price": 0.1, "ef": 0.5,
+                        "pv_kw": [[0, 0.5, 1.0, 0.5, 0]]},
+                    pv=[{"name": "roof", "capacity_kw": 1.0, "max_capacity_kw": 1000.0}],
+                    weather=WEATHER)
+    c = (2800 * 0.06 * 1.06**25 / (1.06**25 - 1) + 40) * 5 / 8760  # per kWp over 5 h
+    res = pareto(sc, prof, versus="co2", points=3, sizing=True, serial=True)
+    t = res.table
+    assert res.anchors["min_cost"] == pytest.approx(0.150)
+    assert res.anchors["best"] == pytest.approx(0.100)
+    # (the last ε sits 1 g above the minimum for the solver's tolerance: 2 Wp less)
+    assert t["sizing.sizes.pv.roof.capacity_kw"].to_numpy() == pytest.approx([100, 150, 200],
+                                                                              abs=0.01)
+    base = 0.1 * 300 + 100 * c
+    assert t["objective"].to_numpy() == pytest.approx(
+        [base, base + 50 * (c - 0.1), base + 100 * (c - 0.1)], rel=1e-5)

@@ -147,12 +147,11 @@ def test_big_m_values_come_from_data(runs: dict) -> None:
         assert -_coefs(lp, "flex.min_on", "flex.on") == pytest.approx(f.min_on_power_kw)
         e = d.prof.dr_events[0]
         dr = _coefs(lp, "dr.reduction", "dr.accept")
-        assert dr == pytest.approx(sc.grid.import_limit_kw - e.baseline_kw + e.reduction_kw)
+        most = float(max_deficit_kw(sc, d.prof)[e.mask].max())
+        assert dr == pytest.approx(most - e.baseline_kw + e.reduction_kw)
         assert (dr <= k * 3).all()  # never above the transformer (3 kW per kW of peak here)
 
 
-@pytest.mark.xfail(strict=True, reason="model/dr.py _coef uses the import limit L; the tightest "
-                   "data-derived M is max_deficit_kw over the event window (see reliability.md)")
 def test_demand_response_big_m_is_at_most_what_the_park_can_draw(runs: dict) -> None:
     _, lp, _, d = runs["loose"]
     e = d.prof.dr_events[0]
@@ -193,3 +192,12 @@ def test_results_beyond_tolerance_are_refused(runs: dict) -> None:
     assert result.status == zp.Status.ERROR and result.dataset is None
     assert "primal infeasibility 0.5 > 0.0001: result refused" in result.explanation
     assert "matrix coefficients" in result.explanation
+
+
+def test_nan_price_is_refused_not_optimal() -> None:
+    sc, prof = tiny(4, {"load_kw": [1, 1, 1, 1], "price": [1, np.nan, 1, 1]})
+    try:
+        result = zp.run(sc, prof)
+    except zp.ScenarioError:
+        return
+    assert not result.ok and "import_price_per_kwh is nan" in result.explanation

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pyomo.environ as pyo
 
-from zeropark.errors import SolveError
+from zeropark.errors import ScenarioError, SolveError
 from zeropark.model.builder import build_matrix
 from zeropark.model.builder import build_pyomo as _build_pyomo
 from zeropark.model.data import ModelData, model_data
@@ -48,7 +48,13 @@ def prepare(scenario: Scenario | str | Path, profiles: Profiles | None = None, *
     if start or steps is not None:
         stop = profiles.n_steps if steps is None else min(start + steps, profiles.n_steps)
         profiles = profiles.window(start, stop)
-    return model_data(sc, profiles)
+    d = model_data(sc, profiles)
+    from zeropark.reliability.numerics import nonfinite_profiles
+
+    bad = nonfinite_profiles(d, limit=1)
+    if bad:
+        raise ScenarioError("profiles", bad[0], "finite numbers (no NaN or inf) below 1e20")
+    return d
 
 
 def build_pyomo(scenario: Scenario | str | Path, profiles: Profiles | None = None,

@@ -21,12 +21,23 @@ LP bounds are exact statements for the model without integers and safe bounds ("
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 import highspy
 import numpy as np
 
+from zeropark.model.builder import build_matrix
 from zeropark.model.data import ModelData
+from zeropark.reliability import datacheck, sentences
+from zeropark.reliability.elastic import (
+    Elastic,
+    best_target_value,
+    build_elastic,
+    new_highs,
+    solution,
+    target_row,
+)
+from zeropark.reliability.names import col_label, row_label, words
+from zeropark.reliability.numerics import nonfinite_entries, nonfinite_profiles, scaling_report
 from zeropark.solve import SolveOutcome, Status
 
 _IIS_FROM_LP = 2
@@ -39,7 +50,7 @@ class Cause:
 
     kind: str
     sentence: str
-    data: dict[str, Any] = field(default_factory=dict)
+    data: dict[str, object] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -52,8 +63,9 @@ class Diagnosis:
     method: str
 
     def text(self, name: str) -> str:
+        """``<park>: <status>: <cause>; <cause> …``"""
         body = "; ".join(c.sentence for c in self.causes) or "no cause found"
-        return f"{name}: no solution ({self.status}): {body}"
+        return f"{name}: {self.status}: {body}"
 
 
 def explain(d: ModelData, out: SolveOutcome) -> str:
@@ -92,9 +104,6 @@ def _time_limit(d: ModelData, out: SolveOutcome | None) -> Cause:
 
 
 def _error(d: ModelData, out: SolveOutcome | None, status: Status) -> Diagnosis:
-    from zeropark.model.builder import build_matrix
-    from zeropark.reliability.numerics import nonfinite_entries, nonfinite_profiles, scaling_report
-
     lp = build_matrix(d)
     bad = nonfinite_profiles(d) or nonfinite_entries(lp, d)
     if bad:
@@ -103,8 +112,6 @@ def _error(d: ModelData, out: SolveOutcome | None, status: Status) -> Diagnosis:
     if status == Status.UNBOUNDED:
         arr = lp.arrays()
         free = np.flatnonzero((arr["cost"] < 0) & (arr["ub"] >= highspy.kHighsInf))
-        from zeropark.reliability.names import col_label
-
         names = [col_label(lp, int(i), d) for i in free[:5]]
         return Diagnosis(status, [Cause(
             "unbounded", "the cost can fall without limit: "
@@ -125,10 +132,6 @@ def _nonfinite(status: Status, bad: list[str]) -> Diagnosis:
 
 # -- infeasible --------------------------------------------------------------------------------------
 def _infeasible(d: ModelData) -> Diagnosis:
-    from zeropark.reliability import datacheck
-    from zeropark.reliability.elastic import build_elastic, new_highs, solution
-    from zeropark.reliability.numerics import nonfinite_entries, nonfinite_profiles
-
     e = build_elastic(d)
     bad = nonfinite_profiles(d) or nonfinite_entries(e.lp, d)
     if bad:
@@ -143,13 +146,19 @@ def _infeasible(d: ModelData) -> Diagnosis:
 
     h = new_highs(e.model(), d)
     h.run()
-    x = solution(h) if h.getModelStatus() == highspy.HighsModelStatus.kOptimal else None
-    if x is None:
+    status = h.getModelStatus()
+    if status == highspy.HighsModelStatus.kInfeasible:
         return Diagnosis(Status.INFEASIBLE, iis_conflict(d), "IIS")
+    x = solution(h) if status == highspy.HighsModelStatus.kOptimal else None
+    if x is None:
+        return Diagnosis(Status.INFEASIBLE, [Cause(
+            "incomplete", f"the model is infeasible; its diagnosis stopped early "
+            f"({h.modelStatusToString(status)} within solver.time_limit_s = "
+            f"{d.sc.solver.time_limit_s:g} s)")], "elastic LP")
     causes = _slack_causes(e, x)
     if causes:
         return Diagnosis(Status.INFEASIBLE, causes, "elastic LP")
-    causes = _target_causes(e, h, x)
+    causes = _target_causes(e, x)
     if causes:
         return Diagnosis(Status.INFEASIBLE, causes, "target bounds")
     if e.lp.arrays()["integer"].any():
@@ -165,10 +174,8 @@ def _tol_kwh(d: ModelData) -> float:
     return 1e-6 * max(1.0, float(load.max(initial=0.0)) * d.dt_h)
 
 
-def _slack_causes(e: Any, x: np.ndarray, prefix: str = "") -> list[Cause]:
+def _slack_causes(e: Elastic, x: np.ndarray, prefix: str = "") -> list[Cause]:
     """Sentences for every slack block with energy above round-off."""
-    from zeropark.reliability import sentences
-
     d, tol = e.d, _tol_kwh(e.d)
     values = e.lp.values(x)
     causes = []
@@ -181,11 +188,8 @@ def _slack_causes(e: Any, x: np.ndarray, prefix: str = "") -> list[Cause]:
     return causes
 
 
-def _target_causes(e: Any, h: highspy.Highs, x: np.ndarray) -> list[Cause]:
+def _target_causes(e: Elastic, x: np.ndarray) -> list[Cause]:
     """Hard targets beyond reach alone, or together, with the physical slacks held at zero."""
-    from zeropark.reliability import sentences
-    from zeropark.reliability.elastic import best_target_value, new_highs, target_row
-
     if not e.hard:
         return []
     d = e.d
@@ -218,11 +222,8 @@ def _target_causes(e: Any, h: highspy.Highs, x: np.ndarray) -> list[Cause]:
     return []
 
 
-def _integer_causes(e: Any) -> list[Cause]:
+def _integer_causes(e: Elastic) -> list[Cause]:
     """Elastic MILP with all hard targets kept (missable at a cost)."""
-    from zeropark.reliability import sentences
-    from zeropark.reliability.elastic import new_highs, solution
-
     d = e.d
     h = new_highs(e.model(integer=True, targets=tuple(e.hard), target_slack=True), d,
                   time_limit_s=60.0)
@@ -240,10 +241,6 @@ def _integer_causes(e: Any) -> list[Cause]:
 
 def iis_conflict(d: ModelData) -> list[Cause]:
     """Structural conflict from HiGHS's irreducible infeasible subset of the LP relaxation."""
-    from zeropark.model.builder import build_matrix
-    from zeropark.reliability.elastic import new_highs
-    from zeropark.reliability.names import col_label, row_label, words
-
     lp = build_matrix(d)
     h = new_highs(lp.to_highs(relax=True), d)
     # from the LP's dual ray, then reduced to an irreducible set (HiGHS ≥ 1.12 option values)

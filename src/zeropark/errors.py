@@ -6,7 +6,13 @@ CLI can print one clear line instead of a traceback.
 
 from __future__ import annotations
 
+import reprlib
 from typing import Any
+
+_SHORT = reprlib.Repr()
+_SHORT.maxlevel = 3
+_SHORT.maxlist = _SHORT.maxdict = _SHORT.maxtuple = _SHORT.maxset = 6
+_SHORT.maxstring = _SHORT.maxother = 120
 
 
 class ZeroparkError(Exception):
@@ -30,7 +36,7 @@ class ScenarioError(ZeroparkError, ValueError):
         self.field = field
         self.value = value
         self.allowed = allowed
-        shown = repr(value)
+        shown = _SHORT.repr(value)  # bounded: YAML aliases can nest huge shared structures
         if len(shown) > 120:
             shown = shown[:117] + "..."
         super().__init__(f"{field}: got {shown}; {allowed}")

@@ -30,3 +30,50 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
 def atomic_write_text(path: Path, text: str) -> None:
     """Write UTF-8 ``text`` to ``path`` atomically."""
     atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def atomic_write_group(files: dict[Path, bytes]) -> None:
+    """Write several files so that either all are replaced or none is.
+
+    Every temporary file is written and synced first (this is where a full disk fails, and then
+    all temporaries are removed and the old files stay); only then are they renamed into place,
+    which does not need space.
+    """
+    temps: list[tuple[str, Path]] = []
+    try:
+        for path, data in files.items():
+            path = Path(path)
+            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+            temps.append((tmp, path))
+            umask = os.umask(0)
+            os.umask(umask)
+            os.fchmod(fd, 0o666 & ~umask)
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+    except BaseException:
+        for tmp, _ in temps:
+            Path(tmp).unlink(missing_ok=True)
+        raise
+    for tmp, path in temps:
+        os.replace(tmp, path)
+
+
+def check_writable(folder: Path) -> None:
+    """Create ``folder`` if needed and prove a file can be written there (before a long solve).
+
+    Raises
+    ------
+    OSError
+        When the folder cannot be created or written (read-only, no space, no permission).
+    """
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".zeropark-write-check.", dir=folder)
+    try:
+        os.write(fd, b"ok")
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+        Path(tmp).unlink(missing_ok=True)

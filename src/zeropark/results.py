@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from zeropark.io import atomic_write_bytes, atomic_write_text
+from zeropark.io import atomic_write_bytes, atomic_write_group
 from zeropark.model.carbon import ef_mean
 from zeropark.model.data import KGCE_PER_KWH_EQUAL_VALUE, ModelData
 from zeropark.model.grid import capacity_cost
@@ -59,17 +59,23 @@ class Result:
         atomic_write_bytes(Path(path), self.dataset.to_netcdf(engine="h5netcdf"))
 
     def write(self, out_dir: str | Path) -> list[Path]:
-        """Write ``results.nc``, ``kpis.json`` and ``timeseries.csv`` into ``out_dir``."""
+        """Write ``results.nc``, ``kpis.json`` and ``timeseries.csv`` into ``out_dir``, all or
+        nothing. Without a solution only ``failure.json`` (status and explanation) is written, so
+        the outputs of an earlier good run are never replaced by a failed one."""
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
-        written = []
-        atomic_write_text(out / "kpis.json", json.dumps(self.kpis, indent=2, default=_jsonable))
-        written.append(out / "kpis.json")
-        if self.dataset is not None:
-            self.to_netcdf(out / "results.nc")
-            atomic_write_text(out / "timeseries.csv", timeseries_frame(self.dataset).to_csv())
-            written += [out / "results.nc", out / "timeseries.csv"]
-        return written
+        kpis = json.dumps(self.kpis, indent=2, default=_jsonable).encode()
+        if self.dataset is None:
+            atomic_write_bytes(out / "failure.json", kpis)
+            return [out / "failure.json"]
+        files = {
+            out / "results.nc": self.dataset.to_netcdf(engine="h5netcdf"),
+            out / "timeseries.csv": timeseries_frame(self.dataset).to_csv().encode(),
+            out / "kpis.json": kpis,
+        }
+        atomic_write_group(files)
+        (out / "failure.json").unlink(missing_ok=True)  # stale: this run has a solution
+        return list(files)
 
 
 @functools.cache

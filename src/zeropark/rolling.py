@@ -25,7 +25,7 @@ from zeropark.solve import SolveOutcome, Status
 
 def parse_rolling(spec: str, dt_h: float) -> tuple[int, int]:
     """'48h:24h' -> (window steps, step steps)."""
-    from zeropark.cli import parse_duration_h
+    from zeropark.clitools import parse_duration_h
 
     parts = spec.split(":")
     if len(parts) != 2:

@@ -73,6 +73,15 @@ def new_highs() -> highspy.Highs:
     return h
 
 
+def solve_interruptibly(h: highspy.Highs) -> None:
+    """Run HiGHS so that Ctrl-C stops it within milliseconds (``h.run()`` holds the main thread
+    until the solve returns); an interrupted solve raises ``KeyboardInterrupt``."""
+    h.HandleKeyboardInterrupt = True
+    h.solve()
+    if h.getModelStatus() == highspy.HighsModelStatus.kInterrupt:
+        raise KeyboardInterrupt
+
+
 def _highs_options(opts: Solver) -> dict[str, object]:
     return {
         "output_flag": False,
@@ -152,7 +161,7 @@ def solve_matrix(lp: MatrixLP, opts: Solver, *, relax: bool = False,
     def run_within_limit() -> None:
         # the time limit covers all phases together: relaxation, rounded LP, MILP
         h.setOptionValue("time_limit", max(deadline - time.perf_counter(), 1e-3))
-        h.run()
+        solve_interruptibly(h)
 
     run_within_limit()
     note = ""
@@ -194,12 +203,20 @@ def solve_matrix(lp: MatrixLP, opts: Solver, *, relax: bool = False,
         status = Status.TIME_LIMIT
     values: dict[str, np.ndarray] = {}
     objective = bound = gap = float("nan")
+    refused = None
     if status.has_solution:
+        from zeropark.reliability.numerics import refusal, solver_quality
+
+        cost_scale = float(np.abs(model.col_cost_).max(initial=0.0))
+        refused = refusal(solver_quality(h), cost_scale)
         x = np.asarray(h.getSolution().col_value)
         values = lp.values(x)
         objective = float(info.objective_function_value)
         bound = float(info.mip_dual_bound) if is_mip else objective
         gap = float(info.mip_gap) if is_mip else 0.0
+        if refused is not None or not np.isfinite(objective):
+            status = Status.ERROR
+            note = refused or f"objective {objective} is not finite"
     t3 = time.perf_counter()
     return SolveOutcome(
         status=status, objective=objective, bound=bound, gap=gap, values=values,
@@ -233,6 +250,9 @@ def solve_pyomo(m: pyo.ConcreteModel, opts: Solver, *, relax: bool = False) -> S
     if relax:
         pyo.TransformationFactory("core.relax_integer_vars").apply_to(m)
     new_highs()  # absorb the banner before Pyomo's interface creates its own instance
+    # HiGHS keeps one global thread pool; Pyomo's interface fails ("unknown") if an earlier
+    # instance in this process initialised it with another thread count
+    highspy.Highs.resetGlobalScheduler(True)
     solver = Highs()
     hopts = _highs_options(opts)
     t0 = time.perf_counter()

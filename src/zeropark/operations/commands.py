@@ -39,7 +39,7 @@ def schedule(scenario: str, start: str, horizon: str, step: str, state_path: str
     Exit 0: optimised schedule; 4: rule-based fallback schedule written (reasons printed);
     2: invalid input, nothing written.
     """
-    from zeropark.cli import handle_errors
+    from zeropark.clitools import handle_errors
 
     code = handle_errors(_schedule)(scenario, start, horizon, step, state_path, forecast,
                                     time_limit, out_dir)
@@ -48,7 +48,7 @@ def schedule(scenario: str, start: str, horizon: str, step: str, state_path: str
 
 def _schedule(scenario: str, start: str, horizon: str, step: str, state_path: str,
               forecast: str | None, time_limit: float | None, out_dir: str) -> int:
-    from zeropark.cli import parse_duration_h
+    from zeropark.clitools import parse_duration_h
     from zeropark.errors import ScenarioError
     from zeropark.operations.publish import publish
     from zeropark.operations.schedule import make_schedule
@@ -95,7 +95,7 @@ def ledger() -> None:
 @click.option("--force", is_flag=True, help="Overwrite an existing state file.")
 def ledger_init(scenario: str, as_of: str, out_path: str, force: bool) -> None:
     """Write a fresh state: the scenario's initial SOCs, no peak yet, empty ledger, no EVs."""
-    from zeropark.cli import handle_errors
+    from zeropark.clitools import handle_errors
 
     handle_errors(_init)(scenario, as_of, out_path, force)
 
@@ -133,7 +133,7 @@ def ledger_update(state_path: str, actuals_path: str, schedule_path: str | None,
                   certificates_mwh: float, offsets_t: float, out_path: str | None,
                   report_path: str | None) -> None:
     """Roll metered actuals (import, export, SOC, EV energy) into the state; report drift."""
-    from zeropark.cli import handle_errors
+    from zeropark.clitools import handle_errors
 
     handle_errors(_update)(state_path, actuals_path, schedule_path, certificates_mwh, offsets_t,
                            out_path, report_path)

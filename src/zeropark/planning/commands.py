@@ -229,11 +229,16 @@ def sweep(scenario: tuple[str, ...], more: tuple[str, ...], sets: tuple[str, ...
               show_default=True, help="Output folder.")
 @click.option("--start", default=None, help="ISO start inside the scenario horizon.")
 @click.option("--horizon", default=None, help="Duration to solve, e.g. 7d [default: all].")
+@click.option("--size", "sizing", is_flag=True,
+              help="Size the capacities at every point (cost includes annualized investment).")
+@click.option("--all", "all_factor", type=float, default=None,
+              help="With --size: cap of assets without a cap = FACTOR × present size.")
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
 @handle_errors
 def pareto(scenario: str, versus: str, points: int, sets: tuple[str, ...],
            scheduler: str | None, workers: int | None, serial: bool, out_dir: str,
-           start: str | None, horizon: str | None, no_progress: bool) -> None:
+           start: str | None, horizon: str | None, sizing: bool, all_factor: float | None,
+           no_progress: bool) -> None:
     """Cost vs emissions (or green share) front by the ε-constraint method.
 
     Anchors: the minimum-cost dispatch and the lowest achievable emissions (highest share); the
@@ -248,10 +253,13 @@ def pareto(scenario: str, versus: str, points: int, sets: tuple[str, ...],
     vs = "green_share" if versus == "green-share" else versus
     click.echo(f"anchors of {sc.name} …", err=True)
     result = run_pareto(sc, versus=vs, points=points, start=first, steps=steps,
-                        out_dir=out_dir, scheduler=scheduler, workers=workers, serial=serial,
+                        sizing=sizing, all_factor=all_factor, out_dir=out_dir,
+                        scheduler=scheduler, workers=workers, serial=serial,
                         progress=not no_progress)
-    _echo_table(result.table.to_dict("records"),
-                ["point", "epsilon", "total_cost", "co2_t", "green_share", "outcome"])
+    cols = ["point", "epsilon", "total_cost", "co2_t", "green_share", "outcome"]
+    if sizing:
+        cols[2:3] = ["objective", "sizing.investment"]
+    _echo_table(result.table.to_dict("records"), cols)
     click.echo(f"wrote pareto.csv, pareto.png, sweep.nc in {out_dir}")
     if not (result.table["outcome"] == "solved").any():
         raise SolveError("no point of the front has a solution")

@@ -25,6 +25,8 @@ from zeropark.api import prepare, solve_data
 from zeropark.errors import ScenarioError, SolveError
 from zeropark.io import atomic_write_text
 from zeropark.model.builder import build_matrix
+from zeropark.model.data import ModelData
+from zeropark.model.lp import MatrixLP
 from zeropark.planning.lpedit import own_arrays, row_vector, set_objective
 from zeropark.planning.sweep import CaseOptions, SweepResult, make_case, profiles_digest, run_sweep
 from zeropark.profiles.base import Profiles
@@ -46,10 +48,13 @@ class ParetoResult:
     ----------
     versus : {"co2", "green_share"}
     table : pandas.DataFrame
-        One row per point: ``point``, ``epsilon`` (tCO2 cap or share target), ``total_cost``,
-        ``co2_t``, ``green_share``, ``outcome``, ``status``, ``error``.
+        One row per point: ``point``, ``epsilon`` (tCO2 cap or share target), ``total_cost``
+        (operating cost), ``co2_t``, ``green_share``, ``objective`` (with sizing: operating cost
+        + the horizon's annualized investment), ``outcome``, ``status``, ``error``; with sizing
+        also ``sizing.investment`` and the sizes.
     anchors : dict
-        ``min_cost`` (its emissions or share) and ``best`` (minimum emissions / maximum share).
+        ``min_cost`` (emissions or share of the minimum-cost solution), ``best`` (minimum
+        emissions / maximum share) and ``min_cost_objective``.
     sweep : SweepResult
         The ε cases as a sweep (dimension ``point``).
     """
@@ -73,12 +78,28 @@ def _target(versus: Versus, eps: float) -> dict[str, Any]:
     return {"targets.green_share": {"value": float(eps), "mode": "hard"}}
 
 
+def _matrix(sc: Scenario, profiles: Profiles | None, start: int, steps: int | None,
+            sizing: bool, all_factor: float | None) -> tuple[MatrixLP, ModelData]:
+    """The dispatch model of ``sc`` — or, with ``sizing``, its sizing model."""
+    if not sizing:
+        d = prepare(sc, profiles, start=start, steps=steps)
+        return build_matrix(d), d
+    from zeropark.planning.sizing import sizing_matrix, sizing_model
+
+    m = sizing_model(sc, profiles, start=start, steps=steps, all_factor=all_factor)
+    return sizing_matrix(m.data, m.plan, m.per_kwp), m.data
+
+
 def min_emissions_t(sc: Scenario, profiles: Profiles | None = None, *, start: int = 0,
-                    steps: int | None = None) -> float:
-    """Lowest achievable emissions over the horizon [tCO2] (net of offsets, as ``co2_t``)."""
+                    steps: int | None = None, sizing: bool = False,
+                    all_factor: float | None = None) -> float:
+    """Lowest achievable emissions over the horizon [tCO2] (net of offsets, as ``co2_t``).
+
+    With ``sizing`` the capacities are free up to their caps (see
+    :func:`zeropark.planning.sizing.size`).
+    """
     probe = sc.replace({"targets.emission_cap": {"value_t": 1e9, "mode": "hard"}})
-    d = prepare(probe, profiles, start=start, steps=steps)
-    lp = build_matrix(d)
+    lp, d = _matrix(probe, profiles, start, steps, sizing, all_factor)
     row = int(lp.row_blocks["targets.emission_cap"].index())
     set_objective(lp, row_vector(lp, row))
     out = solve_matrix(lp, sc.solver)
@@ -88,11 +109,12 @@ def min_emissions_t(sc: Scenario, profiles: Profiles | None = None, *, start: in
 
 
 def max_green_share(sc: Scenario, profiles: Profiles | None = None, *, start: int = 0,
-                    steps: int | None = None, s0: float = 0.0) -> float:
+                    steps: int | None = None, s0: float = 0.0, sizing: bool = False,
+                    all_factor: float | None = None) -> float:
     """Highest achievable green-power share G/C (≤ 1) by Dinkelbach's iteration from ``s0``."""
     def model(s: float) -> tuple[Any, np.ndarray]:
         probe = sc.replace({"targets.green_share": {"value": s, "mode": "hard"}})
-        lp = build_matrix(prepare(probe, profiles, start=start, steps=steps))
+        lp, _ = _matrix(probe, profiles, start, steps, sizing, all_factor)
         row = int(lp.row_blocks["targets.green_share"].index())
         return lp, row_vector(lp, row)
 
@@ -132,6 +154,7 @@ def epsilons(low: float, high: float, points: int) -> np.ndarray:
 
 def pareto(scenario: Scenario | str | Path, profiles: Profiles | None = None, *,
            versus: Versus = "co2", points: int = 10, start: int = 0, steps: int | None = None,
+           sizing: bool = False, all_factor: float | None = None,
            out_dir: str | Path | None = None, **run: Any) -> ParetoResult:
     """Cost vs emissions (or vs green share) by the ε-constraint method.
 
@@ -146,6 +169,9 @@ def pareto(scenario: Scenario | str | Path, profiles: Profiles | None = None, *,
         Number of points including both anchors (≥ 2).
     start, steps : int
         Horizon window.
+    sizing : bool
+        Size the capacities at every point (anchors and ε points are sizing runs, see
+        :func:`zeropark.planning.sizing.size`); ``all_factor`` as there.
     out_dir : path, optional
         Writes the sweep files (``cases/``, ``sweep.nc``, ``sweep.csv``), ``pareto.csv`` and
         ``pareto.png``.
@@ -157,24 +183,31 @@ def pareto(scenario: Scenario | str | Path, profiles: Profiles | None = None, *,
         raise ScenarioError("--versus", versus, "one of 'co2', 'green_share'")
     sc = _base(scenario if isinstance(scenario, Scenario) else load_scenario(scenario), versus)
     if profiles is None:
-        from zeropark.profiles.build import build_profiles
+        from zeropark.planning.sizing import sizing_profiles
 
-        profiles = build_profiles(sc)
+        profiles = sizing_profiles(sc)[0]  # builds 0 kWp arrays too (as zeros)
     epsilons(0.0, 1.0, points)  # validate before solving anything
-    cheapest = solve_data(prepare(sc, profiles, start=start, steps=steps))
+    window = {"start": start, "steps": steps}
+    sized = {"sizing": sizing, "all_factor": all_factor}
+    if sizing:
+        from zeropark.planning.sizing import size
+
+        cheapest = size(sc, profiles, all_factor=all_factor, **window)
+    else:
+        cheapest = solve_data(prepare(sc, profiles, **window))
     if not cheapest.ok:
         raise SolveError(f"minimum-cost anchor: {cheapest.explanation}")
     if versus == "co2":
         a = float(cheapest.kpis["co2_t"])
-        b = min(min_emissions_t(sc, profiles, start=start, steps=steps), a)
+        b = min(min_emissions_t(sc, profiles, **window, **sized), a)
         eps = epsilons(a, b, points)
         eps[-1] = b + _REL_TOL * max(abs(b), 1.0)  # solver tolerance at the extreme point
     else:
         a = float(cheapest.kpis["green_share"])
-        b = max(max_green_share(sc, profiles, start=start, steps=steps, s0=a), a)
+        b = max(max_green_share(sc, profiles, s0=a, **window, **sized), a)
         eps = epsilons(min(a, 1.0), b, points)
         eps[-1] = max(b - _REL_TOL, 0.0)
-    options = CaseOptions()
+    options = CaseOptions(mode="size" if sizing else "run", all_factor=all_factor)
     token = profiles_digest(profiles)
     cases = [make_case(sc, _target(versus, e), {"point": k}, options, start=start, steps=steps,
                        info={"epsilon": float(e)}, profiles_token=token)
@@ -182,31 +215,36 @@ def pareto(scenario: Scenario | str | Path, profiles: Profiles | None = None, *,
     result = run_sweep(cases, options, out_dir=out_dir, profiles=profiles, **run)
     cols = ["point", "epsilon", "total_cost", "co2_t", "green_share", "objective", "outcome",
             "status", "error"]
+    cols += [c for c in result.table.columns
+             if c == "sizing.investment" or c.startswith("sizing.sizes.")]
     table = result.table.reindex(columns=cols)
-    anchors = {"min_cost": a, "best": b, "min_cost_total_cost": float(cheapest.kpis["total_cost"])}
+    anchors = {"min_cost": a, "best": b, "min_cost_objective": float(cheapest.objective)}
     if out_dir is not None:
         out = Path(out_dir)
         atomic_write_text(out / PARETO_TABLE, table.to_csv(index=False))
-        save_pareto_plot(table, versus, out / PARETO_PLOT, title=sc.name)
+        save_pareto_plot(table, versus, out / PARETO_PLOT, title=sc.name, currency=sc.currency,
+                         cost="objective" if sizing else "total_cost")
     return ParetoResult(versus, table, anchors, result)
 
 
-def save_pareto_plot(table: pd.DataFrame, versus: str, path: str | Path, *,
-                     title: str = "") -> None:
-    """Cost against emissions (or green share) of the solved points, saved to ``path``."""
+def save_pareto_plot(table: pd.DataFrame, versus: str, path: str | Path, *, title: str = "",
+                     currency: str = "CNY", cost: str = "total_cost") -> None:
+    """Cost (column ``cost``) against emissions or green share of the solved points."""
     from matplotlib.figure import Figure
 
     from zeropark.plots import save_figure
 
     ok = table[table["outcome"] == "solved"]
     x = ok["co2_t"] if versus == "co2" else ok["green_share"] * 100
+    y = ok[cost] / 1e3
     fig = Figure(figsize=(7, 4.5))
     ax = fig.subplots()
-    ax.plot(x, ok["total_cost"] / 1e3, "o-", color="tab:green")
-    for k, xi, yi in zip(ok["point"], x, ok["total_cost"] / 1e3, strict=True):
+    ax.plot(x, y, "o-", color="tab:green")
+    for k, xi, yi in zip(ok["point"], x, y, strict=True):
         ax.annotate(str(k), (xi, yi), fontsize=7, xytext=(4, 4), textcoords="offset points")
     ax.set_xlabel("CO2 [t]" if versus == "co2" else "green-power share [%]")
-    ax.set_ylabel("total cost [thousand]")
+    what = "operating cost + annualized investment" if cost == "objective" else "total cost"
+    ax.set_ylabel(f"{what} [thousand {currency}]")
     ax.set_title(f"{title}: Pareto front (ε-constraint)")
     ax.grid(alpha=0.3)
     fig.tight_layout()

@@ -57,7 +57,7 @@ def flatten_kpis(kpis: Mapping[str, Any], prefix: str = "") -> dict[str, float]:
             out.update(flatten_kpis(val, f"{name}."))
         elif isinstance(val, bool | np.bool_):
             out[name] = float(val)
-        elif isinstance(val, int | float | np.number) and val is not None:
+        elif isinstance(val, int | float | np.number):
             out[name] = float(val)
     return out
 

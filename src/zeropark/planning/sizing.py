@@ -139,7 +139,7 @@ def _per_kwp(sc: Scenario, profiles: Profiles, i: int) -> np.ndarray:
     return pv_profiles(one, profiles.time, wx)[i]
 
 
-def _build_profiles(sc: Scenario) -> tuple[Profiles, dict[int, np.ndarray]]:
+def sizing_profiles(sc: Scenario) -> tuple[Profiles, dict[int, np.ndarray]]:
     """Profiles of ``sc``, and the per-kWp availability of its 0 kWp arrays (built at 1 kWp,
     since pvlib rejects a 0 kWp array)."""
     from zeropark.profiles.build import build_profiles
@@ -378,6 +378,43 @@ def sizing_kpis(plan: SizingPlan, sizes: Mapping[str, float], frac: float, rate:
     }
 
 
+@dataclass(frozen=True)
+class SizingModel:
+    """What :func:`sizing_matrix` needs: the plan, the envelope model data (sized assets at
+    their caps, restricted to the window) and the windowed PV availability per kWp."""
+
+    plan: SizingPlan
+    data: ModelData
+    per_kwp: dict[int, np.ndarray]
+
+
+def sizing_model(sc: Scenario, profiles: Profiles | None = None, *, start: int = 0,
+                 steps: int | None = None, all_factor: float | None = None,
+                 roof_m2: Mapping[str, float] | None = None) -> SizingModel:
+    """Plan and envelope data of a sizing run (see :func:`size` for the parameters)."""
+    known: dict[int, np.ndarray] = {}
+    if profiles is None:
+        profiles, known = sizing_profiles(sc)
+    plan = sizing_plan(sc, profiles, all_factor=all_factor, roof_m2=roof_m2, per_kwp=known)
+    if not plan.assets:
+        raise ScenarioError("sizing", "no caps", "a cap on at least one asset: "
+                            "pv.N.max_capacity_kw, storage.N.max_energy_kwh, "
+                            "ev.groups.N.max_count (or all_factor / --all FACTOR)")
+    caps = {s.key: s.cap for s in plan.assets}
+    stop = profiles.n_steps if steps is None else min(start + steps, profiles.n_steps)
+    d = prepare(_with_sizes(sc, plan, caps), _with_pv(profiles, plan, caps, plan.pv_per_kwp),
+                start=start, steps=stop - start)
+    per_kwp = {i: arr[start:stop] for i, arr in plan.pv_per_kwp.items()}
+    return SizingModel(plan, d, per_kwp)
+
+
+def sizing_matrix(d: ModelData, plan: SizingPlan, per_kwp: dict[int, np.ndarray]) -> MatrixLP:
+    """The sizing model as a matrix: the dispatch of ``d`` plus :func:`add_sizing`."""
+    lp = build_matrix(d)
+    add_sizing(lp, d, plan, per_kwp)
+    return lp
+
+
 def size(scenario: Scenario | str | Path, profiles: Profiles | None = None, *, start: int = 0,
          steps: int | None = None, all_factor: float | None = None,
          roof_m2: Mapping[str, float] | None = None, relax: bool | None = None) -> Result:
@@ -412,27 +449,14 @@ def size(scenario: Scenario | str | Path, profiles: Profiles | None = None, *, s
     """
     t_start = time.perf_counter()
     sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
-    known: dict[int, np.ndarray] = {}
-    if profiles is None:
-        profiles, known = _build_profiles(sc)
-    plan = sizing_plan(sc, profiles, all_factor=all_factor, roof_m2=roof_m2, per_kwp=known)
-    if not plan.assets:
-        raise ScenarioError("sizing", "no caps", "a cap on at least one asset: "
-                            "pv.N.max_capacity_kw, storage.N.max_energy_kwh, "
-                            "ev.groups.N.max_count (or all_factor / --all FACTOR)")
-    caps = {s.key: s.cap for s in plan.assets}
-    stop = profiles.n_steps if steps is None else min(start + steps, profiles.n_steps)
-    sl = slice(start, stop)
-    sc_max = _with_sizes(sc, plan, caps)
-    d = prepare(sc_max, _with_pv(profiles, plan, caps, plan.pv_per_kwp), start=start,
-                steps=stop - start)
-    per_kwp = {i: arr[sl] for i, arr in plan.pv_per_kwp.items()}
+    model = sizing_model(sc, profiles, start=start, steps=steps, all_factor=all_factor,
+                         roof_m2=roof_m2)
+    plan, d, per_kwp = model.plan, model.data, model.per_kwp
     relax = sc.solver.relax if relax is None else relax
     timings: dict[str, float] = {"profiles_s": time.perf_counter() - t_start}
     for _ in range(4):
         t0 = time.perf_counter()
-        lp = build_matrix(d)
-        add_sizing(lp, d, plan, per_kwp)
+        lp = sizing_matrix(d, plan, per_kwp)
         t1 = time.perf_counter()
         out = solve_matrix(lp, sc.solver, relax=relax)
         for k, val in {"build_s": t1 - t0, **out.timings}.items():

@@ -17,6 +17,7 @@ import hashlib
 import json
 import logging
 import os
+import socket
 import sys
 import time
 import uuid
@@ -284,7 +285,7 @@ def run_case(case: Case, options: CaseOptions, profiles: Profiles | None = None,
         "case_id": case.case_id, "scenario": case.label, "coords": case.coords,
         "changes": case.changes, "info": case.info, "outcome": "error", "status": "",
         "objective": float("nan"), "error": "", "kpis": {},
-        "worker": f"{os.uname().nodename}:{os.getpid()}",
+        "worker": f"{socket.gethostname()}:{os.getpid()}",
     }
     try:
         sc = case.scenario.replace(case.changes) if case.changes else case.scenario
@@ -341,7 +342,7 @@ def dask_client(client: Any = None, scheduler: str | None = None,
                             "(pip install 'zeropark[dask]'), or --serial") from None
     if scheduler is not None:
         try:
-            c = Client(scheduler, timeout="30s")
+            c = Client(scheduler, timeout="15s")
         except OSError as err:
             raise ScenarioError("--scheduler", scheduler,
                                 f"the address of a running Dask scheduler ({err})") from None

@@ -99,7 +99,7 @@ def ev_sessions(sc: Scenario, time: pd.DatetimeIndex) -> pd.DataFrame:
         path = sc.resolve_path(sc.ev.sessions.path, "ev.sessions.path")
         return ev.read_sessions_csv(path, {g.name: g.count for g in specs},
                                     field="ev.sessions.path")
-    return ev.synthetic_sessions(time, specs, seed=sc.ev.sessions.seed, field="ev")
+    return ev.synthetic_sessions(time, specs, seed=sc.ev.sessions.seed, field="ev")  # adds .groups.i
 
 
 def ev_profiles(sc: Scenario, time: pd.DatetimeIndex,

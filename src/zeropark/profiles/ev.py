@@ -193,9 +193,9 @@ def _group_cars(spec: EvGroupSpec, days: pd.DatetimeIndex, seed: int) -> tuple[n
         rng = np.random.default_rng([seed, name_key, day.toordinal()])
         lam = spec.sessions_per_pile_per_day * spec.count
         n = int(rng.poisson(lam * (spec.weekend_factor if is_rest else 1.0)))
-        arr_h = np.clip(rng.normal(spec.arrival_mean_h, spec.arrival_std_h, n), 0.0, 24.0 - 1 / 60)
-        dwell_h = np.maximum(rng.normal(spec.dwell_mean_h, spec.dwell_std_h, n), 0.25)
-        energy = np.maximum(rng.normal(spec.energy_mean_kwh, spec.energy_std_kwh, n), 0.5)
+        arr_h = np.clip(rng.normal(spec.arrival_mean_h, abs(spec.arrival_std_h), n), 0.0, 24.0 - 1 / 60)
+        dwell_h = np.maximum(rng.normal(spec.dwell_mean_h, abs(spec.dwell_std_h), n), 0.25)
+        energy = np.maximum(rng.normal(spec.energy_mean_kwh, abs(spec.energy_std_kwh), n), 0.5)
         car_kw = np.round(spec.power_kw * spec.efficiency * rng.uniform(0.6, 1.2, n), 3)
         arr_min = day.value // 60_000_000_000 + np.round(arr_h * 60).astype(np.int64)
         dep_min = arr_min + np.maximum(np.round(dwell_h * 60).astype(np.int64), 15)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import click
 
-from zeropark.cli import handle_errors
+from zeropark.clitools import handle_errors
 from zeropark.errors import SolveError
 
 
@@ -21,7 +21,7 @@ def diagnose_command(scenario: str, start: str | None, horizon: str | None) -> N
     """Solve, and explain in plain terms why there is no solution (exit 3) or report the model's
     numerical health and the EV energy the piles cannot deliver (exit 0)."""
     import zeropark as zp
-    from zeropark.cli import window_of
+    from zeropark.clitools import window_of
     from zeropark.diagnose import diagnose
     from zeropark.model.builder import build_matrix
     from zeropark.reliability.datacheck import ev_conflicts

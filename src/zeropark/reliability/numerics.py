@@ -21,11 +21,10 @@ import xarray as xr
 from zeropark.model.data import ModelData
 from zeropark.model.lp import MatrixLP
 from zeropark.reliability.names import col_label, row_label
+from zeropark.solve import MAX_PRIMAL_INFEASIBILITY  # one tolerance, defined once
 
 # Finite bounds at or above this are "no bound" (HiGHS treats ≥ 1e20 as infinite).
 _INF_BOUND = 1e20
-#: Largest primal infeasibility accepted [kW, kWh, kg: model units]; same as zeropark.solve.
-MAX_PRIMAL_INFEASIBILITY = 1e-4
 #: Largest dual infeasibility accepted, relative to the largest absolute cost coefficient.
 MAX_RELATIVE_DUAL_INFEASIBILITY = 1e-6
 

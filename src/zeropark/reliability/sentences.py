@@ -61,7 +61,7 @@ def _unserved(d: ModelData, values: dict[str, np.ndarray], energy: np.ndarray) -
     parts = ", ".join(f"{k} {_kw(v)}" for k, v in extra.items() if v > 1e-6 * max(1.0, need))
     data = {"limit_kw": limit, "time": when(d, t), "load_kw": load, "need_kw": need,
             "unserved_kw": float(s_kw[t]), "unserved_kwh": float(energy.sum()),
-            "steps": int((energy > 0).sum())}
+            "steps": int((energy > 1e-6 * max(1.0, float(energy.max()))).sum())}
     tol = 1e-6 * max(1.0, float(energy.max()))
     if at_limit and load > limit + 1e-9 * max(1.0, limit):
         sentence = f"import limit {_kw(limit)} below load {_kw(load)} at {when(d, t)}"

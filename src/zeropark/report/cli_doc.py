@@ -27,6 +27,7 @@ on standard error and exits with a documented code when something is wrong, neve
 | 2 | invalid input (scenario, CSV, options, paths): the message names field, value and what is allowed |
 | 3 | no solution: infeasible, unbounded or time limit without a solution; the explanation is printed |
 | 4 | `schedule` only: the flagged rule-based fallback schedule was published (reasons printed) |
+| 5 | an output could not be written (read-only folder, disk full); earlier outputs are unchanged |
 | 130 | interrupted (Ctrl-C); nothing partial is left behind |
 
 A typical session:

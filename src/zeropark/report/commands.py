@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from zeropark.cli import handle_errors
+from zeropark.clitools import handle_errors
 from zeropark.errors import ScenarioError
 
 PLOTS = ("dispatch", "monthly_balance", "import_duration", "schedules", "emissions", "costs")

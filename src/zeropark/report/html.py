@@ -92,15 +92,20 @@ def read_run_dir(path: str | Path) -> RunOutputs:
         If the folder or its ``kpis.json`` is missing or unreadable.
     """
     p = Path(path)
-    if not (p / "kpis.json").is_file():
+    kpis_file, failure = p / "kpis.json", p / "failure.json"
+    failed = failure.is_file() and (not kpis_file.is_file()
+                                    or failure.stat().st_mtime >= kpis_file.stat().st_mtime)
+    if failed:
+        kpis_file = failure  # the latest run found no solution: report that, not older results
+    if not kpis_file.is_file():
         raise ScenarioError("DIR", str(path), "a folder written by `zeropark run` "
                                               "(with kpis.json and results.nc)")
     try:
-        kpis = json.loads((p / "kpis.json").read_text(encoding="utf-8"))
+        kpis = json.loads(kpis_file.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise ScenarioError("DIR/kpis.json", str(p / "kpis.json"), f"valid JSON ({err})") from None
-    return RunOutputs(p, kpis, _load_nc(p / "results.nc"), _load_nc(p / "sweep.nc"),
-                      _load_csv(p / "pareto.csv"))
+        raise ScenarioError(f"DIR/{kpis_file.name}", str(kpis_file), f"valid JSON ({err})") from None
+    dataset = None if failed else _load_nc(p / "results.nc")
+    return RunOutputs(p, kpis, dataset, _load_nc(p / "sweep.nc"), _load_csv(p / "pareto.csv"))
 
 
 def _load_nc(path: Path) -> xr.Dataset | None:

@@ -260,10 +260,13 @@ def _check_time(sc: Scenario) -> None:
             continue
         try:
             pd.Timestamp(raw)
-        except (ValueError, TypeError):
+        except (ValueError, TypeError, OverflowError):
             raise ScenarioError(f"time.{key}", raw, "an ISO date or datetime") from None
-        if pd.Timestamp(raw).tzinfo is not None:
+        ts = pd.Timestamp(raw)
+        if ts.tzinfo is not None:
             raise ScenarioError(f"time.{key}", raw, "a local time without a UTC offset")
+        if not 1900 <= ts.year <= 2200:
+            raise ScenarioError(f"time.{key}", raw, "a date between the years 1900 and 2200")
     start = pd.Timestamp(sc.time.start)
     if start != start.floor(pd.Timedelta(hours=sc.dt_h)):
         raise ScenarioError("time.start", sc.time.start, f"a multiple of the step {sc.time.step}")
@@ -292,4 +295,7 @@ def load_scenario(path: str | Path) -> Scenario:
         data = yaml.safe_load(p.read_text(encoding="utf-8"))
     except (yaml.YAMLError, UnicodeDecodeError) as err:
         raise ScenarioError("scenario", str(path), f"valid UTF-8 YAML ({err})") from None
+    except RecursionError:
+        raise ScenarioError("scenario", str(path), "YAML nested less than a few hundred levels"
+                            ) from None
     return scenario_from_dict(data, base_dir=p.parent)

@@ -50,7 +50,7 @@ class Clearness(Strict):
     monthly_clearness: list[float] | None = Field(default=None, min_length=12, max_length=12)
     monthly_temp_air_c: list[float] | None = Field(default=None, min_length=12, max_length=12)
     variability: float = Field(default=0.3, ge=0, le=1)
-    seed: int = 1
+    seed: int = Field(default=1, ge=0, le=2**32 - 1)
 
     @model_validator(mode="after")
     def _preset_or_values(self) -> Clearness:
@@ -113,7 +113,7 @@ class Loads(Strict):
     source: Literal["synthetic", "csv"] = "synthetic"
     park_type: str = "two_shift"
     peak_kw: float | None = Field(default=None, gt=0, le=1e7)
-    seed: int = 1
+    seed: int = Field(default=1, ge=0, le=2**32 - 1)
     path: Path | None = None
     column: str | None = None
     scale: float = Field(default=1.0, gt=0, le=1e3)
@@ -198,7 +198,7 @@ class EvSessions(Strict):
     """Where the charging sessions come from."""
 
     source: Literal["synthetic", "csv"] = "synthetic"
-    seed: int = 7
+    seed: int = Field(default=7, ge=0, le=2**32 - 1)
     path: Path | None = None
 
     @model_validator(mode="after")

@@ -53,7 +53,7 @@ class GreenDirect(Strict):
     profile: ProfileFile | None = Field(default=None, description="CSV, unit kw or kw_per_kwp")
     price_per_kwh: float = Field(ge=0, le=10)
     min_take_kwh: float = Field(default=0.0, ge=0, description="over the horizon, pro rata")
-    seed: int = 11
+    seed: int = Field(default=11, ge=0, le=2**32 - 1)
 
     @model_validator(mode="after")
     def _file(self) -> GreenDirect:

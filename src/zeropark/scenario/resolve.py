@@ -28,8 +28,11 @@ _STORAGE_FALLBACK: dict[str, float] = {
 def library_for(sc: Scenario) -> Library:
     """The library with the scenario's own override folders applied."""
     dirs = []
+    base = sc.base_dir.resolve()
     for i, d in enumerate(sc.library):
-        full = d if d.is_absolute() else sc.base_dir / d
+        full = (d if d.is_absolute() else sc.base_dir / d).resolve()
+        if not d.is_absolute() and base not in full.parents and full != base:
+            raise ScenarioError(f"library.{i}", str(d), "a folder inside the scenario's folder")
         if not full.is_dir():
             raise ScenarioError(f"library.{i}", str(d), "an existing folder of YAML files")
         dirs.append(full)
