@@ -107,8 +107,8 @@ def test_non_finite_data_exits_2_naming_it(tmp_path: Path) -> None:
         "source: synthetic\n  park_type: two_shift\n  peak_kw: 20000":
         "source: csv\n  path: load.csv"})
     code, output = _cli(str(scenario), "-o", str(tmp_path / "out"))
-    assert code == 2  # caught before the solve: numbers ≥ 1e20 are infinite to HiGHS
-    _one_error_line(output, "load_kw is 1e+21 at 2025-07-14 05:00")
+    assert code == 2  # caught when the CSV is read: a power of 1e21 kW is a unit/typing error
+    _one_error_line(output, "loads.path: got '1e+21 in row 6 (2025-07-14 05:00:00)'")
     assert not (tmp_path / "out" / "results.nc").exists()
 
 

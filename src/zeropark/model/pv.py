@@ -17,9 +17,13 @@ def pv_efficiency(d: ModelData) -> np.ndarray:
 
 
 def min_take_kwh(d: ModelData) -> float:
-    """Minimum green direct take over the horizon (annual value pro rata) [kWh]."""
+    """Minimum green direct take over the horizon [kWh]: the annual minimum pro rata, but never
+    more than the contract delivers in the horizon (a windless week cannot owe wind energy)."""
     direct = d.sc.green_power.direct
-    return 0.0 if direct is None else direct.min_take_kwh * d.horizon_fraction
+    if direct is None or d.prof.green_direct_kw is None:
+        return 0.0
+    available = float(np.sum(d.prof.green_direct_kw)) * d.dt_h
+    return min(direct.min_take_kwh * d.horizon_fraction, available)
 
 
 def add_matrix(lp: MatrixLP, d: ModelData, bal: np.ndarray) -> None:

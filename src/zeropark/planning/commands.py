@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from zeropark.cli import handle_errors
+from zeropark.clitools import handle_errors
 from zeropark.errors import ScenarioError, SolveError
 
 
@@ -112,7 +112,7 @@ def size(scenario: str, out_dir: str, sets: tuple[str, ...], all_factor: float |
     ev.groups.N.max_count (set them in the scenario, with --set, or use --all FACTOR).
     Capex is annualized (capital recovery factor at sizing.discount_rate) plus fixed O&M.
     """
-    from zeropark.cli import kpi_lines, window_of
+    from zeropark.clitools import kpi_lines, window_of
     from zeropark.io import atomic_write_text
     from zeropark.planning.sizing import size as run_size
 
@@ -189,7 +189,7 @@ def sweep(scenario: tuple[str, ...], more: tuple[str, ...], sets: tuple[str, ...
     Cases already done in DIR (DIR/cases/) are skipped; a failing case is recorded with its error
     and the others go on. Exit 3 only when no case has a solution.
     """
-    from zeropark.cli import window_of
+    from zeropark.clitools import window_of
     from zeropark.planning.sweep import CaseOptions, grid_cases, parse_set, run_sweep
 
     paths = list(dict.fromkeys([*scenario, *more]))
@@ -245,7 +245,7 @@ def pareto(scenario: str, versus: str, points: int, sets: tuple[str, ...],
     points between minimize cost under a hard cap (share target) at ε. Writes pareto.csv,
     pareto.png and the sweep files of the points.
     """
-    from zeropark.cli import window_of
+    from zeropark.clitools import window_of
     from zeropark.planning.pareto import pareto as run_pareto
 
     sc = _variant(scenario, sets)

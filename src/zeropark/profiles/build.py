@@ -51,6 +51,8 @@ def pv_profiles(sc: Scenario, time: pd.DatetimeIndex, wx: pd.DataFrame | None) -
             values = _csv(sc, a.profile, time, f"pv.{i}.profile", "power")
             out[i] = values * (a.capacity_kw if a.profile.unit == "kw_per_kwp" else 1.0)
             continue
+        if a.capacity_kw == 0:
+            continue  # an array of 0 kWp (e.g. a sweep's lower end) produces nothing
         out[i] = solar.pv_ac_power_kw(
             time, wx, latitude=sc.site.latitude, longitude=sc.site.longitude,
             altitude_m=sc.site.altitude_m, utc_offset_h=sc.utc_offset_h,

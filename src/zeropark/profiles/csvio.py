@@ -403,6 +403,25 @@ def _align(
     )
 
 
+# Largest plausible magnitude per kind (kW, currency/kWh, kgCO2/kWh or share): beyond this a number
+# is a unit or typing error, and near 1e20 HiGHS would read it as infinite.
+MAX_MAGNITUDE = {"power": 1e9, "price": 1e4, "factor": 1e3}
+_UNIT_SUFFIXES = {"w": "W", "mw": "MW", "gw": "GW", "wh": "Wh", "mwh": "MWh"}
+
+
+def _check_unit_in_header(column: str, kind: str, field: str) -> None:
+    """A power column whose header names another unit (``load_mw``, ``pv (W)``) is refused rather
+    than read as kW (1000× off); ``zeropark repair-csv`` converts such files."""
+    if kind != "power":
+        return
+    import re
+
+    m = re.search(r"(?:^|[_\s(\[])(w|mw|gw|wh|mwh)[)\]]?\s*$", column.strip().lower())
+    if m:
+        raise ScenarioError(field, f"column {column!r} ({_UNIT_SUFFIXES[m.group(1)]})",
+                            "values in kW (convert the column, e.g. with `zeropark repair-csv`)")
+
+
 def read_series_csv(
     path: str | Path,
     time: pd.DatetimeIndex,
@@ -460,6 +479,7 @@ def read_series_csv(
     elif column not in value_cols:
         raise ScenarioError(f"{field}", f"column {column!r}", f"one of the columns {value_cols}")
 
+    _check_unit_in_header(column, kind, field)
     stamps = parse_time_column(df[time_col], field=field, column=time_col)
     _check_increasing(stamps, field)
     rows, owner = _align(stamps, time, dt_h, field)
@@ -472,6 +492,11 @@ def read_series_csv(
         stamps=stamps,
         rows=used,
     )
+    too_big = np.flatnonzero(np.abs(values) > MAX_MAGNITUDE[kind])
+    if too_big.size:
+        i = int(used[too_big[0]])
+        raise ScenarioError(field, f"{values[too_big[0]]:g} in row {i + 1} ({stamps.iloc[i]})",
+                            f"{kind} values of magnitude at most {MAX_MAGNITUDE[kind]:g}")
     full = np.empty(len(df), dtype=np.float64)
     full[used] = values
     if len(owner) == len(time) and np.array_equal(owner, np.arange(len(time))):
