@@ -97,19 +97,14 @@ def _violations(d: ModelData, out: SolveOutcome) -> tuple[np.ndarray, np.ndarray
     return grid, sto
 
 
-def solve_data(d: ModelData, *, engine: str | None = None, relax: bool | None = None,
-               lp_hook: Callable[[MatrixLP, ModelData], None] | None = None) -> Result:
-    """Build and solve prepared model data; the core of :func:`run`.
+def solve_outcome(d: ModelData, *, engine: str | None = None, relax: bool | None = None,
+                  lp_hook: Callable[[MatrixLP, ModelData], None] | None = None
+                  ) -> tuple[ModelData, SolveOutcome, dict[str, float]]:
+    """Build and solve prepared model data without making a Result.
 
-    Parameters
-    ----------
-    d : ModelData
-    engine : {"matrix", "pyomo"}, optional
-    relax : bool, optional
-    lp_hook : callable(lp, d), optional
-        Called on every freshly built matrix model before it is solved (matrix engine only), to
-        add rows/columns or shift bounds (operations, sizing). It is called again whenever the
-        exclusivity check rebuilds the model with more binaries.
+    Returns the model data actually solved (the exclusivity check may have added binaries), the
+    solver outcome and the summed phase timings; :func:`solve_data` turns them into a Result.
+    Parameters as :func:`solve_data`.
     """
     engine = engine or d.sc.solver.engine
     if lp_hook is not None and engine != "matrix":
@@ -142,7 +137,25 @@ def solve_data(d: ModelData, *, engine: str | None = None, relax: bool | None = 
         d = dataclasses.replace(
             d, grid_binary_steps=np.union1d(d.grid_binary_steps, grid),
             storage_binary_steps=np.union1d(d.storage_binary_steps, sto))
-    return finish(d, out, engine, timings)
+    return d, out, timings
+
+
+def solve_data(d: ModelData, *, engine: str | None = None, relax: bool | None = None,
+               lp_hook: Callable[[MatrixLP, ModelData], None] | None = None) -> Result:
+    """Build and solve prepared model data; the core of :func:`run`.
+
+    Parameters
+    ----------
+    d : ModelData
+    engine : {"matrix", "pyomo"}, optional
+    relax : bool, optional
+    lp_hook : callable(lp, d), optional
+        Called on every freshly built matrix model before it is solved (matrix engine only), to
+        add rows/columns or shift bounds (operations, sizing). It is called again whenever the
+        exclusivity check rebuilds the model with more binaries.
+    """
+    d, out, timings = solve_outcome(d, engine=engine, relax=relax, lp_hook=lp_hook)
+    return finish(d, out, engine or d.sc.solver.engine, timings)
 
 
 def finish(d: ModelData, out: SolveOutcome, engine: str, timings: dict[str, float]) -> Result:

@@ -36,7 +36,7 @@ from typing import Any
 
 import numpy as np
 
-from zeropark.api import finish, prepare
+from zeropark.api import finish, prepare, solve_outcome
 from zeropark.errors import ScenarioError
 from zeropark.model.builder import build_matrix
 from zeropark.model.data import ModelData
@@ -47,12 +47,10 @@ from zeropark.planning.lpedit import set_cols, set_rows
 from zeropark.profiles.base import Profiles
 from zeropark.results import Result
 from zeropark.scenario import Scenario, load_scenario
-from zeropark.solve import SolveOutcome, solve_matrix
 
 #: Rooftop PV per m² of usable roof [kWp/m²]: labelled default for flat C&I roofs with row
 #: spacing (≈ 20 % efficient modules cover 1 m² per 0.2 kWp; spacing and access leave ~75 %).
 KWP_PER_M2 = 0.15
-_EXCLUSIVE_TOL = 1e-6
 _ZERO = 1e-6
 
 
@@ -325,20 +323,6 @@ def _add_storage(lp: MatrixLP, d: ModelData, plan: SizingPlan) -> None:
                 lp.add(rows, e[k], -p["cycles"][i] * (soc_max[k] - soc_min[k]))
 
 
-def _violations(d: ModelData, out: SolveOutcome) -> tuple[np.ndarray, np.ndarray]:
-    """Steps without binaries where the solution flows both ways (as ``zeropark.api``)."""
-    v = out.values
-    imp, exp = v["grid.import_kw"], v["grid.export_kw"]
-    scale = max(d.sc.grid.import_limit_kw, 1.0) * _EXCLUSIVE_TOL
-    grid = np.setdiff1d(np.flatnonzero(np.minimum(imp, exp) > scale), d.grid_binary_steps)
-    sto = np.zeros(0, int)
-    if "storage.charge_kw" in v:
-        p = np.array([max(u.power_kw, 1.0) for u in d.sc.storage])[:, None] * _EXCLUSIVE_TOL
-        both = (np.minimum(v["storage.charge_kw"], v["storage.discharge_kw"]) > p).any(axis=0)
-        sto = np.setdiff1d(np.flatnonzero(both), d.storage_binary_steps)
-    return grid, sto
-
-
 def _sizes(plan: SizingPlan, values: dict[str, np.ndarray]) -> dict[str, float]:
     out: dict[str, float] = {}
     for assets, col in ((plan.pv, "pv.capacity_kwp"), (plan.energy, "storage.energy_cap_kwh"),
@@ -452,23 +436,11 @@ def size(scenario: Scenario | str | Path, profiles: Profiles | None = None, *, s
     model = sizing_model(sc, profiles, start=start, steps=steps, all_factor=all_factor,
                          roof_m2=roof_m2)
     plan, d, per_kwp = model.plan, model.data, model.per_kwp
-    relax = sc.solver.relax if relax is None else relax
-    timings: dict[str, float] = {"profiles_s": time.perf_counter() - t_start}
-    for _ in range(4):
-        t0 = time.perf_counter()
-        lp = sizing_matrix(d, plan, per_kwp)
-        t1 = time.perf_counter()
-        out = solve_matrix(lp, sc.solver, relax=relax)
-        for k, val in {"build_s": t1 - t0, **out.timings}.items():
-            timings[k] = timings.get(k, 0.0) + val
-        if not out.status.has_solution or relax or sc.solver.exclusivity != "auto":
-            break
-        grid, sto = _violations(d, out)
-        if not len(grid) and not len(sto):
-            break
-        d = dataclasses.replace(
-            d, grid_binary_steps=np.union1d(d.grid_binary_steps, grid),
-            storage_binary_steps=np.union1d(d.storage_binary_steps, sto))
+    profiles_s = time.perf_counter() - t_start
+    d, out, timings = solve_outcome(
+        d, engine="matrix", relax=relax,
+        lp_hook=lambda lp, d_now: add_sizing(lp, d_now, plan, per_kwp))
+    timings["profiles_s"] = profiles_s
     if not out.status.has_solution:
         return finish(d, out, "matrix", timings)
     sizes = _sizes(plan, out.values)
