@@ -72,7 +72,7 @@ def _options_table(cmd: click.Command, ctx: click.Context) -> list[str]:
             name = f"`{param.human_readable_name}`"
             help_text = "argument" + ("" if param.required else " (optional)")
         elif isinstance(param, click.Option):
-            if param.hidden or param.name == "help":
+            if param.hidden or param.name == "help" or "--help" in param.opts:
                 continue
             name = ", ".join(f"`{o}`" for o in [*param.opts, *param.secondary_opts])
             help_text = ("**required.** " if param.required else "") + (param.help or "")
