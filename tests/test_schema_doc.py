@@ -64,10 +64,11 @@ def test_every_field_of_every_model_has_a_row() -> None:
 def test_reference_rows_by_hand() -> None:
     text = scenario_reference_markdown()
     assert ("| `end_condition` | string | `\"at_least_initial\"` | one of `cyclic`, "
-            "`at_least_initial`, `free` |  |  |") in text
+            "`at_least_initial`, `free` |  | Final SOC rule: cyclic = end equals start") in text
     assert "| `power_kw` | number | **required** | ≥ 0, ≤ 1e8 | kW | charge and discharge " \
            "limit (AC) |" in text
-    assert "| `monthly_clearness` | list of number | — | exactly 12 items | fraction |  |" in text
+    assert ("| `monthly_clearness` | list of number | — | exactly 12 items | fraction | Mean "
+            "clearness index") in text
     assert "Used at: `pv[].profile`, `loads` " not in text  # ProfileFile is not used by loads
     assert "Used at: `pv[].profile`, `grid.price_file`" in text
     assert ("[ShareTarget](#def-sharetarget)" in text

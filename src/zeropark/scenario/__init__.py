@@ -65,26 +65,35 @@ _MAX_FILE_BYTES = 5_000_000
 class Scenario(Strict):
     """A whole park: site, horizon, assets, market, targets and solver options."""
 
-    name: str = Field(min_length=1, max_length=200)
-    description: str = ""
-    sources: list[str] = Field(default_factory=list, description="where the numbers come from")
-    currency: str = Field(default="CNY", min_length=1, max_length=8)
-    library: list[Path] = Field(default_factory=list, description="override library folders")
-    site: Site
-    time: TimeSpec
-    weather: Weather | None = None
-    pv: list[PvArray] = Field(default_factory=list)
-    loads: Loads
-    flexible_loads: list[FlexibleLoad] = Field(default_factory=list)
-    storage: list[Storage] = Field(default_factory=list)
-    ev: Ev = Field(default_factory=Ev)
-    grid: Grid
-    green_power: GreenPower = Field(default_factory=GreenPower)
-    demand_response: DemandResponse = Field(default_factory=DemandResponse)
-    targets: Targets = Field(default_factory=Targets)
-    fuels: Fuels = Field(default_factory=Fuels)
-    solver: Solver = Field(default_factory=Solver)
-    sizing: Sizing = Field(default_factory=Sizing)
+    name: str = Field(min_length=1, max_length=200, description="Short name of the park; "
+                      "shown in reports and stored with every result.")
+    description: str = Field(default="", description="Free text describing the park.")
+    sources: list[str] = Field(default_factory=list,
+                               description="Where the scenario's numbers come from (documents, years).")
+    currency: str = Field(default="CNY", min_length=1, max_length=8,
+                          description="Currency of every price and cost in the file.")
+    library: list[Path] = Field(default_factory=list, description="Folders of YAML files that "
+                                "override models/ entries by key (inside the scenario's folder).")
+    site: Site = Field(description="Where the park is (solar position, local standard time).")
+    time: TimeSpec = Field(description="The horizon: start, end or number of steps, step length.")
+    weather: Weather | None = Field(default=None, description="Irradiance source for PV arrays "
+                                    "without a profile: clear sky with clearness model, or a file.")
+    pv: list[PvArray] = Field(default_factory=list, description="PV arrays (curtailable).")
+    loads: Loads = Field(description="The park's inflexible electric load.")
+    flexible_loads: list[FlexibleLoad] = Field(
+        default_factory=list, description="Shiftable DC loads: data centres, electrolysers, buildings.")
+    storage: list[Storage] = Field(default_factory=list, description="Battery storage units.")
+    ev: Ev = Field(default_factory=Ev, description="EV charging pile groups and their sessions.")
+    grid: Grid = Field(description="Grid connection: limits, tariff, export price, emission factor.")
+    green_power: GreenPower = Field(default_factory=GreenPower, description="Direct green supply, "
+                                    "green certificates (GEC) and CCER offsets.")
+    demand_response: DemandResponse = Field(default_factory=DemandResponse,
+                                            description="Demand-response (peak-cut) events offered.")
+    targets: Targets = Field(default_factory=Targets, description="Green share, emission cap, "
+                             "zero-carbon indicator (hard or soft) and carbon price.")
+    fuels: Fuels = Field(default_factory=Fuels, description="Fixed non-electric energy use per year.")
+    solver: Solver = Field(default_factory=Solver, description="HiGHS options and engine.")
+    sizing: Sizing = Field(default_factory=Sizing, description="Capex annualisation for sizing.")
 
     _base_dir: Path = PrivateAttr(default_factory=Path.cwd)
     _raw: dict[str, Any] = PrivateAttr(default_factory=dict)

@@ -15,24 +15,49 @@ class Grid(Strict):
     """Grid connection, tariff and emission factor."""
 
     import_limit_kw: float = Field(gt=0, le=1e8, description="transformer / contract limit [kW]")
-    export_limit_kw: float = Field(default=0.0, ge=0, le=1e8, description="0 = anti-backflow")
-    tariff: str | None = Field(default="jiangsu-2025", description="key in models/tariffs.yaml")
-    price_file: ProfileFile | None = Field(default=None, description="import price CSV [per kWh]")
-    export_price_per_kwh: float = Field(default=0.0, ge=-10, le=10)
-    export_price_file: ProfileFile | None = None
+    export_limit_kw: float = Field(
+        default=0.0, ge=0, le=1e8,
+        description="Maximum feed-in to the grid; 0 = anti-backflow (防逆流), no export"
+    )
+    tariff: str | None = Field(
+        default="jiangsu-2025", description="TOU tariff key in models/tariffs.yaml; give this or price_file"
+    )
+    price_file: ProfileFile | None = Field(
+        default=None, description="import price CSV [per kWh], used instead of a library tariff"
+    )
+    export_price_per_kwh: float = Field(
+        default=0.0, ge=-10, le=10,
+        description="Flat price received per kWh exported (may be "
+        "negative); replaced by export_price_file if set.",
+    )
+    export_price_file: ProfileFile | None = Field(
+        default=None, description="Export price CSV [currency/kWh] per step, replacing export_price_per_kwh."
+    )
     billing: Literal["demand", "capacity"] = Field(
         default="demand",
         description="two-part tariff basis: monthly peak demand [kW] or transformer capacity [kVA]",
     )
     demand_charge_per_kw_month: float | None = Field(
-        default=None, ge=0, le=1000, description="None = the tariff's value"
+        default=None, ge=0, le=1000,
+        description="Charge on each billing month's peak import (billing demand); None = the tariff's value",
     )
-    capacity_kva: float | None = Field(default=None, gt=0, le=1e8, description="for billing capacity")
+    capacity_kva: float | None = Field(
+        default=None, gt=0, le=1e8, description="Transformer rating [kVA], required for billing capacity"
+    )
     capacity_charge_per_kva_month: float | None = Field(
-        default=None, ge=0, le=1000, description="None = the tariff's value"
+        default=None, ge=0, le=1000,
+        description="Charge [currency/(kVA·month)] on capacity_kva "
+        "(billing capacity); None = the tariff's value",
     )
-    emission_factor: str | None = Field(default="cn-national-2023", description="models key")
-    emission_factor_file: ProfileFile | None = Field(default=None, description="[kgCO2/kWh] CSV")
+    emission_factor: str | None = Field(
+        default="cn-national-2023",
+        description="Grid emission factor key in models/emission_factors.yaml; "
+        "give this or emission_factor_file",
+    )
+    emission_factor_file: ProfileFile | None = Field(
+        default=None,
+        description="Time-varying grid emission factor CSV [kgCO2/kWh], instead of a library key"
+    )
 
     @model_validator(mode="after")
     def _sources(self) -> Grid:
@@ -48,12 +73,25 @@ class Grid(Strict):
 class GreenDirect(Strict):
     """Direct green-power supply (绿电直连 / PPA) with a contract profile."""
 
-    capacity_kw: float = Field(ge=0, le=1e8)
-    shape: Literal["flat", "solar", "wind", "file"] = "wind"
-    profile: ProfileFile | None = Field(default=None, description="CSV, unit kw or kw_per_kwp")
-    price_per_kwh: float = Field(ge=0, le=10)
-    min_take_kwh: float = Field(default=0.0, ge=0, description="over the horizon, pro rata")
-    seed: int = Field(default=11, ge=0, le=2**32 - 1)
+    capacity_kw: float = Field(
+        ge=0, le=1e8, description="Contracted capacity of the direct green supply; scales the contract shape."
+    )
+    shape: Literal["flat", "solar", "wind", "file"] = Field(
+        default="wind",
+        description="Contract profile: flat, solar (south-facing PV), seeded synthetic wind, or a CSV file.",
+    )
+    profile: ProfileFile | None = Field(
+        default=None, description="CSV, unit kw or kw_per_kwp; required for shape file"
+    )
+    price_per_kwh: float = Field(ge=0, le=10, description="Price paid per kWh taken from the direct supply.")
+    min_take_kwh: float = Field(
+        default=0.0, ge=0,
+        description="Annual minimum take, pro-rated to the horizon "
+        "and capped at what the contract delivers in it",
+    )
+    seed: int = Field(
+        default=11, ge=0, le=2**32 - 1, description="Random seed of the synthetic wind contract shape."
+    )
 
     @model_validator(mode="after")
     def _file(self) -> GreenDirect:
@@ -65,71 +103,122 @@ class GreenDirect(Strict):
 class Certificates(Strict):
     """Green electricity certificates (GEC, 1 MWh each; bought as a continuous decision)."""
 
-    price_per_mwh: float = Field(default=5.0, ge=0, le=1e4)
-    max_mwh: float | None = Field(default=None, ge=0)
+    price_per_mwh: float = Field(
+        default=5.0, ge=0, le=1e4, description="Price of green electricity certificates per MWh (one GEC)."
+    )
+    max_mwh: float | None = Field(
+        default=None, ge=0,
+        description="Most certificates bought over the horizon; None "
+        "= unlimited (never more than grid import).",
+    )
 
 
 class Offsets(Strict):
     """CCER offsets against emissions, capped as a share of gross emissions."""
 
-    price_per_t: float = Field(default=70.0, ge=0, le=1e5)
-    max_share: float = Field(default=0.05, ge=0, le=1)
+    price_per_t: float = Field(default=70.0, ge=0, le=1e5, description="Price of CCER offsets per tCO2.")
+    max_share: float = Field(
+        default=0.05, ge=0, le=1,
+        description="Most offsets usable, as a share of gross emissions (grid import plus fixed fuels).",
+    )
 
 
 class GreenPower(Strict):
-    direct: GreenDirect | None = None
-    certificates: Certificates | None = None
-    offsets: Offsets | None = None
+    direct: GreenDirect | None = Field(
+        default=None, description="Direct green-power supply (绿电直连 / PPA); None = none."
+    )
+    certificates: Certificates | None = Field(
+        default=None, description="Green electricity certificate (GEC) purchases; None = none allowed."
+    )
+    offsets: Offsets | None = Field(default=None, description="CCER offset purchases; None = none allowed.")
 
 
 class DrEvent(Strict):
     """A demand-response (peak-cut) event: reduce net grid import below the baseline."""
 
-    name: str = Field(min_length=1, max_length=100)
+    name: str = Field(min_length=1, max_length=100, description="Event name, unique among the DR events.")
     date: str = Field(description="ISO date, local")
     start: str = Field(description="HH:MM")
     end: str = Field(description="HH:MM, after start, same day")
     baseline_kw: float | None = Field(
-        default=None, ge=0, description="None = mean forecast load in the window"
+        default=None, ge=0, description="None = mean forecast load (plus flexible-load mean) in the window"
     )
-    reduction_kw: float = Field(gt=0, le=1e8)
-    payment_per_kw: float = Field(ge=0, le=1e4, description="paid per kW delivered if accepted")
+    reduction_kw: float = Field(
+        gt=0, le=1e8,
+        description="Requested cut: if accepted, net grid import in "
+        "the window must stay ≤ baseline − reduction.",
+    )
+    payment_per_kw: float = Field(
+        ge=0, le=1e4, description="paid per kW of requested reduction, once, if accepted"
+    )
     penalty_per_kwh: float = Field(default=0.0, ge=0, le=1e4, description="per kWh short")
     committed: bool = Field(default=False, description="already accepted: participation forced")
 
 
 class DemandResponse(Strict):
-    events: list[DrEvent] = Field(default_factory=list)
+    events: list[DrEvent] = Field(
+        default_factory=list, description="Demand-response events; events outside the horizon are ignored."
+    )
 
 
 Mode = Literal["hard", "soft"]
 
 
 class ShareTarget(Strict):
-    value: float = Field(ge=0, le=1)
-    mode: Mode = "soft"
+    value: float = Field(
+        ge=0, le=1,
+        description="Minimum green share of electricity consumption "
+        "over the horizon (PV, green direct, GEC).",
+    )
+    mode: Mode = Field(
+        default="soft", description="hard = must hold; soft = shortfall allowed at penalty_per_kwh."
+    )
     penalty_per_kwh: float = Field(default=1.0, ge=0, le=1e4, description="per kWh short (soft)")
 
 
 class CapTarget(Strict):
-    value_t: float = Field(ge=0, le=1e9)
-    mode: Mode = "soft"
-    penalty_per_t: float = Field(default=500.0, ge=0, le=1e6)
+    value_t: float = Field(
+        ge=0, le=1e9,
+        description="Emission cap over the horizon: grid import and fixed fuels minus CCER offsets."
+    )
+    mode: Mode = Field(
+        default="soft",
+        description="hard = must hold; soft = excess allowed at penalty_per_t.",
+    )
+    penalty_per_t: float = Field(
+        default=500.0, ge=0, le=1e6, description="Penalty per tCO2 above the cap (soft mode)."
+    )
 
 
 class IndicatorTarget(Strict):
     """Zero-carbon park core indicator: tCO2 per tce of energy consumption."""
 
-    threshold_t_per_tce: float = Field(default=0.2, gt=0, le=10)
-    mode: Mode = "soft"
+    threshold_t_per_tce: float = Field(
+        default=0.2, gt=0, le=10,
+        description="Maximum carbon intensity of the park's energy "
+        "use (0.2 = zero-carbon park core indicator).",
+    )
+    mode: Mode = Field(
+        default="soft", description="hard = must hold; soft = excess CO2 allowed at penalty_per_t."
+    )
     penalty_per_t: float = Field(default=500.0, ge=0, le=1e6, description="per tCO2 over")
 
 
 class Targets(Strict):
-    green_share: ShareTarget | None = None
-    emission_cap: CapTarget | None = None
-    zero_carbon_indicator: IndicatorTarget | None = None
-    carbon_price_per_t: float = Field(default=0.0, ge=0, le=1e5)
+    green_share: ShareTarget | None = Field(
+        default=None, description="Minimum green-electricity share target; None = no target."
+    )
+    emission_cap: CapTarget | None = Field(
+        default=None, description="Absolute emission cap [tCO2]; None = no cap."
+    )
+    zero_carbon_indicator: IndicatorTarget | None = Field(
+        default=None, description="Zero-carbon park indicator target (tCO2 per tce); None = no target."
+    )
+    carbon_price_per_t: float = Field(
+        default=0.0, ge=0, le=1e5,
+        description="Internal carbon price on emissions (grid import, "
+        "fixed fuels, minus CCER) in the objective.",
+    )
     green_counts_zero_emission: bool = Field(
         default=True,
         description="count green direct supply and certificates as zero-emission in the indicator",
@@ -139,21 +228,37 @@ class Targets(Strict):
 class Fuels(Strict):
     """Fixed non-electric energy use per year, pro-rated to the horizon."""
 
-    natural_gas_m3_per_year: float = Field(default=0.0, ge=0, le=1e12)
-    coal_t_per_year: float = Field(default=0.0, ge=0, le=1e10)
-    heat_gj_per_year: float = Field(default=0.0, ge=0, le=1e12)
+    natural_gas_m3_per_year: float = Field(
+        default=0.0, ge=0, le=1e12,
+        description="Natural gas use, pro-rated to the horizon; adds to emissions and tce.",
+    )
+    coal_t_per_year: float = Field(
+        default=0.0, ge=0, le=1e10,
+        description="Coal use [t coal/year], pro-rated to the horizon; adds to emissions and tce.",
+    )
+    heat_gj_per_year: float = Field(
+        default=0.0, ge=0, le=1e12,
+        description="Purchased heat, pro-rated to the horizon; adds to emissions and tce.",
+    )
 
 
 class Solver(Strict):
     """Solver options (HiGHS)."""
 
-    engine: Literal["matrix", "pyomo"] = "matrix"
-    time_limit_s: float = Field(default=300.0, ge=0, le=1e6)
-    mip_gap: float = Field(default=1e-3, ge=0, le=1)
-    threads: int = Field(default=1, ge=1, le=256)
-    seed: int = Field(default=0, ge=0)
+    engine: Literal["matrix", "pyomo"] = Field(
+        default="matrix",
+        description="Model builder: matrix = fast sparse matrices, pyomo = equivalent Pyomo model (slower).",
+    )
+    time_limit_s: float = Field(default=300.0, ge=0, le=1e6, description="HiGHS wall-clock time limit.")
+    mip_gap: float = Field(
+        default=1e-3, ge=0, le=1, description="Relative MIP gap at which HiGHS stops (1e-3 = 0.1 %)."
+    )
+    threads: int = Field(default=1, ge=1, le=256, description="Number of threads HiGHS may use.")
+    seed: int = Field(default=0, ge=0, description="HiGHS random seed, for reproducible MIP runs.")
     exclusivity: Literal["auto", "all", "none"] = Field(
-        default="auto", description="binaries: only where they can pay / every step / never"
+        default="auto",
+        description="Exclusivity binaries: auto = only in steps where simultaneous flows could pay, "
+        "all = every step, none = never",
     )
     relax: bool = Field(default=False, description="solve the LP relaxation only")
 
@@ -161,9 +266,16 @@ class Solver(Strict):
 class Sizing(Strict):
     """Annualisation of capex for sizing mode."""
 
-    discount_rate: float = Field(default=0.06, ge=0, le=0.5)
-    lifetime_years: dict[str, float] = Field(default_factory=dict)
+    discount_rate: float = Field(
+        default=0.06, ge=0, le=0.5,
+        description="Discount rate of the capital recovery factor annualising capex."
+    )
+    lifetime_years: dict[str, float] = Field(
+        default_factory=dict,
+        description="Lifetime overrides keyed by asset name, "
+        "technology key or family (pv, storage, charger).",
+    )
 
 
 class LibraryRef(Strict):
-    paths: list[Path] = Field(default_factory=list)
+    paths: list[Path] = Field(default_factory=list, description="Library override folders of YAML files.")
