@@ -8,22 +8,12 @@ outputs are left as they were); 130 interrupted (Ctrl-C); 1 unexpected internal 
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import click
-import numpy as np
 
-from zeropark.clitools import (  # noqa: F401  (re-exported for scripts using zeropark.cli)
-    EXIT_INVALID,
-    EXIT_IO,
-    EXIT_NO_SOLUTION,
-    handle_errors,
-    kpi_lines,
-    parse_duration_h,
-    window_of,
-)
+from zeropark.clitools import handle_errors, kpi_lines, window_of
 from zeropark.errors import SolveError
 
 
@@ -124,16 +114,6 @@ def run(scenario: str, out_dir: str, start: str | None, horizon: str | None,
         click.echo(line)
     click.echo(f"wrote {', '.join(sorted(p.name for p in out.iterdir() if not p.name.startswith('.')))}"
                f" in {out}")
-
-
-def _jsonable(obj: Any) -> Any:
-    if isinstance(obj, np.generic):
-        return obj.item()
-    return str(obj)
-
-
-def dump_json(obj: Any) -> str:
-    return json.dumps(obj, indent=2, default=_jsonable)
 
 
 def _register_commands() -> None:

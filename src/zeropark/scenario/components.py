@@ -258,7 +258,6 @@ class FlexibleLoad(Strict):
     min_on_power_kw: float | None = Field(
         default=None, gt=0, description="semi-continuous: off, or at least this power"
     )
-    dc_efficiency_gain: float = Field(default=0.0, ge=0, lt=0.2, description="unused; reserved")
 
     @model_validator(mode="after")
     def _band(self) -> FlexibleLoad:
