@@ -92,3 +92,14 @@ def test_cli_run_infeasible_exit_3_with_explanation(tmp_path: Path) -> None:
     assert res.exit_code == 3, res.output
     assert "no solution" in res.output
     assert "Traceback" not in res.output
+
+
+def test_cli_rolling_reports_its_gap(tmp_path: Path) -> None:
+    res = CliRunner().invoke(main, ["run", str(DEMO), "-o", str(tmp_path), "--start",
+                                    "2025-07-15T00:00", "--horizon", "72h", "--rolling", "48h:24h",
+                                    "--no-plot"])
+    assert res.exit_code == 0, res.output
+    rolling = json.loads((tmp_path / "kpis.json").read_text())["rolling"]
+    # [0, 48) commits 24 h; [24, 72) reaches the horizon end and commits all of its 48 h
+    assert rolling["windows"] == 2 and rolling["spec"] == "48h:24h"
+    assert abs(rolling["cost_gap_vs_full"]) < 0.02
