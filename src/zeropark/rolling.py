@@ -16,7 +16,13 @@ import numpy as np
 from zeropark.api import finish, prepare, solve_data
 from zeropark.errors import ScenarioError, SolveError
 from zeropark.model.carbon import ef_mean
-from zeropark.model.data import KGCE_PER_KWH_EQUAL_VALUE, Ledger, ModelData, model_data
+from zeropark.model.data import (
+    KGCE_PER_KWH_EQUAL_VALUE,
+    Ledger,
+    ModelData,
+    model_data,
+    pv_bus_efficiency,
+)
 from zeropark.model.dr import pairs
 from zeropark.results import Result
 from zeropark.scenario import Scenario
@@ -43,7 +49,7 @@ def _committed_ledger(d: ModelData, values: dict[str, np.ndarray], n: int) -> Le
     dt = d.dt_h
     imp, exp = values["grid.import_kw"][:n], values["grid.export_kw"][:n]
     pv = values.get("pv.power_kw")
-    eta = np.array([a.converter_efficiency if a.dc_coupled else 1.0 for a in d.sc.pv])
+    eta = pv_bus_efficiency(d.sc)
     pv_kwh = float((eta[:, None] * pv[:, :n]).sum()) * dt if pv is not None else 0.0
     gd = float(values["green.direct_kw"][:n].sum()) * dt if "green.direct_kw" in values else 0.0
     cons = pv_kwh + gd + float((imp - exp).sum()) * dt

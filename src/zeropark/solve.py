@@ -148,7 +148,8 @@ def solve_matrix(lp: MatrixLP, opts: Solver, *, relax: bool = False,
     to prove the gap, and a time limit always leaves a solution.
     """
     t0 = time.perf_counter()
-    ints = lp.arrays()["integer"]
+    arr = lp.arrays()
+    ints = arr["integer"]
     is_mip = not relax and bool(ints.any())
     model = lp.to_highs(relax=True)
     h = new_highs()
@@ -182,7 +183,7 @@ def solve_matrix(lp: MatrixLP, opts: Solver, *, relax: bool = False,
                     start = h.getSolution()
                     break
             if warm_start:
-                lb, ub = lp.arrays()["lb"][ints], lp.arrays()["ub"][ints]
+                lb, ub = arr["lb"][ints], arr["ub"][ints]
                 h.changeColsBounds(len(idx), idx, lb, ub)
             h.changeColsIntegrality(len(idx), idx,
                                     np.full(len(idx), highspy.HighsVarType.kInteger))

@@ -106,13 +106,19 @@ def binary_rule_steps(sc: Scenario, prof: Profiles) -> tuple[np.ndarray, np.ndar
     return grid, steps[dump]
 
 
+def pv_bus_efficiency(sc: Scenario) -> np.ndarray:
+    """Per array, the factor from available PV power to AC-bus supply (the DC/DC converter
+    efficiency for DC-coupled arrays, 1 otherwise)."""
+    return np.array([a.converter_efficiency if a.dc_coupled else 1.0 for a in sc.pv])
+
+
 def max_surplus_kw(sc: Scenario, prof: Profiles) -> np.ndarray:
     """Upper bound of on-site supply minus on-site demand per step [kW].
 
     Where it is ≤ 0 the park cannot export without importing in the same step, so under
     import/export exclusivity its export is zero: no binary is needed there, export is fixed to 0.
     """
-    eta = np.array([a.converter_efficiency if a.dc_coupled else 1.0 for a in sc.pv])
+    eta = pv_bus_efficiency(sc)
     supply = (eta[:, None] * prof.pv_avail_kw).sum(axis=0) if len(sc.pv) else 0.0
     if prof.green_direct_kw is not None and sc.green_power.direct is not None:
         supply = supply + prof.green_direct_kw

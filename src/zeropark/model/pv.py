@@ -7,13 +7,13 @@ import numpy as np
 import pyomo.environ as pyo
 
 from zeropark.model.context import PyomoContext
-from zeropark.model.data import ModelData
+from zeropark.model.data import ModelData, pv_bus_efficiency
 from zeropark.model.lp import MatrixLP
 
 
 def pv_efficiency(d: ModelData) -> np.ndarray:
     """Factor from an array's available power to AC-bus supply (converter for DC-coupled)."""
-    return np.array([a.converter_efficiency if a.dc_coupled else 1.0 for a in d.sc.pv])
+    return pv_bus_efficiency(d.sc)
 
 
 def min_take_kwh(d: ModelData) -> float:

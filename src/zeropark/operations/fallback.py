@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from zeropark.model.data import pv_bus_efficiency
 from zeropark.operations.plan import Plan
 from zeropark.profiles.base import Profiles
 from zeropark.scenario import Scenario
@@ -120,7 +121,7 @@ def fallback_plan(sc: Scenario, prof: Profiles) -> Plan:
         The horizon's profiles (EV envelopes, DR events, forecast where accepted).
     """
     T, dt = prof.n_steps, prof.dt_h
-    eta = np.array([a.converter_efficiency if a.dc_coupled else 1.0 for a in sc.pv])
+    eta = pv_bus_efficiency(sc)
     pv = prof.pv_avail_kw * eta[:, None] if len(sc.pv) else np.zeros((0, T))
     direct = sc.green_power.direct is not None and prof.green_direct_kw is not None
     gd = np.asarray(prof.green_direct_kw, float) if direct else np.zeros(T)

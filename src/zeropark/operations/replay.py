@@ -19,7 +19,7 @@ import pandas as pd
 
 from zeropark.api import finish
 from zeropark.model.builder import build_matrix
-from zeropark.model.data import model_data
+from zeropark.model.data import model_data, pv_bus_efficiency
 from zeropark.operations.ledger import read_actuals, update_state
 from zeropark.operations.schedule import Schedule, make_schedule
 from zeropark.operations.state import OpsState, initial_state, state_from_dict
@@ -172,7 +172,7 @@ def evaluate_dispatch(sc: Scenario, prof: Profiles, dispatch: dict[str, np.ndarr
     """
     d = model_data(sc, prof)
     lp = build_matrix(d)
-    eta = np.array([a.converter_efficiency if a.dc_coupled else 1.0 for a in sc.pv])
+    eta = pv_bus_efficiency(sc)
     fixed = {"pv.power_kw": dispatch["pv_kw"] / eta[:, None] if len(sc.pv) else None,
              "green.direct_kw": dispatch.get("green_direct_kw"),
              "storage.charge_kw": dispatch["storage_charge_kw"],
