@@ -73,12 +73,28 @@ def new_highs() -> highspy.Highs:
     return h
 
 
-def solve_interruptibly(h: highspy.Highs) -> None:
-    """Run HiGHS so that Ctrl-C stops it within milliseconds (``h.run()`` holds the main thread
-    until the solve returns); an interrupted solve raises ``KeyboardInterrupt``."""
-    h.HandleKeyboardInterrupt = True
-    h.solve()
-    if h.getModelStatus() == highspy.HighsModelStatus.kInterrupt:
+def solve_interruptibly(h: highspy.Highs, poll_s: float = 0.05) -> None:
+    """Run HiGHS so that Ctrl-C stops it within milliseconds.
+
+    ``h.run()`` would hold the main thread until the solve returns, so the solve runs in HiGHS's
+    own thread while the main thread waits in short slices, where Python can deliver SIGINT.
+    A Ctrl-C cancels the solve, waits for HiGHS to stop and raises ``KeyboardInterrupt`` --
+    always, even when HiGHS finished its last iteration before it saw the cancel request (its
+    status then reads "optimal", and a run that was interrupted must not go on to write results).
+    """
+    h.HandleKeyboardInterrupt = True  # subscribes HiGHS's interrupt callbacks to cancelSolve
+    h.startSolve()
+    interrupted = False
+    while True:
+        try:
+            done, _ = h.wait(poll_s)
+        except KeyboardInterrupt:
+            interrupted = True
+            h.cancelSolve()
+            continue
+        if done:
+            break
+    if interrupted or h.getModelStatus() == highspy.HighsModelStatus.kInterrupt:
         raise KeyboardInterrupt
 
 
