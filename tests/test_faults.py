@@ -238,9 +238,13 @@ def test_crash_mid_run_leaves_earlier_outputs_intact(week: Path, tmp_path: Path,
 # polls, then holds the solver thread until the run cancels the solve (which only a SIGINT does).
 # The parent interrupts after reading "solving", so the signal always lands mid-solve.
 _HELD_SOLVE = """
-import sys, threading
+import signal, sys, threading
 import zeropark.solve as zs
 from zeropark.cli import main
+
+# Ctrl-C as from a terminal, even when this test runs in a background job, whose children
+# inherit SIGINT as ignored
+signal.signal(signal.SIGINT, signal.default_int_handler)
 
 _new_highs = zs.new_highs
 
