@@ -151,8 +151,10 @@ def test_inconsistent_ev_envelope_is_a_data_conflict_and_an_iis() -> None:
     (cause,) = iis_conflict(zp.prepare(sc, prof))
     assert cause.kind == "iis"
     items = " ".join(cause.data["items"])
-    assert "ev.envelope[depot, 2025-07-01 00:00] ≥ 8" in items
-    assert "ev.envelope[depot, 2025-07-01 01:00] ≤ 5" in items
+    # the envelope is a bound on the flexibility f = e + u − E_lo (see model/ev.py): E_lo falls by
+    # 8 kWh at 01:00, so the step's balance forces f ≥ 8 there while its upper bound is 5 − 0
+    assert "ev.energy_balance[depot, 2025-07-01 01:00] = 8" in items
+    assert "ev.flex_kwh[depot, 2025-07-01 01:00] ≤ 5" in items
 
 
 def test_nan_and_inverted_bounds_are_named() -> None:

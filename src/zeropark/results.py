@@ -125,6 +125,9 @@ def build_dataset(d: ModelData, out: SolveOutcome, engine: str) -> xr.Dataset:
     for e in prof.dr_events:
         dr_kw[e.mask] = np.maximum(e.baseline_kw - (imp - exp)[e.mask], 0.0)
     kw = {"units": "kW"}
+    from zeropark.model.ev import delivered_and_unmet
+
+    ev_delivered, ev_unmet = delivered_and_unmet(d, v)
     data = {
         "load_kw": (("time",), prof.load_kw, kw),
         "pv_power_kw": (("pv", "time"), pv * eta, kw),
@@ -139,10 +142,9 @@ def build_dataset(d: ModelData, out: SolveOutcome, engine: str) -> xr.Dataset:
         "storage_soc": (("storage", "time"), soc / np.where(cap > 0, cap, 1.0)[:, None],
                         {"units": "1"}),
         "ev_power_kw": (("ev_group", "time"), _get(v, "ev.power_kw", (G, T)), kw),
-        "ev_delivered_kwh": (("ev_group", "time"), _get(v, "ev.energy_kwh", (G, T)),
+        "ev_delivered_kwh": (("ev_group", "time"), ev_delivered,
                              {"units": "kWh", "note": "cumulative, grid side"}),
-        "ev_unmet_kwh": (("ev_group", "time"), _get(v, "ev.unmet_kwh", (G, T)),
-                         {"units": "kWh", "note": "cumulative"}),
+        "ev_unmet_kwh": (("ev_group", "time"), ev_unmet, {"units": "kWh", "note": "cumulative"}),
         "flex_power_kw": (("flex", "time"), _get(v, "flex.power_kw", (F, T)), kw),
         "dr_delivered_kw": (("time",), dr_kw, {**kw, "note": "baseline − net import in events"}),
         "import_price_per_kwh": (("time",), prof.import_price_per_kwh, {"units": d.sc.currency}),

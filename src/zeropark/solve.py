@@ -154,6 +154,17 @@ def round_binaries(lp: MatrixLP, x: np.ndarray, permissive: bool = False) -> np.
     return out
 
 
+def _misjudged(h: highspy.Highs, model: highspy.HighsLp) -> bool:
+    """True if the objective HiGHS reports differs from the cost of the solution it returns."""
+    info = h.getInfo()
+    if info.primal_solution_status != 2:  # no feasible solution to check
+        return False
+    x = np.asarray(h.getSolution().col_value)
+    recomputed = float(np.asarray(model.col_cost_) @ x) + float(model.offset_)
+    reported = float(info.objective_function_value)
+    return abs(recomputed - reported) > 1e-7 * max(1.0, abs(recomputed))
+
+
 def solve_matrix(lp: MatrixLP, opts: Solver, *, relax: bool = False,
                  warm_start: bool = True) -> SolveOutcome:
     """Hand the matrix model to HiGHS (``passModel``) and solve it.
@@ -207,6 +218,16 @@ def solve_matrix(lp: MatrixLP, opts: Solver, *, relax: bool = False,
                 h.setSolution(start)
                 note = "warm start from rounded relaxation"
             run_within_limit()
+            if start is not None and _misjudged(h, model):
+                # HiGHS (seen with 1.16) can value a user-given start wrongly after presolve and
+                # then stop on it as "optimal" with an objective below the true optimum: solve
+                # the MILP again without the start
+                h.clearSolver()
+                h.passModel(model)
+                h.changeColsIntegrality(len(idx), idx,
+                                        np.full(len(idx), highspy.HighsVarType.kInteger))
+                run_within_limit()
+                note = "warm start dropped (HiGHS misjudged its objective)"
     elif is_mip:
         # relaxation not optimal (infeasible/unbounded/time): the MILP cannot do better
         is_mip = False
