@@ -8,7 +8,6 @@ import dataclasses
 import numpy as np
 import pandas as pd
 
-from zeropark.errors import ScenarioError
 from zeropark.library import Library
 from zeropark.profiles import csvio, ev, green, load, solar, tariff
 from zeropark.profiles.base import EvGroupProfile, Profiles
