@@ -46,7 +46,7 @@ from zeropark.model.data import ModelData
 from zeropark.model.lp import MatrixLP
 from zeropark.profiles.base import DrEventProfile
 
-SETTLE_TOL_KWH = 1e-6  # tolerance of the ex-post minimum-ratio test (solver feasibility ~1e-7)
+SETTLE_RTOL = 1e-6  # relative tolerance of the ex-post minimum-ratio test (solver feasibility)
 
 
 @dataclass(frozen=True)
@@ -187,7 +187,7 @@ def settle(e: DrEventProfile, net_kw: np.ndarray, dt_h: float, accepted: bool) -
     base = float(e.baseline_steps_kw().sum()) * dt_h
     q = e.reduction_kw * hours
     delivered = base - float(np.asarray(net_kw, float)[steps].sum()) * dt_h
-    qualified = accepted and delivered >= e.min_ratio * q - SETTLE_TOL_KWH
+    qualified = accepted and delivered >= e.min_ratio * q - SETTLE_RTOL * max(1.0, q)
     paid = min(max(delivered, 0.0), e.max_ratio * q) if qualified else 0.0
     short = max(q - delivered, 0.0) if accepted else 0.0
     return Settlement(e.name, accepted, base, q, delivered, qualified, paid, short,
