@@ -38,6 +38,23 @@ def test_bundled_parks_same_model_and_optimum(path: Path) -> None:
     assert_same_model(prepare(path, start=24 * 196, steps=24))
 
 
+def test_demand_response_settlement_same_model_and_optimum() -> None:
+    # two events (one committed), per-step baselines, a storage unit to deliver with, 15-min steps
+    T = 8
+    a, b = np.zeros(T, bool), np.zeros(T, bool)
+    a[2:5], b[6:] = True, True
+    dr = [DrEventProfile("offered", a, np.linspace(8, 12, T), 3.0, 15.0, 1.0),
+          DrEventProfile("committed", b, 9.0, 4.0, 5.0, 2.0, True, 0.8, 1.1)]
+    sc, prof = tiny(T, dict(load_kw=[10] * T, price=[0.3, 0.3, 1, 1, 1, 0.6, 1, 1], dr=dr,
+                            dt_h=0.25),
+                    time={"start": "2025-07-01", "steps": T, "step": "15min"},
+                    storage=[battery(energy_kwh=4, power_kw=8, charge_efficiency=0.9)])
+    d = prepare(sc, prof)
+    assert_same_model(d)
+    r = solve_data(d)
+    assert r.kpis["dr_events"]["committed"]["accepted"]
+
+
 def test_differences_detect_a_changed_coefficient() -> None:
     sc, prof = tiny(3, dict(load_kw=[0, 5, 5], price=[1, 3, 2]), storage=[battery()])
     d = prepare(sc, prof)
@@ -84,8 +101,12 @@ def small_case(draw: st.DrawFn) -> tuple:
     dr = None
     if draw(st.booleans()):
         mask = np.zeros(T, bool)
-        mask[-1] = True
-        dr = [DrEventProfile("e", mask, 15.0, 3.0, draw(st.floats(0, 5)), 1.0)]
+        mask[-draw(st.integers(1, T)):] = True
+        baseline = np.asarray(draw(st.lists(floats, min_size=T, max_size=T)))
+        dr = [DrEventProfile("e", mask, baseline, draw(st.floats(0.5, 10)), draw(st.floats(0, 5)),
+                             draw(st.floats(0, 2)), draw(st.booleans()),
+                             draw(st.sampled_from([0.0, 0.5, 0.8])),
+                             draw(st.sampled_from([1.0, 1.2])))]
     targets: dict = {"carbon_price_per_t": draw(st.sampled_from([0.0, 90.0]))}
     if draw(st.booleans()):
         targets["green_share"] = {"value": draw(st.floats(0, 0.8)), "mode": "soft"}

@@ -569,3 +569,24 @@ def test_cli_exit_codes_fallback_and_invalid_input(tmp_path):
     r = runner.invoke(main, ["schedule", str(bad), "--state", str(state), "--start",
                              "2025-07-01T00:10", "--horizon", "24h", "-o", str(out)])
     assert r.exit_code == 2 and "time.start" in r.output
+
+
+def test_dr_baseline_comes_from_the_forecast_not_from_the_plan():
+    # An event 18:00–20:00 on the horizon's first day: no earlier similar day, so the baseline
+    # is the day's own net import without action from the forecast — load 60 kW (no PV, storage
+    # idle) — whatever the plan does; the schedule caps net import at 60 − 10 = 50 kW. Accepting
+    # pays 50/kW on the average delivered reduction: the battery (10 kW) delivers.
+    event = {"name": "cut", "date": "2025-07-01", "start": "18:00", "end": "20:00",
+             "reduction_kw": 10, "payment_per_kw": 50, "penalty_per_kwh": 1}
+    sc = tiny_park(demand_response={"events": [event]})
+    doc = tiny_schedule(sc).doc
+    (asset,) = doc["assets"]["dr_events"]
+    assert asset["accepted"] and asset["baseline_kw"] == pytest.approx(60.0)
+    assert asset["import_cap_kw"] == pytest.approx(50.0)
+    evening = imports(doc)[18:20]
+    assert (60.0 - evening).sum() >= 0.5 * 10 * 2 - 1e-6  # at least the minimum ratio delivered
+    # a different forecast load moves the baseline with it (data, not decisions)
+    load = np.full(24, 50.0)
+    load[18:20] = 80.0
+    doc = tiny_schedule(sc, forecast=tiny_forecast(load=load)).doc
+    assert doc["assets"]["dr_events"][0]["baseline_kw"] == pytest.approx(80.0)

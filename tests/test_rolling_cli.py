@@ -37,6 +37,15 @@ def test_rolling_week_close_to_full_horizon_and_carries_state() -> None:
     # the month's peak is paid once, on the stitched import
     assert r.kpis["peak_import_kw_by_month"]["2025-07"] == pytest.approx(
         float(ds.grid_import_kw.max()), rel=1e-9)
+    # the DR event is settled once, on the stitched dispatch: delivered = Σ (baseline − net)·1 h,
+    # paid 15 CNY/kW on the average over its 3 h
+    ev = r.kpis["dr_events"]["peak-cut-0716"]
+    inside = ~np.isnan(ds.dr_baseline_kw.values)
+    net = (ds.grid_import_kw - ds.grid_export_kw).values
+    assert inside.sum() == 3
+    assert ev["delivered_kwh"] == pytest.approx(float((ds.dr_baseline_kw.values - net)[inside].sum()))
+    assert ev["revenue"] == pytest.approx(15.0 / 3.0 * ev["paid_kwh"])
+    assert ev["paid_kwh"] <= min(max(ev["delivered_kwh"], 0.0), 1.2 * ev["requested_kwh"]) + 1e-9
 
 
 def test_parse_rolling_rejects_bad_specs() -> None:
@@ -65,7 +74,8 @@ def test_cli_run_writes_every_output(tmp_path: Path) -> None:
         assert key in kpis
     assert set(kpis["cost_breakdown"]) == {"energy", "demand", "export_revenue",
                                            "storage_throughput", "green_power", "certificates",
-                                           "offsets", "carbon", "penalties", "dr_revenue"}
+                                           "offsets", "carbon", "penalties", "dr_penalty",
+                                           "dr_revenue"}
     with xr.open_dataset(out / "results.nc", engine="h5netcdf") as ds:
         assert ds.sizes["time"] == 48
         assert ds.attrs["status"] == "optimal"

@@ -36,7 +36,8 @@ EXPORT = np.full(T, 0.35)
 EXPORT[12] = 1.2  # export pays more than import: grid binaries there
 # rows whose coefficients are powers by design: x ≤ M·on with M a column's own bound
 BIG_M_ROWS = {"grid.import_if_on", "grid.export_if_off", "storage.charge_if_on",
-              "storage.discharge_if_off", "flex.min_on", "flex.max_on", "dr.reduction"}
+              "storage.discharge_if_off", "flex.min_on", "flex.max_on", "dr.cap", "dr.paid",
+              "dr.minimum", "dr.shortfall"}
 
 
 def park(k: float, import_limit_kw: float | None = None) -> tuple[zp.Scenario, zp.Profiles]:
@@ -146,17 +147,24 @@ def test_big_m_values_come_from_data(runs: dict) -> None:
         assert -_coefs(lp, "flex.max_on", "flex.on") == pytest.approx(f.max_power_kw)
         assert -_coefs(lp, "flex.min_on", "flex.on") == pytest.approx(f.min_on_power_kw)
         e = d.prof.dr_events[0]
-        dr = _coefs(lp, "dr.reduction", "dr.accept")
-        most = float(max_deficit_kw(sc, d.prof)[e.mask].max())
-        assert dr == pytest.approx(most - e.baseline_kw + e.reduction_kw)
-        assert (dr <= k * 3).all()  # never above the transformer (3 kW per kW of peak here)
+        # M1: most the park can import over the window above its baseline energy [kWh]
+        m1 = float((max_deficit_kw(sc, d.prof)[e.mask] - e.baseline_steps_kw()).sum()) * d.dt_h
+        assert m1 > 0
+        assert _coefs(lp, "dr.paid", "dr.qualified") == pytest.approx(m1)
+        q = e.reduction_kw * e.mask.sum() * d.dt_h
+        assert _coefs(lp, "dr.minimum", "dr.qualified") == pytest.approx(e.min_ratio * q + m1)
+        assert _coefs(lp, "dr.shortfall", "dr.accept") == pytest.approx(q + m1)
+        hours = e.mask.sum() * d.dt_h
+        assert m1 <= k * 3 * hours  # never above the transformer (3 kW per kW of peak here)
 
 
 def test_demand_response_big_m_is_at_most_what_the_park_can_draw(runs: dict) -> None:
     _, lp, _, d = runs["loose"]
     e = d.prof.dr_events[0]
-    most = float(max_deficit_kw(d.sc, d.prof)[e.mask].max())
-    assert _coefs(lp, "dr.reduction", "dr.accept").max() <= most - e.baseline_kw + e.reduction_kw
+    most = max_deficit_kw(d.sc, d.prof)[e.mask]
+    m1 = float((most - e.baseline_steps_kw()).sum()) * d.dt_h
+    assert _coefs(lp, "dr.paid", "dr.qualified").max() <= m1 + 1e-9
+    assert m1 < 1e3  # the 1e8 kW transformer does not enter: the park draws ~1 kW
 
 
 def test_transformer_far_larger_than_the_park_still_solves_exactly(runs: dict) -> None:

@@ -92,6 +92,7 @@ def kpi_lines(k: dict[str, Any]) -> list[str]:
     """A readable KPI table."""
     cur = k.get("currency", "CNY")
     zc = k["zero_carbon_indicator"]
+    dr_kwh = sum(e["delivered_kwh"] for e in k.get("dr_events", {}).values() if e["accepted"])
     rows = [
         ("total cost", f"{k['total_cost']:,.0f} {cur}"),
         *[(f"  {name}", f"{val:,.0f} {cur}") for name, val in k["cost_breakdown"].items()],
@@ -110,7 +111,9 @@ def kpi_lines(k: dict[str, Any]) -> list[str]:
         ("clean energy share (≥ 90 %)", f"{k['clean_energy_share']:.1%}"),
         ("max monthly peak import", f"{max(k['peak_import_kw_by_month'].values()):,.0f} kW"),
         ("EV energy / unmet", f"{k['ev_energy_kwh'] / 1e3:,.1f} MWh / {k['ev_unmet_kwh']:,.1f} kWh"),
-        ("DR revenue", f"{k['dr_revenue']:,.0f} {cur} ({len(k['dr_events_accepted'])} accepted)"),
+        ("DR revenue / penalty", f"{k['dr_revenue']:,.0f} / {k.get('dr_penalty', 0.0):,.0f} {cur} "
+                                 f"({len(k['dr_events_accepted'])} accepted, "
+                                 f"{dr_kwh:,.0f} kWh delivered)"),
         ("solver", f"{k['solver']['status']}, gap {k['solver']['gap']:.2e}"),
         ("timings", ", ".join(f"{n} {v:.2f}s" for n, v in k.get("timings", {}).items())),
     ]

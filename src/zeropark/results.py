@@ -122,8 +122,10 @@ def build_dataset(d: ModelData, out: SolveOutcome, engine: str) -> xr.Dataset:
     soc = _get(v, "storage.soc_kwh", (S, T))
     cap = np.array([u.energy_kwh for u in d.sc.storage])
     dr_kw = np.zeros(T)
+    dr_base = np.full(T, np.nan)
     for e in prof.dr_events:
-        dr_kw[e.mask] = np.maximum(e.baseline_kw - (imp - exp)[e.mask], 0.0)
+        dr_base[e.mask] = e.baseline_steps_kw()
+        dr_kw[e.mask] = dr_base[e.mask] - (imp - exp)[e.mask]
     kw = {"units": "kW"}
     from zeropark.model.ev import delivered_and_unmet
 
@@ -146,7 +148,10 @@ def build_dataset(d: ModelData, out: SolveOutcome, engine: str) -> xr.Dataset:
                              {"units": "kWh", "note": "cumulative, grid side"}),
         "ev_unmet_kwh": (("ev_group", "time"), ev_unmet, {"units": "kWh", "note": "cumulative"}),
         "flex_power_kw": (("flex", "time"), _get(v, "flex.power_kw", (F, T)), kw),
-        "dr_delivered_kw": (("time",), dr_kw, {**kw, "note": "baseline − net import in events"}),
+        "dr_delivered_kw": (("time",), dr_kw, {**kw, "note": "baseline − net import in event "
+                                                "steps (negative: above the baseline), 0 outside"}),
+        "dr_baseline_kw": (("time",), dr_base, {**kw, "note": "settlement baseline in event "
+                                                "steps, NaN outside"}),
         "import_price_per_kwh": (("time",), prof.import_price_per_kwh, {"units": d.sc.currency}),
         "export_price_per_kwh": (("time",), prof.export_price_per_kwh, {"units": d.sc.currency}),
         "ef_kg_per_kwh": (("time",), prof.ef_kg_per_kwh, {"units": "kgCO2/kWh"}),
@@ -172,6 +177,39 @@ def build_dataset(d: ModelData, out: SolveOutcome, engine: str) -> xr.Dataset:
         "versions": _versions(),
     })
     return ds
+
+
+def dr_kpis(d: ModelData, v: dict[str, np.ndarray], net_kw: np.ndarray
+            ) -> tuple[dict[str, dict[str, Any]], float, float]:
+    """Per-event settlement figures, total DR revenue and total DR penalty [currency].
+
+    Revenue and penalty come from the solution's ``dr.paid_kwh`` and ``dr.short_kwh`` (so the cost
+    lines add up to the objective); energies and the qualification test are recomputed from the
+    dispatch by :func:`zeropark.model.dr.settle`.
+    """
+    from zeropark.model.dr import event_data, settle
+
+    events = d.prof.dr_events
+    if not events:
+        return {}, 0.0, 0.0
+    out: dict[str, dict[str, Any]] = {}
+    rev = pen = 0.0
+    for i, (e, x) in enumerate(zip(events, event_data(d), strict=True)):
+        accepted = bool(v["dr.accept"][i] > 0.5)
+        st = settle(e, net_kw, d.dt_h, accepted)
+        paid, short = float(v["dr.paid_kwh"][i]), float(v["dr.short_kwh"][i])
+        r, p = x.pay_per_kwh * paid, e.penalty_per_kwh * short
+        rev, pen = rev + r, pen + p
+        out[e.name] = {
+            "accepted": accepted, "committed": bool(e.committed),
+            "baseline_source": e.baseline_source,
+            "baseline_kwh": st.baseline_kwh, "requested_kwh": st.requested_kwh,
+            "delivered_kwh": st.delivered_kwh,
+            "delivered_ratio": st.delivered_kwh / st.requested_kwh,
+            "qualified": bool(v["dr.qualified"][i] > 0.5) if accepted else False,
+            "paid_kwh": paid, "shortfall_kwh": short, "revenue": r, "penalty": p,
+        }
+    return out, rev, pen
 
 
 def compute_kpis(d: ModelData, out: SolveOutcome, ds: xr.Dataset) -> dict[str, Any]:
@@ -200,17 +238,9 @@ def compute_kpis(d: ModelData, out: SolveOutcome, ds: xr.Dataset) -> dict[str, A
     storage = d.sc.storage
     dis = ds.storage_discharge_kw.values
     unmet = float(ds.ev_unmet_kwh.isel(time=-1).sum()) if d.ev_names else 0.0
-    dr_rev = sum(e.payment_per_kw * e.reduction_kw * float(np.round(v["dr.accept"][i]))
-                 for i, e in enumerate(prof.dr_events)) if prof.dr_events else 0.0
-    dr_short = 0.0
-    if prof.dr_events:
-        from zeropark.model.dr import pairs
-
-        pen = np.array([next(e for e in prof.dr_events if e.name == n).penalty_per_kwh
-                        for n, _ in pairs(d)])
-        dr_short = float((pen * v["dr.short_kw"]).sum()) * dt
+    dr_events, dr_rev, dr_pen = dr_kpis(d, v, imp - exp)
     tg = sc.targets
-    penalties = (unmet * sc.ev.unmet_penalty_per_kwh + dr_short
+    penalties = (unmet * sc.ev.unmet_penalty_per_kwh
                  + scalar.get("targets.green_short_kwh", 0.0)
                  * (tg.green_share.penalty_per_kwh if tg.green_share else 0.0)
                  + scalar.get("targets.cap_over_t", 0.0)
@@ -230,6 +260,7 @@ def compute_kpis(d: ModelData, out: SolveOutcome, ds: xr.Dataset) -> dict[str, A
         "offsets": (sc.green_power.offsets.price_per_t * ccer_t if sc.green_power.offsets else 0.0),
         "carbon": tg.carbon_price_per_t * co2_t,
         "penalties": penalties,
+        "dr_penalty": dr_pen,
         "dr_revenue": dr_rev,
     }
     total = (sum(val for k, val in breakdown.items() if k not in ("export_revenue", "dr_revenue"))
@@ -272,8 +303,10 @@ def compute_kpis(d: ModelData, out: SolveOutcome, ds: xr.Dataset) -> dict[str, A
         "ev_v2g_kwh": float(ds.ev_v2g_kw.sum()) * dt if "ev_v2g_kw" in ds else 0.0,
         "ev_unmet_kwh": unmet,
         "dr_revenue": dr_rev,
+        "dr_penalty": dr_pen,
         "dr_events_accepted": [e.name for i, e in enumerate(prof.dr_events)
                                if v["dr.accept"][i] > 0.5],
+        "dr_events": dr_events,
         "solver": {"status": str(out.status), "objective": out.objective, "bound": out.bound,
                    "gap": out.gap},
     }

@@ -23,7 +23,7 @@ from zeropark.model.data import (
     model_data,
     pv_bus_efficiency,
 )
-from zeropark.model.dr import pairs
+from zeropark.model.dr import settle
 from zeropark.results import Result
 from zeropark.scenario import Scenario
 from zeropark.solve import SolveOutcome, Status
@@ -94,7 +94,6 @@ def run_rolling(sc: Scenario, spec: str, *, start: int = 0, steps: int | None = 
     ledger = Ledger()
     pieces: list[dict[str, np.ndarray]] = []
     accept: dict[str, float] = {}
-    short: dict[tuple[str, int], float] = {}
     scalars: dict[str, float] = {}
     timings: dict[str, float] = {}
     pos = n_windows = 0
@@ -109,7 +108,9 @@ def run_rolling(sc: Scenario, spec: str, *, start: int = 0, steps: int | None = 
         sc_w = sc.replace(changes) if changes else sc
         prof_w = prof.window(pos, stop)
         used = np.unique(prof.month_index[pos:stop])
-        prof_w = dataclasses.replace(prof_w, peak_floor_kw=peaks[used].copy())
+        prof_w = dataclasses.replace(prof_w, peak_floor_kw=peaks[used].copy(), dr_events=[
+            dataclasses.replace(e, committed=True) if accept.get(e.name, 0.0) > 0.5 else e
+            for e in prof_w.dr_events])  # an event accepted earlier stays accepted
         d_w = dataclasses.replace(model_data(sc_w, prof_w), ledger=ledger)
         r = solve_data(d_w, engine=engine)
         n_windows += 1
@@ -120,16 +121,14 @@ def run_rolling(sc: Scenario, spec: str, *, start: int = 0, steps: int | None = 
                              f": {r.explanation}")
         v = r.values
         pieces.append({k: a[..., :commit] for k, a in v.items()
-                       if np.ndim(a) >= 1 and a.shape[-1] == stop - pos})
+                       if np.ndim(a) >= 1 and a.shape[-1] == stop - pos
+                       and not k.startswith("dr.")})
         for k, a in v.items():
             if np.ndim(a) == 0:
                 scalars[k] = scalars.get(k, 0.0) + float(a) * (commit / (stop - pos))
         for i, e in enumerate(d_w.prof.dr_events):
             if e.mask[:commit].any() and e.name not in accept:
                 accept[e.name] = float(v["dr.accept"][i])
-        for (name, t), val in zip(pairs(d_w), v.get("dr.short_kw", []), strict=False):
-            if t < commit:
-                short[(name, pos + t)] = float(val)
         imp = v["grid.import_kw"][:commit]
         np.maximum.at(peaks, prof.month_index[pos:pos + commit], imp)
         if sc.storage:
@@ -144,7 +143,12 @@ def run_rolling(sc: Scenario, spec: str, *, start: int = 0, steps: int | None = 
     values.update(_target_slacks(full, values, ledger))
     values["grid.peak_kw"] = peaks
     values["dr.accept"] = np.array([accept.get(e.name, 0.0) for e in prof.dr_events])
-    values["dr.short_kw"] = np.array([short.get(p, 0.0) for p in pairs(full)])
+    # each event settled once on the stitched dispatch, by the same rule as the model
+    st = [settle(e, values["grid.import_kw"] - values["grid.export_kw"], prof.dt_h, a > 0.5)
+          for e, a in zip(prof.dr_events, values["dr.accept"], strict=True)]
+    values["dr.qualified"] = np.array([float(x.qualified) for x in st])
+    values["dr.paid_kwh"] = np.array([x.paid_kwh for x in st])
+    values["dr.short_kwh"] = np.array([x.short_kwh for x in st])
     out = SolveOutcome(Status.OPTIMAL, float("nan"), float("nan"), 0.0, values,
                        size={"windows": n_windows}, message=f"rolling {spec}")
     result = finish(full, out, engine or sc.solver.engine, timings)

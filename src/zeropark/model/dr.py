@@ -1,10 +1,42 @@
-"""Demand-response events: a participation binary per event; if accepted, net grid import in the
-window must stay at or below baseline − requested reduction, with any shortfall penalised; the
-payment is earned on the requested reduction. The big-M is derived from data: the most the park
-can draw in the event's window (all on-site demand, nothing on-site supplied, at most the import
-limit)."""
+r"""Demand-response events, settled on the delivered reduction.
+
+Per event :math:`e` with window steps :math:`W`, step :math:`\Delta t`, window length
+:math:`H = |W|\Delta t`, baseline :math:`B_t` (data, see :mod:`zeropark.profiles.drbaseline`),
+requested reduction :math:`R` and settlement band :math:`[\rho_{min}, \rho_{max}]`:
+
+- delivered energy (an expression of the grid columns, never touching the baseline):
+  :math:`D = \sum_{t \in W} (B_t - (imp_t - exp_t))\,\Delta t` [kWh]; requested energy
+  :math:`Q = R H`; the average delivered kW is :math:`D / H`.
+- columns: ``accept`` :math:`a` (binary; fixed to 1 for committed events), ``qualified``
+  :math:`q` (binary: the delivery reached the minimum ratio), ``paid_kwh`` :math:`P \in [0,
+  \rho_{max} Q]` (settled delivered energy), ``short_kwh`` :math:`S \ge 0` (shortfall).
+- rows:
+
+  .. math::
+
+      q &\le a                                   &\text{(dr.qualify)}\\
+      P &\le \rho_{max} Q\, q                    &\text{(dr.cap)}\\
+      P &\le D + M_1 (1 - q)                     &\text{(dr.paid)}\\
+      D &\ge \rho_{min} Q - M_3 (1 - q)          &\text{(dr.minimum)}\\
+      S &\ge Q a - D - M_1 (1 - a)               &\text{(dr.shortfall)}
+
+- cost: :math:`-\frac{\pi}{H} P + \lambda S` with :math:`\pi` the payment per kW of average
+  reduction and :math:`\lambda` the penalty per kWh short.
+
+So an event pays only on what is delivered, nothing below :math:`\rho_{min}` of the request,
+nothing more above :math:`\rho_{max}`, and an accepted event pays :math:`\lambda` per kWh short of
+the request. A park that cannot lower its import below the baseline can never earn.
+
+Big-Ms from data: with :math:`\bar n_t` the most the park can import in step :math:`t`
+(:func:`zeropark.model.data.max_deficit_kw`), the least possible delivery is
+:math:`D_{min} = \sum_W (B_t - \bar n_t)\Delta t`; :math:`M_1 = \max(0, -D_{min})` and
+:math:`M_3 = \max(0, \rho_{min} Q - D_{min})` are the smallest values that leave a declined or
+unqualified event unconstrained.
+"""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 import pyomo.environ as pyo
@@ -12,29 +44,39 @@ import pyomo.environ as pyo
 from zeropark.model.context import PyomoContext
 from zeropark.model.data import ModelData
 from zeropark.model.lp import MatrixLP
+from zeropark.profiles.base import DrEventProfile
+
+SETTLE_RTOL = 1e-6  # relative tolerance of the ex-post minimum-ratio test (solver feasibility)
 
 
-def pairs(d: ModelData) -> list[tuple[str, int]]:
-    """(event, step) pairs covered by an event window."""
-    return [(e.name, int(t)) for e in d.prof.dr_events for t in np.flatnonzero(e.mask)]
+@dataclass(frozen=True)
+class EventData:
+    """Numbers of one event both builders use."""
+
+    steps: np.ndarray  # int indices of the window's steps
+    hours: float  # H [h]
+    baseline_kwh: float  # Σ B_t Δt
+    requested_kwh: float  # Q = R H
+    pay_per_kwh: float  # π / H
+    m1: float
+    m3: float
 
 
-def big_m(d: ModelData) -> dict[str, float]:
-    """Per event: the largest net import possible in its window [kW]."""
+def event_data(d: ModelData) -> list[EventData]:
+    """Per event of ``d.prof.dr_events``: window, energies and big-Ms (see module docstring)."""
     from zeropark.model.data import max_deficit_kw
 
-    deficit = max_deficit_kw(d.sc, d.prof)
-    return {e.name: float(deficit[e.mask].max()) for e in d.prof.dr_events}
-
-
-def _coef(d: ModelData) -> dict[str, float]:
-    """Coefficient of the accept binary: M − baseline + reduction (M = :func:`big_m`).
-
-    Row: net − short + coef·accept ≤ M, i.e. net ≤ M (+ short) when declined and
-    net ≤ baseline − reduction (+ short) when accepted.
-    """
-    m = big_m(d)
-    return {e.name: m[e.name] - e.baseline_kw + e.reduction_kw for e in d.prof.dr_events}
+    most = max_deficit_kw(d.sc, d.prof)
+    out = []
+    for e in d.prof.dr_events:
+        steps = np.flatnonzero(e.mask)
+        hours = len(steps) * d.dt_h
+        base = float(e.baseline_steps_kw().sum()) * d.dt_h
+        q = e.reduction_kw * hours
+        d_min = base - float(most[steps].sum()) * d.dt_h
+        out.append(EventData(steps, hours, base, q, e.payment_per_kw / hours,
+                             max(0.0, -d_min), max(0.0, e.min_ratio * q - d_min)))
+    return out
 
 
 def add_matrix(lp: MatrixLP, d: ModelData, bal: np.ndarray) -> None:
@@ -43,23 +85,44 @@ def add_matrix(lp: MatrixLP, d: ModelData, bal: np.ndarray) -> None:
     if not events:
         return
     E = d.dr_names
-    m = big_m(d)
-    lb = np.array([1.0 if e.committed else 0.0 for e in events])
-    pay = np.array([-e.payment_per_kw * e.reduction_kw for e in events])
-    y = lp.var("dr.accept", (E,), lb, 1.0, pay, integer=True)
-    prs = pairs(d)
-    labels = [f"{e},{t}" for e, t in prs]
-    ev_idx = np.array([E.index(e) for e, _ in prs])
-    t_idx = np.array([t for _, t in prs])
-    pen = np.array([events[i].penalty_per_kwh * d.dt_h for i in ev_idx])
-    short = lp.var("dr.short_kw", (labels,), 0.0, np.inf, pen)
-    rows = lp.rows("dr.reduction", (labels,), hi=np.array([m[e] for e, _ in prs]))
+    ed = event_data(d)
+    lam = np.array([e.penalty_per_kwh for e in events])
+    a = lp.var("dr.accept", (E,), np.array([1.0 if e.committed else 0.0 for e in events]),
+               1.0, 0.0, integer=True)
+    q = lp.var("dr.qualified", (E,), 0.0, 1.0, 0.0, integer=True)
+    p = lp.var("dr.paid_kwh", (E,), 0.0,
+               np.array([e.max_ratio * x.requested_kwh for e, x in zip(events, ed, strict=True)]),
+               -np.array([x.pay_per_kwh for x in ed]))
+    s = lp.var("dr.short_kwh", (E,), 0.0, np.inf, lam)
+    Q = np.array([x.requested_kwh for x in ed])
+    base = np.array([x.baseline_kwh for x in ed])
+    m1 = np.array([x.m1 for x in ed])
+    m3 = np.array([x.m3 for x in ed])
+    rmin = np.array([e.min_ratio for e in events])
+    rmax = np.array([e.max_ratio for e in events])
+
+    r = lp.rows("dr.qualify", (E,), hi=0.0)
+    lp.add(r, q, 1.0)
+    lp.add(r, a, -1.0)
+    r = lp.rows("dr.cap", (E,), hi=0.0)
+    lp.add(r, p, 1.0)
+    lp.add(r, q, -rmax * Q)
+    # P + Σ net Δt + M1 q ≤ B + M1
+    paid = lp.rows("dr.paid", (E,), hi=base + m1)
+    lp.add(paid, p, 1.0)
+    lp.add(paid, q, m1)
+    # Σ net Δt + M3 q ≤ B − ρmin Q + M3
+    minimum = lp.rows("dr.minimum", (E,), hi=base - rmin * Q + m3)
+    lp.add(minimum, q, m3)
+    # −S + Σ net Δt + (Q + M1) a ≤ B + M1
+    short = lp.rows("dr.shortfall", (E,), hi=base + m1)
+    lp.add(short, s, -1.0)
+    lp.add(short, a, Q + m1)
     imp, exp = lp.cols("grid.import_kw"), lp.cols("grid.export_kw")
-    coef = _coef(d)
-    lp.add(rows, imp[t_idx], 1.0)
-    lp.add(rows, exp[t_idx], -1.0)
-    lp.add(rows, short, -1.0)
-    lp.add(rows, y[ev_idx], np.array([coef[E[i]] for i in ev_idx]))
+    for i, x in enumerate(ed):
+        for rows in (paid, minimum, short):
+            lp.add(rows[i], imp[x.steps], d.dt_h)
+            lp.add(rows[i], exp[x.steps], -d.dt_h)
 
 
 def add_pyomo(m: pyo.ConcreteModel, d: ModelData, ctx: PyomoContext) -> None:
@@ -67,18 +130,65 @@ def add_pyomo(m: pyo.ConcreteModel, d: ModelData, ctx: PyomoContext) -> None:
     events = {e.name: e for e in d.prof.dr_events}
     if not events:
         return
-    big = big_m(d)
-    coef = _coef(d)
+    ed = dict(zip(events, event_data(d), strict=True))
     b = m.dr = pyo.Block()
     b.E = pyo.Set(initialize=list(events), ordered=True)
-    b.P = pyo.Set(initialize=pairs(d), ordered=True, dimen=2)
     b.accept = pyo.Var(b.E, within=pyo.Binary,
                        bounds=lambda _, e: (1.0 if events[e].committed else 0.0, 1.0))
-    b.short_kw = pyo.Var(b.P, bounds=(0.0, None))
+    b.qualified = pyo.Var(b.E, within=pyo.Binary, bounds=(0.0, 1.0))
+    b.paid_kwh = pyo.Var(b.E, bounds=lambda _, e: (
+        0.0, events[e].max_ratio * ed[e].requested_kwh))
+    b.short_kwh = pyo.Var(b.E, bounds=(0.0, None))
     g = m.grid
-    b.reduction = pyo.Constraint(
-        b.P, rule=lambda b, e, t: g.import_kw[t] - g.export_kw[t] - b.short_kw[e, t]
-        + coef[e] * b.accept[e] <= big[e])
-    ctx.costs.append(sum(-ev.payment_per_kw * ev.reduction_kw * b.accept[n]
-                         for n, ev in events.items()))
-    ctx.costs.append(sum(events[e].penalty_per_kwh * d.dt_h * b.short_kw[e, t] for e, t in b.P))
+
+    def net_kwh(e: str) -> pyo.Expression:
+        return sum((g.import_kw[t] - g.export_kw[t]) * d.dt_h for t in ed[e].steps.tolist())
+
+    def delivered(e: str) -> pyo.Expression:
+        return ed[e].baseline_kwh - net_kwh(e)
+
+    b.qualify = pyo.Constraint(b.E, rule=lambda b, e: b.qualified[e] <= b.accept[e])
+    b.cap = pyo.Constraint(b.E, rule=lambda b, e: b.paid_kwh[e] <= events[e].max_ratio
+                           * ed[e].requested_kwh * b.qualified[e])
+    b.paid = pyo.Constraint(b.E, rule=lambda b, e: b.paid_kwh[e]
+                            <= delivered(e) + ed[e].m1 * (1 - b.qualified[e]))
+    b.minimum = pyo.Constraint(b.E, rule=lambda b, e: delivered(e) >= events[e].min_ratio
+                               * ed[e].requested_kwh - ed[e].m3 * (1 - b.qualified[e]))
+    b.shortfall = pyo.Constraint(b.E, rule=lambda b, e: b.short_kwh[e] >= ed[e].requested_kwh
+                                 * b.accept[e] - delivered(e) - ed[e].m1 * (1 - b.accept[e]))
+    ctx.costs.append(sum(-ed[e].pay_per_kwh * b.paid_kwh[e] for e in events))
+    ctx.costs.append(sum(events[e].penalty_per_kwh * b.short_kwh[e] for e in events))
+
+
+@dataclass(frozen=True)
+class Settlement:
+    """Settlement of one event from a dispatch (ex post, no solver involved).
+
+    All energies in kWh over the window; ``delivered_kwh`` = baseline − net import energy (may be
+    negative: import above the baseline).
+    """
+
+    name: str
+    accepted: bool
+    baseline_kwh: float
+    requested_kwh: float
+    delivered_kwh: float
+    qualified: bool
+    paid_kwh: float
+    short_kwh: float
+    revenue: float
+    penalty: float
+
+
+def settle(e: DrEventProfile, net_kw: np.ndarray, dt_h: float, accepted: bool) -> Settlement:
+    """Settle an event on a net-import series (the rule of the module docstring)."""
+    steps = np.flatnonzero(e.mask)
+    hours = len(steps) * dt_h
+    base = float(e.baseline_steps_kw().sum()) * dt_h
+    q = e.reduction_kw * hours
+    delivered = base - float(np.asarray(net_kw, float)[steps].sum()) * dt_h
+    qualified = accepted and delivered >= e.min_ratio * q - SETTLE_RTOL * max(1.0, q)
+    paid = min(max(delivered, 0.0), e.max_ratio * q) if qualified else 0.0
+    short = max(q - delivered, 0.0) if accepted else 0.0
+    return Settlement(e.name, accepted, base, q, delivered, qualified, paid, short,
+                      e.payment_per_kw / hours * paid, e.penalty_per_kwh * short)

@@ -251,7 +251,9 @@ def check_plausible(sc: Scenario, prof: Profiles, fc: Forecast) -> None:
 def apply_forecast(sc: Scenario, prof: Profiles, fc: Forecast) -> Profiles:
     """Profiles with the forecast's columns laid over the scenario's own.
 
-    DR baselines left to the scenario (``baseline_kw: null``) are recomputed from the forecast load.
+    DR baselines left to the scenario (``baseline_kw: null``) are recomputed by the scenario's
+    baseline rule from the forecast profiles (net import without action; see
+    :mod:`zeropark.profiles.drbaseline`) — data, never the plan's own decisions.
     """
     v = fc.values
     T = prof.n_steps
@@ -283,9 +285,11 @@ def apply_forecast(sc: Scenario, prof: Profiles, fc: Forecast) -> Profiles:
             pv[i] = v[col]
     changes["pv_avail_kw"] = pv.reshape(len(names), T)
     out = dataclasses.replace(prof, **changes)
-    if "load_kw" in v and out.dr_events:
-        fresh = {e.name: e for e in build.dr_profiles(sc, out.time, out.load_kw)}
+    if out.dr_events:
+        fresh = {e.name: e for e in build.dr_profiles(sc, out)}
         out = dataclasses.replace(out, dr_events=[
-            dataclasses.replace(e, baseline_kw=fresh[e.name].baseline_kw) if e.name in fresh
+            dataclasses.replace(e, baseline_kw=fresh[e.name].baseline_kw,
+                                baseline_source=fresh[e.name].baseline_source)
+            if e.name in fresh
             else e for e in out.dr_events])
     return out

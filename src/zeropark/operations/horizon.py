@@ -319,6 +319,8 @@ def build_horizon(sc: Scenario, state: OpsState, *, start: str | pd.Timestamp, h
     floor, floor_warn = month_floor(prof, state)
     base = dataclasses.replace(prof, ev=build.ev_profiles(sc_h, prof.time, sessions),
                                peak_floor_kw=floor)
+    # DR baselines again, now with the EV sessions (uncontrolled charging is part of "no action")
+    base = dataclasses.replace(base, dr_events=build.dr_profiles(sc_h, base))
     pr = pro_rata(sc_h, state, ts, steps * sc_h.dt_h)
     warnings += ev_warn + floor_warn + pr.warnings
     fc, error, prof_fc = None, None, base

@@ -206,20 +206,22 @@ def _dr_records(sc: Scenario, prof: Profiles, plan: Plan
     by_step: list[list[dict[str, Any]]] = [[] for _ in range(T)]
     for e in prof.dr_events:
         steps = np.flatnonzero(e.mask)
-        cap = float(_r(e.baseline_kw - e.reduction_kw))
+        base = e.baseline_steps_kw()  # per step; the window mean settles the same energy
+        caps = base - e.reduction_kw
+        cap = float(_r(caps.mean()))
         accepted = e.name in plan.dr_accepted
         src = next((ev for ev in sc.demand_response.events if ev.name == e.name), None)
         assets.append({
             "name": e.name, "start": _time(prof.time[steps[0]]),
             "end": _time(prof.time[steps[-1]] + pd.Timedelta(hours=dt)),
-            "baseline_kw": float(_r(e.baseline_kw)), "reduction_kw": float(_r(e.reduction_kw)),
+            "baseline_kw": float(_r(base.mean())), "reduction_kw": float(_r(e.reduction_kw)),
             "import_cap_kw": cap, "committed": bool(e.committed), "accepted": bool(accepted),
             "payment_per_kw": float(e.payment_per_kw), "penalty_per_kwh": float(e.penalty_per_kwh),
             "date": src.date if src else None, "window": f"{src.start}-{src.end}" if src else None,
         })
         if accepted:
-            for t in steps:
-                by_step[t].append({"event": e.name, "import_cap_kw": cap})
+            for t, c in zip(steps, caps, strict=True):
+                by_step[t].append({"event": e.name, "import_cap_kw": float(_r(c))})
     return assets, by_step
 
 
@@ -241,7 +243,7 @@ def _table(starts: list[str], cols: dict[str, np.ndarray], S: list[str], F: list
     cap = np.full(T, np.nan)
     for e in prof.dr_events:
         if e.name in plan.dr_accepted:
-            cap[e.mask] = np.fmin(cap[e.mask], e.baseline_kw - e.reduction_kw)
+            cap[e.mask] = np.fmin(cap[e.mask], e.baseline_steps_kw() - e.reduction_kw)
     table["dr_import_cap_kw"] = _r(cap)
     for k in ("import_price_per_kwh", "ef_kg_per_kwh", "emissions_kg", "green_share"):
         table[k] = cols[k]

@@ -6,6 +6,7 @@ can construct them directly (tests build tiny hand-checkable profiles without pv
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,15 +40,38 @@ class EvGroupProfile:
 
 @dataclass(frozen=True)
 class DrEventProfile:
-    """One demand-response event mapped onto the time index."""
+    """One demand-response event mapped onto the time index.
+
+    Attributes
+    ----------
+    name : str
+    mask : ndarray of bool [T]: steps in the event window
+    baseline_kw : float or ndarray [T] [kW]: baseline net grid import, one value for the whole
+        window or per step (values outside the window unused); always data, never a decision
+    reduction_kw : float [kW]: requested reduction of the window's average net import
+    payment_per_kw : float [currency/kW]: paid once per kW of settled average reduction
+    penalty_per_kwh : float [currency/kWh]: per kWh short of the requested reduction (accepted)
+    committed : bool: already accepted, participation forced
+    min_ratio, max_ratio : float: settlement band — no payment below ``min_ratio`` × requested,
+        nothing more paid above ``max_ratio`` × requested (labelled defaults 0.5 and 1.2)
+    baseline_source : str: how the baseline was obtained (shown in the KPIs)
+    """
 
     name: str
-    mask: np.ndarray  # bool [T]: steps in the event window
-    baseline_kw: float
+    mask: np.ndarray
+    baseline_kw: float | np.ndarray
     reduction_kw: float
     payment_per_kw: float
     penalty_per_kwh: float
     committed: bool = False
+    min_ratio: float = 0.5
+    max_ratio: float = 1.2
+    baseline_source: str = "given"
+
+    def baseline_steps_kw(self) -> np.ndarray:
+        """Baseline [kW] of each step in the window, in time order."""
+        b = np.broadcast_to(np.asarray(self.baseline_kw, float), self.mask.shape)
+        return b[self.mask].copy()
 
 
 @dataclass(frozen=True)
@@ -101,8 +125,8 @@ class Profiles:
         ev = {name: _window_ev(g, self.time[sl], self.dt_h, start, stop)
               for name, g in self.ev.items()}
         dr = [
-            DrEventProfile(e.name, e.mask[sl].copy(), e.baseline_kw, e.reduction_kw,
-                           e.payment_per_kw, e.penalty_per_kwh, e.committed)
+            dataclasses.replace(e, mask=e.mask[sl].copy(), baseline_kw=(
+                e.baseline_kw[sl].copy() if np.ndim(e.baseline_kw) else e.baseline_kw))
             for e in self.dr_events
             if e.mask[sl].any()
         ]

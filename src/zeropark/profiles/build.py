@@ -3,13 +3,15 @@ functions (pvlib PV, synthetic or CSV loads, TOU tariffs, emission factors, EV e
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 
-from zeropark.errors import ScenarioError
 from zeropark.library import Library
 from zeropark.profiles import csvio, ev, green, load, solar, tariff
-from zeropark.profiles.base import DrEventProfile, EvGroupProfile, Profiles
+from zeropark.profiles.base import EvGroupProfile, Profiles
+from zeropark.profiles.drbaseline import dr_profiles
 from zeropark.scenario import ProfileFile, Scenario
 from zeropark.scenario.resolve import library_for
 
@@ -120,30 +122,6 @@ def ev_profiles(sc: Scenario, time: pd.DatetimeIndex,
     }
 
 
-def dr_profiles(sc: Scenario, time: pd.DatetimeIndex, load_kw: np.ndarray) -> list[DrEventProfile]:
-    """DR events mapped onto the horizon (events outside it are dropped)."""
-    out = []
-    for i, e in enumerate(sc.demand_response.events):
-        f = f"demand_response.events.{i}"
-        try:
-            start = pd.Timestamp(f"{e.date} {e.start}")
-            end = pd.Timestamp(f"{e.date} {e.end}")
-        except ValueError:
-            raise ScenarioError(f"{f}.start", f"{e.date} {e.start}-{e.end}",
-                                "date YYYY-MM-DD and times HH:MM") from None
-        if end <= start:
-            raise ScenarioError(f"{f}.end", e.end, f"a time after start {e.start} on the same day")
-        mask = np.asarray((time >= start) & (time < end))
-        if not mask.any():
-            continue
-        flex_mean = sum(fl.energy_per_window_kwh / fl.window_h for fl in sc.flexible_loads)
-        baseline = e.baseline_kw if e.baseline_kw is not None else float(
-            load_kw[mask].mean() + flex_mean)
-        out.append(DrEventProfile(e.name, mask, baseline, e.reduction_kw, e.payment_per_kw,
-                                  e.penalty_per_kwh, e.committed))
-    return out
-
-
 def build_profiles(sc: Scenario) -> Profiles:
     """All profiles of a scenario on its time index."""
     lib = library_for(sc)
@@ -179,13 +157,14 @@ def build_profiles(sc: Scenario) -> Profiles:
         ef = _csv(sc, g.emission_factor_file, time, "grid.emission_factor_file", "factor")
     month_index, month_labels = tariff.billing_month_index(time)
     gd = _green_direct(sc, time, wx) if sc.green_power.direct is not None else None
-    return Profiles(
+    prof = Profiles(
         time=time, dt_h=dt, load_kw=np.asarray(load_kw, float),
         pv_avail_kw=pv_profiles(sc, time, wx), import_price_per_kwh=np.asarray(price, float),
         export_price_per_kwh=np.asarray(export, float), ef_kg_per_kwh=np.asarray(ef, float),
         month_index=np.asarray(month_index, int), month_labels=list(month_labels),
-        green_direct_kw=gd, ev=ev_profiles(sc, time), dr_events=dr_profiles(sc, time, load_kw),
+        green_direct_kw=gd, ev=ev_profiles(sc, time),
         demand_charge_per_kw_month=float(demand_charge or 0.0) if g.billing == "demand" else 0.0,
         capacity_charge_per_month=(float(capacity_charge or 0.0) * g.capacity_kva
                                    if g.billing == "capacity" else 0.0),
     )
+    return dataclasses.replace(prof, dr_events=dr_profiles(sc, prof))

@@ -241,7 +241,8 @@ def joint_sentence(d: ModelData, kept: list[str], key: str, best: float) -> str:
 _INTEGER_WORDS = {"grid.exclusive": "no simultaneous import/export",
                   "storage.mode": "no simultaneous charge/discharge",
                   "flex.on": "minimum-on power of flexible loads",
-                  "dr.accept": "demand-response participation"}
+                  "dr.accept": "demand-response participation",
+                  "dr.qualified": "demand-response minimum response"}
 
 
 def integer_families(lp: MatrixLP) -> str:

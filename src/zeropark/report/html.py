@@ -170,6 +170,7 @@ def kpi_rows(currency: str) -> list[tuple[str, str, Callable[[float], str]]]:
         ("ev_energy_kwh", "EV charging energy", _mwh),
         ("ev_unmet_kwh", "EV energy not delivered", lambda v: f"{v:,.1f} kWh"),
         ("dr_revenue", "Demand-response revenue", money),
+        ("dr_penalty", "Demand-response penalty", money),
     ]
 
 
@@ -272,6 +273,14 @@ def kpi_section(k: dict[str, Any]) -> str:
         rows.append(f"<tr><td>Demand-response events accepted</td><td class=\"num\" "
                     f"data-kpi=\"dr_events_accepted\">{esc(', '.join(accepted) or 'none')}"
                     "</td></tr>")
+    for name, ev in k.get("dr_events", {}).items():
+        if not ev["accepted"]:
+            continue
+        text = (f"{ev['delivered_kwh']:,.0f} of {ev['requested_kwh']:,.0f} kWh "
+                f"({ev['delivered_ratio']:.0%}{'' if ev['qualified'] else ', below the minimum'})")
+        rows.append(f"<tr><td>DR {esc(name)}: delivered reduction</td>"
+                    f"{_kpi_td(f'dr_events.{name}.delivered_kwh', ev['delivered_kwh'], text)}"
+                    "</tr>")
     return f'<section id="kpis"><h2>Key figures</h2>{_table(["KPI", "value"], rows, (1,))}</section>'
 
 

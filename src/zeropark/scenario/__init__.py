@@ -38,7 +38,9 @@ from zeropark.scenario.market import (
     CapTarget,
     Certificates,
     DemandResponse,
+    DrBaseline,
     DrEvent,
+    DrSettlement,
     Fuels,
     GreenDirect,
     GreenPower,
@@ -52,7 +54,8 @@ from zeropark.scenario.market import (
 )
 
 __all__ = [
-    "CapTarget", "Certificates", "Clearness", "DemandResponse", "DrEvent", "Ev", "EvGroup",
+    "CapTarget", "Certificates", "Clearness", "DemandResponse", "DrBaseline", "DrEvent",
+    "DrSettlement", "Ev", "EvGroup",
     "EvSessions", "FlexibleLoad", "Fuels", "GreenDirect", "GreenPower", "Grid", "IndicatorTarget",
     "Loads", "Offsets", "ProfileFile", "PvArray", "Scenario", "ShareTarget", "Site", "Sizing",
     "Solver", "Storage", "Targets", "TimeSpec", "Weather", "load_scenario", "scenario_from_dict",
@@ -194,6 +197,8 @@ def _referenced_files(sc: Scenario) -> list[Path]:
             files.append(pf.path)
     if sc.green_power.direct is not None and sc.green_power.direct.profile is not None:
         files.append(sc.green_power.direct.profile.path)
+    if sc.demand_response.baseline.history is not None:
+        files.append(sc.demand_response.baseline.history.path)
     return files
 
 

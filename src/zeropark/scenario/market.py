@@ -141,21 +141,80 @@ class DrEvent(Strict):
     start: str = Field(description="HH:MM")
     end: str = Field(description="HH:MM, after start, same day")
     baseline_kw: float | None = Field(
-        default=None, ge=0, description="None = mean forecast load (plus flexible-load mean) in the window"
+        default=None, ge=-1e8, le=1e8,
+        description="Fixed baseline net grid import [kW] (e.g. as announced by the grid company); "
+        "None = computed from data by demand_response.baseline.",
     )
     reduction_kw: float = Field(
         gt=0, le=1e8,
-        description="Requested cut: if accepted, net grid import in "
-        "the window must stay ≤ baseline − reduction.",
+        description="Requested reduction of the average net grid import in the window below the "
+        "baseline [kW].",
     )
     payment_per_kw: float = Field(
-        ge=0, le=1e4, description="paid per kW of requested reduction, once, if accepted"
+        ge=0, le=1e4,
+        description="Paid once per kW of settled average delivered reduction in the window "
+        "(within the settlement band).",
     )
-    penalty_per_kwh: float = Field(default=0.0, ge=0, le=1e4, description="per kWh short")
+    penalty_per_kwh: float = Field(
+        default=0.0, ge=0, le=1e4,
+        description="Per kWh by which the delivered reduction falls short of the requested one "
+        "(accepted events only).",
+    )
     committed: bool = Field(default=False, description="already accepted: participation forced")
 
 
+class DrBaseline(Strict):
+    """How the baseline of an event without a fixed ``baseline_kw`` is computed from data.
+
+    Rule (labelled default, after the usual provincial practice "average load of the same hours on
+    the previous several similar days"): per step of the window, the mean net grid import at the
+    same clock time on the ``days`` most recent similar days before the event day (same kind:
+    working day, or rest day = weekend/public holiday, by the Chinese calendar with 调休), looking
+    back at most ``lookback_days`` and skipping days of other DR events. Data: ``history`` (metered
+    net import) when given, otherwise the scenario's own net import without any action. Fewer
+    similar days than ``days``: the mean of those found; none: the event day's own net import
+    without any action.
+    """
+
+    days: int = Field(
+        default=5, ge=1, le=30,
+        description="Number of previous similar days averaged (default 5, an assumption in the "
+        "range provincial rules use).",
+    )
+    lookback_days: int = Field(
+        default=30, ge=1, le=366,
+        description="Look for similar days at most this many calendar days before the event day.",
+    )
+    history: ProfileFile | None = Field(
+        default=None,
+        description="Metered net grid import CSV [kW, import − export, may be negative], any step "
+        "that divides or is a multiple of the run's step; None = the scenario's own net import "
+        "without any action.",
+    )
+
+
+class DrSettlement(Strict):
+    """Settlement band of delivered reductions (labelled defaults; provincial rules vary)."""
+
+    min_response_ratio: float = Field(
+        default=0.5, ge=0, le=1,
+        description="Delivered / requested reduction below which nothing is paid (default 0.5, "
+        "the lower end of the 50–80 % minimum shares provincial rules use).",
+    )
+    max_response_ratio: float = Field(
+        default=1.2, ge=1, le=10,
+        description="Delivered / requested reduction above which nothing more is paid (default "
+        "1.2, a common cap).",
+    )
+
+
 class DemandResponse(Strict):
+    baseline: DrBaseline = Field(
+        default_factory=DrBaseline, description="Baseline rule of events without a fixed baseline."
+    )
+    settlement: DrSettlement = Field(
+        default_factory=DrSettlement, description="Settlement band of the delivered reduction."
+    )
     events: list[DrEvent] = Field(
         default_factory=list, description="Demand-response events; events outside the horizon are ignored."
     )
