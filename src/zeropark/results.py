@@ -172,6 +172,15 @@ def build_dataset(d: ModelData, out: SolveOutcome, engine: str) -> xr.Dataset:
     return ds
 
 
+def _v2g_wear(d: ModelData, ds: xr.Dataset) -> float:
+    """Car-battery wear cost of V2G: Σ_g c_w[g] · Σ_t v[g,t]·dt [CNY]."""
+    if "ev_v2g_kw" not in ds:
+        return 0.0
+    wear = np.array([float(g.v2g_wear_cost_per_kwh or 0.0) if g.v2g else 0.0
+                     for g in d.sc.ev.groups])
+    return float((wear[:, None] * ds.ev_v2g_kw.values).sum()) * d.dt_h
+
+
 def compute_kpis(d: ModelData, out: SolveOutcome, ds: xr.Dataset) -> dict[str, Any]:
     """KPIs of a solved model; ``cost_breakdown`` adds up to ``total_cost`` (= the objective)."""
     v, dt, sc, prof = out.values, d.dt_h, d.sc, d.prof
@@ -221,6 +230,7 @@ def compute_kpis(d: ModelData, out: SolveOutcome, ds: xr.Dataset) -> dict[str, A
         "export_revenue": float((prof.export_price_per_kwh * exp).sum()) * dt,
         "storage_throughput": float(sum(u.throughput_cost_per_kwh * dis[i].sum() * dt
                                         for i, u in enumerate(storage))),
+        "v2g_wear": _v2g_wear(d, ds),
         "green_power": (sc.green_power.direct.price_per_kwh * gd
                         if sc.green_power.direct else 0.0),
         "certificates": (sc.green_power.certificates.price_per_mwh * gec_mwh

@@ -1,6 +1,19 @@
 """EV pile groups: grid-side charging power within the plugged-in limit, cumulative delivered
 energy between the group's envelope E_lo ≤ delivered + unmet ≤ E_hi, unmet energy (cumulative,
-non-decreasing) at a penalty, and optional V2G discharge."""
+non-decreasing) at a penalty, and optional V2G discharge with losses and a wear cost.
+
+Per group g and step t (energies grid side, as the envelope; dt the step length [h]):
+
+    e[g,t] = e[g,t-1] + dt·p[g,t] − dt·v[g,t] / (η_c·η_d)        (ev.energy_balance, e[g,-1] = 0)
+    E_lo[g,t] ≤ e[g,t] + u[g,t] ≤ E_hi[g,t]                        (ev.envelope)
+    u[g,t] ≥ u[g,t-1]                                              (ev.unmet_monotone)
+    0 ≤ p[g,t], v[g,t] ≤ p_max[g,t];   cost  π_u·u[g,T-1] + Σ_t c_w·dt·v[g,t]
+
+with p the charging power, v the V2G power delivered to the park [kW], η_c the charging
+efficiency (grid → battery) and η_d the V2G efficiency (battery → park): a kWh delivered takes
+1/η_d kWh from the battery, which took 1/(η_c·η_d) kWh of grid-side charging to put there. c_w is
+the wear cost per kWh delivered [CNY/kWh], π_u the unmet-energy penalty [CNY/kWh].
+"""
 
 from __future__ import annotations
 
@@ -20,6 +33,15 @@ def _arrays(d: ModelData) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 def v2g_names(d: ModelData) -> list[str]:
     return [g.name for g in d.sc.ev.groups if g.v2g]
+
+
+def v2g_params(d: ModelData) -> tuple[np.ndarray, np.ndarray]:
+    """Per V2G group (order of :func:`v2g_names`): grid-side charging energy a kWh delivered back
+    takes from the envelope, 1/(η_c·η_d) [kWh/kWh], and the wear cost c_w [CNY/kWh]."""
+    groups = [g for g in d.sc.ev.groups if g.v2g]
+    back = np.array([1.0 / (float(g.efficiency) * float(g.v2g_efficiency)) for g in groups])
+    wear = np.array([float(g.v2g_wear_cost_per_kwh) for g in groups])
+    return back, wear
 
 
 def add_matrix(lp: MatrixLP, d: ModelData, bal: np.ndarray) -> None:
@@ -48,9 +70,10 @@ def add_matrix(lp: MatrixLP, d: ModelData, bal: np.ndarray) -> None:
     V = v2g_names(d)
     if V:
         idx = [G.index(g) for g in V]
-        v = lp.var("ev.v2g_kw", (V, steps), 0.0, p_max[idx])
+        back, wear = v2g_params(d)
+        v = lp.var("ev.v2g_kw", (V, steps), 0.0, p_max[idx], (wear * dt)[:, None])
         lp.add(bal[None, :], v, 1.0)
-        lp.add(dyn[idx], v, dt)
+        lp.add(dyn[idx], v, (back * dt)[:, None])
 
 
 def add_pyomo(m: pyo.ConcreteModel, d: ModelData, ctx: PyomoContext) -> None:
@@ -61,6 +84,8 @@ def add_pyomo(m: pyo.ConcreteModel, d: ModelData, ctx: PyomoContext) -> None:
     e_lo, e_hi, p_max = _arrays(d)
     k = {g: i for i, g in enumerate(G)}
     V = v2g_names(d)
+    back, wear = v2g_params(d)
+    kv = {g: i for i, g in enumerate(V)}
     b = m.ev = pyo.Block()
     b.G = pyo.Set(initialize=G, ordered=True)
     b.T = pyo.Set(initialize=range(T), ordered=True)
@@ -73,8 +98,8 @@ def add_pyomo(m: pyo.ConcreteModel, d: ModelData, ctx: PyomoContext) -> None:
 
     def energy_balance(b: pyo.Block, g: str, t: int) -> pyo.Expression:
         prev = b.energy_kwh[g, t - 1] if t > 0 else 0.0
-        back = dt * b.v2g_kw[g, t] if g in V else 0.0
-        return b.energy_kwh[g, t] - prev - dt * b.power_kw[g, t] + back == 0
+        out = back[kv[g]] * dt * b.v2g_kw[g, t] if g in V else 0.0
+        return b.energy_kwh[g, t] - prev - dt * b.power_kw[g, t] + out == 0
 
     b.energy_balance = pyo.Constraint(b.G, b.T, rule=energy_balance)
     b.envelope = pyo.Constraint(
@@ -90,3 +115,5 @@ def add_pyomo(m: pyo.ConcreteModel, d: ModelData, ctx: PyomoContext) -> None:
 
     ctx.balance.append(net)
     ctx.costs.append(sum(d.sc.ev.unmet_penalty_per_kwh * b.unmet_kwh[g, T - 1] for g in G))
+    if V:
+        ctx.costs.append(sum(wear[kv[g]] * dt * b.v2g_kw[g, t] for g in V for t in range(T)))

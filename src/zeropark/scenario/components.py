@@ -345,6 +345,16 @@ class EvGroup(Strict):
     v2g: bool = Field(
         default=False, description="Piles can discharge plugged-in cars back to the park (vehicle-to-grid)."
     )
+    v2g_efficiency: float | None = Field(
+        default=None, gt=0, le=1,
+        description="V2G discharge efficiency car battery → park (AC): the battery gives up delivered "
+        "/ v2g_efficiency; None = the group's charging efficiency.",
+    )
+    v2g_wear_cost_per_kwh: float | None = Field(
+        default=None, ge=0, le=10,
+        description="Car-battery wear cost per kWh delivered back by V2G, added to the objective; "
+        "None = models/technologies.yaml ev-v2g value.",
+    )
     sessions_per_pile_per_day: float = Field(
         default=1.0, ge=0, le=48,
         description="Mean cars per pile on a working day in the "

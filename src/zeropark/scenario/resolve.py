@@ -79,6 +79,11 @@ def resolve_with_library(sc: Scenario) -> Scenario:
             )
         if group.efficiency is None:
             group.efficiency = 0.95
+        if group.v2g_efficiency is None:
+            group.v2g_efficiency = group.efficiency
+        if group.v2g_wear_cost_per_kwh is None:
+            v2g = lib.get("technologies", "ev-v2g", f"ev.groups.{i}.v2g_wear_cost_per_kwh")
+            group.v2g_wear_cost_per_kwh = float(v2g["v2g_wear_cost_per_kwh"])
     for i, array in enumerate(sc.pv):
         if array.ac_limit_kw is None:
             array.ac_limit_kw = max(array.capacity_kw / 1.2, 1e-6)
