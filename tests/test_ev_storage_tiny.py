@@ -3,12 +3,17 @@ start, and piles as piles: tiny cases whose optima are worked out by hand in the
 
 from __future__ import annotations
 
+import logging
+from pathlib import Path
+
 import numpy as np
+import pandas as pd
 import pytest
 
-from zeropark import Status, run
-from zeropark.examples import tiny
+from zeropark import ScenarioError, Status, run, scenario_from_dict
+from zeropark.examples import tiny, tiny_dict
 from zeropark.profiles.base import EvGroupProfile
+from zeropark.profiles.ev import SESSION_COLUMNS, EvGroupSpec, ev_envelopes, undeliverable_sessions
 
 ENGINES = ["matrix", "pyomo"]
 
@@ -71,3 +76,72 @@ def test_v2g_defaults_come_from_the_group_and_the_library() -> None:
     g = sc.ev.groups[0]
     assert g.v2g_efficiency == g.efficiency == 1.0  # symmetric converter by default
     assert g.v2g_wear_cost_per_kwh == pytest.approx(0.35)  # models/technologies.yaml ev-v2g
+
+
+# -- EV sessions that cannot receive their energy during the stay ----------------------------------
+
+SESSIONS_CSV = """group,pile,arrival,departure,energy_kwh,max_power_kw
+depot,0,2025-07-01 01:00,2025-07-01 02:00,8.0,3.58
+depot,1,2025-07-01 00:00,2025-07-01 03:00,6.0,7.0
+"""
+
+
+def _csv_park(tmp_path: Path, **ev: object) -> dict:
+    (tmp_path / "sessions.csv").write_text(SESSIONS_CSV)
+    return tiny_dict(4, ev={"groups": [{"name": "depot", "count": 2, "power_kw": 7.0,
+                                        "efficiency": 1.0}],
+                            "sessions": {"source": "csv", "path": "sessions.csv"}, **ev})
+
+
+def test_envelope_counts_what_the_stay_cannot_hold() -> None:
+    # Car 0 wants 8.0 kWh in a 1 h stay at its 3.58 kW limit (η = 1): 3.58 kWh can be delivered,
+    # 4.42 kWh cannot. Before, the envelope silently capped it to 3.58 and reported 0 unmet.
+    sessions = read_sessions_csv_text(SESSIONS_CSV)
+    time = pd.date_range("2025-07-01", periods=4, freq="h")
+    spec = EvGroupSpec(name="depot", count=2, power_kw=7.0, efficiency=1.0)
+    env = ev_envelopes(sessions, time, 1.0, [spec])["depot"]
+    assert env.e_hi_kwh[-1] == pytest.approx(3.58 + 6.0)
+    assert env.undeliverable_kwh == pytest.approx(4.42)
+    assert env.n_undeliverable == 1
+    # A horizon that ends before car 0 leaves (at 02:00) does not count it: the horizon where
+    # it leaves does, so consecutive windows count it once.
+    early = ev_envelopes(sessions, time[:1], 1.0, [spec])["depot"]
+    assert early.undeliverable_kwh == 0.0 and early.n_undeliverable == 0
+    bad = undeliverable_sessions(sessions, [spec])
+    assert list(bad.index) == [0]
+    assert bad["deliverable_grid_kwh"].iloc[0] == pytest.approx(3.58)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_undeliverable_energy_is_reported_unmet_per_group(
+        engine: str, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    # 3.58 + 6.0 = 9.58 kWh delivered, 4.42 kWh reported unmet (not priced: no dispatch can
+    # deliver it, so the objective is the energy bill only).
+    with caplog.at_level(logging.WARNING):
+        r = run(scenario_from_dict(_csv_park(tmp_path), base_dir=tmp_path), engine=engine)
+    assert r.status == Status.OPTIMAL
+    k = r.kpis
+    assert k["ev_energy_kwh"] == pytest.approx(9.58, abs=1e-6)
+    assert k["ev_unmet_kwh"] == pytest.approx(4.42, abs=1e-6)
+    assert k["ev_unmet_by_group"]["depot"] == pytest.approx(
+        {"unmet_kwh": 4.42, "dispatch_unmet_kwh": 0.0, "undeliverable_kwh": 4.42,
+         "undeliverable_sessions": 1}, abs=1e-6)
+    assert k["cost_breakdown"]["penalties"] == pytest.approx(0.0, abs=1e-6)
+    assert r.dataset.ev_undeliverable_kwh.values == pytest.approx([4.42])
+    assert "1 session(s) ask 4.420 kWh" in caplog.text
+
+
+def test_undeliverable_sessions_refused_on_request(tmp_path: Path) -> None:
+    sc = scenario_from_dict(_csv_park(tmp_path, infeasible_sessions="error"), base_dir=tmp_path)
+    with pytest.raises(ScenarioError, match=r"^ev\.sessions\.path: .*row 1: group 'depot'.*"
+                                            r"asks 8\.000 kWh, at most 3\.580 kWh fit the stay"):
+        run(sc)
+    with pytest.raises(ScenarioError, match=r"ev\.infeasible_sessions"):
+        scenario_from_dict(tiny_dict(2, ev={"infeasible_sessions": "drop"}))
+
+
+def read_sessions_csv_text(text: str) -> pd.DataFrame:
+    import io
+
+    df = pd.read_csv(io.StringIO(text), parse_dates=["arrival", "departure"])
+    return df[list(SESSION_COLUMNS)]

@@ -88,6 +88,11 @@ def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+def _undeliverable_note(k: dict[str, Any]) -> str:
+    lost = sum(g.get("undeliverable_kwh", 0.0) for g in k.get("ev_unmet_by_group", {}).values())
+    return f" (of which {lost:,.1f} kWh cannot fit the stay)" if lost > 1e-6 else ""
+
+
 def kpi_lines(k: dict[str, Any]) -> list[str]:
     """A readable KPI table."""
     cur = k.get("currency", "CNY")
@@ -109,7 +114,8 @@ def kpi_lines(k: dict[str, Any]) -> list[str]:
                                          f"→ {'PASS' if zc['pass'] else 'FAIL'}"),
         ("clean energy share (≥ 90 %)", f"{k['clean_energy_share']:.1%}"),
         ("max monthly peak import", f"{max(k['peak_import_kw_by_month'].values()):,.0f} kW"),
-        ("EV energy / unmet", f"{k['ev_energy_kwh'] / 1e3:,.1f} MWh / {k['ev_unmet_kwh']:,.1f} kWh"),
+        ("EV energy / unmet", f"{k['ev_energy_kwh'] / 1e3:,.1f} MWh / {k['ev_unmet_kwh']:,.1f} kWh"
+                              + _undeliverable_note(k)),
         ("DR revenue", f"{k['dr_revenue']:,.0f} {cur} ({len(k['dr_events_accepted'])} accepted)"),
         ("solver", f"{k['solver']['status']}, gap {k['solver']['gap']:.2e}"),
         ("timings", ", ".join(f"{n} {v:.2f}s" for n, v in k.get("timings", {}).items())),

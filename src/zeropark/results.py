@@ -143,6 +143,9 @@ def build_dataset(d: ModelData, out: SolveOutcome, engine: str) -> xr.Dataset:
                              {"units": "kWh", "note": "cumulative, grid side"}),
         "ev_unmet_kwh": (("ev_group", "time"), _get(v, "ev.unmet_kwh", (G, T)),
                          {"units": "kWh", "note": "cumulative"}),
+        "ev_undeliverable_kwh": (("ev_group",), _undeliverable_kwh(d),
+                                 {"units": "kWh", "note": "grid side; asked beyond what pile and "
+                                  "car can deliver during the stay (not in ev_unmet_kwh)"}),
         "flex_power_kw": (("flex", "time"), _get(v, "flex.power_kw", (F, T)), kw),
         "dr_delivered_kw": (("time",), dr_kw, {**kw, "note": "baseline − net import in events"}),
         "import_price_per_kwh": (("time",), prof.import_price_per_kwh, {"units": d.sc.currency}),
@@ -170,6 +173,26 @@ def build_dataset(d: ModelData, out: SolveOutcome, engine: str) -> xr.Dataset:
         "versions": _versions(),
     })
     return ds
+
+
+def _undeliverable_kwh(d: ModelData) -> np.ndarray:
+    """Per EV group, grid-side energy no dispatch can deliver (see ``EvGroupProfile``) [kWh]."""
+    return np.array([float(getattr(d.prof.ev.get(g), "undeliverable_kwh", 0.0))
+                     for g in d.ev_names])
+
+
+def _ev_unmet_by_group(d: ModelData, ds: xr.Dataset) -> dict[str, dict[str, float]]:
+    """Per EV group: unmet energy of the dispatch, energy no dispatch can deliver, their sum."""
+    if not d.ev_names:
+        return {}
+    dispatch = ds.ev_unmet_kwh.isel(time=-1).values
+    lost = _undeliverable_kwh(d)
+    return {
+        g: {"unmet_kwh": float(dispatch[i] + lost[i]), "dispatch_unmet_kwh": float(dispatch[i]) + 0.0,
+            "undeliverable_kwh": float(lost[i]),
+            "undeliverable_sessions": int(getattr(d.prof.ev.get(g), "n_undeliverable", 0))}
+        for i, g in enumerate(d.ev_names)
+    }
 
 
 def _v2g_wear(d: ModelData, ds: xr.Dataset) -> float:
@@ -278,7 +301,8 @@ def compute_kpis(d: ModelData, out: SolveOutcome, ds: xr.Dataset) -> dict[str, A
             for i, u in enumerate(storage)},
         "ev_energy_kwh": float(ds.ev_power_kw.sum()) * dt,
         "ev_v2g_kwh": float(ds.ev_v2g_kw.sum()) * dt if "ev_v2g_kw" in ds else 0.0,
-        "ev_unmet_kwh": unmet,
+        "ev_unmet_kwh": unmet + float(_undeliverable_kwh(d).sum()),
+        "ev_unmet_by_group": _ev_unmet_by_group(d, ds),
         "dr_revenue": dr_rev,
         "dr_events_accepted": [e.name for i, e in enumerate(prof.dr_events)
                                if v["dr.accept"][i] > 0.5],

@@ -27,6 +27,11 @@ class EvGroupProfile:
         Grid-side energy the sessions ask for within the horizon.
     sessions : pandas.DataFrame
         The sessions behind the envelope (for per-pile disaggregation); may be empty.
+    undeliverable_kwh : float [kWh]
+        Grid-side energy that sessions leaving within the horizon ask for beyond what their pile
+        and car can deliver during the stay (not in the envelope: unmet whatever the dispatch).
+    n_undeliverable : int
+        Number of those sessions.
     """
 
     e_lo_kwh: np.ndarray
@@ -35,6 +40,8 @@ class EvGroupProfile:
     requested_kwh: float
     sessions: pd.DataFrame = field(default_factory=pd.DataFrame)
     spec: Any = None  # zeropark.profiles.ev.EvGroupSpec, to rebuild envelopes for a window
+    undeliverable_kwh: float = 0.0
+    n_undeliverable: int = 0
 
 
 @dataclass(frozen=True)
@@ -131,7 +138,8 @@ def _window_ev(g: EvGroupProfile, time: pd.DatetimeIndex, dt_h: float, start: in
 
         env = ev_envelopes(g.sessions, time, dt_h, [g.spec])[g.spec.name]
         return EvGroupProfile(env.e_lo_kwh, env.e_hi_kwh, env.p_max_kw,
-                              float(env.requested_kwh), g.sessions, g.spec)
+                              float(env.requested_kwh), g.sessions, g.spec,
+                              env.undeliverable_kwh, env.n_undeliverable)
     lo_prev = g.e_lo_kwh[start - 1] if start > 0 else 0.0
     hi_prev = g.e_hi_kwh[start - 1] if start > 0 else 0.0
     lo = np.maximum(g.e_lo_kwh[start:stop] - hi_prev, 0.0)

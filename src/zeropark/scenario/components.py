@@ -429,3 +429,8 @@ class Ev(Strict):
         description="per kWh not delivered by departure; keep above the demand charge per kW·month "
         "so EV energy is never traded for a lower monthly peak",
     )
+    infeasible_sessions: Literal["report", "error"] = Field(
+        default="report",
+        description="Sessions asking more than pile and car can deliver during the stay: report = "
+        "count the excess as unmet (per group in kpis.json, with a warning); error = refuse.",
+    )
