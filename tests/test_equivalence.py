@@ -61,10 +61,12 @@ def small_case(draw: st.DrawFn) -> tuple:
         "solver": {"mip_gap": 0.0, "exclusivity": draw(st.sampled_from(["auto", "all", "none"]))},
     }
     if draw(st.booleans()):
+        end = draw(st.sampled_from(["free", "cyclic", "at_least_initial"]))
         sections["storage"] = [battery(
             energy_kwh=draw(st.floats(1, 30)), power_kw=draw(st.floats(1, 10)),
-            charge_efficiency=draw(st.floats(0.8, 1.0)), soc_initial=0.5,
-            end_condition=draw(st.sampled_from(["free", "cyclic", "at_least_initial"])),
+            charge_efficiency=draw(st.floats(0.8, 1.0)),
+            soc_initial=draw(st.sampled_from([0.5, "free"])) if end == "cyclic" else 0.5,
+            end_condition=end,
             self_discharge_per_h=draw(st.floats(0, 0.01)),
             throughput_cost_per_kwh=draw(st.floats(0, 0.1)),
             max_cycles_per_day=draw(st.sampled_from([None, 1.0])))]

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from zeropark import ScenarioError, Status, run, scenario_from_dict
-from zeropark.examples import tiny, tiny_dict
+from zeropark.examples import battery, tiny, tiny_dict
 from zeropark.profiles.base import EvGroupProfile
 from zeropark.profiles.ev import SESSION_COLUMNS, EvGroupSpec, ev_envelopes, undeliverable_sessions
 
@@ -145,3 +145,61 @@ def read_sessions_csv_text(text: str) -> pd.DataFrame:
 
     df = pd.read_csv(io.StringIO(text), parse_dates=["arrival", "departure"])
     return df[list(SESSION_COLUMNS)]
+
+
+# -- storage start: soc_initial free with a cyclic end ---------------------------------------------
+
+def _cyclic(soc_initial: float | str) -> tuple:
+    # 10 kWh / 5 kW battery, η_c = 0.9, η_d = 1, cyclic end. Load 5 kW, prices 3 then 1.
+    return tiny(2, dict(load_kw=[5, 5], price=[3.0, 1.0]),
+                storage=[battery(energy_kwh=10, power_kw=5, charge_efficiency=0.9,
+                                 soc_initial=soc_initial, end_condition="cyclic")])
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_free_cyclic_start_is_chosen_by_the_optimiser(engine: str) -> None:
+    # Pinned at 0.2 (2 kWh): discharge the 2 kWh at price 3, recharge 2/0.9 kWh at price 1:
+    # (5 − 2)·3 + (5 + 2/0.9)·1 = 9 + 7.2222 = 16.2222.
+    r = run(*_cyclic(0.2), engine=engine)
+    assert r.objective == pytest.approx(9 + 5 + 2 / 0.9, abs=1e-6)
+    # Free start: discharge x at price 3 and recharge x/0.9 ≤ 5 kW at price 1 (a kWh discharged
+    # saves 3 − 1/0.9 > 0), so x = 4.5 and any start S0 ≥ 4.5 kWh:
+    # (5 − 4.5)·3 + (5 + 5)·1 = 1.5 + 10 = 11.5 < 16.2222.
+    r = run(*_cyclic("free"), engine=engine)
+    assert r.status == Status.OPTIMAL
+    assert r.objective == pytest.approx(11.5, abs=1e-6)
+    start = float(r.dataset.storage_soc_start_kwh.values[0])
+    assert 4.5 - 1e-6 <= start <= 10 + 1e-6
+    assert float(r.dataset.storage_soc_kwh.values[0, -1]) == pytest.approx(start, abs=1e-6)
+    # Pinned at 0: the battery cannot do anything (empty at the start, empty again at the end).
+    assert run(*_cyclic(0.0), engine=engine).objective == pytest.approx(20.0, abs=1e-6)
+
+
+def test_free_start_needs_a_cyclic_end_and_one_solve() -> None:
+    with pytest.raises(ScenarioError, match=r"^storage\.0\.soc_initial: got 'free'; .*cyclic"):
+        scenario_from_dict(tiny_dict(2, storage=[battery(soc_initial="free",
+                                                          end_condition="at_least_initial")]))
+    with pytest.raises(ScenarioError, match=r"^storage\.0\.soc_initial: got 'full'"):
+        scenario_from_dict(tiny_dict(2, storage=[battery(soc_initial="full")]))
+    with pytest.raises(ScenarioError, match=r"^storage\.0\.soc_initial: got 1\.5"):
+        scenario_from_dict(tiny_dict(2, storage=[battery(soc_initial=1.5)]))
+    from zeropark.rolling import run_rolling
+
+    sc, _ = _cyclic("free")
+    with pytest.raises(ScenarioError, match=r"storage\.0\.soc_initial.*rolling"):
+        run_rolling(sc, "1h:1h", compare_full=False)
+
+
+@pytest.mark.parametrize("case", ["v2g", "free_start"])
+def test_both_forms_build_the_same_model(case: str) -> None:
+    from zeropark import prepare
+    from zeropark.model.builder import build_matrix, build_pyomo
+    from zeropark.model.equivalence import differences, from_matrix, from_pyomo
+
+    sc, prof = (_v2g_case(v2g_efficiency=0.81, v2g_wear_cost_per_kwh=0.2) if case == "v2g"
+                else _cyclic("free"))
+    d = prepare(sc, prof)
+    a, b = from_matrix(build_matrix(d)), from_pyomo(build_pyomo(d))
+    assert differences(a, b) == []
+    extra = "ev.v2g_kw[depot,1]" if case == "v2g" else "storage.soc_start_kwh[bat]"
+    assert extra in a.cols and extra in b.cols

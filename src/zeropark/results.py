@@ -138,6 +138,9 @@ def build_dataset(d: ModelData, out: SolveOutcome, engine: str) -> xr.Dataset:
         "storage_soc_kwh": (("storage", "time"), soc, {"units": "kWh", "note": "end of step"}),
         "storage_soc": (("storage", "time"), soc / np.where(cap > 0, cap, 1.0)[:, None],
                         {"units": "1"}),
+        "storage_soc_start_kwh": (("storage",), _soc_start_kwh(d, v),
+                                  {"units": "kWh", "note": "SOC at the horizon start (chosen by "
+                                   "the optimiser where soc_initial is free)"}),
         "ev_power_kw": (("ev_group", "time"), _get(v, "ev.power_kw", (G, T)), kw),
         "ev_delivered_kwh": (("ev_group", "time"), _get(v, "ev.energy_kwh", (G, T)),
                              {"units": "kWh", "note": "cumulative, grid side"}),
@@ -173,6 +176,16 @@ def build_dataset(d: ModelData, out: SolveOutcome, engine: str) -> xr.Dataset:
         "versions": _versions(),
     })
     return ds
+
+
+def _soc_start_kwh(d: ModelData, v: dict[str, np.ndarray]) -> np.ndarray:
+    """Per storage unit, the SOC at the horizon start [kWh]: given, or chosen where free."""
+    units = d.sc.storage
+    out = np.array([0.0 if u.free_start else float(u.soc_initial) * u.energy_kwh for u in units])
+    free = [i for i, u in enumerate(units) if u.free_start]
+    if free and "storage.soc_start_kwh" in v:
+        out[free] = np.asarray(v["storage.soc_start_kwh"], float)
+    return out
 
 
 def _undeliverable_kwh(d: ModelData) -> np.ndarray:

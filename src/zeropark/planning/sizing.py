@@ -279,7 +279,7 @@ def _add_storage(lp: MatrixLP, d: ModelData, plan: SizingPlan) -> None:
     units = [d.sc.storage[i] for i in idx]
     soc_min = np.array([u.soc_min for u in units])
     soc_max = np.array([u.soc_max for u in units])
-    soc_init = np.array([u.soc_initial for u in units])
+    soc_init = np.array([0.0 if u.free_start else float(u.soc_initial) for u in units])
     e = lp.var("storage.energy_cap_kwh", (names,), 0.0, np.array([s.cap for s in plan.energy]),
                np.array([s.cost.annualized_per_year * frac for s in plan.energy]))
     pw = lp.var("storage.power_cap_kw", (names,), 0.0, np.array([s.cap for s in plan.power]),
@@ -301,6 +301,18 @@ def _add_storage(lp: MatrixLP, d: ModelData, plan: SizingPlan) -> None:
         r = lp.rows("storage.soc_min_cap", (names, steps), lo=0.0)
         lp.add(r, soc, 1.0)
         lp.add(r, e[:, None], -soc_min[:, None])
+    free = [k for k, u in enumerate(units) if u.free_start]
+    if free:  # a free start lies in the sized SOC window: soc_min·E ≤ S0 ≤ soc_max·E
+        labels = list(lp.var_blocks["storage.soc_start_kwh"].labels[0])
+        s0 = lp.cols("storage.soc_start_kwh")[[labels.index(names[k]) for k in free]]
+        set_cols(lp, s0, lb=0.0)
+        r = lp.rows("storage.soc_start_cap", ([names[k] for k in free],), lo=-np.inf, hi=0.0)
+        lp.add(r, s0, 1.0)
+        lp.add(r, e[free], -soc_max[free])
+        if (soc_min[free] > 0).any():
+            r = lp.rows("storage.soc_start_min_cap", ([names[k] for k in free],), lo=0.0)
+            lp.add(r, s0, 1.0)
+            lp.add(r, e[free], -soc_min[free])
     bal0 = lp.row_blocks["storage.soc_balance"].index()[idx, 0]
     set_rows(lp, bal0, lo=0.0, hi=0.0)
     lp.add(bal0, e, -p["keep"][idx] * soc_init)

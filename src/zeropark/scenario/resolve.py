@@ -64,7 +64,13 @@ def resolve_with_library(sc: Scenario) -> Scenario:
             raise ScenarioError(
                 f"storage.{i}.soc_min", unit.soc_min, f"at most soc_max ({unit.soc_max})"
             )
-        if not unit.soc_min <= unit.soc_initial <= unit.soc_max:
+        if unit.free_start and unit.end_condition != "cyclic":
+            raise ScenarioError(
+                f"storage.{i}.soc_initial", "free",
+                f"a share in [soc_min, soc_max], or 'free' with end_condition 'cyclic' "
+                f"(end = start); end_condition is {unit.end_condition!r}",
+            )
+        if not unit.free_start and not unit.soc_min <= unit.soc_initial <= unit.soc_max:
             raise ScenarioError(
                 f"storage.{i}.soc_initial", unit.soc_initial,
                 f"within [soc_min, soc_max] = [{unit.soc_min}, {unit.soc_max}]",
