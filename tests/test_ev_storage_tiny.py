@@ -13,7 +13,15 @@ import pytest
 from zeropark import ScenarioError, Status, run, scenario_from_dict
 from zeropark.examples import battery, tiny, tiny_dict
 from zeropark.profiles.base import EvGroupProfile
-from zeropark.profiles.ev import SESSION_COLUMNS, EvGroupSpec, ev_envelopes, undeliverable_sessions
+from zeropark.planning.sizing import size
+from zeropark.profiles.ev import (
+    SESSION_COLUMNS,
+    EvGroupSpec,
+    ev_envelopes,
+    peak_plugged,
+    turn_away,
+    undeliverable_sessions,
+)
 
 ENGINES = ["matrix", "pyomo"]
 
@@ -125,7 +133,8 @@ def test_undeliverable_energy_is_reported_unmet_per_group(
     assert k["ev_unmet_kwh"] == pytest.approx(4.42, abs=1e-6)
     assert k["ev_unmet_by_group"]["depot"] == pytest.approx(
         {"unmet_kwh": 4.42, "dispatch_unmet_kwh": 0.0, "undeliverable_kwh": 4.42,
-         "undeliverable_sessions": 1}, abs=1e-6)
+         "undeliverable_sessions": 1, "turned_away_kwh": 0.0, "turned_away_sessions": 0},
+        abs=1e-6)
     assert k["cost_breakdown"]["penalties"] == pytest.approx(0.0, abs=1e-6)
     assert r.dataset.ev_undeliverable_kwh.values == pytest.approx([4.42])
     assert "1 session(s) ask 4.420 kWh" in caplog.text
@@ -203,3 +212,60 @@ def test_both_forms_build_the_same_model(case: str) -> None:
     assert differences(a, b) == []
     extra = "ev.v2g_kw[depot,1]" if case == "v2g" else "storage.soc_start_kwh[bat]"
     assert extra in a.cols and extra in b.cols
+
+
+# -- piles as piles (sizing) -----------------------------------------------------------------------
+
+def _ten_cars(max_count: int) -> tuple:
+    # 10 cars plugged in together 08:00–12:00, 7 kWh each, on 7 kW piles (η = 1). As pooled
+    # power, 70 kWh in 4 h needs 17.5 kW → 3 piles; one car per pile needs 10.
+    time = pd.date_range("2025-07-01 08:00", periods=4, freq="h")
+    sessions = pd.DataFrame({
+        "group": ["depot"] * 10, "pile": list(range(10)),
+        "arrival": [time[0]] * 10, "departure": [time[0] + pd.Timedelta(hours=4)] * 10,
+        "energy_kwh": [7.0] * 10, "max_power_kw": [7.0] * 10})
+    spec = EvGroupSpec(name="depot", count=10, power_kw=7.0, efficiency=1.0)
+    env = ev_envelopes(sessions, time, 1.0, [spec])["depot"]
+    group = EvGroupProfile(env.e_lo_kwh, env.e_hi_kwh, env.p_max_kw, env.requested_kwh,
+                           sessions, spec)
+    return tiny(4, dict(load_kw=[0.0] * 4, price=0.5, ev={"depot": group},
+                        start="2025-07-01 08:00"),
+                time={"start": "2025-07-01T08:00", "steps": 4, "step": "1h"},
+                ev={"groups": [{"name": "depot", "technology": "ac-7kw", "count": 10,
+                                "power_kw": 7.0, "efficiency": 1.0, "max_count": max_count}],
+                    "unmet_penalty_per_kwh": 50.0})
+
+
+def test_peak_plugged_counts_cars_at_once() -> None:
+    sc, prof = _ten_cars(20)
+    sessions = prof.ev["depot"].sessions
+    assert peak_plugged(sessions) == 10
+    # a car leaving at the minute another arrives frees its pile for it
+    later = sessions.assign(arrival=sessions["arrival"] + pd.Timedelta(hours=4),
+                            departure=sessions["departure"] + pd.Timedelta(hours=4))
+    assert peak_plugged(pd.concat([sessions, later])) == 10
+    assert peak_plugged(sessions, end=sessions["arrival"].iloc[0]) == 0
+    served, away = turn_away(sessions, 6)
+    assert len(served) == 6 and len(away) == 4 and sorted(served["pile"]) == list(range(6))
+
+
+def test_ten_overlapping_cars_need_ten_piles() -> None:
+    # Every car is served (an unmet kWh costs 50, a pile 3000·CRF(6 %, 8 yr)·4/8760 ≈ 0.22):
+    # one car per pile needs 10 piles, although 3 piles of pooled power could deliver 70 kWh.
+    r = size(*_ten_cars(20))
+    assert r.status == Status.OPTIMAL
+    assert r.kpis["sizing"]["sizes"] == {"ev.depot.count": 10}
+    assert r.kpis["ev_unmet_kwh"] == pytest.approx(0.0, abs=1e-6)
+    assert r.kpis["ev_energy_kwh"] == pytest.approx(70.0, abs=1e-6)
+
+
+def test_cars_beyond_the_cap_are_turned_away_first_come_first_served() -> None:
+    # Cap 6 piles: the first 6 cars (arrival order, ties in table order) get a pile, 4 are turned
+    # away before the solve; their 4·7 = 28 kWh are reported unmet, the 6 cars get 42 kWh.
+    r = size(*_ten_cars(6))
+    assert r.kpis["sizing"]["sizes"] == {"ev.depot.count": 6}
+    group = r.kpis["ev_unmet_by_group"]["depot"]
+    assert group["turned_away_kwh"] == pytest.approx(28.0)
+    assert group["turned_away_sessions"] == 4
+    assert r.kpis["ev_unmet_kwh"] == pytest.approx(28.0, abs=1e-6)
+    assert r.kpis["ev_energy_kwh"] == pytest.approx(42.0, abs=1e-6)

@@ -89,8 +89,12 @@ def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _undeliverable_note(k: dict[str, Any]) -> str:
-    lost = sum(g.get("undeliverable_kwh", 0.0) for g in k.get("ev_unmet_by_group", {}).values())
-    return f" (of which {lost:,.1f} kWh cannot fit the stay)" if lost > 1e-6 else ""
+    groups = k.get("ev_unmet_by_group", {}).values()
+    lost = sum(g.get("undeliverable_kwh", 0.0) for g in groups)
+    away = sum(g.get("turned_away_kwh", 0.0) for g in groups)
+    parts = ([f"{lost:,.1f} kWh cannot fit the stay"] if lost > 1e-6 else []) + (
+        [f"{away:,.1f} kWh of cars turned away"] if away > 1e-6 else [])
+    return f" (of which {'; '.join(parts)})" if parts else ""
 
 
 def kpi_lines(k: dict[str, Any]) -> list[str]:

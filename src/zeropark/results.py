@@ -149,6 +149,9 @@ def build_dataset(d: ModelData, out: SolveOutcome, engine: str) -> xr.Dataset:
         "ev_undeliverable_kwh": (("ev_group",), _undeliverable_kwh(d),
                                  {"units": "kWh", "note": "grid side; asked beyond what pile and "
                                   "car can deliver during the stay (not in ev_unmet_kwh)"}),
+        "ev_turned_away_kwh": (("ev_group",), _undeliverable_kwh(d, "turned_away_kwh"),
+                               {"units": "kWh", "note": "grid side; cars that found every pile "
+                                "busy (not in ev_unmet_kwh)"}),
         "flex_power_kw": (("flex", "time"), _get(v, "flex.power_kw", (F, T)), kw),
         "dr_delivered_kw": (("time",), dr_kw, {**kw, "note": "baseline − net import in events"}),
         "import_price_per_kwh": (("time",), prof.import_price_per_kwh, {"units": d.sc.currency}),
@@ -188,10 +191,11 @@ def _soc_start_kwh(d: ModelData, v: dict[str, np.ndarray]) -> np.ndarray:
     return out
 
 
-def _undeliverable_kwh(d: ModelData) -> np.ndarray:
-    """Per EV group, grid-side energy no dispatch can deliver (see ``EvGroupProfile``) [kWh]."""
-    return np.array([float(getattr(d.prof.ev.get(g), "undeliverable_kwh", 0.0))
-                     for g in d.ev_names])
+def _undeliverable_kwh(d: ModelData, what: str = "undeliverable_kwh") -> np.ndarray:
+    """Per EV group, grid-side energy no dispatch can deliver [kWh]: asked beyond what fits the
+    stay (``undeliverable_kwh``) or of cars turned away (``turned_away_kwh``); see
+    ``EvGroupProfile``."""
+    return np.array([float(getattr(d.prof.ev.get(g), what, 0.0)) for g in d.ev_names])
 
 
 def _ev_unmet_by_group(d: ModelData, ds: xr.Dataset) -> dict[str, dict[str, float]]:
@@ -199,11 +203,14 @@ def _ev_unmet_by_group(d: ModelData, ds: xr.Dataset) -> dict[str, dict[str, floa
     if not d.ev_names:
         return {}
     dispatch = ds.ev_unmet_kwh.isel(time=-1).values
-    lost = _undeliverable_kwh(d)
+    lost, away = _undeliverable_kwh(d), _undeliverable_kwh(d, "turned_away_kwh")
     return {
-        g: {"unmet_kwh": float(dispatch[i] + lost[i]), "dispatch_unmet_kwh": float(dispatch[i]) + 0.0,
+        g: {"unmet_kwh": float(dispatch[i] + lost[i] + away[i]),
+            "dispatch_unmet_kwh": float(dispatch[i]) + 0.0,
             "undeliverable_kwh": float(lost[i]),
-            "undeliverable_sessions": int(getattr(d.prof.ev.get(g), "n_undeliverable", 0))}
+            "undeliverable_sessions": int(getattr(d.prof.ev.get(g), "n_undeliverable", 0)),
+            "turned_away_kwh": float(away[i]),
+            "turned_away_sessions": int(getattr(d.prof.ev.get(g), "n_turned_away", 0))}
         for i, g in enumerate(d.ev_names)
     }
 
@@ -314,7 +321,8 @@ def compute_kpis(d: ModelData, out: SolveOutcome, ds: xr.Dataset) -> dict[str, A
             for i, u in enumerate(storage)},
         "ev_energy_kwh": float(ds.ev_power_kw.sum()) * dt,
         "ev_v2g_kwh": float(ds.ev_v2g_kw.sum()) * dt if "ev_v2g_kw" in ds else 0.0,
-        "ev_unmet_kwh": unmet + float(_undeliverable_kwh(d).sum()),
+        "ev_unmet_kwh": unmet + float(_undeliverable_kwh(d).sum())
+        + float(_undeliverable_kwh(d, "turned_away_kwh").sum()),
         "ev_unmet_by_group": _ev_unmet_by_group(d, ds),
         "dr_revenue": dr_rev,
         "dr_events_accepted": [e.name for i, e in enumerate(prof.dr_events)

@@ -40,7 +40,8 @@ from zeropark.profiles.load import rest_days
 
 __all__ = [
     "SESSION_COLUMNS", "EvEnvelope", "EvGroupSpec", "disaggregate_least_laxity", "ev_envelopes",
-    "pile_setpoints_kw", "read_sessions_csv", "synthetic_sessions", "undeliverable_sessions",
+    "leaving_kwh", "peak_plugged", "pile_setpoints_kw", "read_sessions_csv", "synthetic_sessions",
+    "turn_away", "undeliverable_sessions",
 ]  # fmt: skip
 
 _log = logging.getLogger(__name__)
@@ -189,6 +190,68 @@ def _assign_piles(arrival_min: np.ndarray, departure_min: np.ndarray, count: int
             heapq.heapreplace(free, (int(departure_min[k]), which))
             pile[k] = which
     return pile
+
+
+def peak_plugged(sessions: pd.DataFrame, start: pd.Timestamp | None = None,
+                 end: pd.Timestamp | None = None) -> int:
+    """Largest number of sessions plugged in at the same time (within ``[start, end)`` if given).
+
+    A session occupies ``[arrival, departure)``: a car leaving at the minute another arrives frees
+    its pile for it. O(n log n) over the sessions.
+    """
+    a = sessions["arrival"].to_numpy("datetime64[ns]").astype(np.int64)
+    d = sessions["departure"].to_numpy("datetime64[ns]").astype(np.int64)
+    if start is not None:
+        a = np.maximum(a, pd.Timestamp(start).value)
+    if end is not None:
+        d = np.minimum(d, pd.Timestamp(end).value)
+    keep = d > a
+    if not keep.any():
+        return 0
+    times = np.concatenate([a[keep], d[keep]])
+    step = np.concatenate([np.ones(int(keep.sum()), np.int64), -np.ones(int(keep.sum()), np.int64)])
+    order = np.lexsort((step, times))  # at equal times departures (−1) before arrivals
+    return int(np.cumsum(step[order]).max())
+
+
+def turn_away(sessions: pd.DataFrame, count: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """First come, first served on ``count`` piles: each car, in arrival order, takes the pile
+    free longest; a car that finds every pile busy is turned away. A pile is free again at
+    departure.
+
+    Parameters
+    ----------
+    sessions : pandas.DataFrame
+        Sessions of ONE group (:data:`SESSION_COLUMNS`).
+    count : int
+        Piles available (>= 0).
+
+    Returns
+    -------
+    (pandas.DataFrame, pandas.DataFrame)
+        The sessions served, with ``pile`` renumbered to 0..count-1 (original row index kept), and
+        the sessions turned away.
+    """
+    a = sessions["arrival"].to_numpy("datetime64[ns]").astype(np.int64)
+    d = sessions["departure"].to_numpy("datetime64[ns]").astype(np.int64)
+    pile = _assign_piles(a, d, int(count)) if count > 0 else np.full(len(a), -1, np.int64)
+    served = sessions[pile >= 0].copy()
+    served["pile"] = pile[pile >= 0]
+    return served, sessions[pile < 0].copy()
+
+
+def leaving_kwh(sessions: pd.DataFrame, time: pd.DatetimeIndex, dt_h: float,
+                spec: EvGroupSpec) -> tuple[float, int]:
+    """Grid-side energy asked (``energy_kwh / efficiency``) and number of the sessions that leave
+    within the horizon (departure in ``(start, end]``), e.g. to count turned-away cars once over
+    consecutive windows."""
+    if not len(sessions) or not len(time):
+        return 0.0, 0
+    end = time[-1] + pd.Timedelta(hours=float(dt_h))
+    dep = sessions["departure"]
+    inside = ((dep > time[0]) & (dep <= end)).to_numpy()
+    kwh = float(sessions["energy_kwh"].to_numpy(np.float64)[inside].sum()) / spec.efficiency
+    return kwh, int(inside.sum())
 
 
 def _group_cars(spec: EvGroupSpec, days: pd.DatetimeIndex, seed: int) -> tuple[np.ndarray, ...]:
