@@ -12,8 +12,8 @@ import pytest
 
 from zeropark import ScenarioError, Status, run, scenario_from_dict
 from zeropark.examples import battery, tiny, tiny_dict
-from zeropark.profiles.base import EvGroupProfile
 from zeropark.planning.sizing import size
+from zeropark.profiles.base import EvGroupProfile
 from zeropark.profiles.ev import (
     SESSION_COLUMNS,
     EvGroupSpec,
