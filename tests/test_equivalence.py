@@ -77,7 +77,9 @@ def small_case(draw: st.DrawFn) -> tuple:
         hi = np.minimum(7 * np.arange(1, T + 1), need)
         ev = {"depot": EvGroupProfile(lo, hi, np.full(T, 7.0), need)}
         sections["ev"] = {"groups": [{"name": "depot", "count": 1, "power_kw": 7,
-                                      "v2g": draw(st.booleans())}]}
+                                      "v2g": draw(st.booleans()),
+                                      "v2g_efficiency": draw(st.floats(0.8, 1.0)),
+                                      "v2g_wear_cost_per_kwh": draw(st.sampled_from([0.0, 0.35]))}]}
     if draw(st.booleans()):
         sections["flexible_loads"] = [{"name": "flex", "max_power_kw": 5.0,
                                        "energy_per_window_kwh": 48.0, "window_h": 24,
