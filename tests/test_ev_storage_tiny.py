@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from zeropark import ScenarioError, Status, run, scenario_from_dict
+from zeropark.clitools import kpi_lines
 from zeropark.examples import battery, tiny, tiny_dict
 from zeropark.planning.sizing import size
 from zeropark.profiles.base import EvGroupProfile
@@ -138,6 +139,8 @@ def test_undeliverable_energy_is_reported_unmet_per_group(
     assert k["cost_breakdown"]["penalties"] == pytest.approx(0.0, abs=1e-6)
     assert r.dataset.ev_undeliverable_kwh.values == pytest.approx([4.42])
     assert "1 session(s) ask 4.420 kWh" in caplog.text
+    line = next(x for x in kpi_lines(k) if x.startswith("EV energy / unmet"))
+    assert line.endswith("4.4 kWh (of which 4.4 kWh cannot fit the stay)")
 
 
 def test_undeliverable_sessions_refused_on_request(tmp_path: Path) -> None:

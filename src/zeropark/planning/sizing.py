@@ -348,17 +348,12 @@ def _add_storage(lp: MatrixLP, d: ModelData, plan: SizingPlan) -> None:
         lp.add(r, soc, 1.0)
         lp.add(r, e[:, None], -soc_min[:, None])
     free = [k for k, u in enumerate(units) if u.free_start]
-    if free:  # a free start lies in the sized SOC window: soc_min·E ≤ S0 ≤ soc_max·E
+    if free:
+        # A free start is cyclic (S0 = soc[T-1]), so the sized window rows on soc already keep
+        # it within [soc_min·E, soc_max·E]; only its bound soc_min·cap must go.
         labels = list(lp.var_blocks["storage.soc_start_kwh"].labels[0])
-        s0 = lp.cols("storage.soc_start_kwh")[[labels.index(names[k]) for k in free]]
-        set_cols(lp, s0, lb=0.0)
-        r = lp.rows("storage.soc_start_cap", ([names[k] for k in free],), lo=-np.inf, hi=0.0)
-        lp.add(r, s0, 1.0)
-        lp.add(r, e[free], -soc_max[free])
-        if (soc_min[free] > 0).any():
-            r = lp.rows("storage.soc_start_min_cap", ([names[k] for k in free],), lo=0.0)
-            lp.add(r, s0, 1.0)
-            lp.add(r, e[free], -soc_min[free])
+        set_cols(lp, lp.cols("storage.soc_start_kwh")[[labels.index(names[k]) for k in free]],
+                 lb=0.0)
     bal0 = lp.row_blocks["storage.soc_balance"].index()[idx, 0]
     set_rows(lp, bal0, lo=0.0, hi=0.0)
     lp.add(bal0, e, -p["keep"][idx] * soc_init)
