@@ -78,10 +78,12 @@ def small_case(draw: st.DrawFn) -> tuple:
         "solver": {"mip_gap": 0.0, "exclusivity": draw(st.sampled_from(["auto", "all", "none"]))},
     }
     if draw(st.booleans()):
+        end = draw(st.sampled_from(["free", "cyclic", "at_least_initial"]))
         sections["storage"] = [battery(
             energy_kwh=draw(st.floats(1, 30)), power_kw=draw(st.floats(1, 10)),
-            charge_efficiency=draw(st.floats(0.8, 1.0)), soc_initial=0.5,
-            end_condition=draw(st.sampled_from(["free", "cyclic", "at_least_initial"])),
+            charge_efficiency=draw(st.floats(0.8, 1.0)),
+            soc_initial=draw(st.sampled_from([0.5, "free"])) if end == "cyclic" else 0.5,
+            end_condition=end,
             self_discharge_per_h=draw(st.floats(0, 0.01)),
             throughput_cost_per_kwh=draw(st.floats(0, 0.1)),
             max_cycles_per_day=draw(st.sampled_from([None, 1.0])))]
@@ -92,7 +94,9 @@ def small_case(draw: st.DrawFn) -> tuple:
         hi = np.minimum(7 * np.arange(1, T + 1), need)
         ev = {"depot": EvGroupProfile(lo, hi, np.full(T, 7.0), need)}
         sections["ev"] = {"groups": [{"name": "depot", "count": 1, "power_kw": 7,
-                                      "v2g": draw(st.booleans())}]}
+                                      "v2g": draw(st.booleans()),
+                                      "v2g_efficiency": draw(st.floats(0.8, 1.0)),
+                                      "v2g_wear_cost_per_kwh": draw(st.sampled_from([0.0, 0.35]))}]}
     if draw(st.booleans()):
         sections["flexible_loads"] = [{"name": "flex", "max_power_kw": 5.0,
                                        "energy_per_window_kwh": 48.0, "window_h": 24,

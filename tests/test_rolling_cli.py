@@ -73,9 +73,9 @@ def test_cli_run_writes_every_output(tmp_path: Path) -> None:
                 "ev_unmet_kwh", "dr_revenue", "solver", "timings"):
         assert key in kpis
     assert set(kpis["cost_breakdown"]) == {"energy", "demand", "export_revenue",
-                                           "storage_throughput", "green_power", "certificates",
-                                           "offsets", "carbon", "penalties", "dr_penalty",
-                                           "dr_revenue"}
+                                           "storage_throughput", "v2g_wear", "green_power",
+                                           "certificates", "offsets", "carbon", "penalties",
+                                           "dr_penalty", "dr_revenue"}
     with xr.open_dataset(out / "results.nc", engine="h5netcdf") as ds:
         assert ds.sizes["time"] == 48
         assert ds.attrs["status"] == "optimal"

@@ -241,3 +241,26 @@ def test_milp_objective_is_the_cost_of_its_solution() -> None:
     assert out.values["ev.piles"][0] == pytest.approx(3.0)
     pile = 30000 * CRF_10 * 4 / 8760
     assert out.objective == pytest.approx(0.5 * (40 + 500) + 3 * pile, rel=1e-7)
+
+
+def test_storage_with_a_free_cyclic_start_is_sized_on_its_swing() -> None:
+    # Dear hours first (1, 1, then 0.3, 0.3), load 100 kW. Pinned empty at the start (and cyclic)
+    # the battery can only charge and give back nothing: E = 0, cost 1·200 + 0.3·200 = 260.
+    # With a free start S0 it discharges 200 kWh in the dear hours and recharges them: within the
+    # window 0.1–0.9 that needs 0.8·E = 200 → E = 250 kWh, S0 = 0.9·E = 225, P = 100 kW;
+    # operating cost 0.3·400 = 120. The cap 5000 kWh makes a start bound soc_min·cap = 500 kWh
+    # (> 225) wrong: the start must scale with the sized E, not the cap.
+    def case(soc_initial: float | str):
+        unit = battery("bat", 0.0, 0.0, max_energy_kwh=5000.0, soc_min=0.1, soc_max=0.9,
+                       soc_initial=soc_initial, end_condition="cyclic")
+        return tiny(4, {"load_kw": [100.0] * 4, "price": [1.0, 1.0, 0.3, 0.3]}, storage=[unit])
+
+    r = size(*case("free"))
+    sizes = r.kpis["sizing"]["sizes"]
+    assert sizes["storage.bat.energy_kwh"] == pytest.approx(250.0)
+    assert sizes["storage.bat.power_kw"] == pytest.approx(100.0)
+    assert r.kpis["total_cost"] == pytest.approx(120.0)
+    assert float(r.dataset.storage_soc_start_kwh.values[0]) == pytest.approx(225.0)
+    r = size(*case(0.1))
+    assert r.kpis["sizing"]["sizes"]["storage.bat.energy_kwh"] == pytest.approx(0.0, abs=1e-6)
+    assert r.kpis["total_cost"] == pytest.approx(260.0)

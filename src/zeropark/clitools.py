@@ -88,6 +88,15 @@ def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+def _undeliverable_note(k: dict[str, Any]) -> str:
+    groups = k.get("ev_unmet_by_group", {}).values()
+    lost = sum(g.get("undeliverable_kwh", 0.0) for g in groups)
+    away = sum(g.get("turned_away_kwh", 0.0) for g in groups)
+    parts = ([f"{lost:,.1f} kWh cannot fit the stay"] if lost > 1e-6 else []) + (
+        [f"{away:,.1f} kWh of cars turned away"] if away > 1e-6 else [])
+    return f" (of which {'; '.join(parts)})" if parts else ""
+
+
 def kpi_lines(k: dict[str, Any]) -> list[str]:
     """A readable KPI table."""
     cur = k.get("currency", "CNY")
@@ -110,7 +119,8 @@ def kpi_lines(k: dict[str, Any]) -> list[str]:
                                          f"→ {'PASS' if zc['pass'] else 'FAIL'}"),
         ("clean energy share (≥ 90 %)", f"{k['clean_energy_share']:.1%}"),
         ("max monthly peak import", f"{max(k['peak_import_kw_by_month'].values()):,.0f} kW"),
-        ("EV energy / unmet", f"{k['ev_energy_kwh'] / 1e3:,.1f} MWh / {k['ev_unmet_kwh']:,.1f} kWh"),
+        ("EV energy / unmet", f"{k['ev_energy_kwh'] / 1e3:,.1f} MWh / {k['ev_unmet_kwh']:,.1f} kWh"
+                              + _undeliverable_note(k)),
         ("DR revenue / penalty", f"{k['dr_revenue']:,.0f} / {k.get('dr_penalty', 0.0):,.0f} {cur} "
                                  f"({len(k['dr_events_accepted'])} accepted, "
                                  f"{dr_kwh:,.0f} kWh delivered)"),

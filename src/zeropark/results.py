@@ -143,10 +143,19 @@ def build_dataset(d: ModelData, out: SolveOutcome, engine: str) -> xr.Dataset:
         "storage_soc_kwh": (("storage", "time"), soc, {"units": "kWh", "note": "end of step"}),
         "storage_soc": (("storage", "time"), soc / np.where(cap > 0, cap, 1.0)[:, None],
                         {"units": "1"}),
+        "storage_soc_start_kwh": (("storage",), _soc_start_kwh(d, v),
+                                  {"units": "kWh", "note": "SOC at the horizon start (chosen by "
+                                   "the optimiser where soc_initial is free)"}),
         "ev_power_kw": (("ev_group", "time"), _get(v, "ev.power_kw", (G, T)), kw),
         "ev_delivered_kwh": (("ev_group", "time"), ev_delivered,
                              {"units": "kWh", "note": "cumulative, grid side"}),
         "ev_unmet_kwh": (("ev_group", "time"), ev_unmet, {"units": "kWh", "note": "cumulative"}),
+        "ev_undeliverable_kwh": (("ev_group",), _undeliverable_kwh(d),
+                                 {"units": "kWh", "note": "grid side; asked beyond what pile and "
+                                  "car can deliver during the stay (not in ev_unmet_kwh)"}),
+        "ev_turned_away_kwh": (("ev_group",), _undeliverable_kwh(d, "turned_away_kwh"),
+                               {"units": "kWh", "note": "grid side; cars that found every pile "
+                                "busy (not in ev_unmet_kwh)"}),
         "flex_power_kw": (("flex", "time"), _get(v, "flex.power_kw", (F, T)), kw),
         "dr_delivered_kw": (("time",), dr_kw, {**kw, "note": "baseline − net import in event "
                                                 "steps (negative: above the baseline), 0 outside"}),
@@ -212,6 +221,49 @@ def dr_kpis(d: ModelData, v: dict[str, np.ndarray], net_kw: np.ndarray
     return out, rev, pen
 
 
+def _soc_start_kwh(d: ModelData, v: dict[str, np.ndarray]) -> np.ndarray:
+    """Per storage unit, the SOC at the horizon start [kWh]: given, or chosen where free."""
+    units = d.sc.storage
+    out = np.array([0.0 if u.free_start else float(u.soc_initial) * u.energy_kwh for u in units])
+    free = [i for i, u in enumerate(units) if u.free_start]
+    if free and "storage.soc_start_kwh" in v:
+        out[free] = np.asarray(v["storage.soc_start_kwh"], float)
+    return out
+
+
+def _undeliverable_kwh(d: ModelData, what: str = "undeliverable_kwh") -> np.ndarray:
+    """Per EV group, grid-side energy no dispatch can deliver [kWh]: asked beyond what fits the
+    stay (``undeliverable_kwh``) or of cars turned away (``turned_away_kwh``); see
+    ``EvGroupProfile``."""
+    return np.array([float(getattr(d.prof.ev.get(g), what, 0.0)) for g in d.ev_names])
+
+
+def _ev_unmet_by_group(d: ModelData, ds: xr.Dataset) -> dict[str, dict[str, float]]:
+    """Per EV group: unmet energy of the dispatch, energy no dispatch can deliver, their sum."""
+    if not d.ev_names:
+        return {}
+    dispatch = ds.ev_unmet_kwh.isel(time=-1).values
+    lost, away = _undeliverable_kwh(d), _undeliverable_kwh(d, "turned_away_kwh")
+    return {
+        g: {"unmet_kwh": float(dispatch[i] + lost[i] + away[i]),
+            "dispatch_unmet_kwh": float(dispatch[i]) + 0.0,
+            "undeliverable_kwh": float(lost[i]),
+            "undeliverable_sessions": int(getattr(d.prof.ev.get(g), "n_undeliverable", 0)),
+            "turned_away_kwh": float(away[i]),
+            "turned_away_sessions": int(getattr(d.prof.ev.get(g), "n_turned_away", 0))}
+        for i, g in enumerate(d.ev_names)
+    }
+
+
+def _v2g_wear(d: ModelData, ds: xr.Dataset) -> float:
+    """Car-battery wear cost of V2G: Σ_g c_w[g] · Σ_t v[g,t]·dt [CNY]."""
+    if "ev_v2g_kw" not in ds:
+        return 0.0
+    wear = np.array([float(g.v2g_wear_cost_per_kwh or 0.0) if g.v2g else 0.0
+                     for g in d.sc.ev.groups])
+    return float((wear[:, None] * ds.ev_v2g_kw.values).sum()) * d.dt_h
+
+
 def compute_kpis(d: ModelData, out: SolveOutcome, ds: xr.Dataset) -> dict[str, Any]:
     """KPIs of a solved model; ``cost_breakdown`` adds up to ``total_cost`` (= the objective)."""
     v, dt, sc, prof = out.values, d.dt_h, d.sc, d.prof
@@ -253,6 +305,7 @@ def compute_kpis(d: ModelData, out: SolveOutcome, ds: xr.Dataset) -> dict[str, A
         "export_revenue": float((prof.export_price_per_kwh * exp).sum()) * dt,
         "storage_throughput": float(sum(u.throughput_cost_per_kwh * dis[i].sum() * dt
                                         for i, u in enumerate(storage))),
+        "v2g_wear": _v2g_wear(d, ds),
         "green_power": (sc.green_power.direct.price_per_kwh * gd
                         if sc.green_power.direct else 0.0),
         "certificates": (sc.green_power.certificates.price_per_mwh * gec_mwh
@@ -301,7 +354,9 @@ def compute_kpis(d: ModelData, out: SolveOutcome, ds: xr.Dataset) -> dict[str, A
             for i, u in enumerate(storage)},
         "ev_energy_kwh": float(ds.ev_power_kw.sum()) * dt,
         "ev_v2g_kwh": float(ds.ev_v2g_kw.sum()) * dt if "ev_v2g_kw" in ds else 0.0,
-        "ev_unmet_kwh": unmet,
+        "ev_unmet_kwh": unmet + float(_undeliverable_kwh(d).sum())
+        + float(_undeliverable_kwh(d, "turned_away_kwh").sum()),
+        "ev_unmet_by_group": _ev_unmet_by_group(d, ds),
         "dr_revenue": dr_rev,
         "dr_penalty": dr_pen,
         "dr_events_accepted": [e.name for i, e in enumerate(prof.dr_events)

@@ -89,7 +89,12 @@ def run_rolling(sc: Scenario, spec: str, *, start: int = 0, steps: int | None = 
     prof = full.prof
     T = prof.n_steps
     window, step = parse_rolling(spec, prof.dt_h)
-    soc = [u.soc_initial for u in sc.storage]
+    for i, u in enumerate(sc.storage):
+        if u.free_start:
+            raise ScenarioError(f"storage.{i}.soc_initial", "free",
+                                "a share in [soc_min, soc_max] for a rolling run (a free cyclic "
+                                "start needs the whole horizon in one solve)")
+    soc = [float(u.soc_initial) for u in sc.storage]
     peaks = np.zeros(len(prof.month_labels)) if prof.peak_floor_kw is None else prof.peak_floor_kw.copy()
     ledger = Ledger()
     pieces: list[dict[str, np.ndarray]] = []

@@ -1,5 +1,5 @@
 """EV pile groups as a flexibility window on cumulative energy, unmet energy written off at a
-penalty, and optional V2G discharge.
+penalty, and optional V2G discharge with losses and a wear cost.
 
 Per group g and step t (Δt [h]; E_lo(t) ≤ E_hi(t) the group's cumulative-energy envelope [kWh]
 from the sessions: what must have been delivered by t, and what could have been at most):
@@ -7,9 +7,13 @@ from the sessions: what must have been delivered by t, and what could have been 
 - charging power 0 ≤ p(t) ≤ P_max(t) [kW] (plugged-in pile limit), V2G 0 ≤ v(t) ≤ P_max(t);
 - flexibility f(t) = e(t) + u(t) − E_lo(t), bounded 0 ≤ f(t) ≤ E_hi(t) − E_lo(t) [kWh], with e the
   cumulative delivered energy and u the cumulative unmet (written-off) energy;
-- dynamics f(t) − f(t−1) − Δt·p(t) + Δt·v(t) − w(t) = −(E_lo(t) − E_lo(t−1)) with f(−1) = 0 and
-  E_lo(−1) = 0, where w(t) ≥ 0 [kWh] is the energy written off as unmet in step t;
-- cost: penalty · Σ_t w(t), i.e. the penalty on the total unmet energy u(T−1) = Σ w;
+- dynamics f(t) − f(t−1) − Δt·p(t) + Δt·v(t)/(η_c·η_d) − w(t) = −(E_lo(t) − E_lo(t−1)) with
+  f(−1) = 0 and E_lo(−1) = 0, where w(t) ≥ 0 [kWh] is the energy written off as unmet in step t,
+  η_c the charging efficiency (grid → battery) and η_d the V2G efficiency (battery → park): a kWh
+  delivered back takes 1/η_d kWh from the battery, which took 1/(η_c·η_d) kWh of grid-side
+  charging to put there;
+- cost: π_u · Σ_t w(t), i.e. the penalty π_u [CNY/kWh] on the total unmet energy u(T−1) = Σ w,
+  plus the V2G wear cost Σ_t c_w·Δt·v(t) [CNY/kWh delivered];
 - V2G groups also keep e(t) ≥ 0 (the cars as a whole never give back more than they got):
   u(t) = u(t−1) + w(t) and f(t) − u(t) ≥ −E_lo(t).
 
@@ -44,6 +48,15 @@ def v2g_names(d: ModelData) -> list[str]:
     return [g.name for g in d.sc.ev.groups if g.v2g]
 
 
+def v2g_params(d: ModelData) -> tuple[np.ndarray, np.ndarray]:
+    """Per V2G group (order of :func:`v2g_names`): grid-side charging energy a kWh delivered back
+    takes from the envelope, 1/(η_c·η_d) [kWh/kWh], and the wear cost c_w [CNY/kWh]."""
+    groups = [g for g in d.sc.ev.groups if g.v2g]
+    back = np.array([1.0 / (float(g.efficiency) * float(g.v2g_efficiency)) for g in groups])
+    wear = np.array([float(g.v2g_wear_cost_per_kwh) for g in groups])
+    return back, wear
+
+
 def _increments(e_lo: np.ndarray) -> np.ndarray:
     """E_lo(t) − E_lo(t−1) per group, with E_lo(−1) = 0 [kWh]."""
     return np.diff(e_lo, axis=1, prepend=0.0)
@@ -69,9 +82,10 @@ def add_matrix(lp: MatrixLP, d: ModelData, bal: np.ndarray) -> None:
     V = v2g_names(d)
     if V:
         idx = [G.index(g) for g in V]
-        v = lp.var("ev.v2g_kw", (V, steps), 0.0, p_max[idx])
+        back, wear = v2g_params(d)
+        v = lp.var("ev.v2g_kw", (V, steps), 0.0, p_max[idx], (wear * dt)[:, None])
         lp.add(bal[None, :], v, 1.0)
-        lp.add(dyn[idx], v, dt)
+        lp.add(dyn[idx], v, (back * dt)[:, None])
         u = lp.var("ev.unmet_kwh", (V, steps), 0.0)
         acc = lp.rows("ev.unmet_sum", (V, steps), 0.0, 0.0)
         lp.add(acc, u, 1.0)
@@ -93,6 +107,8 @@ def add_pyomo(m: pyo.ConcreteModel, d: ModelData, ctx: PyomoContext) -> None:
     inc = _increments(e_lo)
     k = {g: i for i, g in enumerate(G)}
     V = v2g_names(d)
+    back, wear = v2g_params(d)
+    kv = {g: i for i, g in enumerate(V)}
     b = m.ev = pyo.Block()
     b.G = pyo.Set(initialize=G, ordered=True)
     b.T = pyo.Set(initialize=range(T), ordered=True)
@@ -106,8 +122,8 @@ def add_pyomo(m: pyo.ConcreteModel, d: ModelData, ctx: PyomoContext) -> None:
 
     def energy_balance(b: pyo.Block, g: str, t: int) -> pyo.Expression:
         prev = b.flex_kwh[g, t - 1] if t > 0 else 0.0
-        back = dt * b.v2g_kw[g, t] if g in V else 0.0
-        return (b.flex_kwh[g, t] - prev - dt * b.power_kw[g, t] + back - b.writeoff_kwh[g, t]
+        out = back[kv[g]] * dt * b.v2g_kw[g, t] if g in V else 0.0
+        return (b.flex_kwh[g, t] - prev - dt * b.power_kw[g, t] + out - b.writeoff_kwh[g, t]
                 == -inc[k[g], t])
 
     b.energy_balance = pyo.Constraint(b.G, b.T, rule=energy_balance)
@@ -125,6 +141,8 @@ def add_pyomo(m: pyo.ConcreteModel, d: ModelData, ctx: PyomoContext) -> None:
     ctx.balance.append(net)
     ctx.costs.append(sum(d.sc.ev.unmet_penalty_per_kwh * b.writeoff_kwh[g, t]
                          for g in G for t in range(T)))
+    if V:
+        ctx.costs.append(sum(wear[kv[g]] * dt * b.v2g_kw[g, t] for g in V for t in range(T)))
 
 
 def delivered_and_unmet(d: ModelData, values: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:

@@ -1,6 +1,17 @@
 """Battery storage: SOC dynamics with efficiencies and self-discharge, SOC window, initial SOC and
 end condition, throughput cost on discharge, optional daily cycle limit, and charge/discharge
-exclusivity binaries only where dumping energy could pay (see ``binary_rule_steps``)."""
+exclusivity binaries only where dumping energy could pay (see ``binary_rule_steps``).
+
+Per unit s and step t (dt the step length [h], k = 1 − self-discharge·dt):
+
+    soc[s,t] = k·soc[s,t-1] + η_c·dt·ch[s,t] − dt/η_d·dis[s,t]     (storage.soc_balance)
+    soc[s,-1] = S0 = soc_initial·E, or with ``soc_initial: free`` a column
+    S0 = storage.soc_start_kwh[s] ∈ [soc_min·E, soc_max·E] chosen by the optimiser
+    soc[s,T-1] = S0 (cyclic), ≥ S0 (at_least_initial), none (free)  (storage.end)
+
+A free start is only allowed with a cyclic end (PyPSA's cyclic storage convention): the horizon
+then neither borrows nor banks energy, whatever start the optimiser picks.
+"""
 
 from __future__ import annotations
 
@@ -20,10 +31,12 @@ def params(d: ModelData) -> dict[str, np.ndarray]:
         return np.array([float(getattr(u, attr)) for u in units])
 
     e = arr("energy_kwh")
+    free = np.array([u.free_start for u in units], dtype=bool)
+    init = np.array([0.0 if u.free_start else float(u.soc_initial) for u in units]) * e
     return {
         "E": e, "P": arr("power_kw"), "eta_c": arr("charge_efficiency"),
         "eta_d": arr("discharge_efficiency"), "lo": arr("soc_min") * e, "hi": arr("soc_max") * e,
-        "init": arr("soc_initial") * e, "keep": 1.0 - arr("self_discharge_per_h") * d.dt_h,
+        "init": init, "free": free, "keep": 1.0 - arr("self_discharge_per_h") * d.dt_h,
         "cost": arr("throughput_cost_per_kwh"),
         "cycles": np.array([np.inf if u.max_cycles_per_day is None else u.max_cycles_per_day
                             for u in units]),
@@ -50,12 +63,19 @@ def add_matrix(lp: MatrixLP, d: ModelData, bal: np.ndarray) -> None:
     lp.add(rows[:, 1:], soc[:, :-1], -p["keep"][:, None])
     lp.add(rows, ch, -(p["eta_c"] * dt)[:, None])
     lp.add(rows, dis, (dt / p["eta_d"])[:, None])
+    free = np.flatnonzero(p["free"])
+    if free.size:
+        s0 = lp.var("storage.soc_start_kwh", ([S[i] for i in free],), p["lo"][free],
+                    p["hi"][free])
+        lp.add(rows[free, 0], s0, -p["keep"][free])
     ends = [i for i, e in enumerate(p["end"]) if e != "free"]
     if ends:
         names = [S[i] for i in ends]
         hi = np.where(p["end"][ends] == "cyclic", p["init"][ends], np.inf)
         r = lp.rows("storage.end", (names,), p["init"][ends], hi)
         lp.add(r, soc[ends, -1], 1.0)
+        if free.size:  # free starts are cyclic: soc[T-1] − S0 = 0
+            lp.add(r[[ends.index(i) for i in free]], s0, -1.0)
     b = d.storage_binary_steps
     if len(b):
         z = lp.var("storage.mode", (S, list(b)), 0.0, 1.0, integer=True)
@@ -85,10 +105,17 @@ def add_pyomo(m: pyo.ConcreteModel, d: ModelData, ctx: PyomoContext) -> None:
     b.charge_kw = pyo.Var(b.S, b.T, bounds=lambda _, s, t: (0.0, p["P"][k[s]]))
     b.discharge_kw = pyo.Var(b.S, b.T, bounds=lambda _, s, t: (0.0, p["P"][k[s]]))
     b.soc_kwh = pyo.Var(b.S, b.T, bounds=lambda _, s, t: (p["lo"][k[s]], p["hi"][k[s]]))
+    free = [s for s in S if p["free"][k[s]]]
+    if free:
+        b.soc_start_kwh = pyo.Var(pyo.Set(initialize=free, ordered=True),
+                                  bounds=lambda _, s: (p["lo"][k[s]], p["hi"][k[s]]))
+
+    def start(s: str) -> pyo.Expression | float:
+        return b.soc_start_kwh[s] if s in free else p["init"][k[s]]
 
     def soc_balance(b: pyo.Block, s: str, t: int) -> pyo.Expression:
         i = k[s]
-        prev = p["keep"][i] * (b.soc_kwh[s, t - 1] if t > 0 else p["init"][i])
+        prev = p["keep"][i] * (b.soc_kwh[s, t - 1] if t > 0 else start(s))
         flow = p["eta_c"][i] * dt * b.charge_kw[s, t] - dt / p["eta_d"][i] * b.discharge_kw[s, t]
         return b.soc_kwh[s, t] == prev + flow
 
@@ -98,7 +125,7 @@ def add_pyomo(m: pyo.ConcreteModel, d: ModelData, ctx: PyomoContext) -> None:
         def end_rule(b: pyo.Block, s: str) -> pyo.Expression:
             i = k[s]
             if p["end"][i] == "cyclic":
-                return b.soc_kwh[s, T - 1] == p["init"][i]
+                return b.soc_kwh[s, T - 1] == start(s)
             return b.soc_kwh[s, T - 1] >= p["init"][i]
 
         b.end = pyo.Constraint(pyo.Set(initialize=ends, ordered=True), rule=end_rule)

@@ -89,7 +89,7 @@ def storage_tou(sc: Scenario, prof: Profiles, net_kw: np.ndarray, dr_mask: np.nd
     cheap = (price <= q_lo + 1e-12) & (price < q_hi - 1e-12)
     dear = ((price >= q_hi - 1e-12) & (price > q_lo + 1e-12)) | dr_mask
     limit = sc.grid.import_limit_kw
-    e = np.array([u.soc_initial for u in units]) * E
+    e = np.array([u.start_share for u in units]) * E
     # Sequential by nature: each step's room depends on the SOC the previous steps left.
     # Vectorized over units within a step.
     for t in range(T):

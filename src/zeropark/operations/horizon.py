@@ -117,7 +117,7 @@ def horizon_scenario(sc: Scenario, state: OpsState, start: pd.Timestamp, steps: 
     for i, unit in enumerate(sc.storage):
         if unit.name not in state.storage:
             warnings.append(f"state has no SOC for storage {unit.name!r}: using the scenario's "
-                            f"soc_initial {unit.soc_initial:g}")
+                            f"soc_initial {unit.soc_initial}")
             continue
         soc = state.storage[unit.name].soc
         clamped = min(max(soc, unit.soc_min), unit.soc_max)

@@ -210,7 +210,7 @@ def initial_state(sc: Scenario, as_of: str) -> OpsState:
     calendar year of ``as_of`` counted from ``as_of`` (no history), no EV plugged in."""
     return state_from_dict({
         "as_of": as_of,
-        "storage": {u.name: {"soc": u.soc_initial} for u in sc.storage},
+        "storage": {u.name: {"soc": u.start_share} for u in sc.storage},
         "ledger": {},
         "ev_plugged": [],
     })

@@ -14,10 +14,15 @@ touched):
   limit, P ≤ E/d); rows charge ≤ P, discharge ≤ P, soc_min·E ≤ soc ≤ soc_max·E; the initial SOC
   (right-hand side of ``storage.soc_balance`` at t = 0), the end condition and the daily cycle
   limit become coefficients on E.
-- EV group g with cap n̄: integer column ``ev.piles[g]`` n ∈ [0, n̄] and rows
+- EV group g with cap n̄: integer column ``ev.piles[g]`` n ∈ [N_g, n̄] and rows
   ``ev.pile_limit[g,t]``: p_ev + p_v2g − n·pile_kw ≤ 0: the piles bound the group's simultaneous
-  charging power. The cars (sessions, energy envelope, plugged-in limit) are the scenario's as
-  given; energy the piles cannot deliver is unmet at the scenario's penalty.
+  charging power. Piles are piles, one car each at a time: N_g is the largest number of the
+  group's sessions plugged in at once within the horizon, so the sized count can hold every car
+  it serves. The cars (sessions, energy envelope, plugged-in limit) are the scenario's; where
+  more cars are plugged in at once than the cap n̄ allows, they are served first come, first
+  served on n̄ piles before the solve (each car, in arrival order, takes the pile free longest;
+  a car finding all n̄ busy is turned away) and the turned-away energy is reported unmet
+  (``kpis["ev_unmet_by_group"]``); energy the piles cannot deliver is unmet at the penalty.
 
 The cost of a unit of capacity is (capex·CRF + fixed O&M per year) × the horizon's share of a year;
 sizes are total capacities (green-field: the scenario's present size is not a sunk cost).
@@ -35,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from zeropark.api import finish, prepare, solve_outcome
 from zeropark.errors import ScenarioError
@@ -44,7 +50,7 @@ from zeropark.model.lp import MatrixLP
 from zeropark.model.storage import params as storage_params
 from zeropark.planning.capex import UnitCost, pile_cost, pv_cost, storage_costs
 from zeropark.planning.lpedit import set_cols, set_rows
-from zeropark.profiles.base import Profiles
+from zeropark.profiles.base import EvGroupProfile, Profiles
 from zeropark.results import Result
 from zeropark.scenario import Scenario, load_scenario
 
@@ -256,7 +262,8 @@ def add_sizing(lp: MatrixLP, d: ModelData, plan: SizingPlan, per_kwp: dict[int, 
     if plan.piles:
         names = [d.ev_names[s.index] for s in plan.piles]
         idx = [s.index for s in plan.piles]
-        n = lp.var("ev.piles", (names,), 0.0, np.array([s.cap for s in plan.piles]),
+        caps = np.array([s.cap for s in plan.piles])
+        n = lp.var("ev.piles", (names,), np.minimum(_plugged_at_once(d, names), caps), caps,
                    np.array([s.cost.annualized_per_year * frac for s in plan.piles]),
                    integer=True)
         pile_kw = np.array([d.sc.ev.groups[i].power_kw for i in idx])
@@ -270,6 +277,45 @@ def add_sizing(lp: MatrixLP, d: ModelData, plan: SizingPlan, per_kwp: dict[int, 
                     lp.add(r[k], lp.cols("ev.v2g_kw")[v2g.index(d.ev_names[i])], 1.0)
 
 
+def _plugged_at_once(d: ModelData, names: list[str]) -> np.ndarray:
+    """Per EV group, the most sessions plugged in at the same time within the horizon: the
+    fewest piles that hold every car served at once (0 for a group without a session table)."""
+    from zeropark.profiles.ev import peak_plugged
+
+    start = d.prof.time[0]
+    end = start + pd.Timedelta(hours=d.T * d.dt_h)
+    return np.array([float(peak_plugged(d.prof.ev[g].sessions, start, end))
+                     if g in d.prof.ev and len(d.prof.ev[g].sessions) else 0.0 for g in names])
+
+
+def _turn_away_at_caps(prof: Profiles, plan: SizingPlan, sc: Scenario) -> Profiles:
+    """Profiles in which every sized group holds at most its cap of cars at once: where more
+    sessions overlap, they are served first come, first served on the cap's piles and the
+    others turned away (see the module docstring)."""
+    from zeropark.profiles.ev import ev_envelopes, leaving_kwh, peak_plugged, turn_away
+
+    if not prof.n_steps:
+        return prof
+    start, end = prof.time[0], prof.time[-1] + pd.Timedelta(hours=prof.dt_h)
+    ev = dict(prof.ev)
+    for s in plan.piles:
+        name = sc.ev.groups[s.index].name
+        g = ev.get(name)
+        if g is None or g.spec is None or not len(g.sessions):
+            continue
+        if peak_plugged(g.sessions, start, end) <= s.cap:
+            continue
+        served, away = turn_away(g.sessions, int(s.cap))
+        away = pd.concat([g.turned_away, away]) if len(g.turned_away) else away
+        env = ev_envelopes(served, prof.time, prof.dt_h, [g.spec])[name]
+        away_kwh, n_away = leaving_kwh(away, prof.time, prof.dt_h, g.spec)
+        ev[name] = EvGroupProfile(env.e_lo_kwh, env.e_hi_kwh, env.p_max_kw,
+                                  float(env.requested_kwh), served.reset_index(drop=True), g.spec,
+                                  env.undeliverable_kwh, env.n_undeliverable, away, away_kwh,
+                                  n_away)
+    return dataclasses.replace(prof, ev=ev)
+
+
 def _add_storage(lp: MatrixLP, d: ModelData, plan: SizingPlan) -> None:
     frac, T = d.horizon_fraction, d.T
     p = storage_params(d)
@@ -279,7 +325,7 @@ def _add_storage(lp: MatrixLP, d: ModelData, plan: SizingPlan) -> None:
     units = [d.sc.storage[i] for i in idx]
     soc_min = np.array([u.soc_min for u in units])
     soc_max = np.array([u.soc_max for u in units])
-    soc_init = np.array([u.soc_initial for u in units])
+    soc_init = np.array([0.0 if u.free_start else float(u.soc_initial) for u in units])
     e = lp.var("storage.energy_cap_kwh", (names,), 0.0, np.array([s.cap for s in plan.energy]),
                np.array([s.cost.annualized_per_year * frac for s in plan.energy]))
     pw = lp.var("storage.power_cap_kw", (names,), 0.0, np.array([s.cap for s in plan.power]),
@@ -301,6 +347,13 @@ def _add_storage(lp: MatrixLP, d: ModelData, plan: SizingPlan) -> None:
         r = lp.rows("storage.soc_min_cap", (names, steps), lo=0.0)
         lp.add(r, soc, 1.0)
         lp.add(r, e[:, None], -soc_min[:, None])
+    free = [k for k, u in enumerate(units) if u.free_start]
+    if free:
+        # A free start is cyclic (S0 = soc[T-1]), so the sized window rows on soc already keep
+        # it within [soc_min·E, soc_max·E]; only its bound soc_min·cap must go.
+        labels = list(lp.var_blocks["storage.soc_start_kwh"].labels[0])
+        set_cols(lp, lp.cols("storage.soc_start_kwh")[[labels.index(names[k]) for k in free]],
+                 lb=0.0)
     bal0 = lp.row_blocks["storage.soc_balance"].index()[idx, 0]
     set_rows(lp, bal0, lo=0.0, hi=0.0)
     lp.add(bal0, e, -p["keep"][idx] * soc_init)
@@ -385,6 +438,7 @@ def sizing_model(sc: Scenario, profiles: Profiles | None = None, *, start: int =
                             "pv.N.max_capacity_kw, storage.N.max_energy_kwh, "
                             "ev.groups.N.max_count (or all_factor / --all FACTOR)")
     caps = {s.key: s.cap for s in plan.assets}
+    profiles = _turn_away_at_caps(profiles, plan, sc)
     stop = profiles.n_steps if steps is None else min(start + steps, profiles.n_steps)
     d = prepare(_with_sizes(sc, plan, caps), _with_pv(profiles, plan, caps, plan.pv_per_kwp),
                 start=start, steps=stop - start)

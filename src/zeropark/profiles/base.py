@@ -28,6 +28,15 @@ class EvGroupProfile:
         Grid-side energy the sessions ask for within the horizon.
     sessions : pandas.DataFrame
         The sessions behind the envelope (for per-pile disaggregation); may be empty.
+    undeliverable_kwh : float [kWh]
+        Grid-side energy that sessions leaving within the horizon ask for beyond what their pile
+        and car can deliver during the stay (not in the envelope: unmet whatever the dispatch).
+    n_undeliverable : int
+        Number of those sessions.
+    turned_away : pandas.DataFrame
+        Sessions that found every pile busy (first come, first served) and were turned away;
+        ``turned_away_kwh`` [kWh, grid side] and ``n_turned_away`` count those leaving within the
+        horizon. Their energy is unmet whatever the dispatch.
     """
 
     e_lo_kwh: np.ndarray
@@ -36,6 +45,11 @@ class EvGroupProfile:
     requested_kwh: float
     sessions: pd.DataFrame = field(default_factory=pd.DataFrame)
     spec: Any = None  # zeropark.profiles.ev.EvGroupSpec, to rebuild envelopes for a window
+    undeliverable_kwh: float = 0.0
+    n_undeliverable: int = 0
+    turned_away: pd.DataFrame = field(default_factory=pd.DataFrame)
+    turned_away_kwh: float = 0.0
+    n_turned_away: int = 0
 
 
 @dataclass(frozen=True)
@@ -150,12 +164,15 @@ def _window_ev(g: EvGroupProfile, time: pd.DatetimeIndex, dt_h: float, start: in
     """The group's envelope over a window: rebuilt from its sessions when they are known (a car
     plugged in before the window still needs what it cannot get later), else the loosest
     rebased envelope (as if the most / the least had been delivered before the window)."""
-    if g.spec is not None and len(g.sessions):
-        from zeropark.profiles.ev import ev_envelopes
+    if g.spec is not None and (len(g.sessions) or len(g.turned_away)):
+        from zeropark.profiles.ev import ev_envelopes, leaving_kwh
 
         env = ev_envelopes(g.sessions, time, dt_h, [g.spec])[g.spec.name]
+        away_kwh, n_away = leaving_kwh(g.turned_away, time, dt_h, g.spec)
         return EvGroupProfile(env.e_lo_kwh, env.e_hi_kwh, env.p_max_kw,
-                              float(env.requested_kwh), g.sessions, g.spec)
+                              float(env.requested_kwh), g.sessions, g.spec,
+                              env.undeliverable_kwh, env.n_undeliverable, g.turned_away,
+                              away_kwh, n_away)
     lo_prev = g.e_lo_kwh[start - 1] if start > 0 else 0.0
     hi_prev = g.e_hi_kwh[start - 1] if start > 0 else 0.0
     lo = np.maximum(g.e_lo_kwh[start:stop] - hi_prev, 0.0)

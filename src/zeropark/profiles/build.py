@@ -4,16 +4,20 @@ functions (pvlib PV, synthetic or CSV loads, TOU tariffs, emission factors, EV e
 from __future__ import annotations
 
 import dataclasses
+import logging
 
 import numpy as np
 import pandas as pd
 
+from zeropark.errors import ScenarioError
 from zeropark.library import Library
 from zeropark.profiles import csvio, ev, green, load, solar, tariff
 from zeropark.profiles.base import EvGroupProfile, Profiles
 from zeropark.profiles.drbaseline import dr_profiles
 from zeropark.scenario import ProfileFile, Scenario
 from zeropark.scenario.resolve import library_for
+
+_log = logging.getLogger(__name__)
 
 
 def _csv(sc: Scenario, pf: ProfileFile, time: pd.DatetimeIndex, field: str,
@@ -114,12 +118,39 @@ def ev_profiles(sc: Scenario, time: pd.DatetimeIndex,
     sessions = ev_sessions(sc, time) if sessions is None else sessions
     specs = {s.name: s for s in ev_specs(sc)}
     env = ev.ev_envelopes(sessions, time, sc.dt_h, list(specs.values()))
+    _check_undeliverable(sc, sessions, time, env)
     return {
         name: EvGroupProfile(e.e_lo_kwh, e.e_hi_kwh, e.p_max_kw, float(e.requested_kwh),
                              sessions[sessions["group"] == name].reset_index(drop=True),
-                             specs[name])
+                             specs[name], e.undeliverable_kwh, e.n_undeliverable)
         for name, e in env.items()
     }
+
+
+def _check_undeliverable(sc: Scenario, sessions: pd.DataFrame, time: pd.DatetimeIndex,
+                         env: dict[str, ev.EvEnvelope]) -> None:
+    """Refuse (``ev.infeasible_sessions: error``) or warn about sessions of the horizon that ask
+    more than their pile and car can deliver during the stay (their excess is counted unmet)."""
+    if not any(e.n_undeliverable for e in env.values()):
+        return
+    if sc.ev.infeasible_sessions == "error":
+        end = time[-1] + pd.Timedelta(hours=sc.dt_h)
+        bad = ev.undeliverable_sessions(sessions, ev_specs(sc))
+        bad = bad[(bad["departure"] > time[0]) & (bad["departure"] <= end)]
+        i, first = int(bad.index[0]), bad.iloc[0]
+        shown = (f"row {i + 1}: group {first['group']!r} arriving {first['arrival']} asks "
+                 f"{first['requested_grid_kwh']:.3f} kWh, at most "
+                 f"{first['deliverable_grid_kwh']:.3f} kWh fit the stay")
+        field = "ev.sessions.path" if sc.ev.sessions.source == "csv" else "ev.sessions"
+        raise ScenarioError(field, shown,
+                            "sessions whose energy the pile and car can deliver while plugged in "
+                            "(grid side), or ev.infeasible_sessions: report")
+    for name, e in env.items():
+        if e.n_undeliverable:
+            _log.warning(
+                "EV group %r: %d session(s) ask %.3f kWh (grid side) more than their pile and "
+                "car can deliver while plugged in; counted as unmet (ev.infeasible_sessions: "
+                "error refuses them)", name, e.n_undeliverable, e.undeliverable_kwh)
 
 
 def build_profiles(sc: Scenario) -> Profiles:

@@ -40,7 +40,8 @@ from zeropark.profiles.load import rest_days
 
 __all__ = [
     "SESSION_COLUMNS", "EvEnvelope", "EvGroupSpec", "disaggregate_least_laxity", "ev_envelopes",
-    "pile_setpoints_kw", "read_sessions_csv", "synthetic_sessions",
+    "leaving_kwh", "peak_plugged", "pile_setpoints_kw", "read_sessions_csv", "synthetic_sessions",
+    "turn_away", "undeliverable_sessions",
 ]  # fmt: skip
 
 _log = logging.getLogger(__name__)
@@ -134,6 +135,12 @@ class EvEnvelope:
         Sessions overlapping the horizon.
     deliverable_kwh : float [kWh]
         What the piles can deliver to them within the horizon (``e_hi_kwh[-1]``).
+    undeliverable_kwh : float [kWh]
+        Energy that sessions leaving within the horizon ask for beyond what their pile and car can
+        physically deliver during the whole stay (see :func:`undeliverable_sessions`); it is not
+        in the envelope, so it is unmet whatever the dispatch.
+    n_undeliverable : int
+        Number of those sessions.
     """
 
     e_lo_kwh: np.ndarray
@@ -142,6 +149,8 @@ class EvEnvelope:
     requested_kwh: float
     n_sessions: int
     deliverable_kwh: float
+    undeliverable_kwh: float = 0.0
+    n_undeliverable: int = 0
 
 
 def _specs_by_name(groups: Sequence[EvGroupSpec], field: str) -> dict[str, EvGroupSpec]:
@@ -181,6 +190,68 @@ def _assign_piles(arrival_min: np.ndarray, departure_min: np.ndarray, count: int
             heapq.heapreplace(free, (int(departure_min[k]), which))
             pile[k] = which
     return pile
+
+
+def peak_plugged(sessions: pd.DataFrame, start: pd.Timestamp | None = None,
+                 end: pd.Timestamp | None = None) -> int:
+    """Largest number of sessions plugged in at the same time (within ``[start, end)`` if given).
+
+    A session occupies ``[arrival, departure)``: a car leaving at the minute another arrives frees
+    its pile for it. O(n log n) over the sessions.
+    """
+    a = sessions["arrival"].to_numpy("datetime64[ns]").astype(np.int64)
+    d = sessions["departure"].to_numpy("datetime64[ns]").astype(np.int64)
+    if start is not None:
+        a = np.maximum(a, pd.Timestamp(start).value)
+    if end is not None:
+        d = np.minimum(d, pd.Timestamp(end).value)
+    keep = d > a
+    if not keep.any():
+        return 0
+    times = np.concatenate([a[keep], d[keep]])
+    step = np.concatenate([np.ones(int(keep.sum()), np.int64), -np.ones(int(keep.sum()), np.int64)])
+    order = np.lexsort((step, times))  # at equal times departures (−1) before arrivals
+    return int(np.cumsum(step[order]).max())
+
+
+def turn_away(sessions: pd.DataFrame, count: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """First come, first served on ``count`` piles: each car, in arrival order, takes the pile
+    free longest; a car that finds every pile busy is turned away. A pile is free again at
+    departure.
+
+    Parameters
+    ----------
+    sessions : pandas.DataFrame
+        Sessions of ONE group (:data:`SESSION_COLUMNS`).
+    count : int
+        Piles available (>= 0).
+
+    Returns
+    -------
+    (pandas.DataFrame, pandas.DataFrame)
+        The sessions served, with ``pile`` renumbered to 0..count-1 (original row index kept), and
+        the sessions turned away.
+    """
+    a = sessions["arrival"].to_numpy("datetime64[ns]").astype(np.int64)
+    d = sessions["departure"].to_numpy("datetime64[ns]").astype(np.int64)
+    pile = _assign_piles(a, d, int(count)) if count > 0 else np.full(len(a), -1, np.int64)
+    served = sessions[pile >= 0].copy()
+    served["pile"] = pile[pile >= 0]
+    return served, sessions[pile < 0].copy()
+
+
+def leaving_kwh(sessions: pd.DataFrame, time: pd.DatetimeIndex, dt_h: float,
+                spec: EvGroupSpec) -> tuple[float, int]:
+    """Grid-side energy asked (``energy_kwh / efficiency``) and number of the sessions that leave
+    within the horizon (departure in ``(start, end]``), e.g. to count turned-away cars once over
+    consecutive windows."""
+    if not len(sessions) or not len(time):
+        return 0.0, 0
+    end = time[-1] + pd.Timedelta(hours=float(dt_h))
+    dep = sessions["departure"]
+    inside = ((dep > time[0]) & (dep <= end)).to_numpy()
+    kwh = float(sessions["energy_kwh"].to_numpy(np.float64)[inside].sum()) / spec.efficiency
+    return kwh, int(inside.sum())
 
 
 def _group_cars(spec: EvGroupSpec, days: pd.DatetimeIndex, seed: int) -> tuple[np.ndarray, ...]:
@@ -468,11 +539,68 @@ def ev_envelopes(
         arr.flags.writeable = False  # rows handed out below are views of these
     requested = np.bincount(row, weights=g.e[keep], minlength=G)
     n_sessions = np.bincount(row, minlength=G)
+    # Physically undeliverable energy, counted in the horizon where the session leaves (so a
+    # session is counted once over consecutive windows).
+    short = _short_kwh(sessions, eff, pile_kw)
+    leaves = keep & (g.d <= T * dt_h) & (short > _EPS_KWH)
+    all_rows = pd.Index(names).get_indexer(group)
+    lost = np.bincount(all_rows[leaves], weights=short[leaves], minlength=G)
+    n_lost = np.bincount(all_rows[leaves], minlength=G)
     return {
         name: EvEnvelope(e_lo[r], e_hi[r], p_max[r], float(requested[r]), int(n_sessions[r]),
-                         float(e_hi[r, -1]))
+                         float(e_hi[r, -1]), float(lost[r]), int(n_lost[r]))
         for r, name in enumerate(names)
     }  # fmt: skip
+
+
+def _short_kwh(sessions: pd.DataFrame, efficiency, pile_power_kw) -> np.ndarray:
+    """Per session, grid-side energy asked beyond ``p · (departure − arrival)`` [kWh] (≥ 0)."""
+    stay_h = np.asarray((sessions["departure"] - sessions["arrival"]) / _HOUR, dtype=np.float64)
+    p = np.minimum(pile_power_kw, sessions["max_power_kw"].to_numpy(np.float64) / efficiency)
+    e = sessions["energy_kwh"].to_numpy(np.float64) / efficiency
+    return np.maximum(e - p * stay_h, 0.0)
+
+
+def undeliverable_sessions(sessions: pd.DataFrame, groups: Sequence[EvGroupSpec], *,
+                           field: str = "ev") -> pd.DataFrame:
+    """Sessions asking for more energy than their pile and car can deliver during the stay.
+
+    A session can receive at most ``p · (departure − arrival)`` grid side, with
+    ``p = min(pile power_kw, max_power_kw / efficiency)``; it asks ``energy_kwh / efficiency``.
+
+    Parameters
+    ----------
+    sessions : pandas.DataFrame
+        Session table (:data:`SESSION_COLUMNS`).
+    groups : sequence of EvGroupSpec
+        Pile groups; every session's group must be one of them.
+    field : str
+        Field path used in errors.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The offending rows (index of ``sessions`` kept) with the added columns
+        ``requested_grid_kwh``, ``deliverable_grid_kwh`` and ``undeliverable_grid_kwh`` [kWh].
+    """
+    specs = _specs_by_name(groups, field)
+    names = list(specs)
+    group = sessions["group"].astype(object).to_numpy()
+    row = pd.Index(names).get_indexer(group)
+    if (row < 0).any():
+        i = int(np.flatnonzero(row < 0)[0])
+        raise ScenarioError(f"{field}.sessions", f"row {i + 1}: group {group[i]!r}",
+                            f"one of {names}")
+    eff = np.array([specs[n].efficiency for n in names])[row] if len(row) else np.ones(0)
+    pile_kw = np.array([specs[n].power_kw for n in names])[row] if len(row) else np.ones(0)
+    short = _short_kwh(sessions, eff, pile_kw)
+    requested = sessions["energy_kwh"].to_numpy(np.float64) / eff
+    bad = short > _EPS_KWH
+    out = sessions[bad].copy()
+    out["requested_grid_kwh"] = requested[bad]
+    out["deliverable_grid_kwh"] = requested[bad] - short[bad]
+    out["undeliverable_grid_kwh"] = short[bad]
+    return out
 
 
 def _fill_in_order(amount: float, room: np.ndarray, order: np.ndarray) -> np.ndarray:

@@ -49,6 +49,7 @@ COL_WORDS: dict[str, str] = {
     "storage.charge_kw": "storage charge power [kW]",
     "storage.discharge_kw": "storage discharge power [kW]",
     "storage.soc_kwh": "storage SOC window [kWh]",
+    "storage.soc_start_kwh": "storage start SOC (free, cyclic) [kWh]",
     "storage.mode": "storage charge/discharge on-off",
     "ev.power_kw": "EV charging power (plugged-in limit) [kW]",
     "ev.flex_kwh": "EV charging envelope (energy ahead of the minimum) [kWh]",

@@ -139,8 +139,12 @@ def _storage(d: ModelData, name: str, energy: np.ndarray) -> Found:
     ends = [u for u in d.sc.storage if u.end_condition != "free"]
     k = int(np.argmax(energy))
     u = ends[k]
-    init = u.soc_initial * u.energy_kwh
     miss = float(energy[k])
+    if u.free_start:
+        return "storage_end", (f"storage {u.name} must end at its start SOC (soc_initial free, "
+                               f"cyclic) but misses it by {_kwh(miss)}"), \
+            {"storage": u.name, "initial_kwh": None, "missing_kwh": miss}
+    init = float(u.soc_initial) * u.energy_kwh
     data = {"storage": u.name, "initial_kwh": init, "missing_kwh": miss}
     if "short" in name:
         return "storage_end", (f"storage {u.name} cannot end at or above its initial "

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 
 class Strict(BaseModel):
@@ -297,10 +297,10 @@ class Storage(Strict):
         default=None, ge=0, le=1,
         description="Highest state of charge as a share of energy_kwh; None = technology value, else 0.95.",
     )
-    soc_initial: float = Field(
-        default=0.5, ge=0, le=1,
-        description="State of charge at the horizon start as a "
-        "share of energy_kwh, within [soc_min, soc_max].",
+    soc_initial: float | Literal["free"] = Field(
+        default=0.5,
+        description="State of charge at the horizon start as a share of energy_kwh, within "
+        "[soc_min, soc_max]; free = chosen by the optimiser (needs end_condition cyclic).",
     )
     end_condition: Literal["cyclic", "at_least_initial", "free"] = Field(
         default="at_least_initial",
@@ -321,6 +321,28 @@ class Storage(Strict):
     max_energy_kwh: float | None = Field(
         default=None, ge=0, description="sizing cap [kWh]; None = not sized (unless --all)"
     )
+
+    @field_validator("soc_initial", mode="before")
+    @classmethod
+    def _share_or_free(cls, value: object) -> object:
+        if value == "free":
+            return value
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+            raise ValueError("a share of energy_kwh in [0, 1], or 'free'")
+        return value
+
+    @property
+    def free_start(self) -> bool:
+        """True when the optimiser chooses the initial SOC (``soc_initial: free``)."""
+        return self.soc_initial == "free"
+
+    @property
+    def start_share(self) -> float:
+        """Initial SOC share for code that needs a number: ``soc_initial``, or the middle of the
+        SOC window when it is free (a labelled default for heuristics and fresh states)."""
+        if self.soc_initial == "free":
+            return 0.5 * (float(self.soc_min or 0.0) + float(self.soc_max or 1.0))
+        return float(self.soc_initial)
 
 
 class EvGroup(Strict):
@@ -344,6 +366,16 @@ class EvGroup(Strict):
     )
     v2g: bool = Field(
         default=False, description="Piles can discharge plugged-in cars back to the park (vehicle-to-grid)."
+    )
+    v2g_efficiency: float | None = Field(
+        default=None, gt=0, le=1,
+        description="V2G discharge efficiency car battery → park (AC): the battery gives up delivered "
+        "/ v2g_efficiency; None = the group's charging efficiency.",
+    )
+    v2g_wear_cost_per_kwh: float | None = Field(
+        default=None, ge=0, le=10,
+        description="Car-battery wear cost per kWh delivered back by V2G, added to the objective; "
+        "None = models/technologies.yaml ev-v2g value.",
     )
     sessions_per_pile_per_day: float = Field(
         default=1.0, ge=0, le=48,
@@ -418,4 +450,9 @@ class Ev(Strict):
         default=50.0, ge=0, le=1e4,
         description="per kWh not delivered by departure; keep above the demand charge per kW·month "
         "so EV energy is never traded for a lower monthly peak",
+    )
+    infeasible_sessions: Literal["report", "error"] = Field(
+        default="report",
+        description="Sessions asking more than pile and car can deliver during the stay: report = "
+        "count the excess as unmet (per group in kpis.json, with a warning); error = refuse.",
     )

@@ -64,7 +64,13 @@ def resolve_with_library(sc: Scenario) -> Scenario:
             raise ScenarioError(
                 f"storage.{i}.soc_min", unit.soc_min, f"at most soc_max ({unit.soc_max})"
             )
-        if not unit.soc_min <= unit.soc_initial <= unit.soc_max:
+        if unit.free_start and unit.end_condition != "cyclic":
+            raise ScenarioError(
+                f"storage.{i}.soc_initial", "free",
+                f"a share in [soc_min, soc_max], or 'free' with end_condition 'cyclic' "
+                f"(end = start); end_condition is {unit.end_condition!r}",
+            )
+        if not unit.free_start and not unit.soc_min <= unit.soc_initial <= unit.soc_max:
             raise ScenarioError(
                 f"storage.{i}.soc_initial", unit.soc_initial,
                 f"within [soc_min, soc_max] = [{unit.soc_min}, {unit.soc_max}]",
@@ -79,6 +85,11 @@ def resolve_with_library(sc: Scenario) -> Scenario:
             )
         if group.efficiency is None:
             group.efficiency = 0.95
+        if group.v2g_efficiency is None:
+            group.v2g_efficiency = group.efficiency
+        if group.v2g_wear_cost_per_kwh is None:
+            v2g = lib.get("technologies", "ev-v2g", f"ev.groups.{i}.v2g_wear_cost_per_kwh")
+            group.v2g_wear_cost_per_kwh = float(v2g["v2g_wear_cost_per_kwh"])
     for i, array in enumerate(sc.pv):
         if array.ac_limit_kw is None:
             array.ac_limit_kw = max(array.capacity_kw / 1.2, 1e-6)
