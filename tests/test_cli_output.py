@@ -132,3 +132,32 @@ def test_green_share_says_it_includes_certificates() -> None:
     assert lines["self-sufficiency"].endswith(f"{pv_pct} % of consumption from on-site PV")
     assert "not exported" in lines["PV self-consumption"]
     assert "incl. certificates" in lines["clean energy share (≥ 90 %)"]
+
+
+def test_validate_lists_every_error_one_line_each(tmp_path: Path) -> None:
+    data = tiny_dict(24, loads={"source": "synthetic", "peak_kw": -5},
+                     grid={"import_limit_kw": -1, "export_limit_kw": 0},
+                     storage=[{"name": "b", "energy_kwh": 10, "power_kw": 5, "soc_min": 2}])
+    data["site"]["colour"] = "red"
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    res = CliRunner().invoke(main, ["validate", str(path)])
+    assert res.exit_code == 2
+    lines = [line for line in res.output.splitlines() if line.startswith("error: ")]
+    fields = sorted(line.split(":")[1].strip() for line in lines)
+    assert fields == ["grid.import_limit_kw", "loads.peak_kw", "site.colour", "storage.0.soc_min"]
+    assert "more error" not in res.output
+    # the Python API still raises one ScenarioError that counts the others
+    with pytest.raises(zp.ScenarioError, match=r"\(and 3 more errors\)"):
+        zp.scenario_from_dict(data)
+
+
+def test_diagnose_prints_its_explanation_once(tmp_path: Path) -> None:
+    # no green supply at all: a hard 50 % green share cannot be met
+    path = tmp_path / "inf.yaml"
+    path.write_text(yaml.safe_dump(tiny_dict(4, targets={"green_share": {"value": 0.5,
+                                                                          "mode": "hard"}})),
+                    encoding="utf-8")
+    res = CliRunner().invoke(main, ["diagnose", str(path)])
+    assert res.exit_code == 3
+    assert res.output.count("green share 50 % unreachable") == 1, res.output

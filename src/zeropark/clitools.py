@@ -63,7 +63,9 @@ def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
         try:
             return fn(*args, **kwargs)
         except ScenarioError as err:
-            click.echo(f"error: {err}", err=True)
+            lines = getattr(err, "lines", None) or [str(err)]  # every validation error, one line each
+            for line in lines:
+                click.echo(f"error: {line}", err=True)
             sys.exit(EXIT_INVALID)
         except SolveError as err:
             click.echo(f"no solution: {err}", err=True)
