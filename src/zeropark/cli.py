@@ -112,6 +112,11 @@ def run(scenario: str, out_dir: str, start: str | None, horizon: str | None,
         save_dispatch_week(result.dataset, out / "dispatch.png")
     for line in kpi_lines(result.kpis):
         click.echo(line)
+    if "rolling" in result.kpis:
+        from zeropark.rolling import rolling_lines
+
+        for line in rolling_lines(result.kpis):
+            click.echo(line)
     click.echo(f"wrote {', '.join(sorted(p.name for p in out.iterdir() if not p.name.startswith('.')))}"
                f" in {out}")
 

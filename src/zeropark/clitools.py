@@ -141,6 +141,8 @@ def solver_line(k: dict[str, Any]) -> tuple[str, str]:
     if s.get("relaxation"):
         return ("solver", f"LP relaxation ({s['status']}): integer decisions relaxed, the cost is a "
                           "lower bound, not a dispatch the park can run")
+    if s.get("note"):
+        return ("solver", f"{s['status']}; {s['note']}")
     return ("solver", f"{s['status']}, gap {s['gap']:.2e}")
 
 

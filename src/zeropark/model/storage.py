@@ -1,6 +1,11 @@
 """Battery storage: SOC dynamics with efficiencies and self-discharge, SOC window, initial SOC and
 end condition, throughput cost on discharge, optional daily cycle limit, and charge/discharge
-exclusivity binaries only where dumping energy could pay (see ``binary_rule_steps``)."""
+exclusivity binaries only where dumping energy could pay (see ``binary_rule_steps``).
+
+End condition of unit s [kWh]: ``soc[s, T-1] >= E_end[s]`` (``at_least_initial``) or
+``soc[s, T-1] == E_end[s]`` (``cyclic``), where ``E_end = soc_initial · energy_kwh`` unless
+``ModelData.storage_end_kwh`` sets it (the last window of a rolling horizon, whose initial SOC is
+the carried one, ends at the scenario's initial SOC)."""
 
 from __future__ import annotations
 
@@ -28,6 +33,9 @@ def params(d: ModelData) -> dict[str, np.ndarray]:
         "cycles": np.array([np.inf if u.max_cycles_per_day is None else u.max_cycles_per_day
                             for u in units]),
         "end": np.array([u.end_condition for u in units]),
+        # target of the end condition: the initial SOC, unless the model data sets another
+        "end_kwh": (arr("soc_initial") * e if d.storage_end_kwh is None
+                    else np.asarray(d.storage_end_kwh, float)),
     }
 
 
@@ -53,8 +61,8 @@ def add_matrix(lp: MatrixLP, d: ModelData, bal: np.ndarray) -> None:
     ends = [i for i, e in enumerate(p["end"]) if e != "free"]
     if ends:
         names = [S[i] for i in ends]
-        hi = np.where(p["end"][ends] == "cyclic", p["init"][ends], np.inf)
-        r = lp.rows("storage.end", (names,), p["init"][ends], hi)
+        hi = np.where(p["end"][ends] == "cyclic", p["end_kwh"][ends], np.inf)
+        r = lp.rows("storage.end", (names,), p["end_kwh"][ends], hi)
         lp.add(r, soc[ends, -1], 1.0)
     b = d.storage_binary_steps
     if len(b):
@@ -98,8 +106,8 @@ def add_pyomo(m: pyo.ConcreteModel, d: ModelData, ctx: PyomoContext) -> None:
         def end_rule(b: pyo.Block, s: str) -> pyo.Expression:
             i = k[s]
             if p["end"][i] == "cyclic":
-                return b.soc_kwh[s, T - 1] == p["init"][i]
-            return b.soc_kwh[s, T - 1] >= p["init"][i]
+                return b.soc_kwh[s, T - 1] == p["end_kwh"][i]
+            return b.soc_kwh[s, T - 1] >= p["end_kwh"][i]
 
         b.end = pyo.Constraint(pyo.Set(initialize=ends, ordered=True), rule=end_rule)
     bsteps = [int(t) for t in d.storage_binary_steps]
