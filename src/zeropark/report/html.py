@@ -280,12 +280,17 @@ def cost_section(k: dict[str, Any]) -> str:
     cur = k.get("currency", "CNY")
     revenues = {"export_revenue", "dr_revenue"}
     gross = sum(v for key, v in k["cost_breakdown"].items() if key not in revenues) or 1.0
+    from zeropark.plots import percent_shares
+
+    parts = {key: -v if key in revenues else v for key, v in k["cost_breakdown"].items()}
+    # rounded so that the costs' shares add up to exactly 100.0 %
+    shares = dict(zip(parts, percent_shares(list(parts.values()), gross), strict=True))
     rows = []
     for key, value in k["cost_breakdown"].items():
-        signed = -value if key in revenues else value
+        signed = parts[key]
         rows.append(f"<tr><td>{esc(key.replace('_', ' '))}</td>"
                     f"{_kpi_td(f'cost_breakdown.{key}', value, f'{_signed(signed):,.0f} {cur}')}"
-                    f'<td class="num">{_signed(signed / gross, 3):.1%}</td></tr>')
+                    f'<td class="num">{shares[key]:.1f} %</td></tr>')
     total = k["total_cost"]
     rows.append(f'<tr><th>total</th><td class="num" data-kpi="total_cost" '
                 f'data-value="{_num_attr(total)}"><strong>{total:,.0f} {esc(cur)}</strong></td>'
