@@ -57,14 +57,23 @@ footer{margin-top:40px;color:#8a96a3;font-size:12px}
 @media print{body{background:#fff}main{padding:0}}
 """
 
-# Records script errors and broken images on <body> (checked by the headless-browser test);
-# the report reads fine without it.
+# Records script errors, broken images and whether Chinese text renders with real glyphs on
+# <body> (checked by the headless-browser test); the report reads fine without it. The Chinese
+# check draws 园 and 区 in the page's font at 40 px: real glyphs are about 1 em wide and differ;
+# "tofu" boxes (no CJK font installed) are all the same picture.
 SCRIPT = """
 (function(){var b=document.body,n=0;window.addEventListener('error',function(){n+=1;
-b.setAttribute('data-js-errors',String(n));});window.addEventListener('load',function(){
+b.setAttribute('data-js-errors',String(n));});
+function cjk(){var c=document.createElement('canvas');c.width=c.height=48;
+var x=c.getContext('2d',{willReadFrequently:true});x.font='40px '+getComputedStyle(b).fontFamily;
+var w=x.measureText('\u56ed').width/40,p=[];['\u56ed','\u533a'].forEach(function(ch){
+x.clearRect(0,0,48,48);x.fillText(ch,2,40);p.push(Array.prototype.join.call(
+x.getImageData(0,0,48,48).data));});b.setAttribute('data-cjk-width-em',w.toFixed(2));
+b.setAttribute('data-cjk-distinct',p[0]!==p[1]?'1':'0');}
+window.addEventListener('load',function(){
 var imgs=Array.prototype.slice.call(document.images),bad=imgs.filter(function(i){
 return !(i.complete&&i.naturalWidth>0);});b.setAttribute('data-images',String(imgs.length));
-b.setAttribute('data-images-broken',String(bad.length));b.setAttribute('data-js-errors',
+b.setAttribute('data-images-broken',String(bad.length));cjk();b.setAttribute('data-js-errors',
 String(n));b.setAttribute('data-ready','1');});})();
 """
 
