@@ -33,7 +33,7 @@ test-min:
 	@echo "== creating $(VENV_MIN) with the lowest supported versions (constraints-min.txt)"
 	$(PYTHON) -m venv $(VENV_MIN)
 	$(VENV_MIN)/bin/python -m pip install --progress-bar off --upgrade pip
-	$(VENV_MIN)/bin/python -m pip install --progress-bar off -c constraints-min.txt -e . pytest hypothesis
+	$(VENV_MIN)/bin/python -m pip install --progress-bar off -c constraints-min.txt -e ".[excel]" pytest hypothesis
 	@echo "== running the test suite against the lowest supported versions"
 	$(VENV_MIN)/bin/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 

@@ -185,6 +185,11 @@ def finish(d: ModelData, out: SolveOutcome, engine: str, timings: dict[str, floa
                        "explanation": explanation},
                       timings, explanation, out.size)
     ds = build_dataset(d, out, engine)
+    from zeropark.cf import apply_cf
+
+    apply_cf(ds, currency=d.sc.currency, utc_offset_h=d.sc.utc_offset_h,
+             timezone=d.sc.site.timezone, title=f"zeropark dispatch of {d.sc.name}",
+             history=f"solved by zeropark with the {engine} engine (HiGHS)")
     kpis = compute_kpis(d, out, ds)
     timings["extract_s"] = timings.get("extract_s", 0.0) + time.perf_counter() - t0
     kpis["timings"] = {k: round(val, 4) for k, val in timings.items()}
