@@ -169,13 +169,14 @@ def kpi_rows(currency: str) -> list[tuple[str, str, Callable[[float], str]]]:
         ("green_direct_kwh", "Direct green power (绿电直连)", _mwh),
         ("certificates_mwh", "Green certificates (GEC) bought", lambda v: f"{v:,.1f} MWh"),
         ("offsets_t", "CCER offsets used", _t),
-        ("self_consumption", "PV self-consumption", _pct),
-        ("self_sufficiency", "Self-sufficiency", _pct),
+        ("self_consumption", "PV self-consumption (share of PV used on site, not exported)", _pct),
+        ("self_sufficiency", "Self-sufficiency (share of consumption from on-site PV)", _pct),
         ("green_share", "Green-power share (incl. certificates)", _pct),
         ("co2_t", "CO2 emissions (net of offsets)", _t),
         ("energy_tce", "Energy consumption", lambda v: f"{v:,.1f} tce"),
         ("co2_per_tce", "CO2 per tce", lambda v: f"{v:.3f} tCO2/tce"),
-        ("clean_energy_share", "Clean-energy share", _pct),
+        ("clean_energy_share", "Clean-energy share of energy use in tce (incl. certificates)",
+         _pct),
         ("ev_energy_kwh", "EV charging energy", _mwh),
         ("ev_unmet_kwh", "EV energy not delivered", lambda v: f"{v:,.1f} kWh"),
         ("dr_revenue", "Demand-response revenue", money),
@@ -246,7 +247,8 @@ def indicator_section(k: dict[str, Any], horizon_days: float | None) -> str:
             f'data-value="{_num_attr(clean)}">{_pct(clean)}</div><div>guideline ≥ 90 % '
             f"{_badge(clean_ok)}</div></div>")
     cards.append(
-        '<div class="card" data-check="green-share"><div>Green-power share of electricity</div>'
+        '<div class="card" data-check="green-share"><div>Green-power share of electricity '
+        '(PV, direct green power and certificates)</div>'
         f'<div class="big" data-kpi="green_share" data-value="{_num_attr(k["green_share"])}">'
         f'{_pct(k["green_share"])}</div><div>target '
         f'{"none" if target is None else _pct(target)} {_badge(share_ok, "MET", "MISSED")}'
