@@ -2,7 +2,9 @@
 
 Carried between windows: each storage unit's SOC, the month-to-date peak import (never re-paid:
 it becomes the floor of the month's peak variable) and the green/carbon ledger (so ratio targets
-hold for everything committed so far plus the window). Windows before the last end free; the last
+hold for everything committed so far plus the window; certificates bought for a window count in
+proportion to its committed import, offsets to its committed steps). Windows before the last
+end free; the last
 window ends under the scenario's end condition measured against the scenario's initial SOC (not
 the carried one), so the rolling run and the full run meet the same condition at the end of the
 whole horizon and their costs compare like with like. Committed steps are stitched into one
@@ -48,9 +50,25 @@ def parse_rolling(spec: str, dt_h: float) -> tuple[int, int]:
     return window, step
 
 
+def _scalar_shares(d: ModelData, values: dict[str, np.ndarray], n: int) -> dict[str, float]:
+    """Share of a window's horizon-wide purchases that the first ``n`` committed steps keep.
+
+    Certificates are capped by the window's grid import (``certificates.within_import``), so they
+    are committed in proportion to the committed import: a window that covers all of its import
+    commits exactly the committed import, and the cap holds for the stitched run too (a share of
+    steps would lose cover whenever the committed day imports more than the window's mean and
+    leave a deficit the last window cannot buy back). Everything else goes by the share of steps.
+    """
+    imp = values["grid.import_kw"]
+    total = float(imp.sum())
+    by_import = float(imp[:n].sum()) / total if total > 1e-9 else n / d.T
+    return {"certificates.gec_mwh": by_import}
+
+
 def _committed_ledger(d: ModelData, values: dict[str, np.ndarray], n: int) -> Ledger:
-    """Totals of the first ``n`` steps of a window's solution; certificates and offsets of the
-    window count in proportion to the committed share of its steps."""
+    """Totals of the first ``n`` steps of a window's solution; certificates count in proportion
+    to the committed import, offsets in proportion to the committed steps
+    (:func:`_scalar_shares`)."""
     dt = d.dt_h
     imp, exp = values["grid.import_kw"][:n], values["grid.export_kw"][:n]
     pv = values.get("pv.power_kw")
@@ -60,7 +78,8 @@ def _committed_ledger(d: ModelData, values: dict[str, np.ndarray], n: int) -> Le
     cons = pv_kwh + gd + float((imp - exp).sum()) * dt
     co2 = float((d.prof.ef_kg_per_kwh[:n] * imp).sum()) * dt
     share = n / d.T
-    gec_kwh = 1000.0 * float(values.get("certificates.gec_mwh", 0.0)) * share
+    gec_kwh = (1000.0 * float(values.get("certificates.gec_mwh", 0.0))
+               * _scalar_shares(d, values, n)["certificates.gec_mwh"])
     co2 -= 1000.0 * float(values.get("offsets.ccer_t", 0.0)) * share
     if d.sc.targets.green_counts_zero_emission:
         co2 -= ef_mean(d) * gec_kwh
@@ -133,9 +152,10 @@ def run_rolling(sc: Scenario, spec: str, *, start: int = 0, steps: int | None = 
         v = r.values
         pieces.append({k: a[..., :commit] for k, a in v.items()
                        if np.ndim(a) >= 1 and a.shape[-1] == stop - pos})
+        shares = _scalar_shares(d_w, v, commit)
         for k, a in v.items():
             if np.ndim(a) == 0:
-                scalars[k] = scalars.get(k, 0.0) + float(a) * (commit / (stop - pos))
+                scalars[k] = scalars.get(k, 0.0) + float(a) * shares.get(k, commit / (stop - pos))
         for i, e in enumerate(d_w.prof.dr_events):
             if e.mask[:commit].any() and e.name not in accept:
                 accept[e.name] = float(v["dr.accept"][i])
