@@ -4,12 +4,11 @@ Carried between windows: each storage unit's SOC, the month-to-date peak import 
 it becomes the floor of the month's peak variable) and the green/carbon ledger (so ratio targets
 hold for everything committed so far plus the window; certificates bought for a window count in
 proportion to its committed import, offsets to its committed steps). Windows before the last
-end free; the last
-window ends under the scenario's end condition measured against the scenario's initial SOC (not
-the carried one), so the rolling run and the full run meet the same condition at the end of the
-whole horizon and their costs compare like with like. Committed steps are stitched into one
-result on the full horizon (cumulative EV energy runs on across windows), reported like a
-full-horizon run, with its cost gap to the full run.
+end free; the last window ends under the scenario's end condition measured against the
+scenario's initial SOC (not the carried one), so the rolling run and the full run meet the same
+condition at the end of the whole horizon and their costs compare like with like. Committed
+steps are stitched into one result on the full horizon (cumulative EV energy runs on across
+windows), reported like a full-horizon run, with its cost gap to the full run.
 """
 
 from __future__ import annotations
