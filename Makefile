@@ -1,23 +1,41 @@
 # Two commands do all the set-up on a fresh machine with Python 3.11:
 #   make demo   — create .venv, install zeropark, solve the bundled demo park (full year, hourly)
 #   make test   — create .venv, install zeropark with test extras, run the whole test suite
+#   make test-min — the same in .venv-min with the lowest supported versions (constraints-min.txt)
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
+VENV_MIN := .venv-min
+PYTEST_ARGS ?=
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test test-min lint bench clean
 
+# pip prints each package as it is collected and installed (a fresh install takes a few minutes)
 $(BIN)/zeropark: pyproject.toml
+	@echo "== creating $(VENV) with $(PYTHON)"
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m pip install --progress-bar off --upgrade pip
+	@echo "== installing zeropark and its test tools into $(VENV) (downloads ~300 MB on a fresh machine)"
+	$(BIN)/python -m pip install --progress-bar off -e ".[dev]"
 	touch $(BIN)/zeropark
+	@echo "== $(VENV) ready"
 
 demo: $(BIN)/zeropark
+	@echo "== solving the demo park (a full year, hourly)"
 	$(BIN)/zeropark run scenarios/demo-park.yaml -o out/demo
 
 test: $(BIN)/zeropark
-	$(BIN)/python -m pytest -q -p no:cacheprovider
+	@echo "== running the test suite (one dot per test)"
+	$(BIN)/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+
+# the lower bounds of pyproject.toml, kept honest: a separate venv pinned to constraints-min.txt
+test-min:
+	@echo "== creating $(VENV_MIN) with the lowest supported versions (constraints-min.txt)"
+	$(PYTHON) -m venv $(VENV_MIN)
+	$(VENV_MIN)/bin/python -m pip install --progress-bar off --upgrade pip
+	$(VENV_MIN)/bin/python -m pip install --progress-bar off -c constraints-min.txt -e ".[excel]" pytest hypothesis
+	@echo "== running the test suite against the lowest supported versions"
+	$(VENV_MIN)/bin/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 
 lint: $(BIN)/zeropark
 	$(BIN)/ruff check src tests benchmarks
@@ -26,4 +44,4 @@ bench: $(BIN)/zeropark
 	$(BIN)/python benchmarks/run.py
 
 clean:
-	rm -rf $(VENV) out
+	rm -rf $(VENV) $(VENV_MIN) out

@@ -195,3 +195,46 @@ def test_repair_csv_command(tmp_path: Path) -> None:
     assert build_profiles(_scenario(tmp_path)).load_kw == pytest.approx(LOAD)
     res = CliRunner().invoke(repair_csv, [str(src), str(tmp_path / "x.csv"), "--timezone", "Mars"])
     assert res.exit_code == 2 and "timezone: got 'Mars'" in res.output
+
+
+def test_repair_empty_and_na_cells_are_missing_steps(tmp_path: Path) -> None:
+    # pandas 3 keeps NaN through astype(str): an empty cell used to crash with a TypeError
+    values = LOAD[:3] + ["", "n/a"] + LOAD[5:]
+    src = _csv(tmp_path / "raw.csv", HOURS, values)
+    with pytest.raises(ScenarioError, match=r"2 missing steps after 2025-07-01 02:00:00 \(empty or "
+                                            r"'n/a' cells\)"):
+        repair_series_csv(src, tmp_path / "load.csv")
+    rep = repair_series_csv(src, tmp_path / "load.csv", fill_gaps_max_steps=2)
+    assert rep.actions == ["2 empty or 'n/a' cells read as missing steps",
+                           "2 missing steps filled (linear)"]
+    # LOAD is linear in the hour (100 + 10 h), so linear filling gives back 130 and 140 exactly
+    assert build_profiles(_scenario(tmp_path)).load_kw == pytest.approx(LOAD)
+    assert (rep.rows_in, rep.rows_out) == (24, 24)
+    # a missing last value cannot be filled
+    with pytest.raises(ScenarioError, match="no value at 2025-07-01 23:00:00"):
+        repair_series_csv(_csv(tmp_path / "raw.csv", HOURS, LOAD[:23] + ["NaN"]),
+                          tmp_path / "x.csv", fill_gaps_max_steps=5)
+    # ';' file with empty cells: decimal-comma detection still works on the numbers
+    semi = _csv(tmp_path / "raw.csv", HOURS, [f"{v:.1f}".replace(".", ",") for v in LOAD[:4]] + [""]
+                + [f"{v:.1f}".replace(".", ",") for v in LOAD[5:]], sep=";", header="time;load_kw")
+    rep = repair_series_csv(semi, tmp_path / "load.csv", fill_gaps_max_steps=1)
+    assert "decimal commas rewritten as points" in rep.actions
+    assert build_profiles(_scenario(tmp_path)).load_kw == pytest.approx(LOAD)
+
+
+def test_repair_command_empty_cell_and_decimal_hint(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from zeropark.reliability.commands import repair_csv
+
+    src = _csv(tmp_path / "raw.csv", HOURS, LOAD[:5] + [""] + LOAD[6:])
+    res = CliRunner().invoke(repair_csv, [str(src), str(tmp_path / "load.csv"), "--fill-gaps", "1"])
+    assert res.exit_code == 0, res.output
+    assert "1 missing steps filled (linear)" in res.output and "internal error" not in res.output
+    # thousands and decimal commas mixed: ',' cannot be detected, the error suggests --decimal
+    mixed = ["1.234,5", "1,5"] + [f"{v:.0f}" for v in LOAD[2:]]
+    src = _csv(tmp_path / "raw.csv", HOURS, mixed, sep=";", header="time;load_kw")
+    res = CliRunner().invoke(repair_csv, [str(src), str(tmp_path / "x.csv")])
+    assert res.exit_code == 2 and "pass --decimal ','" in res.output
+    res = CliRunner().invoke(repair_csv, [str(src), str(tmp_path / "x.csv"), "--decimal", ","])
+    assert res.exit_code == 0, res.output

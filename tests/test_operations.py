@@ -546,6 +546,13 @@ def test_cli_schedule_ledger_round_trip(tmp_path):
     new = load_state(state)
     assert new.as_of == "2025-07-01T12:00:00" and new.ledger.import_kwh > 0
     assert json.loads((tmp_path / "drift.json").read_text())["drift"]["intervals"] == 12
+    # the same update again: the intervals are already in the ledger, and the plan was given
+    r = runner.invoke(main, ["ledger", "update", "--state", str(state), "--actuals",
+                             str(tmp_path / "actuals.csv"), "--schedule", str(out)])
+    assert r.exit_code == 0, r.output
+    assert "already in the ledger" in r.output and "no plan given" not in r.output
+    assert "drift: nothing to compare (no new interval covered by the plan" in r.output
+    assert load_state(state).ledger.import_kwh == new.ledger.import_kwh
 
 
 def test_cli_exit_codes_fallback_and_invalid_input(tmp_path):

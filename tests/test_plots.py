@@ -128,9 +128,11 @@ def test_dispatch_stack_of_a_solved_result(tiny_result: zp.Result) -> None:
     lo, hi = ax.get_ylim()
     assert hi >= float(supply.max()) / 1e3 and lo <= -10 / 1e3
     assert soc_ax.lines[0].get_ydata() == pytest.approx(ds.storage_soc.values[0] * 100)
-    labels = ax.get_legend().get_texts()
-    assert [t.get_text() for t in labels][:4] == ["PV", "green direct", "grid import",
-                                                 "storage discharge"]
+    # zero flows (no green direct supply, no export, no EVs) get no legend entry
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert labels == ["PV", "grid import", "storage discharge", "load", "flexible",
+                      "storage charge", "SOC (mean)"] or "export" not in labels
+    assert "export" not in labels and "green direct" not in labels and "SOC (mean)" in labels
     plots.figure_bytes(fig)
 
 
@@ -216,4 +218,52 @@ def test_cost_chart_bars_are_the_breakdown(tiny_result: zp.Result) -> None:
     fig = plots.cost_breakdown_chart(k)
     widths = [p.get_width() for p in fig.axes[0].patches]
     assert widths == pytest.approx([1.0, -0.1, 0.9])  # thousand CNY; zero rows left out
+    plots.figure_bytes(fig)
+
+
+def test_dispatch_legend_sits_outside_the_plot(tiny_result: zp.Result) -> None:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    fig = plots.dispatch_stack(tiny_result.dataset)
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    legend = fig.legends[0].get_window_extent(renderer)
+    for ax in fig.axes:  # the stack and the SOC axis with its labels
+        box = ax.get_tightbbox(renderer)
+        assert legend.x0 >= box.x1 - 1 or not legend.overlaps(box)
+    assert legend.x1 <= fig.bbox.x1 + 1 and legend.y0 >= fig.bbox.y0 - 1, "legend not cut off"
+    assert "SOC (mean)" in [t.get_text() for t in fig.legends[0].get_texts()]
+
+
+def test_busiest_week_starts_at_midnight() -> None:
+    # 10 days from 13:00; import grows with time, so the busiest week is the last full week
+    # that starts at 00:00 (day 3, 00:00), not the one starting at 13:00 + 3 days - 11 h.
+    imp = list(np.arange(240.0))
+    ds = _dataset(imp, start="2025-05-01 13:00")
+    fig = plots.dispatch_stack(ds)
+    assert "2025-05-04 00:00 – 2025-05-10 23:00" in fig.axes[0].get_title()
+
+
+def test_percent_shares_add_up_to_100_by_hand() -> None:
+    # thirds: 33.333… each; the largest remainders are equal, the first gets the extra 0.1
+    assert plots.percent_shares([1, 1, 1], 3) == [33.4, 33.3, 33.3]
+    # 66.66 + 26.64 + 6.70 = 100 → 66.7, 26.6, 6.7; a revenue of −1.2 % stays as it is
+    assert plots.percent_shares([6666, 2664, 670, -120], 10000) == [66.7, 26.6, 6.7, -1.2]
+    assert plots.percent_shares([1, 2], 0) == [0.0, 0.0]
+
+
+def test_cost_chart_shows_small_penalties_and_shares_sum_to_100() -> None:
+    k = {"currency": "CNY", "total_cost": 2970.3,
+         "cost_breakdown": {"energy": 2000.0, "demand": 1000.0, "export_revenue": 30.0,
+                            "penalties": 0.3, "dr_revenue": 0.0}}
+    fig = plots.cost_breakdown_chart(k)
+    ax = fig.axes[0]
+    names = [t.get_text() for t in ax.get_yticklabels()]
+    assert names == ["energy", "demand", "export revenue", "penalties", "total"]
+    shares = [float(t.get_text().split("(")[1].split(" %")[0]) for t in ax.texts]
+    # gross 3000.3: energy 66.66 %, demand 33.33 %, penalties 0.01 % → 66.7 + 33.3 + 0.0 = 100
+    costs = [sh for name, sh in zip(names, shares, strict=True)
+             if name not in ("export revenue", "total")]
+    assert sum(costs) == pytest.approx(100.0) and shares[2] == -1.0
     plots.figure_bytes(fig)

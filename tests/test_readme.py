@@ -33,9 +33,14 @@ def test_readme_python_blocks_run(index: int, tmp_path: Path, monkeypatch: pytes
     assert r.ok
     if index == 0:
         assert (tmp_path / "variant" / "kpis.json").is_file()
+        # the comment states the dims of storage_soc as they are
+        assert f"dims {r.dataset.storage_soc.dims}".replace("'", '"') in blocks[0]
     else:
+        # soc_kwh[t] is the end of step t: the 17:00 step ends at 18:00, as the comment says
+        time = r.dataset.time.values
+        assert str(time[17])[11:16] == "17:00" and "end of the 17:00 step" in blocks[1]
         soc = r.dataset.storage_soc_kwh.sel(storage="lfp-main").values
-        assert soc[18] >= 3000 - 1e-6 and soc[42] >= 3000 - 1e-6
+        assert soc[17] >= 3000 - 1e-6 and soc[41] >= 3000 - 1e-6
 
 
 def test_cli_profiles_prints_totals_and_writes_netcdf(tmp_path: Path) -> None:

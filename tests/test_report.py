@@ -5,6 +5,7 @@ a solution, sweeps, Pareto tables and bad input with exit code 2."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 from html.parser import HTMLParser
@@ -24,6 +25,9 @@ from zeropark.report.sections import scenario_rows_from_dataset
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "scenarios" / "demo-park.yaml"
+# a font with Chinese glyphs known to fontconfig (Chromium's font source on Linux)
+CJK_FONT = bool(shutil.which("fc-list")) and bool(subprocess.run(
+    ["fc-list", ":lang=zh"], capture_output=True, text=True, check=False).stdout.strip())
 CHROMIUM = next((p for p in (shutil.which("chromium"), shutil.which("chromium-browser"),
                              shutil.which("google-chrome")) if p), None)
 
@@ -133,6 +137,11 @@ def test_report_renders_in_headless_chromium(run_dir: Path, report: Path, tmp_pa
         shown = dom.kpis[key]
         assert text in [t for _, t in shown], (key, shown)
         assert all(float(v) == pytest.approx(_lookup(k, key), rel=1e-12) for v, _ in shown)
+    # Chinese text renders with real glyphs (about 1 em wide, 园 and 区 differ), not tofu boxes;
+    # .ci/run installs fonts-noto-cjk, so under CI a missing CJK font is a failure
+    if CJK_FONT or os.environ.get("CI"):
+        assert float(dom.body.get("data-cjk-width-em", "0")) >= 0.9, dom.body
+        assert dom.body.get("data-cjk-distinct") == "1", dom.body
     verdict = "PASS" if k["zero_carbon_indicator"]["pass"] else "FAIL"
     page = " ".join(" ".join(dom.text).split())
     assert f"threshold ≤ 0.2 tCO2/tce {verdict}" in page

@@ -79,7 +79,7 @@ def solve_model(m: pyo.ConcreteModel, *, relax: bool = False) -> Result:
     t0 = time.perf_counter()
     out = solve_pyomo(m, d.sc.solver, relax=relax)
     return finish(d, out, "pyomo", {"build_s": 0.0, **out.timings,
-                                    "total_s": time.perf_counter() - t0})
+                                    "total_s": time.perf_counter() - t0}, relax=relax)
 
 
 def _violations(d: ModelData, out: SolveOutcome) -> tuple[np.ndarray, np.ndarray]:
@@ -155,11 +155,21 @@ def solve_data(d: ModelData, *, engine: str | None = None, relax: bool | None = 
         exclusivity check rebuilds the model with more binaries.
     """
     d, out, timings = solve_outcome(d, engine=engine, relax=relax, lp_hook=lp_hook)
-    return finish(d, out, engine or d.sc.solver.engine, timings)
+    return finish(d, out, engine or d.sc.solver.engine, timings,
+                  relax=d.sc.solver.relax if relax is None else relax)
 
 
-def finish(d: ModelData, out: SolveOutcome, engine: str, timings: dict[str, float]) -> Result:
-    """Dataset, KPIs and explanation of a solve outcome."""
+RELAXATION_NOTE = ("LP relaxation: on/off and integer decisions relaxed to fractions; the cost is a "
+                   "lower bound and the dispatch need not be feasible for the park")
+
+
+def finish(d: ModelData, out: SolveOutcome, engine: str, timings: dict[str, float], *,
+           relax: bool = False) -> Result:
+    """Dataset, KPIs and explanation of a solve outcome.
+
+    With ``relax`` the result is labelled as an LP relaxation: ``kpis["solver"]["relaxation"]``,
+    ``kpis["solver"]["note"]`` and the Dataset attributes ``relaxation`` (1) and ``comment``.
+    """
     t0 = time.perf_counter()
     if out.status.has_solution and out.max_primal_infeasibility > MAX_PRIMAL_INFEASIBILITY:
         out.status = Status.ERROR
@@ -175,11 +185,22 @@ def finish(d: ModelData, out: SolveOutcome, engine: str, timings: dict[str, floa
                        "explanation": explanation},
                       timings, explanation, out.size)
     ds = build_dataset(d, out, engine)
+    from zeropark.cf import apply_cf
+
+    apply_cf(ds, currency=d.sc.currency, utc_offset_h=d.sc.utc_offset_h,
+             timezone=d.sc.site.timezone, title=f"zeropark dispatch of {d.sc.name}",
+             history=f"solved by zeropark with the {engine} engine (HiGHS)")
     kpis = compute_kpis(d, out, ds)
     timings["extract_s"] = timings.get("extract_s", 0.0) + time.perf_counter() - t0
     kpis["timings"] = {k: round(val, 4) for k, val in timings.items()}
     kpis["model_size"] = out.size
     kpis["engine"] = engine
+    kpis["solver"]["relaxation"] = bool(relax)
+    ds.attrs["relaxation"] = int(bool(relax))
+    if relax:
+        kpis["solver"]["note"] = RELAXATION_NOTE
+        ds.attrs["comment"] = RELAXATION_NOTE
+        ds.attrs["status"] = f"{out.status} (LP relaxation)"
     return Result(out.status, out.objective, out.bound, out.gap, ds, kpis, timings, "", out.size,
                   out.values)
 

@@ -74,11 +74,14 @@ def profiles(scenario: str, out_dir: str) -> None:
 @click.option("--relax", is_flag=True, help="Solve the LP relaxation only.")
 @click.option("--rolling", default=None, help="Rolling horizon WINDOW:STEP, e.g. 48h:24h.")
 @click.option("--no-plot", is_flag=True, help="Skip dispatch.png.")
+@click.option("--excel", is_flag=True,
+              help="Also write results.xlsx: KPIs, monthly table, time series (needs openpyxl).")
 @handle_errors
 def run(scenario: str, out_dir: str, start: str | None, horizon: str | None,
         time_limit: float | None, gap: float | None, engine: str | None, relax: bool,
-        rolling: str | None, no_plot: bool) -> None:
-    """Solve the dispatch; write results.nc, kpis.json, timeseries.csv, dispatch.png."""
+        rolling: str | None, no_plot: bool, excel: bool) -> None:
+    """Solve the dispatch; write results.nc, kpis.json, timeseries.csv, dispatch.png (and
+    results.xlsx with --excel)."""
     from zeropark.api import prepare, solve_data
     from zeropark.scenario import load_scenario
 
@@ -95,6 +98,10 @@ def run(scenario: str, out_dir: str, start: str | None, horizon: str | None,
 
     out = Path(out_dir)
     check_writable(out)  # fail before a long solve, not after it
+    if excel:
+        from zeropark.excel import require_openpyxl
+
+        require_openpyxl()
     click.echo(f"building {sc.name} …", err=True)
     if rolling is not None:
         from zeropark.rolling import run_rolling
@@ -110,8 +117,17 @@ def run(scenario: str, out_dir: str, start: str | None, horizon: str | None,
         from zeropark.plots import save_dispatch_week
 
         save_dispatch_week(result.dataset, out / "dispatch.png")
+    if excel:
+        from zeropark.excel import write_excel
+
+        write_excel(result, out / "results.xlsx")
     for line in kpi_lines(result.kpis):
         click.echo(line)
+    if "rolling" in result.kpis:
+        from zeropark.rolling import rolling_lines
+
+        for line in rolling_lines(result.kpis):
+            click.echo(line)
     click.echo(f"wrote {', '.join(sorted(p.name for p in out.iterdir() if not p.name.startswith('.')))}"
                f" in {out}")
 

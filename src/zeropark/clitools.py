@@ -63,7 +63,9 @@ def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
         try:
             return fn(*args, **kwargs)
         except ScenarioError as err:
-            click.echo(f"error: {err}", err=True)
+            lines = getattr(err, "lines", None) or [str(err)]  # every validation error, one line each
+            for line in lines:
+                click.echo(f"error: {line}", err=True)
             sys.exit(EXIT_INVALID)
         except SolveError as err:
             click.echo(f"no solution: {err}", err=True)
@@ -97,34 +99,87 @@ def _undeliverable_note(k: dict[str, Any]) -> str:
     return f" (of which {'; '.join(parts)})" if parts else ""
 
 
+# cost_breakdown entries that are revenues: subtracted from the total, so printed negative
+REVENUES = ("export_revenue", "dr_revenue")
+
+
+def fmt(value: float, digits: int = 0) -> str:
+    """``value`` with thousands separators and ``digits`` decimals, never ``-0``."""
+    return f"{round(value, digits) + 0.0:,.{digits}f}"
+
+
+def pct(share: float) -> str:
+    """A share as a percentage with one decimal, never ``-0.0 %``."""
+    return f"{fmt(100 * share, 1)} %"
+
+
+def cost_lines(k: dict[str, Any]) -> list[tuple[str, str]]:
+    """Total cost and its parts; revenues are shown negative, so the parts add up to the total."""
+    cur = k.get("currency", "CNY")
+    return [("total cost", f"{fmt(k['total_cost'])} {cur}"),
+            *[(f"  {name}", f"{fmt(-val if name in REVENUES else val)} {cur}")
+              for name, val in k["cost_breakdown"].items()]]
+
+
+def share_lines(k: dict[str, Any]) -> list[tuple[str, str]]:
+    """Every share with what it counts: physical PV shares apart from the green-power share, which
+    also counts direct green power and bought certificates (GEC)."""
+    cons = k["consumption_kwh"]
+    parts = [("on-site PV", k["pv_generation_kwh"] - k["export_kwh"]),
+             ("direct green", k.get("green_direct_kwh", 0.0)),
+             ("certificates", 1e3 * k.get("certificates_mwh", 0.0))]
+    split = " + ".join(f"{name} {pct(kwh / cons if cons > 0 else 0.0)}" for name, kwh in parts
+                       if abs(kwh) > 1e-9)
+    if k.get("certificates_mwh", 0.0) > 0:
+        split += f" ({fmt(k['certificates_mwh'], 1)} MWh of certificates)"
+    target = (f"; target {pct(k['green_share_target'])}"
+              if k.get("green_share_target") is not None else "")
+    return [
+        ("PV self-consumption", f"{pct(k['self_consumption'])} of PV used on site (not exported)"),
+        ("self-sufficiency", f"{pct(k['self_sufficiency'])} of consumption from on-site PV"),
+        ("green-power share", f"{pct(k['green_share'])} of consumption"
+                              + (f" = {split}" if split else "") + target),
+        ("clean energy share (≥ 90 %)", f"{pct(k['clean_energy_share'])} of energy use in tce, "
+                                        "green power incl. certificates"),
+    ]
+
+
+def solver_line(k: dict[str, Any]) -> tuple[str, str]:
+    """Solver status; an LP relaxation says so instead of reading "optimal, gap 0"."""
+    s = k["solver"]
+    if s.get("relaxation"):
+        return ("solver", f"LP relaxation ({s['status']}): integer decisions relaxed, the cost is a "
+                          "lower bound, not a dispatch the park can run")
+    if s.get("note"):
+        return ("solver", f"{s['status']}; {s['note']}")
+    return ("solver", f"{s['status']}, gap {s['gap']:.2e}")
+
+
 def kpi_lines(k: dict[str, Any]) -> list[str]:
     """A readable KPI table."""
     cur = k.get("currency", "CNY")
     zc = k["zero_carbon_indicator"]
     dr_kwh = sum(e["delivered_kwh"] for e in k.get("dr_events", {}).values() if e["accepted"])
+    shares = share_lines(k)
     rows = [
-        ("total cost", f"{k['total_cost']:,.0f} {cur}"),
-        *[(f"  {name}", f"{val:,.0f} {cur}") for name, val in k["cost_breakdown"].items()],
-        ("consumption", f"{k['consumption_kwh'] / 1e3:,.1f} MWh"),
-        ("grid import / export", f"{k['import_kwh'] / 1e3:,.1f} / {k['export_kwh'] / 1e3:,.1f} MWh"),
-        ("PV used / curtailed", f"{k['pv_generation_kwh'] / 1e3:,.1f} / "
-                                f"{k['pv_curtailed_kwh'] / 1e3:,.1f} MWh"),
-        ("self-consumption / sufficiency", f"{k['self_consumption']:.1%} / "
-                                           f"{k['self_sufficiency']:.1%}"),
-        ("green-power share", f"{k['green_share']:.1%}"
-                              + (f" (target {k['green_share_target']:.0%})"
-                                 if k.get("green_share_target") is not None else "")),
-        ("CO2", f"{k['co2_t']:,.1f} t"),
+        *cost_lines(k),
+        ("consumption", f"{fmt(k['consumption_kwh'] / 1e3, 1)} MWh"),
+        ("grid import / export", f"{fmt(k['import_kwh'] / 1e3, 1)} / "
+                                 f"{fmt(k['export_kwh'] / 1e3, 1)} MWh"),
+        ("PV used / curtailed", f"{fmt(k['pv_generation_kwh'] / 1e3, 1)} / "
+                                f"{fmt(k['pv_curtailed_kwh'] / 1e3, 1)} MWh"),
+        *shares[:3],
+        ("CO2", f"{fmt(k['co2_t'], 1)} t"),
         ("CO2 per tce (core indicator)", f"{zc['value']:.3f} t/tce vs ≤ {zc['threshold']} "
                                          f"→ {'PASS' if zc['pass'] else 'FAIL'}"),
-        ("clean energy share (≥ 90 %)", f"{k['clean_energy_share']:.1%}"),
+        shares[3],
         ("max monthly peak import", f"{max(k['peak_import_kw_by_month'].values()):,.0f} kW"),
-        ("EV energy / unmet", f"{k['ev_energy_kwh'] / 1e3:,.1f} MWh / {k['ev_unmet_kwh']:,.1f} kWh"
-                              + _undeliverable_note(k)),
-        ("DR revenue / penalty", f"{k['dr_revenue']:,.0f} / {k.get('dr_penalty', 0.0):,.0f} {cur} "
+        ("EV energy / unmet", f"{fmt(k['ev_energy_kwh'] / 1e3, 1)} MWh / "
+                              f"{fmt(k['ev_unmet_kwh'], 1)} kWh" + _undeliverable_note(k)),
+        ("DR revenue / penalty", f"{fmt(k['dr_revenue'])} / {fmt(k.get('dr_penalty', 0.0))} {cur} "
                                  f"({len(k['dr_events_accepted'])} accepted, "
-                                 f"{dr_kwh:,.0f} kWh delivered)"),
-        ("solver", f"{k['solver']['status']}, gap {k['solver']['gap']:.2e}"),
+                                 f"{fmt(dr_kwh)} kWh delivered)"),
+        solver_line(k),
         ("timings", ", ".join(f"{n} {v:.2f}s" for n, v in k.get("timings", {}).items())),
     ]
     width = max(len(r[0]) for r in rows)

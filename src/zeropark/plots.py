@@ -36,7 +36,7 @@ __all__ = [
     "COLORS", "cost_breakdown_chart", "day_hour_grid", "dispatch_stack", "figure_bytes",
     "import_duration_curve",
     "kpi_line", "kpi_surface", "monthly_emissions", "monthly_energy_balance", "monthly_sums",
-    "pareto_front", "pareto_mask", "report_figures", "save_dispatch_week", "save_figure",
+    "pareto_front", "pareto_mask", "percent_shares", "report_figures", "save_dispatch_week", "save_figure",
     "schedule_heatmaps",
 ]
 
@@ -84,11 +84,38 @@ def _plot(fn: Callable[..., Figure]) -> Callable[..., Figure]:
 
 
 def _subplots(figsize: tuple[float, float], nrows: int = 1, ncols: int = 1,
-              **kw: Any) -> tuple[Figure, Any]:
+              layout: str | None = None, **kw: Any) -> tuple[Figure, Any]:
     """A figure outside pyplot: no GUI backend, no global figure registry to leak into; in
-    Jupyter a returned figure still displays inline."""
-    fig = Figure(figsize=figsize)
+    Jupyter a returned figure still displays inline. ``layout="constrained"`` makes room for a
+    legend placed outside the axes."""
+    fig = Figure(figsize=figsize, layout=layout)
     return fig, fig.subplots(nrows, ncols, **kw)
+
+
+def percent_shares(values: Sequence[float], total: float, decimals: int = 1) -> list[float]:
+    """Percentages of ``total`` rounded so that shares of parts adding up to ``total`` also add
+    up to exactly 100 after rounding (largest remainder); other values are rounded as usual.
+
+    Parameters
+    ----------
+    values : sequence of float
+        The parts (costs, energies); negative parts (revenues) get negative shares.
+    total : float
+        What 100 % is (e.g. the gross cost, the sum of the positive parts).
+    """
+    if total == 0:
+        return [0.0 for _ in values]
+    unit = 10.0 ** -decimals
+    raw = np.asarray(values, float) / total * 100 / unit
+    out = np.round(raw)
+    pos = raw > 0
+    if abs(raw[pos].sum() - 100 / unit) < 1e-6 * max(1.0, 100 / unit):
+        floor = np.floor(raw[pos])
+        missing = int(round(100 / unit - floor.sum()))
+        order = np.argsort(-(raw[pos] - floor), kind="stable")
+        floor[order[:missing]] += 1
+        out[pos] = floor
+    return [round(float(v) * unit, decimals) + 0.0 for v in out]
 
 
 def _title(ds: xr.Dataset, what: str) -> str:
@@ -116,14 +143,18 @@ def _steps_of(ds: xr.Dataset, start: Any, days: float) -> slice:
 
 
 def _busiest_week(ds: xr.Dataset) -> slice:
-    """Steps of the week (or whole horizon if shorter) with the highest grid import."""
+    """Steps of the week (or whole horizon if shorter) with the highest grid import; the week
+    starts at midnight (00:00) wherever the horizon allows."""
     dt = float(ds.attrs.get("dt_h", 1.0))
     n = int(round(168 / dt))
     T = ds.sizes["time"]
     if T <= n:
         return slice(0, T)
     cum = np.concatenate([[0.0], np.cumsum(ds.grid_import_kw.values)])
-    start = int(np.argmax(cum[n:] - cum[:-n]))
+    week = cum[n:] - cum[:-n]  # import of the week starting at each step
+    time = pd.DatetimeIndex(ds.time.values[: T - n + 1])
+    midnight = np.flatnonzero(time == time.normalize())
+    start = int(midnight[np.argmax(week[midnight])]) if len(midnight) else int(np.argmax(week))
     return slice(start, start + n)
 
 
@@ -160,14 +191,17 @@ def dispatch_stack(ds: xr.Dataset, steps: slice | None = None, *, start: Any = N
         "storage charge": w.storage_charge_kw.sum("storage").values,
         "export": w.grid_export_kw.values,
     }
-    fig, ax = _subplots((12, 5))
-    ax.stackplot(t, *[v / 1e3 for v in supply.values()], labels=list(supply), step="post",
-                 colors=[COLORS[k] for k in supply])
+    # flows that are zero all week (no export, no EVs …) get no band and no legend entry
+    supply = {k: v for k, v in supply.items() if np.abs(v).max(initial=0.0) > 1e-9}
+    demand = {k: v for k, v in demand.items() if k == "load" or np.abs(v).max(initial=0.0) > 1e-9}
+    fig, ax = _subplots((12, 5), layout="constrained")
+    if supply:
+        ax.stackplot(t, *[v / 1e3 for v in supply.values()], labels=list(supply), step="post",
+                     colors=[COLORS[k] for k in supply])
     ax.stackplot(t, *[-v / 1e3 for v in demand.values()], labels=list(demand), step="post",
                  colors=[COLORS[k] for k in demand], alpha=0.85)
     ax.axhline(0, color="k", lw=0.6)
     ax.set_ylabel("power [MW] (supply + / demand −)")
-    _headroom(ax, 0.15)
     ax.set_title(_title(ds, f"dispatch {pd.Timestamp(t[0]):%Y-%m-%d %H:%M} – "
                             f"{pd.Timestamp(t[-1]):%Y-%m-%d %H:%M}"))
     handles, labels = ax.get_legend_handles_labels()
@@ -178,9 +212,9 @@ def dispatch_stack(ds: xr.Dataset, steps: slice | None = None, *, start: Any = N
         ax2.set_ylabel("state of charge [%]")
         ax2.set_ylim(0, 100)
         handles, labels = handles + line, labels + ["SOC (mean)"]
-    ax.legend(handles, labels, loc="upper left", fontsize=7, ncol=5)
-    fig.autofmt_xdate()
-    fig.tight_layout()
+    # outside the axes, right of the SOC scale: never over the data, never cut
+    fig.legend(handles, labels, loc="outside right upper", fontsize=8)
+    ax.tick_params(axis="x", labelrotation=30)
     return fig
 
 
@@ -418,28 +452,31 @@ def cost_breakdown_chart(kpis: Mapping[str, Any]) -> Figure:
     """Horizontal bars of the cost breakdown: costs to the right, revenues to the left, total."""
     cur = kpis.get("currency", "")
     revenues = ("export_revenue", "dr_revenue")
-    # items below 0.1 % of the gross cost would only be unreadable slivers
-    gross = sum(abs(v) for v in kpis["cost_breakdown"].values()) or 1.0
+    # every part of at least half a cent, however small next to the rest (penalties, revenues)
     items = [(k.replace("_", " "), -v if k in revenues else v)
-             for k, v in kpis["cost_breakdown"].items() if abs(v) >= 1e-3 * gross]
+             for k, v in kpis["cost_breakdown"].items() if abs(v) >= 0.005]
     items.append(("total", kpis["total_cost"]))
     names = [n for n, _ in items]
-    values = np.array([v for _, v in items]) / 1e3
+    signed = [v for _, v in items]
+    gross = sum(v for v in signed[:-1] if v > 0)
+    shares = percent_shares(signed, gross)
+    values = np.array(signed) / 1e3
     fig, ax = _subplots((8, 0.45 * len(items) + 1.2))
     colors = ["#2f4b7c" if n == "total" else "#3c9d4e" if v < 0 else "#e76f51"
               for n, v in zip(names, values, strict=True)]
     y = np.arange(len(items))[::-1]
     ax.barh(y, values, color=colors)
     ax.set_yticks(y, names)
-    for yi, v in zip(y, values, strict=True):
-        ax.annotate(f"{v:,.1f}", (v, yi), xytext=(4 if v >= 0 else -4, 0),
+    for yi, v, share in zip(y, values, shares, strict=True):
+        ax.annotate(f"{v:,.1f} ({share:.1f} %)", (v, yi), xytext=(4 if v >= 0 else -4, 0),
                     textcoords="offset points", va="center", ha="left" if v >= 0 else "right",
                     fontsize=8)
     ax.axvline(0, color="k", lw=0.6)
     ax.xaxis.set_major_formatter(_THOUSANDS)
-    ax.set_xlabel(f"thousand {cur}".strip())
+    ax.set_xlabel(f"thousand {cur}; (share of the gross cost: costs add up to 100 %, "
+                  "revenues negative)".strip())
     lo, hi = ax.get_xlim()
-    ax.set_xlim(lo - 0.12 * (hi - lo) * (lo < 0), hi + 0.15 * (hi - lo))
+    ax.set_xlim(lo - 0.15 * (hi - lo) * (lo < 0), hi + 0.3 * (hi - lo))
     ax.set_title(f"cost breakdown, total {kpis['total_cost']:,.0f} {cur}")
     fig.tight_layout()
     return fig

@@ -55,6 +55,9 @@ class ModelData:
     day_index: np.ndarray  # day of each step (0..D-1) for daily limits
     n_days: int
     ledger: Ledger = Ledger()
+    # end-of-horizon SOC target [kWh] per storage unit for its end condition, in place of
+    # soc_initial · energy_kwh (a rolling horizon's last window ends at the ORIGINAL initial SOC)
+    storage_end_kwh: np.ndarray | None = None
 
     @property
     def storage_names(self) -> list[str]:

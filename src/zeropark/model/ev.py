@@ -151,6 +151,9 @@ def delivered_and_unmet(d: ModelData, values: dict[str, np.ndarray]) -> tuple[np
     u(t) = Σ_{τ≤t} w(τ) and e(t) = f(t) + E_lo(t) − u(t) (see the module docstring).
     """
     G, T = len(d.ev_names), d.T
+    if "ev.delivered_kwh" in values:  # already recovered and stitched (rolling horizon)
+        return (np.asarray(values["ev.delivered_kwh"], float),
+                np.asarray(values["ev.unmet_cum_kwh"], float))
     if not G or "ev.flex_kwh" not in values:
         return np.zeros((G, T)), np.zeros((G, T))
     e_lo = _arrays(d)[0]

@@ -11,6 +11,9 @@ Per unit s and step t (dt the step length [h], k = 1 − self-discharge·dt):
 
 A free start is only allowed with a cyclic end (PyPSA's cyclic storage convention): the horizon
 then neither borrows nor banks energy, whatever start the optimiser picks.
+
+The end target E_end = S0 unless ``ModelData.storage_end_kwh`` sets it (the last window of a
+rolling horizon, whose initial SOC is the carried one, ends at the scenario's initial SOC).
 """
 
 from __future__ import annotations
@@ -41,6 +44,9 @@ def params(d: ModelData) -> dict[str, np.ndarray]:
         "cycles": np.array([np.inf if u.max_cycles_per_day is None else u.max_cycles_per_day
                             for u in units]),
         "end": np.array([u.end_condition for u in units]),
+        # target of the end condition: the initial SOC, unless the model data sets another
+        "end_kwh": (init if d.storage_end_kwh is None
+                    else np.asarray(d.storage_end_kwh, float)),
     }
 
 
@@ -71,8 +77,8 @@ def add_matrix(lp: MatrixLP, d: ModelData, bal: np.ndarray) -> None:
     ends = [i for i, e in enumerate(p["end"]) if e != "free"]
     if ends:
         names = [S[i] for i in ends]
-        hi = np.where(p["end"][ends] == "cyclic", p["init"][ends], np.inf)
-        r = lp.rows("storage.end", (names,), p["init"][ends], hi)
+        hi = np.where(p["end"][ends] == "cyclic", p["end_kwh"][ends], np.inf)
+        r = lp.rows("storage.end", (names,), p["end_kwh"][ends], hi)
         lp.add(r, soc[ends, -1], 1.0)
         if free.size:  # free starts are cyclic: soc[T-1] − S0 = 0
             lp.add(r[[ends.index(i) for i in free]], s0, -1.0)
@@ -125,8 +131,8 @@ def add_pyomo(m: pyo.ConcreteModel, d: ModelData, ctx: PyomoContext) -> None:
         def end_rule(b: pyo.Block, s: str) -> pyo.Expression:
             i = k[s]
             if p["end"][i] == "cyclic":
-                return b.soc_kwh[s, T - 1] == start(s)
-            return b.soc_kwh[s, T - 1] >= p["init"][i]
+                return b.soc_kwh[s, T - 1] == (start(s) if s in free else p["end_kwh"][i])
+            return b.soc_kwh[s, T - 1] >= p["end_kwh"][i]
 
         b.end = pyo.Constraint(pyo.Set(initialize=ends, ordered=True), rule=end_rule)
     bsteps = [int(t) for t in d.storage_binary_steps]

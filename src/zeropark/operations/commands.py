@@ -193,7 +193,7 @@ def _update(state_path: str, actuals_path: str, schedule_path: str | None,
     save_state(up.state, target)
     for w in up.warnings:
         click.echo(f"warning: {w}", err=True)
-    for line in drift_lines(up.drift):
+    for line in drift_lines(up.drift, plan_given=plan is not None):
         click.echo(line)
     if report_path is not None:
         atomic_write_text(Path(report_path), json.dumps(

@@ -405,8 +405,10 @@ def _drift(act: Actuals, pv_: _PlanView, imp: np.ndarray, exp: np.ndarray,
     return out
 
 
-def drift_lines(drift: dict[str, Any] | None) -> list[str]:
-    """A readable drift table."""
+def drift_lines(drift: dict[str, Any] | None, plan_given: bool = False) -> list[str]:
+    """A readable drift table; without one, why (no plan, or no new interval the plan covers)."""
+    if drift is None and plan_given:
+        return ["drift: nothing to compare (no new interval covered by the plan; see the warnings)"]
     if drift is None:
         return ["drift: no plan given (use --schedule)"]
     rows = [("intervals", f"{drift['intervals']} from {drift['from']} to {drift['to']}")]

@@ -496,11 +496,13 @@ def size(scenario: Scenario | str | Path, profiles: Profiles | None = None, *, s
         lp_hook=lambda lp, d_now: add_sizing(lp, d_now, plan, per_kwp))
     timings["profiles_s"] = profiles_s
     if not out.status.has_solution:
-        return finish(d, out, "matrix", timings)
+        return finish(d, out, "matrix", timings,
+                      relax=sc.solver.relax if relax is None else relax)
     sizes = _sizes(plan, out.values)
     sc_sized = _with_sizes(sc, plan, sizes)
     d_sized = dataclasses.replace(d, sc=sc_sized, prof=_with_pv(d.prof, plan, sizes, per_kwp))
-    result = finish(d_sized, out, "matrix", timings)
+    result = finish(d_sized, out, "matrix", timings,
+                    relax=sc.solver.relax if relax is None else relax)
     result.kpis["sizing"] = sizing_kpis(plan, sizes, d.horizon_fraction, sc.sizing.discount_rate,
                                         result.kpis["total_cost"])
     result.dataset.attrs["sizing_sizes"] = str(sizes)

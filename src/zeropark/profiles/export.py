@@ -34,7 +34,10 @@ def profiles_dataset(sc: Scenario, prof: Profiles) -> xr.Dataset:
     )
     ds.attrs.update({"scenario": sc.name, "scenario_hash": sc.content_hash(), "dt_h": prof.dt_h,
                      "demand_charge_per_kw_month": prof.demand_charge_per_kw_month})
-    return ds
+    from zeropark.cf import apply_cf
+
+    return apply_cf(ds, currency=sc.currency, utc_offset_h=sc.utc_offset_h,
+                    timezone=sc.site.timezone, title=f"zeropark profiles of {sc.name}")
 
 
 def summary_lines(sc: Scenario, prof: Profiles) -> list[str]:

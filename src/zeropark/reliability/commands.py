@@ -6,9 +6,11 @@ Registered by adding ``"zeropark.reliability.commands"`` to ``zeropark.cli._regi
 
 from __future__ import annotations
 
+import sys
+
 import click
 
-from zeropark.clitools import handle_errors
+from zeropark.clitools import EXIT_NO_SOLUTION, handle_errors
 from zeropark.errors import SolveError
 
 
@@ -45,6 +47,7 @@ def diagnose_command(scenario: str, start: str | None, horizon: str | None) -> N
         click.echo(f"no solution ({result.status}); found by {diag.method}:")
         for cause in diag.causes:
             click.echo(f"  - {cause.sentence}")
+        sys.exit(EXIT_NO_SOLUTION)  # explained above: not a second time by handle_errors
     raise SolveError(result.explanation)
 
 

@@ -20,9 +20,11 @@ daylight-saving wall-clock times       with ``timezone="Europe/Berlin"`` etc.: c
                                        its order
 identical duplicate rows               dropped; duplicates with different values are an error
 rows out of order                      sorted
+empty or ``n/a`` cells                 missing steps, treated as gaps (below)
 gaps                                   with ``fill_gaps_max_steps=n``: gaps of at most ``n``
                                        steps filled (linear for power, previous value for prices
-                                       and factors); longer gaps are an error
+                                       and factors); longer gaps, and missing first or last
+                                       values, are an error
 =====================================  ============================================================
 """
 
@@ -49,6 +51,17 @@ _CELL = re.compile(r"^\s*(?P<num>[-+]?(?:\d[\d.,]*|\.\d+)(?:[eE][-+]?\d+)?)\s*"
                    r"(?P<unit>gw|mw|kw|w)?\s*$", re.IGNORECASE)
 _DECIMAL_COMMA = re.compile(r"^[-+]?\d+,\d+$")
 _THOUSANDS = re.compile(r"^[-+]?\d{1,3}(,\d{3})+(\.\d+)?$")
+# cells that mean "no value": read as a missing step, never as a number
+_MISSING = frozenset({"", "n/a", "na", "nan", "null", "none", "-", "#n/a"})
+
+
+def _text(cells: pd.Series) -> pd.Series:
+    """Cells as stripped strings, '' for missing ones (pandas 3 keeps NaN through astype(str))."""
+    return cells.astype(object).where(cells.notna(), "").astype(str).str.strip()
+
+
+def _decimal_hint(cell: str, decimal: str) -> str:
+    return " (decimal commas? pass --decimal ',')" if decimal != "," and "," in cell else ""
 
 
 @dataclass
@@ -82,7 +95,11 @@ def _delimiter(text: str) -> str:
 
 def _numbers(cells: pd.Series, decimal: str, kind: str, header_factor: float, fld: str,
              actions: list[str]) -> np.ndarray:
-    text = cells.astype(str).str.strip()
+    text = _text(cells)
+    missing = text.str.lower().isin(_MISSING)
+    if missing.any():
+        actions.append(f"{int(missing.sum())} empty or 'n/a' cells read as missing steps")
+        text = text.where(~missing, "0")
     if decimal == ",":
         text = text.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
         actions.append("decimal commas rewritten as points")
@@ -93,12 +110,14 @@ def _numbers(cells: pd.Series, decimal: str, kind: str, header_factor: float, fl
     bad = parts["num"].isna()
     if bad.any():
         i = int(np.flatnonzero(bad.to_numpy())[0])
-        raise ScenarioError(fld, f"row {i + 1}: {cells.iloc[i]!r}", "a number, optionally with a "
-                            "unit W, kW, MW or GW")
-    values = pd.to_numeric(parts["num"], errors="coerce").to_numpy(float)
+        raise ScenarioError(fld, f"row {i + 1}: {cells.iloc[i]!r}{_decimal_hint(text.iloc[i], decimal)}",
+                            "a number, optionally with a unit W, kW, MW or GW")
+    values = np.array(pd.to_numeric(parts["num"], errors="coerce"), dtype=float)
     if np.isnan(values).any():
         i = int(np.flatnonzero(np.isnan(values))[0])
-        raise ScenarioError(fld, f"row {i + 1}: {cells.iloc[i]!r}", "a number")
+        raise ScenarioError(fld, f"row {i + 1}: {cells.iloc[i]!r}{_decimal_hint(text.iloc[i], decimal)}",
+                            "a number")
+    values[missing.to_numpy()] = np.nan
     units = parts["unit"].str.lower()
     if units.notna().any():
         if kind != "power":
@@ -111,7 +130,7 @@ def _numbers(cells: pd.Series, decimal: str, kind: str, header_factor: float, fl
 
 def _times(cells: pd.Series, dayfirst: bool, timezone: str | None, fld: str,
            actions: list[str]) -> pd.DatetimeIndex:
-    text = cells.astype(str).str.strip()
+    text = _text(cells)
     midnight = text.str.contains(r"\b24:00(?::00)?$", regex=True)
     text = text.str.replace(r"\b24:00(?::00)?$", "00:00", regex=True)
     if dayfirst:
@@ -204,7 +223,8 @@ def repair_series_csv(source: str | Path, target: str | Path, *, kind: str = "po
         if factor != 1.0:
             actions.append(f"header unit {match['unit']} converted to kW (× {factor:g})")
     if decimal is None:
-        cells = df[col].astype(str).str.strip()
+        cells = _text(df[col])
+        cells = cells[~cells.str.lower().isin(_MISSING)]
         decimal = "," if delim == ";" and cells.map(lambda s: bool(
             _DECIMAL_COMMA.match(s) or re.fullmatch(r"[-+]?\d+", s))).all() and \
             cells.str.contains(",").any() else "."
@@ -214,6 +234,8 @@ def repair_series_csv(source: str | Path, target: str | Path, *, kind: str = "po
     if not frame.index.is_monotonic_increasing:
         frame = frame.sort_index(kind="stable")
         actions.append("rows sorted by time")
+    # a missing value at a timestamp that also has a number is no conflict: keep the number
+    frame = frame[~(frame["value"].isna() & frame.index.duplicated(keep=False))]
     dup = frame.index.duplicated(keep="first")
     if dup.any():
         same = frame[frame.index.duplicated(keep=False)].groupby(level=0)["value"].nunique() == 1
@@ -234,25 +256,36 @@ def repair_series_csv(source: str | Path, target: str | Path, *, kind: str = "po
 
 def _fill_gaps(frame: pd.DataFrame, kind: str, max_steps: int, fld: str, actions: list[str],
                timezone: str | None) -> pd.DataFrame:
-    if len(frame) < 3:
+    """Fill missing steps (absent rows and empty cells) of at most ``max_steps`` in a row."""
+    empty = frame["value"].isna().to_numpy()
+    if len(frame) < 3 and not empty.any():
         return frame
     diffs = np.diff(frame.index.values).astype("timedelta64[s]").astype(np.int64)
-    step = int(pd.Series(diffs).mode().iloc[0])
+    step = int(pd.Series(diffs).mode().iloc[0]) if diffs.size else 0
     if step <= 0:
+        step = 0
+    big = np.flatnonzero(diffs > step) if step else np.array([], int)
+    if not big.size and not empty.any():
         return frame
-    big = np.flatnonzero(diffs > step)
-    if not big.size:
-        return frame
-    worst = int((diffs[big] // step - 1).max())
-    if worst > max_steps:
-        i = int(big[0])
-        hint = " (daylight-saving time? pass timezone=...)" if timezone is None else ""
-        raise ScenarioError(fld, f"{int(diffs[i] // step - 1)} missing steps after "
-                            f"{frame.index[i]}{hint}",
-                            f"gaps of at most {max_steps} steps (fill_gaps_max_steps)")
-    full = pd.date_range(frame.index[0], frame.index[-1], freq=pd.Timedelta(seconds=step))
+    full = (pd.date_range(frame.index[0], frame.index[-1], freq=pd.Timedelta(seconds=step))
+            if step else frame.index)
     filled = frame.reindex(full)
-    missing = int(filled["value"].isna().sum())
+    gone = filled["value"].isna().to_numpy()
+    # runs of missing steps: start index and length
+    edges = np.diff(np.concatenate([[0], gone.astype(np.int8), [0]]))
+    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    hint = (" (empty or 'n/a' cells)" if empty.any() else
+            " (daylight-saving time? pass timezone=...)" if timezone is None else "")
+    for first, last in zip(starts, ends, strict=True):
+        if first == 0 or last == len(full):
+            raise ScenarioError(fld, f"no value at {full[first if first == 0 else last - 1]}"
+                                f"{hint}", "a number in the first and last rows (gaps inside "
+                                "the series can be filled)")
+        if last - first > max_steps:
+            raise ScenarioError(fld, f"{int(last - first)} missing steps after "
+                                f"{full[first - 1]}{hint}",
+                                f"gaps of at most {max_steps} steps (--fill-gaps, fill_gaps_max_steps)")
+    missing = int(gone.sum())
     method = "linear" if kind == "power" else "previous value"
     filled["value"] = (filled["value"].interpolate("linear") if kind == "power"
                        else filled["value"].ffill())

@@ -57,14 +57,23 @@ footer{margin-top:40px;color:#8a96a3;font-size:12px}
 @media print{body{background:#fff}main{padding:0}}
 """
 
-# Records script errors and broken images on <body> (checked by the headless-browser test);
-# the report reads fine without it.
+# Records script errors, broken images and whether Chinese text renders with real glyphs on
+# <body> (checked by the headless-browser test); the report reads fine without it. The Chinese
+# check draws 园 and 区 in the page's font at 40 px: real glyphs are about 1 em wide and differ;
+# "tofu" boxes (no CJK font installed) are all the same picture.
 SCRIPT = """
 (function(){var b=document.body,n=0;window.addEventListener('error',function(){n+=1;
-b.setAttribute('data-js-errors',String(n));});window.addEventListener('load',function(){
+b.setAttribute('data-js-errors',String(n));});
+function cjk(){var c=document.createElement('canvas');c.width=c.height=48;
+var x=c.getContext('2d',{willReadFrequently:true});x.font='40px '+getComputedStyle(b).fontFamily;
+var w=x.measureText('\u56ed').width/40,p=[];['\u56ed','\u533a'].forEach(function(ch){
+x.clearRect(0,0,48,48);x.fillText(ch,2,40);p.push(Array.prototype.join.call(
+x.getImageData(0,0,48,48).data));});b.setAttribute('data-cjk-width-em',w.toFixed(2));
+b.setAttribute('data-cjk-distinct',p[0]!==p[1]?'1':'0');}
+window.addEventListener('load',function(){
 var imgs=Array.prototype.slice.call(document.images),bad=imgs.filter(function(i){
 return !(i.complete&&i.naturalWidth>0);});b.setAttribute('data-images',String(imgs.length));
-b.setAttribute('data-images-broken',String(bad.length));b.setAttribute('data-js-errors',
+b.setAttribute('data-images-broken',String(bad.length));cjk();b.setAttribute('data-js-errors',
 String(n));b.setAttribute('data-ready','1');});})();
 """
 
@@ -160,13 +169,14 @@ def kpi_rows(currency: str) -> list[tuple[str, str, Callable[[float], str]]]:
         ("green_direct_kwh", "Direct green power (绿电直连)", _mwh),
         ("certificates_mwh", "Green certificates (GEC) bought", lambda v: f"{v:,.1f} MWh"),
         ("offsets_t", "CCER offsets used", _t),
-        ("self_consumption", "PV self-consumption", _pct),
-        ("self_sufficiency", "Self-sufficiency", _pct),
+        ("self_consumption", "PV self-consumption (share of PV used on site, not exported)", _pct),
+        ("self_sufficiency", "Self-sufficiency (share of consumption from on-site PV)", _pct),
         ("green_share", "Green-power share (incl. certificates)", _pct),
         ("co2_t", "CO2 emissions (net of offsets)", _t),
         ("energy_tce", "Energy consumption", lambda v: f"{v:,.1f} tce"),
         ("co2_per_tce", "CO2 per tce", lambda v: f"{v:.3f} tCO2/tce"),
-        ("clean_energy_share", "Clean-energy share", _pct),
+        ("clean_energy_share", "Clean-energy share of energy use in tce (incl. certificates)",
+         _pct),
         ("ev_energy_kwh", "EV charging energy", _mwh),
         ("ev_unmet_kwh", "EV energy not delivered", lambda v: f"{v:,.1f} kWh"),
         ("dr_revenue", "Demand-response revenue", money),
@@ -238,7 +248,8 @@ def indicator_section(k: dict[str, Any], horizon_days: float | None) -> str:
             f'data-value="{_num_attr(clean)}">{_pct(clean)}</div><div>guideline ≥ 90 % '
             f"{_badge(clean_ok)}</div></div>")
     cards.append(
-        '<div class="card" data-check="green-share"><div>Green-power share of electricity</div>'
+        '<div class="card" data-check="green-share"><div>Green-power share of electricity '
+        '(PV, direct green power and certificates)</div>'
         f'<div class="big" data-kpi="green_share" data-value="{_num_attr(k["green_share"])}">'
         f'{_pct(k["green_share"])}</div><div>target '
         f'{"none" if target is None else _pct(target)} {_badge(share_ok, "MET", "MISSED")}'
@@ -289,12 +300,17 @@ def cost_section(k: dict[str, Any]) -> str:
     cur = k.get("currency", "CNY")
     revenues = {"export_revenue", "dr_revenue"}
     gross = sum(v for key, v in k["cost_breakdown"].items() if key not in revenues) or 1.0
+    from zeropark.plots import percent_shares
+
+    parts = {key: -v if key in revenues else v for key, v in k["cost_breakdown"].items()}
+    # rounded so that the costs' shares add up to exactly 100.0 %
+    shares = dict(zip(parts, percent_shares(list(parts.values()), gross), strict=True))
     rows = []
     for key, value in k["cost_breakdown"].items():
-        signed = -value if key in revenues else value
+        signed = parts[key]
         rows.append(f"<tr><td>{esc(key.replace('_', ' '))}</td>"
                     f"{_kpi_td(f'cost_breakdown.{key}', value, f'{_signed(signed):,.0f} {cur}')}"
-                    f'<td class="num">{_signed(signed / gross, 3):.1%}</td></tr>')
+                    f'<td class="num">{shares[key]:.1f} %</td></tr>')
     total = k["total_cost"]
     rows.append(f'<tr><th>total</th><td class="num" data-kpi="total_cost" '
                 f'data-value="{_num_attr(total)}"><strong>{total:,.0f} {esc(cur)}</strong></td>'

@@ -224,18 +224,26 @@ def _set_dotted(data: Any, dotted: str, value: Any) -> None:
             node = node[key]
 
 
-def _error_from_validation(err: ValidationError) -> ScenarioError:
-    first = err.errors()[0]
-    loc = ".".join(str(p) for p in first["loc"]) or "(scenario)"
-    msg = first["msg"].removeprefix("Value error, ")
-    if first["type"] == "extra_forbidden":
+def _one_error(error: Any) -> ScenarioError:
+    loc = ".".join(str(p) for p in error["loc"]) or "(scenario)"
+    msg = error["msg"].removeprefix("Value error, ")
+    if error["type"] == "extra_forbidden":
         msg = "unknown field (check spelling); allowed fields are in the README's scenario reference"
-    if first["type"] == "missing":
+    if error["type"] == "missing":
         msg = "this field is required"
-    more = len(err.errors()) - 1
+    return ScenarioError(loc, error.get("input"), msg)
+
+
+def _error_from_validation(err: ValidationError) -> ScenarioError:
+    """The first error, its message counting the others; ``.lines`` holds every error, one line
+    each (the CLI prints them all)."""
+    errors = [_one_error(e) for e in err.errors()]
+    first, more = errors[0], len(errors) - 1
     if more:
-        msg += f" (and {more} more error{'s' if more > 1 else ''})"
-    return ScenarioError(loc, first.get("input"), msg)
+        first = ScenarioError(first.field, first.value,
+                              f"{first.allowed} (and {more} more error{'s' if more > 1 else ''})")
+    first.lines = [str(e) for e in errors]  # type: ignore[attr-defined]
+    return first
 
 
 def scenario_from_dict(data: Any, *, base_dir: Path | str | None = None) -> Scenario:
