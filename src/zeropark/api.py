@@ -9,9 +9,9 @@ import dataclasses
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pyomo.environ as pyo
 
 from zeropark.errors import ScenarioError, SolveError
 from zeropark.model.builder import build_matrix
@@ -28,6 +28,9 @@ from zeropark.solve import (
     solve_matrix,
     solve_pyomo,
 )
+
+if TYPE_CHECKING:
+    import pyomo.environ as pyo
 
 # Simultaneous flows below this share of the unit's power are numerical noise, not dumping.
 _EXCLUSIVE_TOL = 1e-6

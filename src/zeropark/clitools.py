@@ -11,7 +11,6 @@ from collections.abc import Callable
 from typing import Any
 
 import click
-import pandas as pd
 
 from zeropark.errors import ScenarioError, SolveError, ZeroparkError
 
@@ -37,6 +36,8 @@ def parse_duration_h(text: str, field: str) -> float:
 
 def window_of(sc: Any, start: str | None, horizon: str | None) -> tuple[int, int | None]:
     """Step offset and count of a ``--start``/``--horizon`` window within the scenario."""
+    import pandas as pd
+
     time = sc.time_index()
     first = 0
     if start is not None:

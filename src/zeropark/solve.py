@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 
 import highspy
 import numpy as np
-import pyomo.environ as pyo
 
+from zeropark.model.context import pyo  # pyomo.environ, imported only by the Pyomo engine
 from zeropark.model.lp import MatrixLP
 from zeropark.scenario import Solver
 

@@ -5,9 +5,8 @@ exclusivity binaries only where dumping energy could pay (see ``binary_rule_step
 from __future__ import annotations
 
 import numpy as np
-import pyomo.environ as pyo
 
-from zeropark.model.context import PyomoContext
+from zeropark.model.context import PyomoContext, pyo
 from zeropark.model.data import ModelData
 from zeropark.model.lp import MatrixLP
 

@@ -24,10 +24,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.signal import lfilter
 
 from zeropark.errors import ScenarioError
 from zeropark.profiles.csvio import check_time_index
+from zeropark.profiles.noise import ar1_filter
 
 __all__ = [
     "OFFICIAL_HOLIDAY_YEARS",
@@ -298,8 +298,7 @@ def _ar1(rng: np.random.Generator, n: int, std: float, phi: float) -> np.ndarray
     """Stationary AR(1) noise x[k] = phi·x[k-1] + e[k], marginal std ``std`` (IIR filter)."""
     z = rng.standard_normal(n) * std * np.sqrt(1.0 - phi**2)
     x0 = rng.standard_normal() * std
-    out, _ = lfilter([1.0], [1.0, -phi], z, zi=[phi * x0])
-    return np.asarray(out)
+    return ar1_filter(z, phi, y_prev=x0)
 
 
 def _sf_weight(days: pd.DatetimeIndex, shape: _ParkShape) -> np.ndarray:
