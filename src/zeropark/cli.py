@@ -15,7 +15,7 @@ from typing import Any
 import click
 
 from zeropark import __version__
-from zeropark.clitools import handle_errors, kpi_lines, window_of
+from zeropark.clitools import handle_errors, kpi_lines, progress_options, quiet_requested, window_of
 from zeropark.errors import SolveError
 
 # Commands defined in other packages: name -> module whose ``COMMANDS`` list holds it. A module is
@@ -46,9 +46,15 @@ class LazyGroup(click.Group):
 
 @click.group(cls=LazyGroup)
 @click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")
+@progress_options
 @click.version_option(version=__version__, package_name="zeropark")
 def main(debug: bool) -> None:
-    """zeropark — plan and dispatch a zero-carbon industrial park (源网荷储一体化)."""
+    """zeropark — plan and dispatch a zero-carbon industrial park (源网荷储一体化).
+
+    Long work shows its progress on stderr when stderr is a terminal: the phase (profiles, build,
+    LP relaxation, rounding, MILP), elapsed time, and HiGHS's incumbent, bound and gap. -v adds
+    the full HiGHS log, -q turns it off, --progress turns it on for a log file.
+    """
 
 
 @main.command()
@@ -101,6 +107,7 @@ def profiles(scenario: str, out_dir: str) -> None:
 @click.option("--relax", is_flag=True, help="Solve the LP relaxation only.")
 @click.option("--rolling", default=None, help="Rolling horizon WINDOW:STEP, e.g. 48h:24h.")
 @click.option("--no-plot", is_flag=True, help="Skip dispatch.png.")
+@progress_options
 @handle_errors
 def run(scenario: str, out_dir: str, start: str | None, horizon: str | None,
         time_limit: float | None, gap: float | None, engine: str | None, relax: bool,
@@ -122,7 +129,8 @@ def run(scenario: str, out_dir: str, start: str | None, horizon: str | None,
 
     out = Path(out_dir)
     check_writable(out)  # fail before a long solve, not after it
-    click.echo(f"building {sc.name} …", err=True)
+    if not quiet_requested():
+        click.echo(f"building {sc.name} …", err=True)
     if rolling is not None:
         from zeropark.rolling import run_rolling
 

@@ -14,6 +14,7 @@ import numpy as np
 
 from zeropark.model.context import pyo  # pyomo.environ, imported only by the Pyomo engine
 from zeropark.model.lp import MatrixLP
+from zeropark.progress import current as current_progress
 from zeropark.scenario import Solver
 
 # A result whose primal infeasibility exceeds this (kW/kWh scale) is refused.
@@ -81,7 +82,9 @@ def solve_interruptibly(h: highspy.Highs, poll_s: float = 0.05) -> None:
     A Ctrl-C cancels the solve, waits for HiGHS to stop and raises ``KeyboardInterrupt`` --
     always, even when HiGHS finished its last iteration before it saw the cancel request (its
     status then reads "optimal", and a run that was interrupted must not go on to write results).
+    Between slices the active progress reporter may write a status line (:mod:`zeropark.progress`).
     """
+    progress = current_progress()
     h.HandleKeyboardInterrupt = True  # subscribes HiGHS's interrupt callbacks to cancelSolve
     h.startSolve()
     interrupted = False
@@ -94,6 +97,7 @@ def solve_interruptibly(h: highspy.Highs, poll_s: float = 0.05) -> None:
             continue
         if done:
             break
+        progress.tick()
     if interrupted or h.getModelStatus() == highspy.HighsModelStatus.kInterrupt:
         raise KeyboardInterrupt
 
@@ -171,6 +175,8 @@ def solve_matrix(lp: MatrixLP, opts: Solver, *, relax: bool = False,
     h = new_highs()
     for key, value in _highs_options(opts).items():
         h.setOptionValue(key, value)
+    progress = current_progress()
+    progress.attach(h)
     h.passModel(model)
     t1 = time.perf_counter()
     deadline = t1 + max(opts.time_limit_s, 1e-3)
@@ -180,6 +186,7 @@ def solve_matrix(lp: MatrixLP, opts: Solver, *, relax: bool = False,
         h.setOptionValue("time_limit", max(deadline - time.perf_counter(), 1e-3))
         solve_interruptibly(h)
 
+    progress.phase("LP relaxation" if is_mip else "LP")
     run_within_limit()
     note = ""
     if is_mip and h.getModelStatus() == highspy.HighsModelStatus.kOptimal:
@@ -191,6 +198,8 @@ def solve_matrix(lp: MatrixLP, opts: Solver, *, relax: bool = False,
             note = "LP relaxation integral"
         else:
             start = None
+            if warm_start:
+                progress.phase("rounding")
             for permissive in (False, True) if warm_start else ():
                 fixed = round_binaries(lp, x_lp, permissive)
                 h.changeColsBounds(len(idx), idx, fixed, fixed)
@@ -206,6 +215,7 @@ def solve_matrix(lp: MatrixLP, opts: Solver, *, relax: bool = False,
             if start is not None:
                 h.setSolution(start)
                 note = "warm start from rounded relaxation"
+            progress.phase("MILP")
             run_within_limit()
     elif is_mip:
         # relaxation not optimal (infeasible/unbounded/time): the MILP cannot do better
@@ -235,6 +245,9 @@ def solve_matrix(lp: MatrixLP, opts: Solver, *, relax: bool = False,
             status = Status.ERROR
             note = refused or f"objective {objective} is not finite"
     t3 = time.perf_counter()
+    progress.note(f"HiGHS: {h.modelStatusToString(h.getModelStatus())}"
+                  + (f", objective {objective:,.0f}, gap {gap:.2e}" if status.has_solution else "")
+                  + f" ({t2 - t1:.1f} s)")
     return SolveOutcome(
         status=status, objective=objective, bound=bound, gap=gap, values=values,
         timings={"handoff_s": t1 - t0, "solve_s": t2 - t1, "extract_s": t3 - t2},
@@ -266,17 +279,22 @@ def solve_pyomo(m: pyo.ConcreteModel, opts: Solver, *, relax: bool = False) -> S
 
     if relax:
         pyo.TransformationFactory("core.relax_integer_vars").apply_to(m)
+    progress = current_progress()
+    progress.phase("solve (Pyomo)")  # Pyomo's interface runs HiGHS itself: no status lines
     new_highs()  # absorb the banner before Pyomo's interface creates its own instance
     # HiGHS keeps one global thread pool; Pyomo's interface fails ("unknown") if an earlier
     # instance in this process initialised it with another thread count
     highspy.Highs.resetGlobalScheduler(True)
     solver = Highs()
     hopts = _highs_options(opts)
+    if progress.highs_log:
+        del hopts["output_flag"]  # the interface turns the log on for ``tee``
     t0 = time.perf_counter()
     res = solver.solve(
         m, load_solutions=False, raise_exception_on_nonoptimal_result=False,
         time_limit=hopts.pop("time_limit"), threads=hopts.pop("threads"),
         rel_gap=hopts.pop("mip_rel_gap"), solver_options=hopts,
+        tee=[progress.stream] if progress.highs_log else False,
     )
     t1 = time.perf_counter()
     tc = res.termination_condition
