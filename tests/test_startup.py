@@ -90,3 +90,18 @@ def test_cli_lists_and_loads_every_lazy_command() -> None:
     for name in LAZY_COMMANDS:
         sub = CliRunner().invoke(main, [name, "--help"])
         assert sub.exit_code == 0 and f"{name} [OPTIONS]" in sub.output, (name, sub.output)
+
+
+def test_benchmark_startup_rows_and_table() -> None:
+    """``benchmarks/run.py`` measures start-up in fresh processes (one run each here)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("zeropark_bench_run", REPO / "benchmarks" / "run.py")
+    assert spec is not None and spec.loader is not None
+    run = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(run)
+    rows = run.startup_rows(1)
+    assert [r["what"] for r in rows] == list(run.STARTUP_COMMANDS)
+    assert all(r["runs"] == 1 and 0 < r["min_s"] == r["median_s"] for r in rows)
+    text = "\n".join(run.startup_markdown(rows))
+    assert "| zeropark --version | 1 |" in text and "`zeropark --version` ≤ 0.3 s" in text
