@@ -105,3 +105,31 @@ def test_benchmark_startup_rows_and_table() -> None:
     assert all(r["runs"] == 1 and 0 < r["min_s"] == r["median_s"] for r in rows)
     text = "\n".join(run.startup_markdown(rows))
     assert "| zeropark --version | 1 |" in text and "`zeropark --version` ≤ 0.3 s" in text
+
+
+def _imports_of(module: str) -> set[str]:
+    """Every ``zeropark`` module a module imports, at top level or inside functions (AST)."""
+    import ast
+
+    path = REPO / "src" / Path(*module.split("."))
+    path = path / "__init__.py" if path.is_dir() else path.with_suffix(".py")
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("zeropark"):
+            found.add(node.module)
+        elif isinstance(node, ast.Import):
+            found.update(a.name for a in node.names if a.name.startswith("zeropark"))
+    return found
+
+
+def test_no_cycle_between_the_solver_and_the_checks_nor_report_and_cli() -> None:
+    """solve.py and the checks share solver_quality instead of importing each other; the report
+    package never imports the CLI, and the CLI imports neither report/ nor docgen/ (their commands
+    load by name, LAZY_COMMANDS), so the CLI-reference generator reading the CLI closes no cycle."""
+    assert not {m for m in _imports_of("zeropark.solve") if m.startswith("zeropark.reliability")}
+    assert "zeropark.solve" not in _imports_of("zeropark.solver_quality")
+    assert "zeropark.solve" not in _imports_of("zeropark.reliability.numerics")
+    for module in ("zeropark.report.commands", "zeropark.report.html", "zeropark.report.sections"):
+        assert "zeropark.cli" not in _imports_of(module), module
+    assert not {m for m in _imports_of("zeropark.cli") if m.startswith(("zeropark.report",
+                                                                         "zeropark.docgen"))}

@@ -26,7 +26,7 @@ LAZY_COMMANDS = {
     "size": "zeropark.planning.commands", "sweep": "zeropark.planning.commands",
     "pareto": "zeropark.planning.commands",
     "report": "zeropark.report.commands", "plot": "zeropark.report.commands",
-    "docs": "zeropark.report.commands",
+    "docs": "zeropark.docgen.commands",
     "diagnose": "zeropark.reliability.commands", "repair-csv": "zeropark.reliability.commands",
 }
 

@@ -16,9 +16,8 @@ from zeropark.model.context import pyo  # pyomo.environ, imported only by the Py
 from zeropark.model.lp import MatrixLP
 from zeropark.progress import current as current_progress
 from zeropark.scenario import Solver
-
-# A result whose primal infeasibility exceeds this (kW/kWh scale) is refused.
-MAX_PRIMAL_INFEASIBILITY = 1e-4
+from zeropark.solver_quality import MAX_PRIMAL_INFEASIBILITY as MAX_PRIMAL_INFEASIBILITY
+from zeropark.solver_quality import refusal, solver_quality
 
 
 class Status(enum.StrEnum):
@@ -232,8 +231,6 @@ def solve_matrix(lp: MatrixLP, opts: Solver, *, relax: bool = False,
     objective = bound = gap = float("nan")
     refused = None
     if status.has_solution:
-        from zeropark.reliability.numerics import refusal, solver_quality
-
         cost_scale = float(np.abs(model.col_cost_).max(initial=0.0))
         refused = refusal(solver_quality(h), cost_scale)
         x = np.asarray(h.getSolution().col_value)
