@@ -114,7 +114,7 @@ class Progress:
         if incumbent != incumbent or abs(incumbent) == float("inf"):  # NaN or inf: none yet
             return f"{self._phase}: no incumbent yet, bound {bound:,.0f} ({in_phase_s:.1f} s)"
         return (f"{self._phase}: incumbent {incumbent:,.0f}, bound {bound:,.0f}, "
-                f"gap {_percent(gap)} ({in_phase_s:.1f} s)")
+                f"gap {percent(gap)} ({in_phase_s:.1f} s)")
 
     # -- HiGHS -----------------------------------------------------------------------------------
     def attach(self, h: highspy.Highs) -> None:
@@ -155,7 +155,7 @@ class Progress:
         self.stream.flush()
 
 
-def _percent(gap: float) -> str:
+def percent(gap: float) -> str:
     """A relative gap as a percentage with enough digits to see it move."""
     if gap != gap or gap == float("inf"):
         return "∞"

@@ -15,6 +15,7 @@ import numpy as np
 from zeropark.model.context import pyo  # pyomo.environ, imported only by the Pyomo engine
 from zeropark.model.lp import MatrixLP
 from zeropark.progress import current as current_progress
+from zeropark.progress import percent
 from zeropark.scenario import Solver
 from zeropark.solver_quality import MAX_PRIMAL_INFEASIBILITY as MAX_PRIMAL_INFEASIBILITY
 from zeropark.solver_quality import refusal, solver_quality
@@ -243,7 +244,7 @@ def solve_matrix(lp: MatrixLP, opts: Solver, *, relax: bool = False,
             note = refused or f"objective {objective} is not finite"
     t3 = time.perf_counter()
     progress.note(f"HiGHS: {h.modelStatusToString(h.getModelStatus())}"
-                  + (f", objective {objective:,.0f}, gap {gap:.2e}" if status.has_solution else "")
+                  + (f", objective {objective:,.0f}, gap {percent(gap)}" if status.has_solution else "")
                   + f" ({t2 - t1:.1f} s)")
     return SolveOutcome(
         status=status, objective=objective, bound=bound, gap=gap, values=values,
