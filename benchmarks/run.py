@@ -24,6 +24,9 @@ and model).
 The peer comparison against PyPSA (``benchmarks/pypsa_peer.py``, needs the ``bench`` extra) runs
 the same reduced LP in both tools, again one fresh process per side.
 
+Start-up rows (``--startup-runs``, default 5): wall time of ``python -m zeropark --version``,
+``python -c "import zeropark"`` and a bare interpreter, each in fresh processes, min and median.
+
 Usage::
 
     python benchmarks/run.py                                  # the full table (≈ 15–30 min)
@@ -38,6 +41,7 @@ import json
 import os
 import platform
 import resource
+import statistics
 import subprocess
 import sys
 import time
@@ -327,6 +331,44 @@ def targets(cases: list[dict[str, Any]], peers: list[dict[str, Any]]) -> list[di
     return rows
 
 
+# -- start-up: fresh interpreters, no model ---------------------------------------------------------
+STARTUP_COMMANDS: dict[str, list[str]] = {
+    "zeropark --version": ["-m", "zeropark", "--version"],
+    "import zeropark": ["-c", "import zeropark"],
+    "python (bare interpreter)": ["-c", "pass"],
+}
+TARGET_VERSION_S = 0.3
+
+
+def startup_rows(runs: int) -> list[dict[str, Any]]:
+    """Wall time of each start-up command over ``runs`` fresh processes: min and median [s]."""
+    rows = []
+    for what, argv in STARTUP_COMMANDS.items():
+        times = []
+        for _ in range(runs):
+            t0 = time.perf_counter()
+            proc = subprocess.run([sys.executable, *argv], capture_output=True, text=True,
+                                  cwd=REPO, check=False, timeout=120)
+            times.append(time.perf_counter() - t0)
+            if proc.returncode != 0:
+                raise RuntimeError(f"{what}: exit {proc.returncode}: {proc.stderr[-500:]}")
+        rows.append({"what": what, "runs": runs, "min_s": min(times),
+                     "median_s": statistics.median(times)})
+    return rows
+
+
+def startup_markdown(rows: list[dict[str, Any]]) -> list[str]:
+    """The start-up table (and its target) as markdown lines."""
+    if not rows:
+        return []
+    table = _table(["start-up", "runs", "min s", "median s"],
+                   [[r["what"], str(r["runs"]), _t(r["min_s"]), _t(r["median_s"])] for r in rows])
+    version = next(r for r in rows if r["what"] == "zeropark --version")
+    met = "yes" if version["median_s"] <= TARGET_VERSION_S else "**no**"
+    return ["", "Start-up (fresh processes):", "", table, "",
+            f"`zeropark --version` ≤ {TARGET_VERSION_S:g} s (median): {met}"]
+
+
 # -- markdown ------------------------------------------------------------------------------------
 def _t(x: float | None) -> str:
     """A time or ratio for a table: 3 significant digits."""
@@ -405,6 +447,7 @@ def markdown(report: dict[str, Any]) -> str:
                             [[r["target"], _t(r["measured"]), r["limit"],
                               {True: "yes", False: "**no**", None: "–"}[r["met"]], r["note"]]
                              for r in tg]))
+    parts += startup_markdown(report.get("startup", []))
     return "\n".join(parts) + "\n"
 
 
@@ -435,6 +478,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--out", type=Path, default=None, help="write the full report as JSON")
     ap.add_argument("--jobs", type=int, default=1,
                     help="cases run at once (1 for timings; more only for smoke runs)")
+    ap.add_argument("--startup-runs", type=int, default=5,
+                    help="fresh processes per start-up row (0: no start-up rows)")
     ap.add_argument("--case", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if any(n < 1 for n in args.sizes + (args.peer_sizes or [])):
@@ -489,6 +534,7 @@ def main(argv: list[str] | None = None) -> int:
                            "created": time.strftime("%Y-%m-%dT%H:%M:%S%z")},
               "cases": cases, "peers": peers, "ratios": ratios(cases),
               "peer": peer_table(peers), "targets": targets(cases, peers)}
+    report["startup"] = startup_rows(args.startup_runs) if args.startup_runs > 0 else []
     sys.stdout.write(markdown(report))
     if args.out is not None:
         from zeropark.io import atomic_write_text

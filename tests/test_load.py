@@ -32,32 +32,89 @@ def year_loads() -> dict[str, pd.Series]:
     }
 
 
-def test_public_holidays_2025_from_the_notice() -> None:
+def _span(first: str, last: str) -> set[dt.date]:
+    a, b = dt.date.fromisoformat(first), dt.date.fromisoformat(last)
+    return {a + dt.timedelta(days=k) for k in range((b - a).days + 1)}
+
+
+def test_2025_calendar_follows_the_notice() -> None:
+    """国务院办公厅关于2025年部分节假日安排的通知 (Nov 2024), by hand: breaks 1-1; 1-28..2-4;
+    4-4..4-6; 5-1..5-5; 5-31..6-2; 10-1..10-8; make-up working days 1-26, 2-8, 4-27, 9-28, 10-11.
+    Listed days off are the statutory days (1-1; 1-28 除夕, 1-29..1-31; 4-4; 5-1, 5-2; 5-31;
+    10-1..10-3; 10-6 中秋) plus the weekdays given in exchange (2-3, 2-4, 5-5, 6-2, 10-7, 10-8):
+    19 days; the other break days are ordinary weekend days."""
+    breaks = (_span("2025-01-01", "2025-01-01") | _span("2025-01-28", "2025-02-04")
+              | _span("2025-04-04", "2025-04-06") | _span("2025-05-01", "2025-05-05")
+              | _span("2025-05-31", "2025-06-02") | _span("2025-10-01", "2025-10-08"))
+    makeup = {dt.date(2025, 1, 26), dt.date(2025, 2, 8), dt.date(2025, 4, 27),
+              dt.date(2025, 9, 28), dt.date(2025, 10, 11)}
     days = public_holidays(2025)
-    spring = {dt.date(2025, 1, 28) + dt.timedelta(days=k) for k in range(8)}
-    national = {dt.date(2025, 10, 1) + dt.timedelta(days=k) for k in range(8)}
-    assert spring <= days and national <= days
-    assert len(days) == 28
-    assert spring_festival_days(2025) == spring
-    assert makeup_workdays(2025) == {
-        dt.date(2025, 1, 26), dt.date(2025, 2, 8), dt.date(2025, 4, 27),
-        dt.date(2025, 9, 28), dt.date(2025, 10, 11),
-    }  # fmt: skip
-    assert dt.date(2025, 1, 26) not in days
-    assert len(public_holidays([2024, 2026])) == 28 + 33
+    assert len(days) == 19 and days <= breaks
+    assert all(d.weekday() >= 5 for d in breaks - days)
+    assert makeup_workdays(2025) == makeup
+    assert spring_festival_days(2025) == _span("2025-01-28", "2025-02-04")
+    year = pd.date_range("2025-01-01", "2025-12-31", freq="D")
+    rest = {d.date() for d, r in zip(year, rest_days(year), strict=True) if r}
+    weekends = {d.date() for d in year if d.weekday() >= 5}
+    assert rest == breaks | (weekends - makeup)
 
 
-def test_fallback_years_use_fixed_dates_and_lunar_new_year() -> None:
-    days = public_holidays(2030)
-    assert {dt.date(2030, 1, 1), dt.date(2030, 5, 1), dt.date(2030, 5, 2)} <= days
-    assert {dt.date(2030, 10, d) for d in (1, 2, 3)} <= days
-    # Lunar New Year 2030 is 3 Feb: 除夕 .. 初三.
-    assert spring_festival_days(2030) == {dt.date(2030, 2, d) for d in (2, 3, 4, 5)}
-    assert makeup_workdays(2030) == set()
-    assert public_holidays(2040) == {
-        dt.date(2040, 1, 1), dt.date(2040, 5, 1), dt.date(2040, 5, 2),
-        dt.date(2040, 10, 1), dt.date(2040, 10, 2), dt.date(2040, 10, 3),
-    }  # fmt: skip
+@pytest.mark.parametrize("year", [2019, 2022, 2023, 2024, 2025, 2026])
+def test_calendar_matches_the_holidays_package(year: int) -> None:
+    """Every day of the year: rest day iff the package lists it as a holiday, or it is a weekend
+    day the package does not list as a working day; make-up days are the package's."""
+    import holidays
+
+    cn = holidays.country_holidays("CN", years=year)
+    workdays = {d for d in cn.weekend_workdays if d.year == year}
+    days = pd.date_range(f"{year}-01-01", f"{year}-12-31", freq="D")
+    expected = [d.date() in cn or (d.weekday() >= 5 and d.date() not in workdays) for d in days]
+    np.testing.assert_array_equal(rest_days(days), expected)
+    assert makeup_workdays(year) == workdays
+    assert public_holidays(year) == {d for d in cn if d.year == year}
+
+
+def test_years_checked_by_hand_from_the_notices() -> None:
+    # 2019: 国庆 10-1..10-7, 9-29 (Sun) and 10-12 (Sat) worked. 2023: 春节 1-21..1-27, 1-28 and
+    # 1-29 worked. 2022: 清明 4-3..4-5, 4-2 (Sat) worked.
+    assert {dt.date(2019, 9, 29), dt.date(2019, 10, 12)} <= makeup_workdays(2019)
+    assert spring_festival_days(2023) == _span("2023-01-21", "2023-01-27")
+    assert {dt.date(2023, 1, 28), dt.date(2023, 1, 29)} <= makeup_workdays(2023)
+    days = pd.date_range("2022-04-01", "2022-04-06", freq="D")
+    np.testing.assert_array_equal(rest_days(days), [False, False, True, True, True, False])
+    oct_2019 = pd.date_range("2019-09-28", "2019-10-12", freq="D")
+    np.testing.assert_array_equal(
+        rest_days(oct_2019),
+        [True, False, False] + [True] * 7 + [False] * 5)  # 9-28 Sat off; 10-8..10-12 worked
+
+
+def test_every_year_has_a_spring_festival_around_lunar_new_year() -> None:
+    """Lunar New Year's Day 2040 is 12 Feb (Sun), no notice yet: statutory 除夕 11 Feb (Sat) and
+    12–14 Feb, with weekdays in lieu of the two weekend days, 15–16 Feb (Wed, Thu); 17 Feb (Fri)
+    is worked. (The table this replaces had no Spring Festival at all for 2040.)"""
+    assert spring_festival_days(2040) == _span("2040-02-11", "2040-02-16")
+    for year in range(2000, 2060):
+        sf = spring_festival_days(year)
+        assert len(sf) >= 3, year
+        assert min(sf) >= dt.date(year, 1, 19) and max(sf) <= dt.date(year, 3, 1), year
+
+
+def test_override_table_replaces_the_package_for_its_year() -> None:
+    table = {2031: ((("01-01", "01-01"), ("01-22", "01-29")), ("01-19",))}
+    assert public_holidays(2031, overrides=table) == {dt.date(2031, 1, 1)} | _span(
+        "2031-01-22", "2031-01-29")
+    assert makeup_workdays(2031, overrides=table) == {dt.date(2031, 1, 19)}
+    assert public_holidays(2030, overrides=table) == public_holidays(2030)  # other years: package
+
+
+def test_override_years_are_unknown_to_the_package() -> None:
+    """An override for a year whose notice the package already carries is stale: remove it."""
+    import holidays
+
+    from zeropark.profiles.load import HOLIDAY_OVERRIDE_YEARS
+
+    for year in HOLIDAY_OVERRIDE_YEARS:
+        assert not holidays.country_holidays("CN", years=year).weekend_workdays, year
 
 
 def test_rest_days_respect_makeup_workdays() -> None:

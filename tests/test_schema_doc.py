@@ -14,9 +14,9 @@ from pydantic import BaseModel
 
 import zeropark as zp
 from zeropark.cli import main
+from zeropark.docgen.cli_doc import cli_reference_markdown
+from zeropark.docgen.schema_doc import scenario_reference_markdown, unit_of
 from zeropark.examples import battery, tiny
-from zeropark.report.cli_doc import cli_reference_markdown
-from zeropark.report.schema_doc import scenario_reference_markdown, unit_of
 from zeropark.scenario import Scenario
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"

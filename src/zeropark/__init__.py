@@ -9,16 +9,48 @@ Public API::
     m = zp.build_pyomo(sc, steps=168)   # Pyomo model to extend, then zp.solve_model(m, sc)
 """
 
-from zeropark.api import build_pyomo, prepare, run, solve_data, solve_model
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from zeropark.errors import ScenarioError, SolveError, ZeroparkError
-from zeropark.profiles.base import Profiles
-from zeropark.results import Result
-from zeropark.scenario import Scenario, load_scenario, scenario_from_dict
-from zeropark.solve import Status
+
+if TYPE_CHECKING:
+    from zeropark.api import build_pyomo, prepare, run, solve_data, solve_model
+    from zeropark.profiles.base import Profiles
+    from zeropark.results import Result
+    from zeropark.scenario import Scenario, load_scenario, scenario_from_dict
+    from zeropark.solve import Status
 
 __version__ = "0.1.0"
+
+# Public names and the module that defines each. They are imported on first use (PEP 562), so
+# ``import zeropark`` and ``zeropark --version`` stay fast and never load numpy, pandas, Pyomo or
+# matplotlib before they are needed.
+_LAZY = {
+    "build_pyomo": "zeropark.api", "prepare": "zeropark.api", "run": "zeropark.api",
+    "solve_data": "zeropark.api", "solve_model": "zeropark.api",
+    "Profiles": "zeropark.profiles.base", "Result": "zeropark.results",
+    "Scenario": "zeropark.scenario", "load_scenario": "zeropark.scenario",
+    "scenario_from_dict": "zeropark.scenario", "Status": "zeropark.solve",
+}
+
 __all__ = [
     "Profiles", "Result", "Scenario", "ScenarioError", "SolveError", "Status", "ZeroparkError",
     "build_pyomo", "load_scenario", "prepare", "run", "scenario_from_dict", "solve_data",
     "solve_model",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'zeropark' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # later look-ups skip this hook
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))

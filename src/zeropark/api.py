@@ -9,9 +9,9 @@ import dataclasses
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pyomo.environ as pyo
 
 from zeropark.errors import ScenarioError, SolveError
 from zeropark.model.builder import build_matrix
@@ -19,6 +19,7 @@ from zeropark.model.builder import build_pyomo as _build_pyomo
 from zeropark.model.data import ModelData, model_data
 from zeropark.model.lp import MatrixLP
 from zeropark.profiles.base import Profiles
+from zeropark.progress import current as current_progress
 from zeropark.results import Result, build_dataset, compute_kpis
 from zeropark.scenario import Scenario, load_scenario
 from zeropark.solve import (
@@ -28,6 +29,9 @@ from zeropark.solve import (
     solve_matrix,
     solve_pyomo,
 )
+
+if TYPE_CHECKING:
+    import pyomo.environ as pyo
 
 # Simultaneous flows below this share of the unit's power are numerical noise, not dumping.
 _EXCLUSIVE_TOL = 1e-6
@@ -44,6 +48,7 @@ def prepare(scenario: Scenario | str | Path, profiles: Profiles | None = None, *
     if profiles is None:
         from zeropark.profiles.build import build_profiles
 
+        current_progress().phase("profiles")
         profiles = build_profiles(sc)
     if start or steps is not None:
         stop = profiles.n_steps if steps is None else min(start + steps, profiles.n_steps)
@@ -113,6 +118,7 @@ def solve_outcome(d: ModelData, *, engine: str | None = None, relax: bool | None
     timings: dict[str, float] = {}
     for _ in range(4):
         t0 = time.perf_counter()
+        current_progress().phase("build")
         if engine == "pyomo":
             model = _build_pyomo(d)
             t1 = time.perf_counter()
@@ -184,6 +190,7 @@ def finish(d: ModelData, out: SolveOutcome, engine: str, timings: dict[str, floa
                                                          "message": out.message},
                        "explanation": explanation},
                       timings, explanation, out.size)
+    current_progress().phase("results")
     ds = build_dataset(d, out, engine)
     from zeropark.cf import apply_cf
 

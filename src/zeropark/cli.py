@@ -8,20 +8,53 @@ outputs are left as they were); 130 interrupted (Ctrl-C); 1 unexpected internal 
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 from typing import Any
 
 import click
 
-from zeropark.clitools import handle_errors, kpi_lines, window_of
+from zeropark import __version__
+from zeropark.clitools import handle_errors, kpi_lines, progress_options, quiet_requested, window_of
 from zeropark.errors import SolveError
 
+# Commands defined in other packages: name -> module whose ``COMMANDS`` list holds it. A module is
+# imported only when one of its commands runs (or ``--help`` lists them all), so start-up and
+# ``zeropark --version`` load nothing but click.
+LAZY_COMMANDS = {
+    "schedule": "zeropark.operations.commands", "ledger": "zeropark.operations.commands",
+    "size": "zeropark.planning.commands", "sweep": "zeropark.planning.commands",
+    "pareto": "zeropark.planning.commands",
+    "report": "zeropark.report.commands", "plot": "zeropark.report.commands",
+    "docs": "zeropark.docgen.commands",
+    "diagnose": "zeropark.reliability.commands", "repair-csv": "zeropark.reliability.commands",
+}
 
-@click.group()
+
+class LazyGroup(click.Group):
+    """A click group that imports the module of a command in :data:`LAZY_COMMANDS` on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *LAZY_COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in LAZY_COMMANDS:
+            for command in importlib.import_module(LAZY_COMMANDS[cmd_name]).COMMANDS:
+                self.add_command(command)
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(cls=LazyGroup)
 @click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")
-@click.version_option(package_name="zeropark")
+@progress_options
+@click.version_option(version=__version__, package_name="zeropark")
 def main(debug: bool) -> None:
-    """zeropark — plan and dispatch a zero-carbon industrial park (源网荷储一体化)."""
+    """zeropark — plan and dispatch a zero-carbon industrial park (源网荷储一体化).
+
+    Long work shows its progress on stderr when stderr is a terminal: the phase (profiles, build,
+    LP relaxation, rounding, MILP), elapsed time, and HiGHS's incumbent, bound and gap. -v adds
+    the full HiGHS log, -q turns it off, --progress turns it on for a log file.
+    """
 
 
 @main.command()
@@ -76,6 +109,7 @@ def profiles(scenario: str, out_dir: str) -> None:
 @click.option("--no-plot", is_flag=True, help="Skip dispatch.png.")
 @click.option("--excel", is_flag=True,
               help="Also write results.xlsx: KPIs, monthly table, time series (needs openpyxl).")
+@progress_options
 @handle_errors
 def run(scenario: str, out_dir: str, start: str | None, horizon: str | None,
         time_limit: float | None, gap: float | None, engine: str | None, relax: bool,
@@ -102,7 +136,8 @@ def run(scenario: str, out_dir: str, start: str | None, horizon: str | None,
         from zeropark.excel import require_openpyxl
 
         require_openpyxl()
-    click.echo(f"building {sc.name} …", err=True)
+    if not quiet_requested():
+        click.echo(f"building {sc.name} …", err=True)
     if rolling is not None:
         from zeropark.rolling import run_rolling
 
@@ -131,18 +166,6 @@ def run(scenario: str, out_dir: str, start: str | None, horizon: str | None,
     click.echo(f"wrote {', '.join(sorted(p.name for p in out.iterdir() if not p.name.startswith('.')))}"
                f" in {out}")
 
-
-def _register_commands() -> None:
-    """Add the commands of the operations, planning and report packages."""
-    import importlib
-
-    for module in ("zeropark.operations.commands", "zeropark.planning.commands",
-                   "zeropark.report.commands", "zeropark.reliability.commands"):
-        for command in importlib.import_module(module).COMMANDS:
-            main.add_command(command)
-
-
-_register_commands()
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -11,7 +11,6 @@ from collections.abc import Callable
 from typing import Any
 
 import click
-import pandas as pd
 
 from zeropark.errors import ScenarioError, SolveError, ZeroparkError
 
@@ -37,6 +36,8 @@ def parse_duration_h(text: str, field: str) -> float:
 
 def window_of(sc: Any, start: str | None, horizon: str | None) -> tuple[int, int | None]:
     """Step offset and count of a ``--start``/``--horizon`` window within the scenario."""
+    import pandas as pd
+
     time = sc.time_index()
     first = 0
     if start is not None:
@@ -55,13 +56,61 @@ def window_of(sc: Any, start: str | None, horizon: str | None) -> tuple[int, int
     return first, steps
 
 
+_PROGRESS_FLAGS = ("verbose", "quiet", "progress")
+
+
+def _remember_flag(ctx: click.Context, param: click.Parameter, value: bool) -> bool:
+    if value:  # ``meta`` is shared by the group's and the command's contexts
+        ctx.meta[f"zeropark.{param.name}"] = True
+    return value
+
+
+def progress_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """``-v/--verbose``, ``-q/--quiet`` and ``--progress``, on the group and on ``run``.
+
+    They are recorded in the click context and applied by :func:`handle_errors`, which installs
+    the progress reporter (:func:`zeropark.progress.for_terminal`) around the command.
+    """
+    options = [
+        click.option("-v", "--verbose", is_flag=True, expose_value=False, callback=_remember_flag,
+                     help="Progress lines and the full HiGHS log on stderr."),
+        click.option("-q", "--quiet", is_flag=True, expose_value=False, callback=_remember_flag,
+                     help="No progress output (for scripts); wins over -v and --progress."),
+        click.option("--progress", is_flag=True, expose_value=False, callback=_remember_flag,
+                     help="Progress lines on stderr even when it is not a terminal "
+                          "(default: only on a terminal)."),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+def _progress_context() -> Any:
+    """The progress reporter the command line asked for, installed for the current command."""
+    from zeropark.progress import for_terminal, reporting
+
+    ctx = click.get_current_context(silent=True)
+    meta = ctx.meta if ctx is not None else {}
+    flags = {name: bool(meta.get(f"zeropark.{name}")) for name in _PROGRESS_FLAGS}
+    return reporting(for_terminal(verbose=flags["verbose"], quiet=flags["quiet"],
+                                  force=flags["progress"]))
+
+
+def quiet_requested() -> bool:
+    """Whether ``-q/--quiet`` was given (commands then skip their own "working on …" lines)."""
+    ctx = click.get_current_context(silent=True)
+    return bool(ctx is not None and ctx.meta.get("zeropark.quiet"))
+
+
 def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn zeropark errors into one line on stderr and a documented exit code."""
+    """Turn zeropark errors into one line on stderr and a documented exit code; run the command
+    with the progress reporter of ``-v``/``-q``/``--progress`` (see :func:`progress_options`)."""
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
-            return fn(*args, **kwargs)
+            with _progress_context():
+                return fn(*args, **kwargs)
         except ScenarioError as err:
             lines = getattr(err, "lines", None) or [str(err)]  # every validation error, one line each
             for line in lines:

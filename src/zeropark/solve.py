@@ -11,13 +11,14 @@ from dataclasses import dataclass, field
 
 import highspy
 import numpy as np
-import pyomo.environ as pyo
 
+from zeropark.model.context import pyo  # pyomo.environ, imported only by the Pyomo engine
 from zeropark.model.lp import MatrixLP
+from zeropark.progress import current as current_progress
+from zeropark.progress import percent
 from zeropark.scenario import Solver
-
-# A result whose primal infeasibility exceeds this (kW/kWh scale) is refused.
-MAX_PRIMAL_INFEASIBILITY = 1e-4
+from zeropark.solver_quality import MAX_PRIMAL_INFEASIBILITY as MAX_PRIMAL_INFEASIBILITY
+from zeropark.solver_quality import refusal, solver_quality
 
 
 class Status(enum.StrEnum):
@@ -81,7 +82,9 @@ def solve_interruptibly(h: highspy.Highs, poll_s: float = 0.05) -> None:
     A Ctrl-C cancels the solve, waits for HiGHS to stop and raises ``KeyboardInterrupt`` --
     always, even when HiGHS finished its last iteration before it saw the cancel request (its
     status then reads "optimal", and a run that was interrupted must not go on to write results).
+    Between slices the active progress reporter may write a status line (:mod:`zeropark.progress`).
     """
+    progress = current_progress()
     h.HandleKeyboardInterrupt = True  # subscribes HiGHS's interrupt callbacks to cancelSolve
     h.startSolve()
     interrupted = False
@@ -94,6 +97,7 @@ def solve_interruptibly(h: highspy.Highs, poll_s: float = 0.05) -> None:
             continue
         if done:
             break
+        progress.tick()
     if interrupted or h.getModelStatus() == highspy.HighsModelStatus.kInterrupt:
         raise KeyboardInterrupt
 
@@ -182,6 +186,8 @@ def solve_matrix(lp: MatrixLP, opts: Solver, *, relax: bool = False,
     h = new_highs()
     for key, value in _highs_options(opts).items():
         h.setOptionValue(key, value)
+    progress = current_progress()
+    progress.attach(h)
     h.passModel(model)
     t1 = time.perf_counter()
     deadline = t1 + max(opts.time_limit_s, 1e-3)
@@ -191,6 +197,7 @@ def solve_matrix(lp: MatrixLP, opts: Solver, *, relax: bool = False,
         h.setOptionValue("time_limit", max(deadline - time.perf_counter(), 1e-3))
         solve_interruptibly(h)
 
+    progress.phase("LP relaxation" if is_mip else "LP")
     run_within_limit()
     note = ""
     if is_mip and h.getModelStatus() == highspy.HighsModelStatus.kOptimal:
@@ -202,6 +209,8 @@ def solve_matrix(lp: MatrixLP, opts: Solver, *, relax: bool = False,
             note = "LP relaxation integral"
         else:
             start = None
+            if warm_start:
+                progress.phase("rounding")
             for permissive in (False, True) if warm_start else ():
                 fixed = round_binaries(lp, x_lp, permissive)
                 h.changeColsBounds(len(idx), idx, fixed, fixed)
@@ -217,6 +226,7 @@ def solve_matrix(lp: MatrixLP, opts: Solver, *, relax: bool = False,
             if start is not None:
                 h.setSolution(start)
                 note = "warm start from rounded relaxation"
+            progress.phase("MILP")
             run_within_limit()
             if start is not None and _misjudged(h, model):
                 # HiGHS (seen with 1.16) can value a user-given start wrongly after presolve and
@@ -243,8 +253,6 @@ def solve_matrix(lp: MatrixLP, opts: Solver, *, relax: bool = False,
     objective = bound = gap = float("nan")
     refused = None
     if status.has_solution:
-        from zeropark.reliability.numerics import refusal, solver_quality
-
         cost_scale = float(np.abs(model.col_cost_).max(initial=0.0))
         refused = refusal(solver_quality(h), cost_scale)
         x = np.asarray(h.getSolution().col_value)
@@ -256,6 +264,9 @@ def solve_matrix(lp: MatrixLP, opts: Solver, *, relax: bool = False,
             status = Status.ERROR
             note = refused or f"objective {objective} is not finite"
     t3 = time.perf_counter()
+    progress.note(f"HiGHS: {h.modelStatusToString(h.getModelStatus())}"
+                  + (f", objective {objective:,.0f}, gap {percent(gap)}" if status.has_solution else "")
+                  + f" ({t2 - t1:.1f} s)")
     return SolveOutcome(
         status=status, objective=objective, bound=bound, gap=gap, values=values,
         timings={"handoff_s": t1 - t0, "solve_s": t2 - t1, "extract_s": t3 - t2},
@@ -287,17 +298,22 @@ def solve_pyomo(m: pyo.ConcreteModel, opts: Solver, *, relax: bool = False) -> S
 
     if relax:
         pyo.TransformationFactory("core.relax_integer_vars").apply_to(m)
+    progress = current_progress()
+    progress.phase("solve (Pyomo)")  # Pyomo's interface runs HiGHS itself: no status lines
     new_highs()  # absorb the banner before Pyomo's interface creates its own instance
     # HiGHS keeps one global thread pool; Pyomo's interface fails ("unknown") if an earlier
     # instance in this process initialised it with another thread count
     highspy.Highs.resetGlobalScheduler(True)
     solver = Highs()
     hopts = _highs_options(opts)
+    if progress.highs_log:
+        del hopts["output_flag"]  # the interface turns the log on for ``tee``
     t0 = time.perf_counter()
     res = solver.solve(
         m, load_solutions=False, raise_exception_on_nonoptimal_result=False,
         time_limit=hopts.pop("time_limit"), threads=hopts.pop("threads"),
         rel_gap=hopts.pop("mip_rel_gap"), solver_options=hopts,
+        tee=[progress.stream] if progress.highs_log else False,
     )
     t1 = time.perf_counter()
     tc = res.termination_condition

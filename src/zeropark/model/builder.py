@@ -7,10 +7,9 @@ family, then certificates, offsets and targets (which read other families' colum
 from __future__ import annotations
 
 import numpy as np
-import pyomo.environ as pyo
 
 from zeropark.model import carbon, dr, ev, flexload, grid, pv, storage
-from zeropark.model.context import PyomoContext
+from zeropark.model.context import PyomoContext, pyo
 from zeropark.model.data import ModelData
 from zeropark.model.lp import MatrixLP
 

@@ -14,9 +14,8 @@ Definitions (over the horizon, kWh and kg):
 from __future__ import annotations
 
 import numpy as np
-import pyomo.environ as pyo
 
-from zeropark.model.context import PyomoContext
+from zeropark.model.context import PyomoContext, pyo
 from zeropark.model.data import KGCE_PER_KWH_EQUAL_VALUE, ModelData
 from zeropark.model.lp import MatrixLP
 from zeropark.model.pv import pv_efficiency

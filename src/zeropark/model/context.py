@@ -4,10 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from pyomo.core.expr.numeric_expr import NumericValue
+from zeropark.lazy import lazy_module
 
-TermFn = Callable[[int], NumericValue | float]
+if TYPE_CHECKING:
+    import pyomo.environ as pyo
+    from pyomo.core.expr.numeric_expr import NumericValue
+else:
+    # ``pyomo.environ`` for the family modules' Pyomo forms, imported when a Pyomo model is first
+    # built: the matrix engine never loads Pyomo (nor the scipy.stats its import hooks pull in).
+    pyo = lazy_module("pyomo.environ")
+
+TermFn = Callable[[int], "NumericValue | float"]
 
 
 @dataclass

@@ -39,9 +39,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import pyomo.environ as pyo
 
-from zeropark.model.context import PyomoContext
+from zeropark.model.context import PyomoContext, pyo
 from zeropark.model.data import ModelData
 from zeropark.model.lp import MatrixLP
 from zeropark.profiles.base import DrEventProfile

@@ -4,10 +4,9 @@ energy per window shiftable inside the window, and optional minimum-on (semi-con
 from __future__ import annotations
 
 import numpy as np
-import pyomo.environ as pyo
 
 from zeropark.errors import ScenarioError
-from zeropark.model.context import PyomoContext
+from zeropark.model.context import PyomoContext, pyo
 from zeropark.model.data import ModelData
 from zeropark.model.lp import MatrixLP
 

@@ -4,9 +4,8 @@ import/export exclusivity binaries only in the steps where simultaneous flow cou
 from __future__ import annotations
 
 import numpy as np
-import pyomo.environ as pyo
 
-from zeropark.model.context import PyomoContext
+from zeropark.model.context import PyomoContext, pyo
 from zeropark.model.data import ModelData
 from zeropark.model.lp import MatrixLP
 

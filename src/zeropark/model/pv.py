@@ -4,9 +4,8 @@ power supply (绿电直连/PPA: contract profile as upper bound, price per kWh, 
 from __future__ import annotations
 
 import numpy as np
-import pyomo.environ as pyo
 
-from zeropark.model.context import PyomoContext
+from zeropark.model.context import PyomoContext, pyo
 from zeropark.model.data import ModelData, pv_bus_efficiency
 from zeropark.model.lp import MatrixLP
 

@@ -19,9 +19,8 @@ rolling horizon, whose initial SOC is the carried one, ends at the scenario's in
 from __future__ import annotations
 
 import numpy as np
-import pyomo.environ as pyo
 
-from zeropark.model.context import PyomoContext
+from zeropark.model.context import PyomoContext, pyo
 from zeropark.model.data import ModelData
 from zeropark.model.lp import MatrixLP
 

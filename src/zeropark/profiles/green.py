@@ -10,6 +10,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from zeropark.profiles.noise import ar1_filter
+
 
 def synthetic_wind_cf(time: pd.DatetimeIndex, *, seed: int, mean_speed_m_s: float = 7.0,
                       dt_h: float = 1.0) -> np.ndarray:
@@ -26,10 +28,7 @@ def synthetic_wind_cf(time: pd.DatetimeIndex, *, seed: int, mean_speed_m_s: floa
     n = len(time)
     phi = 0.97 ** dt_h  # hour-to-hour persistence of the weather
     z = rng.standard_normal(n)
-    # AR(1) filter via recursion is sequential by nature; scipy's lfilter does it in C.
-    from scipy.signal import lfilter
-
-    x = lfilter([np.sqrt(1 - phi**2)], [1, -phi], z)
+    x = ar1_filter(z, phi, gain=np.sqrt(1 - phi**2))
     hours = time.hour.to_numpy() + time.minute.to_numpy() / 60
     diurnal = 1 + 0.15 * np.cos(2 * np.pi * (hours - 2) / 24)  # stronger at night (inland China)
     speed = mean_speed_m_s * diurnal * np.exp(0.45 * x - 0.45**2 / 2)

@@ -1,7 +1,8 @@
 """Synthetic electricity loads of Chinese industrial parks, and the Chinese public-holiday calendar.
 
 This module owns (1) the working-day calendar of mainland China — public holidays and the make-up
-working days (调休) — and (2) a synthetic hourly load shape per park type built from it: shift
+working days (调休), from the ``holidays`` package with a small override table for years it does
+not know yet — and (2) a synthetic hourly load shape per park type built from it: shift
 patterns by hour of day, working day vs rest day, a Spring Festival dip with the slow shutdown
 before and the slow return after, a cooling (summer) and heating (winter) component, and seeded
 AR(1) noise.
@@ -24,15 +25,14 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.signal import lfilter
 
 from zeropark.errors import ScenarioError
 from zeropark.profiles.csvio import check_time_index
+from zeropark.profiles.noise import ar1_filter
 
 __all__ = [
-    "OFFICIAL_HOLIDAY_YEARS",
+    "HOLIDAY_OVERRIDE_YEARS",
     "PARK_TYPES",
-    "PROVISIONAL_HOLIDAY_YEARS",
     "makeup_workdays",
     "public_holidays",
     "rest_days",
@@ -49,156 +49,109 @@ PARK_TYPES: tuple[str, ...] = (
     "data_centre",
 )
 
-# Days off (inclusive ranges, weekends inside a range included) and make-up working days (调休),
-# from the General Office of the State Council notices
-# "国务院办公厅关于<year>年部分节假日安排的通知": 2024 published Oct 2023, 2025 published
-# Nov 2024, 2026 published Nov 2025. Cross-checked against the day lists of the `chinesecalendar`
-# package 1.11.0.
-_OFFICIAL: dict[int, tuple[tuple[tuple[str, str], ...], tuple[str, ...]]] = {
-    2024: (
-        (
-            ("01-01", "01-01"),  # 元旦
-            ("02-10", "02-17"),  # 春节
-            ("04-04", "04-06"),  # 清明节
-            ("05-01", "05-05"),  # 劳动节
-            ("06-10", "06-10"),  # 端午节
-            ("09-15", "09-17"),  # 中秋节
-            ("10-01", "10-07"),  # 国庆节
-        ),
-        ("02-04", "02-18", "04-07", "04-28", "05-11", "09-14", "09-29", "10-12"),
-    ),
-    2025: (
-        (
-            ("01-01", "01-01"),
-            ("01-28", "02-04"),  # 春节, from 2025 including 除夕
-            ("04-04", "04-06"),
-            ("05-01", "05-05"),
-            ("05-31", "06-02"),
-            ("10-01", "10-08"),  # 国庆节 + 中秋节
-        ),
-        ("01-26", "02-08", "04-27", "09-28", "10-11"),
-    ),
-    2026: (
-        (
-            ("01-01", "01-03"),
-            ("02-15", "02-23"),
-            ("04-04", "04-06"),
-            ("05-01", "05-05"),
-            ("06-19", "06-21"),
-            ("09-25", "09-27"),
-            ("10-01", "10-07"),
-        ),
-        ("01-04", "02-14", "02-28", "05-09", "09-20", "10-10"),
-    ),
-}
-# No notice for 2027 had been published when this table was written: 2027 holds the statutory days
-# of the 全国年节及纪念日放假办法 (revised by State Council Decree No. 795, in force 2025-01-01) on
-# their 2027 lunar/solar dates, without bridging days or make-up working days. Replace with the
-# official ranges once the notice is out.
-_PROVISIONAL: dict[int, tuple[tuple[tuple[str, str], ...], tuple[str, ...]]] = {
-    2027: (
-        (
-            ("01-01", "01-01"),
-            ("02-05", "02-08"),  # 除夕 .. 初三
-            ("04-05", "04-05"),
-            ("05-01", "05-02"),
-            ("06-09", "06-09"),
-            ("09-15", "09-15"),
-            ("10-01", "10-03"),
-        ),
-        (),
-    ),
-}
-#: Years whose holidays come from an official State Council notice.
-OFFICIAL_HOLIDAY_YEARS: tuple[int, ...] = tuple(sorted(_OFFICIAL))
-#: Years whose holidays are the statutory days only (no notice yet).
-PROVISIONAL_HOLIDAY_YEARS: tuple[int, ...] = tuple(sorted(_PROVISIONAL))
+HolidayTable = dict[int, tuple[tuple[tuple[str, str], ...], tuple[str, ...]]]
 
-# Lunar New Year's Day (春节, 正月初一), Gregorian date; astronomical, from the Chinese lunisolar
-# calendar. Used to place the Spring Festival outside the covered years.
-_LUNAR_NEW_YEAR: dict[int, str] = {
-    2020: "01-25", 2021: "02-12", 2022: "02-01", 2023: "01-22", 2024: "02-10", 2025: "01-29",
-    2026: "02-17", 2027: "02-06", 2028: "01-26", 2029: "02-13", 2030: "02-03", 2031: "01-23",
-    2032: "02-11", 2033: "01-31", 2034: "02-19", 2035: "02-08",
-}  # fmt: skip
+# The calendar comes from the `holidays` package (its China calendar: the State Council notices
+# "国务院办公厅关于<year>年部分节假日安排的通知" for the years they are published, with the days off
+# moved by 调休 and the make-up working days; beyond them the statutory days of the
+# 全国年节及纪念日放假办法 with a weekday in lieu (补假) of a holiday on a weekend).
+#
+# Override table, for a year whose notice is out but not yet in the installed package: days off
+# as the notice's inclusive ranges (weekend days inside a range may be included) and the make-up
+# working days, e.g. ``{2027: ((("01-01", "01-01"), ("02-05", "02-12"), ...), ("02-14", ...))}``.
+# Empty: holidays 0.109 carries every notice up to 2026 (no 2027 notice yet). Remove a year once
+# the package knows it; tests/test_load.py fails while a year here is also in the package.
+_OVERRIDES: HolidayTable = {}
+#: Years whose calendar comes from the project's override table instead of the package.
+HOLIDAY_OVERRIDE_YEARS: tuple[int, ...] = tuple(sorted(_OVERRIDES))
+_SPRING_FESTIVAL = "Chinese New Year (Spring Festival)"  # the package's en_US name of 正月初一..
+
+
+@functools.lru_cache(maxsize=256)
+def _package_year(year: int) -> tuple[frozenset[dt.date], frozenset[dt.date], dt.date]:
+    """Days off, make-up working days and Lunar New Year's Day of ``year`` from ``holidays``."""
+    import holidays  # imported on first use: only synthetic loads and EV sessions need it
+
+    cn = holidays.country_holidays("CN", years=year, language="en_US")
+    off = frozenset(d for d in cn if d.year == year)
+    makeup = frozenset(d for d in cn.weekend_workdays if d.year == year)
+    lny = min(d for d, name in cn.items() if _SPRING_FESTIVAL in name.split("; "))
+    return off, makeup, lny
 
 
 def _date(year: int, md: str) -> dt.date:
     return dt.date(year, int(md[:2]), int(md[3:]))
 
 
-def _ranges(year: int, spans: Iterable[tuple[str, str]]) -> list[tuple[dt.date, dt.date]]:
-    return [(_date(year, a), _date(year, b)) for a, b in spans]
-
-
-def _expand(ranges: Iterable[tuple[dt.date, dt.date]]) -> set[dt.date]:
-    days: set[dt.date] = set()
-    for a, b in ranges:
-        days.update(a + dt.timedelta(days=k) for k in range((b - a).days + 1))
-    return days
-
-
-def _year_ranges(year: int) -> list[tuple[dt.date, dt.date]]:
-    """Holiday ranges of one year: official, provisional, or the fixed-date fallback."""
-    table = _OFFICIAL.get(year) or _PROVISIONAL.get(year)
-    if table is not None:
-        return _ranges(year, table[0])
-    # Fallback: fixed-date statutory holidays (元旦, 劳动节, 国庆节; 劳动节 2 days from 2025), plus
-    # the statutory Spring Festival days where the lunar date is known.
-    labour_end = "05-02" if year >= 2025 else "05-01"
-    spans = [("01-01", "01-01"), ("05-01", labour_end), ("10-01", "10-03")]
-    out = _ranges(year, spans)
-    if year in _LUNAR_NEW_YEAR:
-        lny = _date(year, _LUNAR_NEW_YEAR[year])
-        out.append((lny - dt.timedelta(days=1 if year >= 2025 else 0), lny + dt.timedelta(days=2)))
-    return out
+def _calendar(year: int, overrides: HolidayTable | None) -> tuple[frozenset[dt.date],
+                                                                    frozenset[dt.date]]:
+    """Days off and make-up working days of one year: override table, else the package."""
+    table = (_OVERRIDES if overrides is None else overrides).get(year)
+    if table is None:
+        return _package_year(year)[:2]
+    off: set[dt.date] = set()
+    for a, b in table[0]:
+        first, last = _date(year, a), _date(year, b)
+        off.update(first + dt.timedelta(days=k) for k in range((last - first).days + 1))
+    return frozenset(off), frozenset(_date(year, md) for md in table[1])
 
 
 def _as_years(years: int | Iterable[int]) -> list[int]:
     return [int(years)] if isinstance(years, int | np.integer) else sorted({int(y) for y in years})
 
 
-def public_holidays(years: int | Iterable[int]) -> set[dt.date]:
+def public_holidays(years: int | Iterable[int], *,
+                    overrides: HolidayTable | None = None) -> set[dt.date]:
     """Days off for public holidays in mainland China.
 
     Parameters
     ----------
     years : int or iterable of int
         Calendar years.
+    overrides : dict, optional
+        Override table in the format of the module's ``_OVERRIDES`` (default: that table).
 
     Returns
     -------
     set of datetime.date
-        Every day inside an official holiday range (weekend days inside a range included). For
-        2024–2026 from the State Council notices; for 2027 the statutory days only (no notice yet);
-        for other years the fixed-date statutory holidays (1 Jan, 1 May (and 2 May from 2025),
-        1–3 Oct) plus the statutory Spring Festival days for 2020–2035. Weekends are not included
-        unless inside a range; see :func:`rest_days`.
+        The statutory holidays (wherever they fall) and the weekdays given off in exchange (调休
+        or 补假), from the ``holidays`` package; an override year gives its ranges as published.
+        Ordinary weekend days inside a holiday break are not listed: see :func:`rest_days`.
     """
     days: set[dt.date] = set()
     for y in _as_years(years):
-        days |= _expand(_year_ranges(y))
+        days |= _calendar(y, overrides)[0]
     return days
 
 
-def makeup_workdays(years: int | Iterable[int]) -> set[dt.date]:
-    """Weekend days that are working days (调休) in mainland China, from the notices (2024–2026)."""
+def makeup_workdays(years: int | Iterable[int], *,
+                    overrides: HolidayTable | None = None) -> set[dt.date]:
+    """Weekend days that are working days (调休) in mainland China (``holidays`` package or the
+    override table; none for years without a published notice)."""
     days: set[dt.date] = set()
     for y in _as_years(years):
-        table = _OFFICIAL.get(y) or _PROVISIONAL.get(y)
-        if table is not None:
-            days.update(_date(y, md) for md in table[1])
+        days |= _calendar(y, overrides)[1]
     return days
 
 
 def spring_festival_days(years: int | Iterable[int]) -> set[dt.date]:
-    """Days off of the Spring Festival holiday (the holiday range holding Lunar New Year's Day)."""
+    """Days of the Spring Festival break: the run of consecutive rest days (holidays, and weekend
+    days that are not 调休) that holds Lunar New Year's Day (正月初一)."""
     days: set[dt.date] = set()
     for y in _as_years(years):
-        if y not in _LUNAR_NEW_YEAR:
-            continue
-        lny = _date(y, _LUNAR_NEW_YEAR[y])
-        days |= _expand(r for r in _year_ranges(y) if r[0] <= lny <= r[1])
+        off, makeup = _calendar(y, None)
+        lny = _package_year(y)[2]
+
+        def rest(d: dt.date, off: frozenset[dt.date] = off,
+                 makeup: frozenset[dt.date] = makeup) -> bool:
+            return d in off or (d.weekday() >= 5 and d not in makeup)
+
+        first = last = lny
+        while rest(first - dt.timedelta(days=1)):
+            first -= dt.timedelta(days=1)
+        while rest(last + dt.timedelta(days=1)):
+            last += dt.timedelta(days=1)
+        days.update(first + dt.timedelta(days=k) for k in range((last - first).days + 1))
     return days
 
 
@@ -298,8 +251,7 @@ def _ar1(rng: np.random.Generator, n: int, std: float, phi: float) -> np.ndarray
     """Stationary AR(1) noise x[k] = phi·x[k-1] + e[k], marginal std ``std`` (IIR filter)."""
     z = rng.standard_normal(n) * std * np.sqrt(1.0 - phi**2)
     x0 = rng.standard_normal() * std
-    out, _ = lfilter([1.0], [1.0, -phi], z, zi=[phi * x0])
-    return np.asarray(out)
+    return ar1_filter(z, phi, y_prev=x0)
 
 
 def _sf_weight(days: pd.DatetimeIndex, shape: _ParkShape) -> np.ndarray:

@@ -21,9 +21,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pvlib
-from scipy import interpolate, signal, special, stats
+from scipy import interpolate, special
 
 from zeropark.errors import ScenarioError
+from zeropark.profiles.noise import ar1_filter
 
 WEATHER_COLUMNS: tuple[str, ...] = ("ghi", "dni", "dhi", "temp_air", "wind_speed")
 """Columns of every weather frame: irradiance [W/m2], air temperature [°C], wind speed [m/s]."""
@@ -126,7 +127,7 @@ def _ar1(z: np.ndarray, phi: float) -> np.ndarray:
     out = z.copy()
     if z.size > 1:
         innovations = np.sqrt(1.0 - phi**2) * z[1:]
-        out[1:] = signal.lfilter([1.0], [1.0, -phi], innovations, zi=[phi * z[0]])[0]
+        out[1:] = ar1_filter(innovations, phi, y_prev=z[0])
     return out
 
 
@@ -141,7 +142,8 @@ def _daily_clearness(
         return CLEARNESS_MIN + span * mu
     concentration = 1.0 / variability - 1.0  # Beta variance = variability * mu (1 - mu)
     u = np.clip(special.ndtr(z), 1e-9, 1.0 - 1e-9)
-    return CLEARNESS_MIN + span * stats.beta.ppf(u, mu * concentration, (1 - mu) * concentration)
+    # the Beta quantile function (what scipy.stats.beta.ppf evaluates, without importing stats)
+    return CLEARNESS_MIN + span * special.betaincinv(mu * concentration, (1 - mu) * concentration, u)
 
 
 def _match_monthly_mean(

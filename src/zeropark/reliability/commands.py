@@ -1,7 +1,7 @@
 """CLI commands of zeropark.reliability: ``diagnose`` (why a scenario has no solution, and the
 numerical health of its model) and ``repair-csv`` (documented repair of a messy time series).
 
-Registered by adding ``"zeropark.reliability.commands"`` to ``zeropark.cli._register_commands``.
+Registered by naming its commands in ``zeropark.cli.LAZY_COMMANDS``.
 """
 
 from __future__ import annotations

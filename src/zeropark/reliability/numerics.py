@@ -8,25 +8,34 @@
 - :func:`residuals`: how far a solution vector violates rows, bounds and integrality, recomputed
   from the matrix (not taken from HiGHS's own report).
 - :func:`balance_residual_kw`: the power balance of a solved dataset, step by step.
+
+:func:`solver_quality` and :func:`refusal` (HiGHS's own report, checked on every solve) are defined
+in :mod:`zeropark.solver_quality`, beside :mod:`zeropark.solve`, and re-exported here.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-import highspy
 import numpy as np
 import xarray as xr
 
 from zeropark.model.data import ModelData
 from zeropark.model.lp import MatrixLP
 from zeropark.reliability.names import col_label, row_label
-from zeropark.solve import MAX_PRIMAL_INFEASIBILITY  # one tolerance, defined once
+
+# The checks of HiGHS's own quality report live beside solve.py; re-exported here, where the
+# independent checks are.
+from zeropark.solver_quality import MAX_PRIMAL_INFEASIBILITY as MAX_PRIMAL_INFEASIBILITY
+from zeropark.solver_quality import (
+    MAX_RELATIVE_DUAL_INFEASIBILITY as MAX_RELATIVE_DUAL_INFEASIBILITY,
+)
+from zeropark.solver_quality import SolverQuality as SolverQuality
+from zeropark.solver_quality import refusal as refusal
+from zeropark.solver_quality import solver_quality as solver_quality
 
 # Finite bounds at or above this are "no bound" (HiGHS treats ≥ 1e20 as infinite).
 _INF_BOUND = 1e20
-#: Largest dual infeasibility accepted, relative to the largest absolute cost coefficient.
-MAX_RELATIVE_DUAL_INFEASIBILITY = 1e-6
 
 
 def nonfinite_profiles(d: ModelData, limit: int = 5) -> list[str]:
@@ -219,46 +228,3 @@ def balance_residual_kw(ds: xr.Dataset) -> np.ndarray:
     demand = (ds.grid_export_kw + ds.storage_charge_kw.sum("storage") + ds.ev_power_kw.sum("ev_group")
               + ds.flex_power_kw.sum("flex") + ds.load_kw)
     return np.asarray((supply - demand).values, float)
-
-
-@dataclass(frozen=True)
-class SolverQuality:
-    """What HiGHS reports about the quality of its last solution (−1: not available)."""
-
-    max_primal_infeasibility: float
-    max_dual_infeasibility: float
-    max_integrality_violation: float
-    has_primal: bool
-    has_dual: bool
-
-
-def solver_quality(h: highspy.Highs) -> SolverQuality:
-    """Primal/dual infeasibilities and integrality violation of ``h``'s last solve."""
-    info = h.getInfo()
-    return SolverQuality(
-        max_primal_infeasibility=float(info.max_primal_infeasibility),
-        max_dual_infeasibility=float(info.max_dual_infeasibility),
-        max_integrality_violation=float(info.max_integrality_violation),
-        has_primal=info.primal_solution_status == 2,
-        has_dual=info.dual_solution_status == 2,
-    )
-
-
-def refusal(q: SolverQuality, cost_scale: float = 1.0) -> str | None:
-    """Why a solution must be refused, or None when it is within tolerance.
-
-    The primal check is absolute (model units); the dual check, made only when HiGHS has a dual
-    solution (LPs), is relative to ``cost_scale`` (the largest absolute cost coefficient): a dual
-    infeasibility means the point may not be optimal.
-    """
-    if q.has_primal and q.max_primal_infeasibility > MAX_PRIMAL_INFEASIBILITY:
-        return (f"HiGHS reports primal infeasibility {q.max_primal_infeasibility:.3g} > "
-                f"{MAX_PRIMAL_INFEASIBILITY:g}: result refused")
-    dual_tol = MAX_RELATIVE_DUAL_INFEASIBILITY * max(1.0, cost_scale)
-    if q.has_dual and q.max_dual_infeasibility > dual_tol:
-        return (f"HiGHS reports dual infeasibility {q.max_dual_infeasibility:.3g} > {dual_tol:.3g}:"
-                f" the solution may not be optimal; result refused")
-    if np.isfinite(q.max_integrality_violation) and q.max_integrality_violation > 1e-6:
-        return (f"HiGHS reports integrality violation {q.max_integrality_violation:.3g}: result "
-                f"refused")
-    return None

@@ -1,4 +1,4 @@
-"""CLI commands of zeropark.report (registered by zeropark.cli): ``report``, ``plot``, ``docs``."""
+"""CLI commands of zeropark.report (registered by zeropark.cli): ``report``, ``plot``."""
 
 from __future__ import annotations
 
@@ -55,41 +55,4 @@ def plot(run_dir: str, out_dir: str | None, fmt: str, week: str | None) -> None:
     click.echo(f"wrote {', '.join(f'{n}.{fmt}' for n in figures)} in {out}")
 
 
-@click.group("docs")
-def docs() -> None:
-    """Regenerate the reference pages (scenario format, CLI) from the code."""
-
-
-def _emit(text: str, out: str | None) -> None:
-    if out is None:
-        click.echo(text, nl=False)
-        return
-    from zeropark.io import atomic_write_text
-
-    atomic_write_text(Path(out), text)
-    click.echo(f"wrote {out}", err=True)
-
-
-@docs.command("scenario")
-@click.option("-o", "--out", type=click.Path(dir_okay=False), default=None,
-              help="File to write [default: standard output].")
-@handle_errors
-def docs_scenario(out: str | None) -> None:
-    """The scenario format reference (docs/scenario-reference.md) from the pydantic schema."""
-    from zeropark.report.schema_doc import scenario_reference_markdown
-
-    _emit(scenario_reference_markdown(), out)
-
-
-@docs.command("cli")
-@click.option("-o", "--out", type=click.Path(dir_okay=False), default=None,
-              help="File to write [default: standard output].")
-@handle_errors
-def docs_cli(out: str | None) -> None:
-    """The command-line reference (docs/cli.md) from the click commands."""
-    from zeropark.report.cli_doc import cli_reference_markdown
-
-    _emit(cli_reference_markdown(), out)
-
-
-COMMANDS: list[click.Command] = [report, plot, docs]
+COMMANDS: list[click.Command] = [report, plot]

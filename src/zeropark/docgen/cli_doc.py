@@ -8,6 +8,7 @@ code; a test regenerates it and compares it with the committed file.
 from __future__ import annotations
 
 import enum
+import inspect
 
 import click
 
@@ -90,7 +91,7 @@ def _command_section(cmd: click.Command, ctx: click.Context, level: int) -> list
     usage = cmd.get_usage(ctx).replace("Usage: ", "")
     out += ["```console", f"$ {usage}", "```", ""]
     if cmd.help:
-        out += [click.unstyle(cmd.help).strip(), ""]
+        out += [inspect.cleandoc(click.unstyle(cmd.help)), ""]
     table = _options_table(cmd, ctx)
     if table:
         out += [*table, ""]
