@@ -109,7 +109,10 @@ def run_rolling(sc: Scenario, spec: str, *, start: int = 0, steps: int | None = 
         sc_w = sc.replace(changes) if changes else sc
         prof_w = prof.window(pos, stop)
         used = np.unique(prof.month_index[pos:stop])
-        prof_w = dataclasses.replace(prof_w, peak_floor_kw=peaks[used].copy())
+        # the window bills each month's peak at the share of the month the whole horizon covers
+        prof_w = dataclasses.replace(prof_w, peak_floor_kw=peaks[used].copy(),
+                                     month_fraction=None if prof.month_fraction is None
+                                     else prof.month_fraction[used].copy())
         d_w = dataclasses.replace(model_data(sc_w, prof_w), ledger=ledger)
         r = solve_data(d_w, engine=engine)
         n_windows += 1
@@ -131,7 +134,8 @@ def run_rolling(sc: Scenario, spec: str, *, start: int = 0, steps: int | None = 
             if t < commit:
                 short[(name, pos + t)] = float(val)
         imp = v["grid.import_kw"][:commit]
-        np.maximum.at(peaks, prof.month_index[pos:pos + commit], imp)
+        ratio = 1.0 if prof.peak_ratio is None else prof.peak_ratio[pos:pos + commit]
+        np.maximum.at(peaks, prof.month_index[pos:pos + commit], imp * ratio)
         if sc.storage:
             soc = list(v["storage.soc_kwh"][:, commit - 1]
                        / np.maximum([u.energy_kwh for u in sc.storage], 1e-9))

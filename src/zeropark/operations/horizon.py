@@ -317,8 +317,10 @@ def build_horizon(sc: Scenario, state: OpsState, *, start: str | pd.Timestamp, h
     prof = build.build_profiles(sc_h.replace({"ev.groups": []}) if sc_h.ev.groups else sc_h)
     sessions, ev_warn = horizon_sessions(sc_h, state, prof.time)
     floor, floor_warn = month_floor(prof, state)
+    # the real month is billed in full: its peak (from the month-to-date floor on) costs the
+    # whole monthly demand charge, not the horizon's share of it
     base = dataclasses.replace(prof, ev=build.ev_profiles(sc_h, prof.time, sessions),
-                               peak_floor_kw=floor)
+                               peak_floor_kw=floor, month_fraction=np.ones(len(floor)))
     pr = pro_rata(sc_h, state, ts, steps * sc_h.dt_h)
     warnings += ev_warn + floor_warn + pr.warnings
     fc, error, prof_fc = None, None, base

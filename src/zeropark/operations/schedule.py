@@ -135,7 +135,8 @@ def expected(hz: Horizon, prof: Profiles, plan: Plan, owed_kwh: float) -> dict[s
     consumption = float((onsite + imp - exp).sum()) * dt
     green = float((onsite - exp).sum()) * dt + 1000.0 * plan.certificates_mwh
     peak = np.zeros(len(prof.month_labels))
-    np.maximum.at(peak, prof.month_index, imp)
+    ratio = 1.0 if prof.peak_ratio is None else prof.peak_ratio  # billed: max 15-min average
+    np.maximum.at(peak, prof.month_index, imp * ratio)
     floor = np.asarray(hz.floor_kw, float)
     return {
         "import_kwh": float(imp.sum()) * dt,

@@ -69,6 +69,13 @@ class Profiles:
     peak_floor_kw : ndarray [kW], shape (M,): month-to-date peak already paid (operations)
     demand_charge_per_kw_month : float [currency/(kW·month)] on each month's peak import
     capacity_charge_per_month : float [currency/month] fixed capacity (kVA) charge, pro rata
+    month_fraction : ndarray, shape (M,), or None: share of each billing month's basic charge
+        (demand and capacity) the run carries, from
+        :func:`zeropark.profiles.tariff.billing_month_fraction`; None = whole months (1.0)
+    peak_ratio : ndarray [-], shape (T,), or None: intra-step peak-to-mean ratio of the load
+        (highest 15-min average over the step's mean, ≥ 1); the billed peak is at least
+        ``import_kw · peak_ratio`` in every step; None = 1 (the step is the metering interval)
+    peak_ratio_source : str: where ``peak_ratio`` comes from (shown in the billing KPIs)
     """
 
     time: pd.DatetimeIndex
@@ -86,6 +93,9 @@ class Profiles:
     peak_floor_kw: np.ndarray | None = None
     demand_charge_per_kw_month: float = 0.0
     capacity_charge_per_month: float = 0.0
+    month_fraction: np.ndarray | None = None
+    peak_ratio: np.ndarray | None = None
+    peak_ratio_source: str = "steps"
 
     @property
     def n_steps(self) -> int:
@@ -107,6 +117,13 @@ class Profiles:
             if e.mask[sl].any()
         ]
         floor = None if self.peak_floor_kw is None else self.peak_floor_kw[used]
+        # a window is a study of its own: it carries the share of each month it covers
+        # (rolling windows replace this with the share of the whole horizon, see rolling.py)
+        frac = None
+        if self.month_fraction is not None:
+            from zeropark.profiles.tariff import billing_month_fraction
+
+            frac = billing_month_fraction(self.time[sl], self.dt_h)
         return Profiles(
             time=self.time[sl], dt_h=self.dt_h, load_kw=self.load_kw[sl].copy(),
             pv_avail_kw=self.pv_avail_kw[:, sl].copy(),
@@ -117,7 +134,9 @@ class Profiles:
             green_direct_kw=None if self.green_direct_kw is None else self.green_direct_kw[sl].copy(),
             ev=ev, dr_events=dr, peak_floor_kw=floor,
             demand_charge_per_kw_month=self.demand_charge_per_kw_month,
-            capacity_charge_per_month=self.capacity_charge_per_month,
+            capacity_charge_per_month=self.capacity_charge_per_month, month_fraction=frac,
+            peak_ratio=None if self.peak_ratio is None else self.peak_ratio[sl].copy(),
+            peak_ratio_source=self.peak_ratio_source,
         )
 
 

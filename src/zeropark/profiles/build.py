@@ -185,7 +185,9 @@ def build_profiles(sc: Scenario) -> Profiles:
         export_price_per_kwh=np.asarray(export, float), ef_kg_per_kwh=np.asarray(ef, float),
         month_index=np.asarray(month_index, int), month_labels=list(month_labels),
         green_direct_kw=gd, ev=ev_profiles(sc, time), dr_events=dr_profiles(sc, time, load_kw),
-        demand_charge_per_kw_month=float(demand_charge or 0.0) if g.billing == "demand" else 0.0,
-        capacity_charge_per_month=(float(capacity_charge or 0.0) * g.capacity_kva
-                                   if g.billing == "capacity" else 0.0),
+        demand_charge_per_kw_month=(float(demand_charge or 0.0) if g.billing != "capacity"
+                                    else 0.0),
+        capacity_charge_per_month=(float(capacity_charge or 0.0) * g.transformer_kva
+                                   if g.billing in ("capacity", "choose") else 0.0),
+        month_fraction=tariff.billing_month_fraction(time, dt),
     )
