@@ -106,6 +106,26 @@ def test_billed_demand_is_the_highest_quarter_hour(tmp_path: Path, engine: str, 
     assert r.kpis["import_kwh"] == pytest.approx(float(_meter_day().sum()) / 4, abs=1e-6)
 
 
+@pytest.mark.parametrize("engine", ENGINES)
+def test_intra_hour_rise_adds_to_the_import_with_pv(engine: str) -> None:
+    # The meter hour above (mean 1,448 kW, highest quarter 1,899 kW, ratio 1,899/1,448) with
+    # 1,000 kW of PV through the hour: import 448 kW on average, and its highest quarter-hour is
+    # 1,899 − 1,000 = 899 kW = 448 + (1,899 − 1,448). Scaling the import by the ratio instead
+    # would bill 448 · 1,899/1,448 = 587.5 kW (under-billed). Hour 0: 1 kW mean with a 4 kW
+    # quarter (ratio 4) adds 3 kW, not 4×: 1 + 3 = 4 kW. Billed: 899 kW, 40 CNY → 35,960 CNY.
+    from dataclasses import replace
+
+    from zeropark.examples import tiny
+
+    sc, prof = tiny(2, dict(load_kw=[1.0, 1448.0], price=0.0, demand_charge=40.0,
+                            pv_kw=[[0.0, 1000.0]]),
+                    pv=[{"name": "roof", "capacity_kw": 1000.0, "profile": {"path": "pv.csv"}}])
+    prof = replace(prof, peak_ratio=np.array([4.0, 1899.0 / 1448.0]))
+    r = run(sc, prof, engine=engine)
+    assert r.kpis["billing"]["billed_demand_kw_by_month"]["2025-07"] == pytest.approx(899.0)
+    assert r.objective == pytest.approx(40.0 * 899.0, abs=1e-6)
+
+
 def test_five_minute_data_is_averaged_to_quarter_hours_first(tmp_path: Path) -> None:
     # 5-min rows 3,000 / 0 / 0 kW in the first quarter of 10:00, 1,000 kW elsewhere: the
     # quarter's average is 1,000 kW, so nothing above 1,000 kW is billed (not the 3,000 kW

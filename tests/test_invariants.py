@@ -93,8 +93,8 @@ def test_demo_week_reference_result() -> None:
 REFERENCE: dict = {
     "consumption_kwh": 2_049_369.45,
     # was 1_965_103.68 when the week paid July's whole demand charge (40 CNY/kW on ~17.4 MW);
-    # now the week carries 168/744 of it, on the billed 15-min demand (17,539 kW)
-    "total_cost": 1_457_681.90,
+    # now the week carries 168/744 of it, on the billed 15-min demand (17,573 kW)
+    "total_cost": 1_457_887.31,
     "pv_generation_kwh": 259_757.01,
     "dr_events_accepted": ["peak-cut-0716"],
 }

@@ -134,8 +134,8 @@ def run_rolling(sc: Scenario, spec: str, *, start: int = 0, steps: int | None = 
             if t < commit:
                 short[(name, pos + t)] = float(val)
         imp = v["grid.import_kw"][:commit]
-        ratio = 1.0 if prof.peak_ratio is None else prof.peak_ratio[pos:pos + commit]
-        np.maximum.at(peaks, prof.month_index[pos:pos + commit], imp * ratio)
+        rise = prof.peak_excursion_kw[pos:pos + commit]  # billed: highest 15-min average
+        np.maximum.at(peaks, prof.month_index[pos:pos + commit], imp + rise)
         if sc.storage:
             soc = list(v["storage.soc_kwh"][:, commit - 1]
                        / np.maximum([u.energy_kwh for u in sc.storage], 1e-9))

@@ -7,8 +7,10 @@ horizon covers, :math:`c^{dem}` the demand price [currency/(kW·month)], :math:`
 capacity charge of the transformer [currency/month], :math:`r_t` the intra-step peak-to-mean
 ratio and :math:`P_m` the billed demand (highest 15-min average import) of month :math:`m`:
 
-- peak rows, every basis: :math:`P_m \\ge r_t\\, p^{imp}_t` for the steps of month :math:`m`,
-  :math:`P_m \\ge` the month-to-date peak (operations);
+- peak rows, every basis: :math:`P_m \\ge p^{imp}_t + e_t` for the steps of month :math:`m`,
+  with :math:`e_t = (r_t - 1) L_t` the load's rise of its highest 15-min average above the step
+  mean (other flows held through the step), and :math:`P_m \\ge` the month-to-date peak
+  (operations);
 - ``demand``: :math:`\\sum_m f_m c^{dem} P_m`;
 - ``capacity``: the constant :math:`\\sum_m f_m C^{cap}`;
 - ``contract`` (合同最大需量): contract :math:`K_m \\ge \\phi S` (floor share of the transformer
@@ -31,6 +33,7 @@ import pyomo.environ as pyo
 from zeropark.model.context import PyomoContext
 from zeropark.model.data import ModelData
 from zeropark.model.lp import MatrixLP
+from zeropark.scenario import Scenario
 
 
 @dataclass(frozen=True)
@@ -45,7 +48,7 @@ class BillingRules:
     hourly_peak_ratio_assumed: float
 
 
-def billing_rules(sc: object) -> BillingRules:
+def billing_rules(sc: Scenario) -> BillingRules:
     """The scenario's billing rules entry, checked.
 
     Raises
@@ -110,14 +113,15 @@ def month_weight(d: ModelData) -> np.ndarray:
     return np.ones(d.months) if f is None else np.asarray(f, float)
 
 
-def peak_ratio(d: ModelData) -> np.ndarray:
-    """Intra-step peak-to-mean ratio :math:`r_t \\ge 1` of each step, shape (T,).
+def peak_excursion_kw(d: ModelData) -> np.ndarray:
+    """Rise :math:`e_t = (r_t - 1) L_t` [kW] of the load's highest 15-min average above the step
+    mean, shape (T,); zero at 15-min steps or without sub-hourly information.
 
-    The billed demand is the highest 15-min average power; at steps longer than 15 min the
-    peak row is :math:`P_m \\ge r_t \\, p^{imp}_t`.
+    The billed demand is the highest 15-min average import; with PV, storage and the other flows
+    held through the step the import's highest quarter-hour is :math:`p^{imp}_t + e_t`, so the
+    peak row is :math:`P_m - p^{imp}_t \\ge e_t`.
     """
-    r = d.prof.peak_ratio
-    return np.ones(d.T) if r is None else np.asarray(r, float)
+    return d.prof.peak_excursion_kw
 
 
 def capacity_cost(d: ModelData) -> float:
@@ -176,13 +180,14 @@ def basis_periods(labels: list[str], period: str) -> tuple[list[str], np.ndarray
 
 def month_peak_bound_kw(d: ModelData) -> np.ndarray:
     """Largest billed demand each month can reach [kW], shape (M,): the month-to-date floor or
-    :math:`\\max_t r_t \\min(L^{imp}, D_t + L^{exp})` with :math:`D_t` the most on-site demand."""
+    :math:`\\max_t (\\min(L^{imp}, D_t + L^{exp}) + e_t)` with :math:`D_t` the most on-site
+    demand."""
     from zeropark.model.data import max_deficit_kw
 
     imp_ub = np.minimum(d.sc.grid.import_limit_kw,
                         max_deficit_kw(d.sc, d.prof) + d.sc.grid.export_limit_kw)
     bound = _peak_floor(d).copy()
-    np.maximum.at(bound, d.prof.month_index, peak_ratio(d) * imp_ub)
+    np.maximum.at(bound, d.prof.month_index, imp_ub + peak_excursion_kw(d))
     return bound
 
 
@@ -235,9 +240,9 @@ def _add_basic_matrix(lp: MatrixLP, d: ModelData, imp: np.ndarray) -> None:
     lp.objective_offset += bc.offset
     months = d.prof.month_labels
     peak = lp.var("grid.peak_kw", (months,), _peak_floor(d), np.inf, bc.c_peak)
-    rows = lp.rows("grid.peak", (range(d.T),), lo=0.0)
+    rows = lp.rows("grid.peak", (range(d.T),), lo=peak_excursion_kw(d))
     lp.add(rows, peak[d.prof.month_index], 1.0)
-    lp.add(rows, imp, -peak_ratio(d))
+    lp.add(rows, imp, -1.0)
     if not bc.has_contract:
         return
     k = lp.var("grid.contract_kw", (months,), bc.contract_lb, bc.contract_ub, bc.c_contract)
@@ -264,9 +269,9 @@ def _add_basic_pyomo(b: pyo.Block, d: ModelData, ctx: PyomoContext) -> None:
     b.M = pyo.Set(initialize=months, ordered=True)
     b.peak_kw = pyo.Var(b.M, bounds=lambda _, mo: (floor[months.index(mo)], None))
     month_of = [months[i] for i in d.prof.month_index]
-    ratio = peak_ratio(d)
+    rise = peak_excursion_kw(d)
     b.peak = pyo.Constraint(
-        b.T, rule=lambda b, t: b.peak_kw[month_of[t]] - ratio[t] * b.import_kw[t] >= 0)
+        b.T, rule=lambda b, t: b.peak_kw[month_of[t]] - b.import_kw[t] >= rise[t])
     ctx.costs.append(sum(bc.c_peak[i] * b.peak_kw[mo] for i, mo in enumerate(months)))
     ctx.costs.append(bc.offset)
     if not bc.has_contract:
@@ -345,10 +350,10 @@ def add_pyomo(m: pyo.ConcreteModel, d: ModelData, ctx: PyomoContext) -> None:
 
 
 def billed_demand_kw(d: ModelData, import_kw: np.ndarray) -> np.ndarray:
-    """Billed demand of each month [kW], shape (M,): the highest :math:`r_t\\,p^{imp}_t` of its
+    """Billed demand of each month [kW], shape (M,): the highest :math:`p^{imp}_t + e_t` of its
     steps (the highest 15-min average) or the month-to-date peak, whichever is larger."""
     peak = _peak_floor(d).copy()
-    np.maximum.at(peak, d.prof.month_index, peak_ratio(d) * np.asarray(import_kw, float))
+    np.maximum.at(peak, d.prof.month_index, np.asarray(import_kw, float) + peak_excursion_kw(d))
     return peak
 
 

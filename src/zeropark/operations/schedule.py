@@ -141,8 +141,7 @@ def expected(hz: Horizon, prof: Profiles, plan: Plan, owed_kwh: float) -> dict[s
     consumption = float((onsite + imp - exp).sum()) * dt
     green = float((onsite - exp).sum()) * dt + 1000.0 * plan.certificates_mwh
     peak = np.zeros(len(prof.month_labels))
-    ratio = 1.0 if prof.peak_ratio is None else prof.peak_ratio  # billed: max 15-min average
-    np.maximum.at(peak, prof.month_index, imp * ratio)
+    np.maximum.at(peak, prof.month_index, imp + prof.peak_excursion_kw)  # highest 15-min avg
     floor = np.asarray(hz.floor_kw, float)
     return {
         "import_kwh": float(imp.sum()) * dt,

@@ -73,8 +73,8 @@ class Profiles:
         (demand and capacity) the run carries, from
         :func:`zeropark.profiles.tariff.billing_month_fraction`; None = whole months (1.0)
     peak_ratio : ndarray [-], shape (T,), or None: intra-step peak-to-mean ratio of the load
-        (highest 15-min average over the step's mean, ≥ 1); the billed peak is at least
-        ``import_kw · peak_ratio`` in every step; None = 1 (the step is the metering interval)
+        (highest 15-min average over the step's mean, ≥ 1); None = 1 (the step is the metering
+        interval). See :attr:`peak_excursion_kw`.
     peak_ratio_source : str: where ``peak_ratio`` comes from (shown in the billing KPIs)
     """
 
@@ -96,6 +96,15 @@ class Profiles:
     month_fraction: np.ndarray | None = None
     peak_ratio: np.ndarray | None = None
     peak_ratio_source: str = "steps"
+
+    @property
+    def peak_excursion_kw(self) -> np.ndarray:
+        """How far the load's highest 15-min average rises above its step mean [kW], shape (T,):
+        ``(peak_ratio − 1) · load_kw``. With the other flows held through the step, the import's
+        highest 15-min average is ``import_kw + peak_excursion_kw``."""
+        if self.peak_ratio is None:
+            return np.zeros(self.n_steps)
+        return (np.asarray(self.peak_ratio, float) - 1.0) * np.asarray(self.load_kw, float)
 
     @property
     def n_steps(self) -> int:
