@@ -101,7 +101,7 @@ def test_billed_demand_is_the_highest_quarter_hour(tmp_path: Path, engine: str, 
     assert b["billed_demand_kw_by_month"]["2025-07"] == pytest.approx(1899.0, abs=1e-6)
     assert r.kpis["peak_import_kw_by_month"]["2025-07"] == pytest.approx(1899.0, abs=1e-6)
     assert r.kpis["cost_breakdown"]["demand"] == pytest.approx(40 * 1899 * 24 / 744, abs=1e-6)
-    assert ("ratio from the sub-hourly load CSV" in b["billed_demand_rule"]) == (step == "1h")
+    assert ("from the sub-hourly load CSV" in b["billed_demand_rule"]) == (step == "1h")
     # the hourly load is still the hour's mean (energy unchanged)
     assert r.kpis["import_kwh"] == pytest.approx(float(_meter_day().sum()) / 4, abs=1e-6)
 

@@ -39,11 +39,13 @@ def load_peak_ratio(sc: Scenario, time: pd.DatetimeIndex, load_kw: np.ndarray,
     if sc.dt_h <= 0.25:
         return None, "15-min steps: the highest step is the billed demand"
     if csv_peak is not None:
-        return csv_peak, "hourly peak x per-step peak-to-mean ratio from the sub-hourly load CSV"
+        return csv_peak, ("step import + the load's rise to its highest quarter-hour, "
+                          "from the sub-hourly load CSV")
     if sc.loads.source == "synthetic":
         return (load.synthetic_peak_ratio(time, park_type=sc.loads.park_type,
                                           seed=sc.loads.seed, dt_h=sc.dt_h),
-                "hourly peak x per-step peak-to-mean ratio of the synthetic quarter-hour load")
+                "step import + the load's rise to its highest quarter-hour, from the synthetic "
+                "quarter-hour load")
     if demand_charge_per_kw_month <= 0 or sc.grid.billing == "capacity":
         return None, "no demand charge: intra-hour peaks not needed"
     from zeropark.model.grid import billing_rules
