@@ -17,6 +17,9 @@ from zeropark.profiles.build import build_profiles
 from zeropark.profiles.csvio import read_series_csv
 from zeropark.reliability.csvrepair import repair_series_csv
 
+# hourly load data cannot show the billed 15-min demand: that warning is tested in test_billing.py
+pytestmark = pytest.mark.filterwarnings("ignore:loads. load data no finer:UserWarning")
+
 HOURS = [f"2025-07-01 {h:02d}:00" for h in range(24)]
 LOAD = [100.0 + 10 * h for h in range(24)]
 

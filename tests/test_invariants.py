@@ -96,10 +96,11 @@ def test_demo_week_reference_result() -> None:
 # demo-park, steps 4680–4847 (2025-07-15 00:00 to 2025-07-21 23:00), matrix engine, HiGHS 1.16
 REFERENCE: dict = {
     "consumption_kwh": 2_049_369.45,
-    # DR settled on the delivered reduction (baseline from previous working days, 50–120 %
-    # band): peak-cut-0716 now earns 15,000 on 3,000 kWh delivered and pays 3,000 of shortfall,
-    # instead of 30,000 on the requested 2,000 kW (was 1,965,103.68)
-    "total_cost": 1_993_748.05,
+    # was 1_965_103.68 when the week paid July's whole demand charge (40 CNY/kW on ~17.4 MW) and
+    # DR paid on the requested reduction; now the week carries 168/744 of the demand charge, on
+    # the billed 15-min demand, and DR is settled on the delivered reduction (baseline from
+    # previous working days, 50–120 % band). Recomputed after both changes.
+    "total_cost": 1_457_887.31,
     "pv_generation_kwh": 259_757.01,
     "dr_events_accepted": ["peak-cut-0716"],
 }

@@ -16,6 +16,7 @@ from zeropark.profiles.load import (
     rest_days,
     spring_festival_days,
     synthetic_load_kw,
+    synthetic_peak_ratio,
 )
 
 YEAR_2025 = pd.date_range("2025-01-01", periods=8760, freq="h")
@@ -176,12 +177,29 @@ def test_same_seed_identical_other_seed_different() -> None:
     assert not np.allclose(a, c)
 
 
-def test_sub_hourly_repeats_the_hour() -> None:
+def test_sub_hourly_varies_within_the_hour_keeping_its_mean() -> None:
+    # Quarter-hours vary around the hourly value (billed demand is the highest 15-min average),
+    # each hour's mean is the hourly value, and the same seed gives the same quarters.
     hourly = pd.date_range("2025-02-28 12:00", periods=48, freq="h")
     quarter = pd.date_range("2025-02-28 12:00", periods=192, freq="15min")
+    half = pd.date_range("2025-02-28 12:00", periods=96, freq="30min")
     h = synthetic_load_kw(hourly, park_type="two_shift", peak_kw=800.0, seed=1, dt_h=1.0)
     q = synthetic_load_kw(quarter, park_type="two_shift", peak_kw=800.0, seed=1, dt_h=0.25)
-    np.testing.assert_allclose(q, np.repeat(h, 4))
+    q2 = synthetic_load_kw(quarter, park_type="two_shift", peak_kw=800.0, seed=1, dt_h=0.25)
+    x = synthetic_load_kw(half, park_type="two_shift", peak_kw=800.0, seed=1, dt_h=0.5)
+    np.testing.assert_array_equal(q, q2)
+    np.testing.assert_allclose(q.reshape(-1, 4).mean(axis=1), h, rtol=1e-12)
+    np.testing.assert_allclose(x.reshape(-1, 2).mean(axis=1), h, rtol=1e-12)
+    np.testing.assert_allclose(x, q.reshape(-1, 2).mean(axis=1), rtol=1e-12)
+    spread = q.reshape(-1, 4).max(axis=1) / h - 1.0
+    assert np.all(spread > 0) and 0.01 < spread.mean() < 0.15  # two_shift quarter_std 0.05
+    # at hourly steps the peak-to-mean ratio reproduces the highest quarter-hour of each hour
+    r = synthetic_peak_ratio(hourly, park_type="two_shift", seed=1, dt_h=1.0)
+    np.testing.assert_allclose(r * h, q.reshape(-1, 4).max(axis=1), rtol=1e-12)
+    r2 = synthetic_peak_ratio(half, park_type="two_shift", seed=1, dt_h=0.5)
+    np.testing.assert_allclose(r2 * x, q.reshape(-1, 2).max(axis=1), rtol=1e-12)
+    assert synthetic_peak_ratio(quarter, park_type="two_shift", seed=1, dt_h=0.25) == \
+        pytest.approx(np.ones(192))
 
 
 def test_horizon_across_new_year() -> None:

@@ -155,15 +155,20 @@ def test_hard_target_infeasible_soft_target_reports_shortfall(engine: str) -> No
 
 @pytest.mark.parametrize("engine", ENGINES)
 def test_capacity_charge_is_a_fixed_pro_rata_cost(engine: str) -> None:
-    # 10 kWh at 1 plus 100 kVA · 20 per kVA·month, pro rata for 1 hour of a 8760-hour year.
+    # 10 kWh at 1 plus 100 kVA · 20 per kVA·month, pro rata for 1 hour of July (744 hours).
+    # (Before billing months were pro-rated by their own length this was 1 h of a 8760-h year,
+    # 2000 · 12 / 8760 = 2.74; now 2000 / 744 = 2.69, the same rule as the demand charge.)
     sc, prof = tiny(1, dict(load_kw=[10], price=1.0),
-                    grid={"import_limit_kw": 100.0, "billing": "capacity", "capacity_kva": 100.0,
-                          "capacity_charge_per_kva_month": 20.0})
+                    grid={"import_limit_kw": 100.0, "billing": "capacity",
+                          "transformer_kva": 100.0, "capacity_charge_per_kva_month": 20.0})
     from dataclasses import replace
 
-    prof = replace(prof, capacity_charge_per_month=20.0 * 100.0)
+    from zeropark.profiles.tariff import billing_month_fraction
+
+    prof = replace(prof, capacity_charge_per_month=20.0 * 100.0,
+                   month_fraction=billing_month_fraction(prof.time, 1.0))
     r = run(sc, prof, engine=engine)
-    fixed = 2000.0 * 12 / 8760
+    fixed = 2000.0 / 744
     assert r.objective == pytest.approx(10.0 + fixed, abs=1e-9)
     assert r.kpis["cost_breakdown"]["demand"] == pytest.approx(fixed, abs=1e-9)
     assert r.kpis["total_cost"] == pytest.approx(r.objective, abs=1e-9)

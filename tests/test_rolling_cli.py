@@ -43,9 +43,15 @@ def test_rolling_week_close_to_full_horizon_and_carries_state() -> None:
     flow = (u.charge_efficiency * ds.storage_charge_kw.values[0]
             - ds.storage_discharge_kw.values[0] / u.discharge_efficiency)
     assert np.allclose(soc, prev * (1 - u.self_discharge_per_h) + flow, atol=1e-5)
-    # the month's peak is paid once, on the stitched import
+    # the month's peak is paid once, on the stitched import (billed demand: the hourly import
+    # plus the synthetic load's rise to its highest quarter-hour, the highest 15-min average)
+    from zeropark.api import prepare
+
+    rise = prepare(sc, start=24 * 195, steps=168).prof.peak_excursion_kw
     assert r.kpis["peak_import_kw_by_month"]["2025-07"] == pytest.approx(
-        float(ds.grid_import_kw.max()), rel=1e-9)
+        float((ds.grid_import_kw.values + rise).max()), rel=1e-9)
+    # a week of July carries 168/744 of the month's demand charge, in every window alike
+    assert r.kpis["billing"]["month_fraction"] == {"2025-07": pytest.approx(168 / 744)}
     # the DR event is settled once, on the stitched dispatch: delivered = Σ (baseline − net)·1 h,
     # paid 15 CNY/kW on the average over its 3 h
     ev = r.kpis["dr_events"]["peak-cut-0716"]

@@ -107,6 +107,7 @@ def _write(tmp_path: Path, data: dict) -> Path:
     return p
 
 
+@pytest.mark.filterwarnings("ignore:loads. load data no finer:UserWarning")  # see test_billing
 def test_csv_load_errors_name_the_field(tmp_path: Path) -> None:
     data = tiny_dict(24, loads={"source": "csv", "path": "load.csv"})
     p = _write(tmp_path, data)

@@ -204,6 +204,34 @@ def solver_line(k: dict[str, Any]) -> tuple[str, str]:
     return ("solver", f"{s['status']}, gap {s['gap']:.2e}")
 
 
+_BASIS_NAMES = {"demand": "actual maximum demand", "contract": "contracted demand (合同最大需量)",
+                "capacity": "transformer capacity (kVA)"}
+
+
+def billing_lines(k: dict[str, Any]) -> list[tuple[str, str]]:
+    """KPI rows of the two-part tariff: the basis chosen (per basis period), the contracts, and
+    what each basis would cost for the same dispatch (why the basis was chosen)."""
+    b = k.get("billing")
+    if not b:
+        return []
+    cur = k.get("currency", "CNY")
+    basis = "; ".join(_BASIS_NAMES.get(v, v) if q == "horizon" else f"{q} {v}"
+                      for q, v in b["basis"].items())
+    rows = [("billing basis", f"{basis}, basic charge {b['basic_charge']:,.0f} {cur}")]
+    contracts = {m: v for m, v in (b.get("contract_kw_by_month") or {}).items() if v is not None}
+    if contracts:
+        excess = b.get("excess_kw_by_month") or {}
+        rows.append(("  contract per month", ", ".join(
+            f"{m} {v:,.0f} kW" + (f" (+{excess[m]:,.0f} kW excess)" if (excess.get(m) or 0) > 1e-6
+                                  else "") for m, v in contracts.items())))
+    alt = {n: v for n, v in b["basis_costs_same_dispatch"].items() if v is not None}
+    if len(alt) > 1:
+        rows.append(("  same dispatch on each basis", ", ".join(
+            f"{'actual demand' if n == 'demand' else n} {v:,.0f}"
+            for n, v in sorted(alt.items(), key=lambda kv: kv[1])) + f" {cur}"))
+    return rows
+
+
 def kpi_lines(k: dict[str, Any]) -> list[str]:
     """A readable KPI table."""
     cur = k.get("currency", "CNY")
@@ -223,6 +251,7 @@ def kpi_lines(k: dict[str, Any]) -> list[str]:
                                          f"→ {'PASS' if zc['pass'] else 'FAIL'}"),
         shares[3],
         ("max monthly peak import", f"{max(k['peak_import_kw_by_month'].values()):,.0f} kW"),
+        *billing_lines(k),
         ("EV energy / unmet", f"{fmt(k['ev_energy_kwh'] / 1e3, 1)} MWh / "
                               f"{fmt(k['ev_unmet_kwh'], 1)} kWh" + _undeliverable_note(k)),
         ("DR revenue / penalty", f"{fmt(k['dr_revenue'])} / {fmt(k.get('dr_penalty', 0.0))} {cur} "

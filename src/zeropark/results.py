@@ -16,7 +16,7 @@ import xarray as xr
 from zeropark.io import atomic_write_bytes, atomic_write_group
 from zeropark.model.carbon import ef_mean
 from zeropark.model.data import KGCE_PER_KWH_EQUAL_VALUE, ModelData
-from zeropark.model.grid import capacity_cost
+from zeropark.model.grid import basic_charge, billed_demand_kw, billing_kpis
 from zeropark.model.pv import pv_efficiency
 from zeropark.solve import SolveOutcome, Status
 
@@ -165,7 +165,7 @@ def build_dataset(d: ModelData, out: SolveOutcome, engine: str) -> xr.Dataset:
         "export_price_per_kwh": (("time",), prof.export_price_per_kwh, {"units": d.sc.currency}),
         "ef_kg_per_kwh": (("time",), prof.ef_kg_per_kwh, {"units": "kgCO2/kWh"}),
         "emissions_kg": (("time",), prof.ef_kg_per_kwh * imp * d.dt_h, {"units": "kgCO2"}),
-        "peak_import_kw": (("month",), _get(v, "grid.peak_kw", (d.months,)), kw),
+        "peak_import_kw": (("month",), billed_demand_kw(d, imp), kw),
     }
     if "ev.v2g_kw" in v:
         from zeropark.model.ev import v2g_names
@@ -300,8 +300,7 @@ def compute_kpis(d: ModelData, out: SolveOutcome, ds: xr.Dataset) -> dict[str, A
                  + scalar.get("targets.indicator_over_t", 0.0) * (ind.penalty_per_t if ind else 0.0))
     breakdown = {
         "energy": float((prof.import_price_per_kwh * imp).sum()) * dt,
-        "demand": prof.demand_charge_per_kw_month * float(ds.peak_import_kw.sum())
-        + capacity_cost(d),
+        "demand": basic_charge(d, v),
         "export_revenue": float((prof.export_price_per_kwh * exp).sum()) * dt,
         "storage_throughput": float(sum(u.throughput_cost_per_kwh * dis[i].sum() * dt
                                         for i, u in enumerate(storage))),
@@ -349,6 +348,7 @@ def compute_kpis(d: ModelData, out: SolveOutcome, ds: xr.Dataset) -> dict[str, A
         "clean_energy_share_pass_90pct": bool(clean_share >= 0.9 - 1e-9),
         "peak_import_kw_by_month": dict(zip(prof.month_labels,
                                             ds.peak_import_kw.values.tolist(), strict=True)),
+        "billing": billing_kpis(d, v),
         "storage_equivalent_cycles": {
             u.name: float(dis[i].sum() * dt / max(u.energy_kwh * (u.soc_max - u.soc_min), 1e-9))
             for i, u in enumerate(storage)},

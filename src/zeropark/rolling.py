@@ -143,9 +143,14 @@ def run_rolling(sc: Scenario, spec: str, *, start: int = 0, steps: int | None = 
         sc_w = sc.replace(changes) if changes else sc
         prof_w = prof.window(pos, stop)
         used = np.unique(prof.month_index[pos:stop])
-        prof_w = dataclasses.replace(prof_w, peak_floor_kw=peaks[used].copy(), dr_events=[
-            dataclasses.replace(e, committed=True) if accept.get(e.name, 0.0) > 0.5 else e
-            for e in prof_w.dr_events])  # an event accepted earlier stays accepted
+        # the window bills each month's peak at the share of the month the whole horizon covers;
+        # an event accepted earlier stays accepted
+        prof_w = dataclasses.replace(
+            prof_w, peak_floor_kw=peaks[used].copy(),
+            month_fraction=None if prof.month_fraction is None
+            else prof.month_fraction[used].copy(),
+            dr_events=[dataclasses.replace(e, committed=True) if accept.get(e.name, 0.0) > 0.5
+                       else e for e in prof_w.dr_events])
         d_w = dataclasses.replace(model_data(sc_w, prof_w), ledger=ledger,
                                   storage_end_kwh=end_kwh if last else None)
         r = solve_data(d_w, engine=engine)
@@ -169,7 +174,8 @@ def run_rolling(sc: Scenario, spec: str, *, start: int = 0, steps: int | None = 
             if e.mask[:commit].any() and e.name not in accept:
                 accept[e.name] = float(v["dr.accept"][i])
         imp = v["grid.import_kw"][:commit]
-        np.maximum.at(peaks, prof.month_index[pos:pos + commit], imp)
+        rise = prof.peak_excursion_kw[pos:pos + commit]  # billed: highest 15-min average
+        np.maximum.at(peaks, prof.month_index[pos:pos + commit], imp + rise)
         if sc.storage:
             soc = list(v["storage.soc_kwh"][:, commit - 1]
                        / np.maximum([u.energy_kwh for u in sc.storage], 1e-9))

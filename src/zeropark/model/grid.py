@@ -1,13 +1,77 @@
-"""Grid connection: import/export within limits, TOU energy cost, monthly demand charge, and
-import/export exclusivity binaries only in the steps where simultaneous flow could pay."""
+"""Grid connection: import/export within limits, TOU energy cost, the monthly basic charge of a
+two-part tariff, and import/export exclusivity binaries only in the steps where simultaneous flow
+could pay.
+
+Basic charge (see ``docs/billing.md``), with :math:`f_m` the share of billing month :math:`m` the
+horizon covers, :math:`c^{dem}` the demand price [currency/(kW·month)], :math:`C^{cap}` the
+capacity charge of the transformer [currency/month], :math:`r_t` the intra-step peak-to-mean
+ratio and :math:`P_m` the billed demand (highest 15-min average import) of month :math:`m`:
+
+- peak rows, every basis: :math:`P_m \\ge p^{imp}_t + e_t` for the steps of month :math:`m`,
+  with :math:`e_t = (r_t - 1) L_t` the load's rise of its highest 15-min average above the step
+  mean (other flows held through the step), and :math:`P_m \\ge` the month-to-date peak
+  (operations);
+- ``demand``: :math:`\\sum_m f_m c^{dem} P_m`;
+- ``capacity``: the constant :math:`\\sum_m f_m C^{cap}`;
+- ``contract`` (合同最大需量): contract :math:`K_m \\ge \\phi S` (floor share of the transformer
+  kVA) and excess :math:`X_m \\ge 0` with :math:`P_m - \\tau K_m - X_m \\le 0`; cost
+  :math:`\\sum_m f_m c^{dem} (K_m + \\mu X_m)` (tolerance :math:`\\tau` = 1.05, excess multiplier
+  :math:`\\mu` = 2);
+- ``choose``: binary :math:`y_q` per basis period (1 = capacity) with cost
+  :math:`\\sum_{m \\in q} f_m C^{cap}`; the contract rows become
+  :math:`P_m - \\tau K_m - X_m - M_m y_q \\le 0` and :math:`K_m + \\phi S y_q \\ge \\phi S`, with
+  :math:`M_m` the largest billed demand the month can reach (data-derived).
+"""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 
 from zeropark.model.context import PyomoContext, pyo
 from zeropark.model.data import ModelData
 from zeropark.model.lp import MatrixLP
+from zeropark.scenario import Scenario
+
+
+@dataclass(frozen=True)
+class BillingRules:
+    """Two-part tariff rules of a ``models/billing.yaml`` entry (see that file for sources)."""
+
+    key: str
+    contract_tolerance: float
+    excess_multiplier: float
+    contract_floor_share: float
+    basis_period: str
+    hourly_peak_ratio_assumed: float
+
+
+def billing_rules(sc: Scenario) -> BillingRules:
+    """The scenario's billing rules entry, checked.
+
+    Raises
+    ------
+    ScenarioError
+        Unknown key or a rule outside its range.
+    """
+    from zeropark.errors import ScenarioError
+    from zeropark.scenario.resolve import library_for
+
+    key = sc.grid.billing_rules
+    e = library_for(sc).get("billing", key, "grid.billing_rules")
+    checks = {"contract_tolerance": (1.0, 2.0), "excess_multiplier": (1.0, 10.0),
+              "contract_floor_share": (0.0, 1.0), "hourly_peak_ratio_assumed": (1.0, 3.0)}
+    for name, (lo, hi) in checks.items():
+        val = e.get(name)
+        if isinstance(val, bool) or not isinstance(val, int | float) or not lo <= val <= hi:
+            raise ScenarioError(f"billing:{key}.{name}", val, f"a number in [{lo:g}, {hi:g}]")
+    if e.get("basis_period") not in ("year", "quarter"):
+        raise ScenarioError(f"billing:{key}.basis_period", e.get("basis_period"),
+                            "year or quarter")
+    return BillingRules(key, float(e["contract_tolerance"]), float(e["excess_multiplier"]),
+                        float(e["contract_floor_share"]), str(e["basis_period"]),
+                        float(e["hourly_peak_ratio_assumed"]))
 
 
 def _limits(d: ModelData) -> tuple[float, float]:
@@ -37,14 +101,207 @@ def big_m(d: ModelData) -> tuple[np.ndarray, np.ndarray]:
     return m_imp, np.maximum(m_exp, 0.0)
 
 
+def month_weight(d: ModelData) -> np.ndarray:
+    """Share :math:`f_m` of each billing month's basic charge the run carries, shape (M,).
+
+    From :func:`zeropark.profiles.tariff.billing_month_fraction` (hours of the month in the
+    horizon over the hours of the month); 1 for whole months and for hand-made profiles without
+    ``month_fraction``. Demand and capacity charges are both multiplied by it.
+    """
+    f = d.prof.month_fraction
+    return np.ones(d.months) if f is None else np.asarray(f, float)
+
+
+def peak_excursion_kw(d: ModelData) -> np.ndarray:
+    """Rise :math:`e_t = (r_t - 1) L_t` [kW] of the load's highest 15-min average above the step
+    mean, shape (T,); zero at 15-min steps or without sub-hourly information.
+
+    The billed demand is the highest 15-min average import; with PV, storage and the other flows
+    held through the step the import's highest quarter-hour is :math:`p^{imp}_t + e_t`, so the
+    peak row is :math:`P_m - p^{imp}_t \\ge e_t`.
+    """
+    return d.prof.peak_excursion_kw
+
+
 def capacity_cost(d: ModelData) -> float:
-    """Fixed capacity (kVA) charge over the horizon, pro rata to 12 months a year [currency]."""
-    return d.prof.capacity_charge_per_month * 12.0 * d.horizon_fraction
+    """Fixed capacity (kVA) charge over the horizon [currency]:
+    :math:`c^{cap} \\sum_m f_m`, pro rata to the share of each billing month covered."""
+    return d.prof.capacity_charge_per_month * float(month_weight(d).sum())
+
+
+def demand_cost_per_kw(d: ModelData) -> np.ndarray:
+    """Objective coefficient of each month's peak [currency/kW]: :math:`c^{dem} f_m`."""
+    return d.prof.demand_charge_per_kw_month * month_weight(d)
+
+
+@dataclass(frozen=True)
+class BasicCharge:
+    """Numbers of the basic-charge columns and rows of one model; both forms read them.
+
+    ``c_peak`` [currency/kW] per month is the cost of the billed demand column (basis demand);
+    ``offset`` [currency] the fixed part (basis capacity). With contract rows: contract bounds,
+    costs of contract and excess [currency/kW] per month and the tolerance; with ``choose`` also
+    the basis periods, the month → period map, the capacity cost of each period [currency], the
+    big-M of each month [kW] and the contract floor [kW].
+    """
+
+    basis: str
+    c_peak: np.ndarray
+    offset: float
+    c_contract: np.ndarray | None = None
+    c_excess: np.ndarray | None = None
+    contract_lb: np.ndarray | None = None
+    contract_ub: np.ndarray | None = None
+    tolerance: float = 1.0
+    periods: list[str] | None = None
+    period_of_month: np.ndarray | None = None
+    c_capacity: np.ndarray | None = None
+    big_m: np.ndarray | None = None
+    floor_kw: float = 0.0
+
+    @property
+    def has_contract(self) -> bool:
+        return self.c_contract is not None
+
+    @property
+    def has_choice(self) -> bool:
+        return self.periods is not None
+
+
+def basis_periods(labels: list[str], period: str) -> tuple[list[str], np.ndarray]:
+    """Basis periods (``"2025"`` or ``"2025-Q3"``) of billing months ``"YYYY-MM"``, and the
+    period index of each month."""
+    keys = [lab[:4] if period == "year" else f"{lab[:4]}-Q{(int(lab[5:7]) - 1) // 3 + 1}"
+            for lab in labels]
+    uniq = list(dict.fromkeys(keys))
+    return uniq, np.array([uniq.index(k) for k in keys], dtype=np.int64)
+
+
+def month_peak_bound_kw(d: ModelData) -> np.ndarray:
+    """Largest billed demand each month can reach [kW], shape (M,): the month-to-date floor or
+    :math:`\\max_t (\\min(L^{imp}, D_t + L^{exp}) + e_t)` with :math:`D_t` the most on-site
+    demand."""
+    from zeropark.model.data import max_deficit_kw
+
+    imp_ub = np.minimum(d.sc.grid.import_limit_kw,
+                        max_deficit_kw(d.sc, d.prof) + d.sc.grid.export_limit_kw)
+    bound = _peak_floor(d).copy()
+    np.maximum.at(bound, d.prof.month_index, imp_ub + peak_excursion_kw(d))
+    return bound
+
+
+def basic_charge_data(d: ModelData) -> BasicCharge:
+    """The basic charge of the scenario's billing basis (see the module docstring)."""
+    g = d.sc.grid
+    w = month_weight(d)
+    p_dem = d.prof.demand_charge_per_kw_month
+    if g.billing in ("demand", "capacity"):
+        return BasicCharge(g.billing, p_dem * w, capacity_cost(d))
+    rules = billing_rules(d.sc)
+    floor_kw = rules.contract_floor_share * float(g.transformer_kva or 0.0)
+    M = d.months
+    kw = dict(c_contract=p_dem * w, c_excess=rules.excess_multiplier * p_dem * w,
+              tolerance=rules.contract_tolerance, floor_kw=floor_kw)
+    if g.billing == "contract":
+        if g.contract_kw is not None:  # a contract below the floor is set at the floor
+            fixed = np.full(M, max(g.contract_kw, floor_kw))
+            return BasicCharge("contract", np.zeros(M), 0.0, contract_lb=fixed,
+                               contract_ub=fixed.copy(), **kw)
+        return BasicCharge("contract", np.zeros(M), 0.0, contract_lb=np.full(M, floor_kw),
+                           contract_ub=np.full(M, np.inf), **kw)
+    periods, pom = basis_periods(d.prof.month_labels, g.basis_period or rules.basis_period)
+    c_cap = np.bincount(pom, weights=d.prof.capacity_charge_per_month * w,
+                        minlength=len(periods))
+    return BasicCharge("choose", np.zeros(M), 0.0, contract_lb=np.zeros(M),
+                       contract_ub=np.full(M, np.inf), periods=periods, period_of_month=pom,
+                       c_capacity=c_cap, big_m=month_peak_bound_kw(d), **kw)
+
+
+def basic_charge(d: ModelData, values: dict[str, np.ndarray]) -> float:
+    """The basic charge of a solution [currency]: the objective's demand/capacity terms."""
+    bc = basic_charge_data(d)
+
+    def val(name: str, n: int) -> np.ndarray:
+        return np.asarray(values.get(name, np.zeros(n)), float)
+
+    total = float((bc.c_peak * val("grid.peak_kw", d.months)).sum()) + bc.offset
+    if bc.has_contract:
+        total += float((bc.c_contract * val("grid.contract_kw", d.months)).sum())
+        total += float((bc.c_excess * val("grid.excess_kw", d.months)).sum())
+    if bc.has_choice:
+        total += float((bc.c_capacity * val("grid.capacity_basis", len(bc.periods))).sum())
+    return total
+
+
+def _add_basic_matrix(lp: MatrixLP, d: ModelData, imp: np.ndarray) -> None:
+    """Billed demand, contract and basis columns and rows (matrix form)."""
+    bc = basic_charge_data(d)
+    lp.objective_offset += bc.offset
+    months = d.prof.month_labels
+    peak = lp.var("grid.peak_kw", (months,), _peak_floor(d), np.inf, bc.c_peak)
+    rows = lp.rows("grid.peak", (range(d.T),), lo=peak_excursion_kw(d))
+    lp.add(rows, peak[d.prof.month_index], 1.0)
+    lp.add(rows, imp, -1.0)
+    if not bc.has_contract:
+        return
+    k = lp.var("grid.contract_kw", (months,), bc.contract_lb, bc.contract_ub, bc.c_contract)
+    x = lp.var("grid.excess_kw", (months,), 0.0, np.inf, bc.c_excess)
+    rc = lp.rows("grid.contract", (months,), hi=0.0)
+    lp.add(rc, peak, 1.0)
+    lp.add(rc, k, -bc.tolerance)
+    lp.add(rc, x, -1.0)
+    if not bc.has_choice:
+        return
+    y = lp.var("grid.capacity_basis", (bc.periods,), 0.0, 1.0, bc.c_capacity, integer=True)
+    lp.add(rc, y[bc.period_of_month], -bc.big_m)
+    if bc.floor_kw > 0:
+        rf = lp.rows("grid.contract_floor", (months,), lo=bc.floor_kw)
+        lp.add(rf, k, 1.0)
+        lp.add(rf, y[bc.period_of_month], bc.floor_kw)
+
+
+def _add_basic_pyomo(b: pyo.Block, d: ModelData, ctx: PyomoContext) -> None:
+    """Billed demand, contract and basis columns and rows (Pyomo form)."""
+    bc = basic_charge_data(d)
+    months = d.prof.month_labels
+    floor = _peak_floor(d)
+    b.M = pyo.Set(initialize=months, ordered=True)
+    b.peak_kw = pyo.Var(b.M, bounds=lambda _, mo: (floor[months.index(mo)], None))
+    month_of = [months[i] for i in d.prof.month_index]
+    rise = peak_excursion_kw(d)
+    b.peak = pyo.Constraint(
+        b.T, rule=lambda b, t: b.peak_kw[month_of[t]] - b.import_kw[t] >= rise[t])
+    ctx.costs.append(sum(bc.c_peak[i] * b.peak_kw[mo] for i, mo in enumerate(months)))
+    ctx.costs.append(bc.offset)
+    if not bc.has_contract:
+        return
+    idx = {mo: i for i, mo in enumerate(months)}
+    b.contract_kw = pyo.Var(b.M, bounds=lambda _, mo: (
+        bc.contract_lb[idx[mo]], None if np.isinf(bc.contract_ub[idx[mo]])
+        else bc.contract_ub[idx[mo]]))
+    b.excess_kw = pyo.Var(b.M, bounds=(0.0, None))
+    ctx.costs.append(sum(bc.c_contract[i] * b.contract_kw[mo] + bc.c_excess[i] * b.excess_kw[mo]
+                         for i, mo in enumerate(months)))
+    if not bc.has_choice:
+        b.contract = pyo.Constraint(b.M, rule=lambda b, mo: b.peak_kw[mo]
+                                    - bc.tolerance * b.contract_kw[mo] - b.excess_kw[mo] <= 0)
+        return
+    period_of = {mo: bc.periods[bc.period_of_month[i]] for i, mo in enumerate(months)}
+    b.Q = pyo.Set(initialize=bc.periods, ordered=True)
+    b.capacity_basis = pyo.Var(b.Q, within=pyo.Binary)
+    ctx.costs.append(sum(bc.c_capacity[i] * b.capacity_basis[q]
+                         for i, q in enumerate(bc.periods)))
+    b.contract = pyo.Constraint(b.M, rule=lambda b, mo: b.peak_kw[mo]
+                                - bc.tolerance * b.contract_kw[mo] - b.excess_kw[mo]
+                                - bc.big_m[idx[mo]] * b.capacity_basis[period_of[mo]] <= 0)
+    if bc.floor_kw > 0:
+        b.contract_floor = pyo.Constraint(b.M, rule=lambda b, mo: b.contract_kw[mo]
+                                          + bc.floor_kw * b.capacity_basis[period_of[mo]]
+                                          >= bc.floor_kw)
 
 
 def add_matrix(lp: MatrixLP, d: ModelData, bal: np.ndarray) -> None:
     """Matrix form."""
-    lp.objective_offset += capacity_cost(d)
     T, dt = d.T, d.dt_h
     L_imp, L_exp = _limits(d)
     steps = range(T)
@@ -53,12 +310,7 @@ def add_matrix(lp: MatrixLP, d: ModelData, bal: np.ndarray) -> None:
                  -d.prof.export_price_per_kwh * dt)
     lp.add(bal, imp, 1.0)
     lp.add(bal, exp, -1.0)
-    months = d.prof.month_labels
-    peak = lp.var("grid.peak_kw", (months,), _peak_floor(d), np.inf,
-                  d.prof.demand_charge_per_kw_month)
-    rows = lp.rows("grid.peak", (steps,), lo=0.0)
-    lp.add(rows, peak[d.prof.month_index], 1.0)
-    lp.add(rows, imp, -1.0)
+    _add_basic_matrix(lp, d, imp)
     b = d.grid_binary_steps
     if len(b):
         m_imp, m_exp = big_m(d)
@@ -76,17 +328,12 @@ def add_pyomo(m: pyo.ConcreteModel, d: ModelData, ctx: PyomoContext) -> None:
     T, dt = d.T, d.dt_h
     L_imp, L_exp = _limits(d)
     price_imp, price_exp = d.prof.import_price_per_kwh, d.prof.export_price_per_kwh
-    months = d.prof.month_labels
-    floor = _peak_floor(d)
     b = m.grid = pyo.Block()
     b.T = pyo.Set(initialize=range(T), ordered=True)
-    b.M = pyo.Set(initialize=months, ordered=True)
     b.import_kw = pyo.Var(b.T, bounds=(0.0, L_imp))
     exp_ub = export_upper_kw(d)
     b.export_kw = pyo.Var(b.T, bounds=lambda _, t: (0.0, exp_ub[t]))
-    b.peak_kw = pyo.Var(b.M, bounds=lambda _, mo: (floor[months.index(mo)], None))
-    month_of = [months[i] for i in d.prof.month_index]
-    b.peak = pyo.Constraint(b.T, rule=lambda b, t: b.peak_kw[month_of[t]] - b.import_kw[t] >= 0)
+    _add_basic_pyomo(b, d, ctx)
     bsteps = [int(t) for t in d.grid_binary_steps]
     if bsteps:
         m_imp, m_exp = (dict(zip(bsteps, m, strict=True)) for m in big_m(d))
@@ -99,5 +346,73 @@ def add_pyomo(m: pyo.ConcreteModel, d: ModelData, ctx: PyomoContext) -> None:
     ctx.balance.append(lambda t: b.import_kw[t] - b.export_kw[t])
     ctx.costs.append(sum(price_imp[t] * dt * b.import_kw[t] for t in range(T)))
     ctx.costs.append(sum(-price_exp[t] * dt * b.export_kw[t] for t in range(T)))
-    ctx.costs.append(sum(d.prof.demand_charge_per_kw_month * b.peak_kw[mo] for mo in months))
-    ctx.costs.append(capacity_cost(d))
+
+
+def billed_demand_kw(d: ModelData, import_kw: np.ndarray) -> np.ndarray:
+    """Billed demand of each month [kW], shape (M,): the highest :math:`p^{imp}_t + e_t` of its
+    steps (the highest 15-min average) or the month-to-date peak, whichever is larger."""
+    peak = _peak_floor(d).copy()
+    np.maximum.at(peak, d.prof.month_index, np.asarray(import_kw, float) + peak_excursion_kw(d))
+    return peak
+
+
+def basis_costs(d: ModelData, import_kw: np.ndarray) -> dict[str, float | None]:
+    """Basic charge of the same dispatch on each basis [currency] (None where not priced).
+
+    demand: :math:`\\sum_m f_m c^{dem} P_m`; contract at the best contract for the dispatch,
+    :math:`\\sum_m f_m c^{dem} \\max(\\phi S, P_m / \\tau)` (each kW of contract below
+    :math:`P_m/\\tau` saves 1 kW of contract and adds :math:`\\tau` kW of excess at
+    :math:`\\mu` times the price, :math:`\\tau\\mu` = 2.1 > 1); capacity
+    :math:`\\sum_m f_m C^{cap}`.
+    """
+    g = d.sc.grid
+    w, peak = month_weight(d), billed_demand_kw(d, import_kw)
+    p_dem = d.prof.demand_charge_per_kw_month
+    out: dict[str, float | None] = {"demand": float((p_dem * w * peak).sum()) if p_dem else None,
+                                    "contract": None, "capacity": None}
+    if g.transformer_kva is not None:
+        rules = billing_rules(d.sc)
+        floor_kw = rules.contract_floor_share * g.transformer_kva
+        if p_dem:
+            best = np.maximum(floor_kw, peak / rules.contract_tolerance)
+            out["contract"] = float((p_dem * w * best).sum())
+        if d.prof.capacity_charge_per_month:
+            out["capacity"] = d.prof.capacity_charge_per_month * float(w.sum())
+    return out
+
+
+def billing_kpis(d: ModelData, values: dict[str, np.ndarray]) -> dict[str, object]:
+    """What the run billed and why: basis (per basis period for ``choose``), contracts, billed
+    demand, pro-rating shares, the basic charge and what the other bases would cost for the same
+    dispatch."""
+    bc = basic_charge_data(d)
+    months = d.prof.month_labels
+    imp = np.asarray(values.get("grid.import_kw", np.zeros(d.T)), float)
+    contract = excess = None
+    if bc.has_contract:
+        contract = np.asarray(values["grid.contract_kw"], float)
+        excess = np.asarray(values["grid.excess_kw"], float)
+    if bc.has_choice:
+        y = np.round(np.asarray(values["grid.capacity_basis"], float)).astype(bool)
+        basis = {q: ("capacity" if on else "contract") for q, on in zip(bc.periods, y, strict=True)}
+        on_contract = ~y[bc.period_of_month]
+        contract = np.where(on_contract, contract, np.nan)
+        excess = np.where(on_contract, excess, np.nan)
+    else:
+        basis = {"horizon": bc.basis}
+
+    def by_month(a: np.ndarray | None) -> dict[str, float | None] | None:
+        if a is None:
+            return None
+        return {m: (None if np.isnan(v) else float(v)) for m, v in zip(months, a, strict=True)}
+
+    return {
+        "basis": basis,
+        "contract_kw_by_month": by_month(contract),
+        "excess_kw_by_month": by_month(excess),
+        "billed_demand_kw_by_month": by_month(billed_demand_kw(d, imp)),
+        "month_fraction": by_month(month_weight(d)),
+        "basic_charge": basic_charge(d, values),
+        "basis_costs_same_dispatch": basis_costs(d, imp),
+        "billed_demand_rule": d.prof.peak_ratio_source,
+    }

@@ -260,6 +260,11 @@ def apply_forecast(sc: Scenario, prof: Profiles, fc: Forecast) -> Profiles:
     changes: dict[str, object] = {}
     if "load_kw" in v:
         changes["load_kw"] = v["load_kw"].copy()
+        # the scenario's intra-step peak ratio belongs to its own load, not to the forecast's
+        changes["peak_ratio"] = None
+        changes["peak_ratio_source"] = (f"forecast load at {prof.dt_h:g} h steps: billed as "
+                                        "the step average (schedule at 15 min to see the "
+                                        "15-min peak)")
     for key, attr in (("import_price_per_kwh", "import_price_per_kwh"),
                       ("export_price_per_kwh", "export_price_per_kwh"),
                       ("ef_kg_per_kwh", "ef_kg_per_kwh")):

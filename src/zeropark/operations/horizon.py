@@ -317,12 +317,21 @@ def build_horizon(sc: Scenario, state: OpsState, *, start: str | pd.Timestamp, h
     prof = build.build_profiles(sc_h.replace({"ev.groups": []}) if sc_h.ev.groups else sc_h)
     sessions, ev_warn = horizon_sessions(sc_h, state, prof.time)
     floor, floor_warn = month_floor(prof, state)
+    # the real month is billed in full: its peak (from the month-to-date floor on) costs the
+    # whole monthly demand charge, not the horizon's share of it. The month-to-date peak is the
+    # metered one, so the schedule bills its own steps as they are (no modelled intra-step peak)
     base = dataclasses.replace(prof, ev=build.ev_profiles(sc_h, prof.time, sessions),
-                               peak_floor_kw=floor)
+                               peak_floor_kw=floor, month_fraction=np.ones(len(floor)),
+                               peak_ratio=None, peak_ratio_source=f"schedule steps of "
+                               f"{sc_h.dt_h:g} h billed as their average")
     # DR baselines again, now with the EV sessions (uncontrolled charging is part of "no action")
     base = dataclasses.replace(base, dr_events=build.dr_profiles(sc_h, base))
     pr = pro_rata(sc_h, state, ts, steps * sc_h.dt_h)
     warnings += ev_warn + floor_warn + pr.warnings
+    if sc_h.dt_h > 0.25 and prof.demand_charge_per_kw_month > 0:
+        warnings.append(f"the demand charge bills the highest 15-min average; {step} steps see "
+                        "only their average, so the plan may exceed the month-to-date peak "
+                        "within an hour (schedule at 15min to see it)")
     fc, error, prof_fc = None, None, base
     if forecast is not None:
         try:

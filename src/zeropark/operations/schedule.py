@@ -22,6 +22,7 @@ import pandas as pd
 from zeropark.api import solve_data
 from zeropark.errors import ScenarioError
 from zeropark.model.data import ModelData, model_data
+from zeropark.model.grid import capacity_cost
 from zeropark.model.lp import MatrixLP
 from zeropark.operations.evsplit import add_session_rows, disaggregate, lp_split, session_grid
 from zeropark.operations.fallback import fallback_plan
@@ -95,16 +96,21 @@ def optimise(hz: Horizon, *, end_soc: dict[str, float] | None = None
     """Solve the horizon's MILP with the matrix builder and HiGHS.
 
     As :func:`zeropark.api.solve_data`, plus: target rows shifted by the pro-rata carry-over, the
-    month-to-date demand charge (already incurred) taken out of the objective, the exact
-    per-session EV rows of :func:`~zeropark.operations.evsplit.add_session_rows`, and optional
-    end-of-horizon SOC floors ``end_soc`` [fraction] per storage unit.
+    month-to-date demand charge and a capacity-billed month's capacity charge (already incurred)
+    taken out of the objective, the exact per-session EV rows of
+    :func:`~zeropark.operations.evsplit.add_session_rows`, and optional end-of-horizon SOC floors
+    ``end_soc`` [fraction] per storage unit.
 
     Returns
     -------
     (Result, dict of group name to per-session power [kW], shape (sessions, T))
     """
     d = model_data(hz.sc, hz.prof)
+    # already billed this month whatever the schedule does: the demand charge on the month-to-date
+    # peak and (capacity basis) the month's capacity charge
     incurred = hz.prof.demand_charge_per_kw_month * float(np.sum(hz.floor_kw))
+    if hz.sc.grid.billing == "capacity":
+        incurred += capacity_cost(d)
     layout: dict[str, Any] = {}
 
     def hook(lp: MatrixLP, d_now: ModelData) -> None:
@@ -135,7 +141,7 @@ def expected(hz: Horizon, prof: Profiles, plan: Plan, owed_kwh: float) -> dict[s
     consumption = float((onsite + imp - exp).sum()) * dt
     green = float((onsite - exp).sum()) * dt + 1000.0 * plan.certificates_mwh
     peak = np.zeros(len(prof.month_labels))
-    np.maximum.at(peak, prof.month_index, imp)
+    np.maximum.at(peak, prof.month_index, imp + prof.peak_excursion_kw)  # highest 15-min avg
     floor = np.asarray(hz.floor_kw, float)
     return {
         "import_kwh": float(imp.sum()) * dt,

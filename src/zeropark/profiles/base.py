@@ -107,6 +107,13 @@ class Profiles:
     peak_floor_kw : ndarray [kW], shape (M,): month-to-date peak already paid (operations)
     demand_charge_per_kw_month : float [currency/(kW·month)] on each month's peak import
     capacity_charge_per_month : float [currency/month] fixed capacity (kVA) charge, pro rata
+    month_fraction : ndarray, shape (M,), or None: share of each billing month's basic charge
+        (demand and capacity) the run carries, from
+        :func:`zeropark.profiles.tariff.billing_month_fraction`; None = whole months (1.0)
+    peak_ratio : ndarray [-], shape (T,), or None: intra-step peak-to-mean ratio of the load
+        (highest 15-min average over the step's mean, ≥ 1); None = 1 (the step is the metering
+        interval). See :attr:`peak_excursion_kw`.
+    peak_ratio_source : str: where ``peak_ratio`` comes from (shown in the billing KPIs)
     """
 
     time: pd.DatetimeIndex
@@ -124,6 +131,18 @@ class Profiles:
     peak_floor_kw: np.ndarray | None = None
     demand_charge_per_kw_month: float = 0.0
     capacity_charge_per_month: float = 0.0
+    month_fraction: np.ndarray | None = None
+    peak_ratio: np.ndarray | None = None
+    peak_ratio_source: str = "steps"
+
+    @property
+    def peak_excursion_kw(self) -> np.ndarray:
+        """How far the load's highest 15-min average rises above its step mean [kW], shape (T,):
+        ``(peak_ratio − 1) · load_kw``. With the other flows held through the step, the import's
+        highest 15-min average is ``import_kw + peak_excursion_kw``."""
+        if self.peak_ratio is None:
+            return np.zeros(self.n_steps)
+        return (np.asarray(self.peak_ratio, float) - 1.0) * np.asarray(self.load_kw, float)
 
     @property
     def n_steps(self) -> int:
@@ -145,6 +164,13 @@ class Profiles:
             if e.mask[sl].any()
         ]
         floor = None if self.peak_floor_kw is None else self.peak_floor_kw[used]
+        # a window is a study of its own: it carries the share of each month it covers
+        # (rolling windows replace this with the share of the whole horizon, see rolling.py)
+        frac = None
+        if self.month_fraction is not None:
+            from zeropark.profiles.tariff import billing_month_fraction
+
+            frac = billing_month_fraction(self.time[sl], self.dt_h)
         return Profiles(
             time=self.time[sl], dt_h=self.dt_h, load_kw=self.load_kw[sl].copy(),
             pv_avail_kw=self.pv_avail_kw[:, sl].copy(),
@@ -155,7 +181,9 @@ class Profiles:
             green_direct_kw=None if self.green_direct_kw is None else self.green_direct_kw[sl].copy(),
             ev=ev, dr_events=dr, peak_floor_kw=floor,
             demand_charge_per_kw_month=self.demand_charge_per_kw_month,
-            capacity_charge_per_month=self.capacity_charge_per_month,
+            capacity_charge_per_month=self.capacity_charge_per_month, month_fraction=frac,
+            peak_ratio=None if self.peak_ratio is None else self.peak_ratio[sl].copy(),
+            peak_ratio_source=self.peak_ratio_source,
         )
 
 

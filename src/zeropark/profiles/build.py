@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -21,10 +22,49 @@ _log = logging.getLogger(__name__)
 
 
 def _csv(sc: Scenario, pf: ProfileFile, time: pd.DatetimeIndex, field: str,
-         kind: str) -> np.ndarray:
+         kind: str, peak: list[np.ndarray | None] | None = None) -> np.ndarray:
     path = sc.resolve_path(pf.path, f"{field}.path")
     return csvio.read_series_csv(path, time, field=f"{field}.path", column=pf.column,
-                                 dt_h=sc.dt_h, kind=kind)
+                                 dt_h=sc.dt_h, kind=kind, peak=peak)
+
+
+def load_peak_ratio(sc: Scenario, time: pd.DatetimeIndex, load_kw: np.ndarray,
+                    csv_peak: np.ndarray | None, demand_charge_per_kw_month: float,
+                    month_fraction: np.ndarray, month_index: np.ndarray,
+                    ) -> tuple[np.ndarray | None, str]:
+    """Intra-step peak-to-mean ratio of the load and a sentence saying where it comes from.
+
+    Billed demand is the highest 15-min average. At 15-min steps the steps show it (ratio None).
+    At longer steps: from the load CSV when it is finer than the step; from the synthetic load's
+    seeded quarter-hour variation; otherwise (a load CSV no finer than the step) the ratio is
+    unknown, and a warning gives the likely under-billing: the billing rules'
+    ``hourly_peak_ratio_assumed`` − 1 times the demand charge on each month's peak load, pro rata
+    (:math:`(\\rho - 1) \\sum_m f_m c^{dem} \\max_{t \\in m} L_t`).
+    """
+    if sc.dt_h <= 0.25:
+        return None, "15-min steps: the highest step is the billed demand"
+    if csv_peak is not None:
+        return csv_peak, ("step import + the load's rise to its highest quarter-hour, "
+                          "from the sub-hourly load CSV")
+    if sc.loads.source == "synthetic":
+        return (load.synthetic_peak_ratio(time, park_type=sc.loads.park_type,
+                                          seed=sc.loads.seed, dt_h=sc.dt_h),
+                "step import + the load's rise to its highest quarter-hour, from the synthetic "
+                "quarter-hour load")
+    if demand_charge_per_kw_month <= 0 or sc.grid.billing == "capacity":
+        return None, "no demand charge: intra-hour peaks not needed"
+    from zeropark.model.grid import billing_rules
+
+    rho = billing_rules(sc).hourly_peak_ratio_assumed
+    peaks = np.zeros(len(month_fraction))
+    np.maximum.at(peaks, month_index, load_kw)
+    err = (rho - 1.0) * demand_charge_per_kw_month * float((month_fraction * peaks).sum())
+    note = (f"load data no finer than the {sc.dt_h:g} h step cannot show the billed demand "
+            f"(highest 15-min average): at an assumed 15-min peak {rho - 1:.0%} above the step "
+            f"mean (billing:{sc.grid.billing_rules}.hourly_peak_ratio_assumed) the demand charge "
+            f"is under-billed by about {err:,.0f} {sc.currency}; give 15-min load data")
+    warnings.warn(f"loads: {note}", UserWarning, stacklevel=2)
+    return None, note
 
 
 def weather_frame(sc: Scenario, lib: Library, time: pd.DatetimeIndex) -> pd.DataFrame | None:
@@ -158,9 +198,10 @@ def build_profiles(sc: Scenario) -> Profiles:
     lib = library_for(sc)
     time = sc.time_index()
     dt = sc.dt_h
+    csv_peak: list[np.ndarray | None] = []
     if sc.loads.source == "csv":
         pf = ProfileFile(path=sc.loads.path, column=sc.loads.column)
-        load_kw = _csv(sc, pf, time, "loads", "power")
+        load_kw = _csv(sc, pf, time, "loads", "power", peak=csv_peak)
     else:
         load_kw = load.synthetic_load_kw(time, park_type=sc.loads.park_type,
                                          peak_kw=sc.loads.peak_kw, seed=sc.loads.seed, dt_h=dt,
@@ -187,6 +228,10 @@ def build_profiles(sc: Scenario) -> Profiles:
     else:
         ef = _csv(sc, g.emission_factor_file, time, "grid.emission_factor_file", "factor")
     month_index, month_labels = tariff.billing_month_index(time)
+    month_fraction = tariff.billing_month_fraction(time, dt)
+    demand_charge = float(demand_charge or 0.0) if g.billing != "capacity" else 0.0
+    ratio, ratio_source = load_peak_ratio(sc, time, load_kw, csv_peak[0] if csv_peak else None,
+                                          demand_charge, month_fraction, month_index)
     gd = _green_direct(sc, time, wx) if sc.green_power.direct is not None else None
     prof = Profiles(
         time=time, dt_h=dt, load_kw=np.asarray(load_kw, float),
@@ -194,8 +239,9 @@ def build_profiles(sc: Scenario) -> Profiles:
         export_price_per_kwh=np.asarray(export, float), ef_kg_per_kwh=np.asarray(ef, float),
         month_index=np.asarray(month_index, int), month_labels=list(month_labels),
         green_direct_kw=gd, ev=ev_profiles(sc, time),
-        demand_charge_per_kw_month=float(demand_charge or 0.0) if g.billing == "demand" else 0.0,
-        capacity_charge_per_month=(float(capacity_charge or 0.0) * g.capacity_kva
-                                   if g.billing == "capacity" else 0.0),
+        demand_charge_per_kw_month=demand_charge,
+        capacity_charge_per_month=(float(capacity_charge or 0.0) * g.transformer_kva
+                                   if g.billing in ("capacity", "choose") else 0.0),
+        month_fraction=month_fraction, peak_ratio=ratio, peak_ratio_source=ratio_source,
     )
     return dataclasses.replace(prof, dr_events=dr_profiles(sc, prof))

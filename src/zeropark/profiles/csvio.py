@@ -430,6 +430,7 @@ def read_series_csv(
     column: str | None = None,
     dt_h: float,
     kind: str = "power",
+    peak: list[np.ndarray | None] | None = None,
 ) -> np.ndarray:
     """Read one time series from a CSV and align it with the horizon.
 
@@ -449,6 +450,10 @@ def read_series_csv(
     kind : {"power", "price", "factor"}
         What the series is; ``"price"`` may be negative, the others must be >= 0. Units are the
         caller's (e.g. kW, CNY/kWh, kgCO2/kWh or a 0..1 capacity factor).
+    peak : list, optional
+        If given, the per-step ratio of the highest 15-min average to the step mean [-] is
+        appended to it (None when the CSV is not finer than the horizon step), for billing the
+        maximum demand of a power series read at coarser steps.
 
     Returns
     -------
@@ -499,8 +504,40 @@ def read_series_csv(
                             f"{kind} values of magnitude at most {MAX_MAGNITUDE[kind]:g}")
     full = np.empty(len(df), dtype=np.float64)
     full[used] = values
+    if peak is not None:
+        peak.append(_peak_ratio(stamps, full, rows, owner, len(time)))
     if len(owner) == len(time) and np.array_equal(owner, np.arange(len(time))):
         return full[rows].copy()
     sums = np.bincount(owner, weights=full[rows], minlength=len(time))
     counts = np.bincount(owner, minlength=len(time))
     return sums / counts
+
+
+_QUARTER_NS = 15 * 60 * 10**9
+
+
+def _peak_ratio(stamps: pd.Series, full: np.ndarray, rows: np.ndarray, owner: np.ndarray,
+                T: int) -> np.ndarray | None:
+    """Highest 15-min average over the step mean, per horizon step, from CSV rows finer than the
+    step (rule 3); None when no step holds more than one row (nothing finer to see).
+
+    Rows are first averaged into clock quarter-hours (5-min data: three rows each), then the
+    highest quarter-hour of each step is divided by the step's mean; a step whose mean is not
+    positive gets 1.
+    """
+    counts = np.bincount(owner, minlength=T)
+    if counts.max(initial=0) <= 1:
+        return None
+    ns = stamps.to_numpy().astype("datetime64[ns]").astype(np.int64)[rows]
+    key = owner.astype(np.int64) * (1 << 40) + ns // _QUARTER_NS
+    _, q_of_row = np.unique(key, return_inverse=True)
+    q_of_row = q_of_row.reshape(-1)
+    q_mean = (np.bincount(q_of_row, weights=full[rows])
+              / np.bincount(q_of_row))
+    q_owner = np.zeros(len(q_mean), dtype=np.int64)
+    q_owner[q_of_row] = owner
+    q_max = np.full(T, -np.inf)
+    np.maximum.at(q_max, q_owner, q_mean)
+    mean = np.bincount(owner, weights=full[rows], minlength=T) / np.maximum(counts, 1)
+    ok = mean > 0
+    return np.where(ok, q_max / np.where(ok, mean, 1.0), 1.0)

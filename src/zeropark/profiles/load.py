@@ -12,8 +12,12 @@ its maximum over that calendar year is exactly ``peak_kw``; the horizon's values
 from it. So a one-week winter horizon is not stretched up to the peak, and a horizon gives the
 same values as the same days of a year-long run (same seed).
 
-Sub-hourly steps repeat the hourly value (the hour's mean power), so a 15-min run has exactly the
-energy of the hourly run.
+Intra-hour variation: the hourly value is the hour's mean power. Sub-hourly steps vary around it
+by a seeded, deterministic factor per quarter-hour, ``1 + z`` with ``z`` drawn normal with the park
+type's ``quarter_std`` (an assumption, see :data:`_SHAPES`), clipped to ±3 std and de-meaned within
+each hour, so every hour's mean equals the hourly value and a 15-min run has exactly the energy of
+the hourly run. Grid companies bill the highest 15-min average demand; at hourly steps
+:func:`synthetic_peak_ratio` gives the same variation as a per-step peak-to-mean ratio.
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ __all__ = [
     "rest_days",
     "spring_festival_days",
     "synthetic_load_kw",
+    "synthetic_peak_ratio",
 ]
 
 #: Park types :func:`synthetic_load_kw` knows.
@@ -188,6 +193,7 @@ class _ParkShape:
     hvac_base: float  # HVAC running share when the site is idle (1 = always on)
     noise_std: float  # std of the multiplicative AR(1) noise
     noise_phi: float  # hour-to-hour autocorrelation of the noise
+    quarter_std: float = 0.03  # std of the quarter-hour factor around the hourly mean
 
 
 def _h(spec: dict[tuple[int, int], float]) -> tuple[float, ...]:
@@ -199,6 +205,9 @@ def _h(spec: dict[tuple[int, int], float]) -> tuple[float, ...]:
     return tuple(out)
 
 
+# quarter_std (assumption, no metered survey read): quarter-hour swings around the hourly mean,
+# small for flat process and IT loads, larger where machines, sorting lines and chillers start and
+# stop within the hour.
 # Illustrative shapes, not measured data: typical of published Chinese load-survey shapes (flat
 # process industry; two 8-h shifts 08:00–24:00 with meal breaks; night sorting peak for express
 # logistics; 09:00–18:00 offices; flat IT load with cooling for data centres).
@@ -208,6 +217,7 @@ _SHAPES: dict[str, _ParkShape] = {
         rest=_h({(0, 7): 0.88, (8, 17): 0.91, (18, 23): 0.89}),
         sf_factor=0.85, sf_before_d=1, sf_after_d=4,
         cool_share=0.08, heat_share=0.03, hvac_base=0.8, noise_std=0.02, noise_phi=0.9,
+        quarter_std=0.02,
     ),
     "two_shift": _ParkShape(
         work=_h({(0, 5): 0.25, (6, 6): 0.35, (7, 7): 0.60, (8, 11): 0.95, (12, 12): 0.75,
@@ -215,6 +225,7 @@ _SHAPES: dict[str, _ParkShape] = {
         rest=_h({(0, 7): 0.24, (8, 17): 0.32, (18, 23): 0.27}),
         sf_factor=0.55, sf_before_d=4, sf_after_d=10,
         cool_share=0.15, heat_share=0.05, hvac_base=0.2, noise_std=0.04, noise_phi=0.8,
+        quarter_std=0.05,
     ),
     "logistics": _ParkShape(
         work=_h({(0, 3): 0.90, (4, 6): 0.55, (7, 7): 0.50, (8, 17): 0.62, (18, 19): 0.75,
@@ -223,6 +234,7 @@ _SHAPES: dict[str, _ParkShape] = {
                  (20, 23): 0.82}),
         sf_factor=0.40, sf_before_d=5, sf_after_d=7,
         cool_share=0.12, heat_share=0.04, hvac_base=0.3, noise_std=0.05, noise_phi=0.8,
+        quarter_std=0.06,
     ),
     "office": _ParkShape(
         work=_h({(0, 6): 0.20, (7, 7): 0.35, (8, 8): 0.70, (9, 11): 0.95, (12, 12): 0.85,
@@ -230,12 +242,14 @@ _SHAPES: dict[str, _ParkShape] = {
         rest=_h({(0, 7): 0.20, (8, 17): 0.30, (18, 23): 0.22}),
         sf_factor=0.85, sf_before_d=1, sf_after_d=3,
         cool_share=0.45, heat_share=0.20, hvac_base=0.15, noise_std=0.03, noise_phi=0.8,
+        quarter_std=0.03,
     ),
     "data_centre": _ParkShape(
         work=_h({(0, 7): 0.84, (8, 21): 0.86, (22, 23): 0.85}),
         rest=_h({(0, 7): 0.84, (8, 21): 0.85, (22, 23): 0.84}),
         sf_factor=1.0, sf_before_d=0, sf_after_d=0,
         cool_share=0.25, heat_share=0.0, hvac_base=1.0, noise_std=0.01, noise_phi=0.95,
+        quarter_std=0.01,
     ),
 }  # fmt: skip
 
@@ -312,6 +326,72 @@ def _year_shape(park_type: str, seed: int, year: int) -> np.ndarray:
     return rel
 
 
+@functools.lru_cache(maxsize=64)
+def _quarter_factor(park_type: str, seed: int, year: int) -> np.ndarray:
+    """Quarter-hour factors of one calendar year, shape (hours, 4), each row's mean exactly 1
+    (read-only)."""
+    shape = _SHAPES[park_type]
+    hours = 24 * (366 if pd.Timestamp(year=year, month=12, day=31).day_of_year == 366 else 365)
+    rng = np.random.default_rng([seed, year, PARK_TYPES.index(park_type), 15])
+    z = np.clip(rng.standard_normal((hours, 4)), -3.0, 3.0) * shape.quarter_std
+    z -= z.mean(axis=1, keepdims=True)
+    f = 1.0 + z
+    f.flags.writeable = False
+    return f
+
+
+def _hour_and_quarter(time: pd.DatetimeIndex) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Calendar year, hour of the year and quarter of the hour (0..3) of each step start."""
+    years = time.year.to_numpy()
+    year_start = time.normalize() - pd.to_timedelta(time.day_of_year - 1, unit="D")
+    hours = np.asarray((time - year_start) / pd.Timedelta(hours=1), dtype=np.float64)
+    hour_idx = np.floor(hours + 1e-9).astype(np.int64)
+    quarter = (time.minute.to_numpy() // 15).astype(np.int64)
+    return years, hour_idx, quarter
+
+
+def _step_quarters(time: pd.DatetimeIndex, park_type: str, seed: int,
+                   dt_h: float) -> np.ndarray:
+    """Quarter-hour factors of each step's quarters, shape (T, n) with n = 4·dt_h."""
+    n = max(int(round(dt_h * 4)), 1)
+    years, hour_idx, quarter = _hour_and_quarter(time)
+    out = np.empty((len(time), n))
+    cols = np.minimum(quarter[:, None] + np.arange(n)[None, :], 3)  # steps start on the grid
+    for y in np.unique(years):
+        mask = years == y
+        out[mask] = _quarter_factor(park_type, int(seed), int(y))[hour_idx[mask][:, None],
+                                                                  cols[mask]]
+    return out
+
+
+def synthetic_peak_ratio(time: pd.DatetimeIndex, *, park_type: str, seed: int,
+                         dt_h: float) -> np.ndarray:
+    """Highest 15-min average over the step's mean of the synthetic load, per step [-].
+
+    The quarter-hour variation of :func:`synthetic_load_kw` (see the module docstring), as the
+    ratio the billed demand (highest 15-min average) bears to the step's mean power: 1 at 15-min
+    steps, ``max(f_q) / mean(f_q)`` over the step's quarters otherwise.
+
+    Parameters
+    ----------
+    time : pandas.DatetimeIndex
+        Step starts, tz-naive local standard time, regular step ``dt_h``.
+    park_type : str
+        One of :data:`PARK_TYPES` (checked by :func:`synthetic_load_kw`).
+    seed : int
+        Seed of the load; same seed, same variation.
+    dt_h : float [h]
+        Step length (1, 0.5 or 0.25).
+
+    Returns
+    -------
+    numpy.ndarray [-]
+        Ratio ≥ 1, one per step.
+    """
+    f = _step_quarters(time, park_type, seed, dt_h)
+    return f.max(axis=1) / f.mean(axis=1)
+
+
 def synthetic_load_kw(
     time: pd.DatetimeIndex,
     *,
@@ -336,7 +416,8 @@ def synthetic_load_kw(
     seed : int
         Seed of the noise and weather anomaly (>= 0); same seed, same load.
     dt_h : float [h]
-        Step length (1, 0.5 or 0.25); sub-hourly steps repeat the hour's value.
+        Step length (1, 0.5 or 0.25); sub-hourly steps vary around the hour's value by the
+        seeded quarter-hour factors (the hour's mean is kept exactly).
     field : str
         Field path used in errors.
 
@@ -359,11 +440,10 @@ def synthetic_load_kw(
     check_time_index(time, dt_h)
 
     out = np.empty(len(time))
-    years = time.year.to_numpy()
-    year_start = time.normalize() - pd.to_timedelta(time.day_of_year - 1, unit="D")
-    hours = np.asarray((time - year_start) / pd.Timedelta(hours=1), dtype=np.float64)
-    hour_idx = np.floor(hours + 1e-9).astype(np.int64)
+    years, hour_idx, _ = _hour_and_quarter(time)
     for y in np.unique(years):  # one whole-year shape per calendar year touched
         mask = years == y
         out[mask] = _year_shape(park_type, int(seed), int(y))[hour_idx[mask]] * peak_kw
+    if dt_h < 1.0:
+        out *= _step_quarters(time, park_type, int(seed), dt_h).mean(axis=1)
     return out

@@ -339,3 +339,34 @@ def billing_month_index(time: pd.DatetimeIndex) -> tuple[np.ndarray, list[str]]:
     unique, index = np.unique(month_number, return_inverse=True)
     labels = [f"{m // 12:04d}-{m % 12 + 1:02d}" for m in unique.tolist()]
     return index.astype(np.int64).reshape(-1), labels
+
+
+def billing_month_fraction(time: pd.DatetimeIndex, dt_h: float) -> np.ndarray:
+    """Fraction of each billing month the horizon covers.
+
+    Grid companies pro-rate the monthly basic charge (demand or capacity) of a partial billing
+    month by the days of service in it; a horizon shorter than a month likewise carries only its
+    share of the month's basic charge:
+
+    .. math:: f_m = \\frac{n_m \\, \\Delta t}{24 \\, D_m}
+
+    with :math:`n_m` the steps of the horizon in month :math:`m`, :math:`\\Delta t` the step
+    [h] and :math:`D_m` the days of the calendar month.
+
+    Parameters
+    ----------
+    time : pandas.DatetimeIndex
+        Tz-naive step starts in local standard time.
+    dt_h : float [h]
+        Step length.
+
+    Returns
+    -------
+    numpy.ndarray
+        float array of shape (M,), one fraction in (0, 1] per month of
+        :func:`billing_month_index`, in the same order.
+    """
+    index, labels = billing_month_index(time)
+    steps = np.bincount(index, minlength=len(labels)).astype(float)
+    days = np.array([pd.Period(label, "M").days_in_month for label in labels], float)
+    return np.minimum(steps * dt_h / (24.0 * days), 1.0)

@@ -46,7 +46,8 @@ class TimeSpec(Strict):
     )
     step: Literal["1h", "60min", "30min", "15min"] = Field(
         default="1h",
-        description="Length of one time step; sub-hourly synthetic loads repeat the hour's value."
+        description="Length of one time step; sub-hourly synthetic loads vary within the hour "
+        "around its value (seeded quarter-hour factors).",
     )
 
     @model_validator(mode="after")

@@ -33,21 +33,44 @@ class Grid(Strict):
     export_price_file: ProfileFile | None = Field(
         default=None, description="Export price CSV [currency/kWh] per step, replacing export_price_per_kwh."
     )
-    billing: Literal["demand", "capacity"] = Field(
+    billing: Literal["demand", "contract", "capacity", "choose"] = Field(
         default="demand",
-        description="two-part tariff basis: monthly peak demand [kW] or transformer capacity [kVA]",
+        description="Two-part tariff basis of the basic charge: demand = each billing month's "
+        "actual maximum demand [kW]; contract = contracted maximum demand (合同最大需量) per "
+        "billing month, chosen by the optimiser unless contract_kw is given; capacity = "
+        "transformer capacity [kVA]; choose = the optimiser picks contract or capacity per "
+        "basis_period (see docs/billing.md)",
     )
     demand_charge_per_kw_month: float | None = Field(
         default=None, ge=0, le=1000,
-        description="Charge on each billing month's peak import (billing demand); None = the tariff's value",
+        description="Charge on each billing month's billed demand (actual or contracted maximum "
+        "demand); None = the tariff's value",
     )
-    capacity_kva: float | None = Field(
-        default=None, gt=0, le=1e8, description="Transformer rating [kVA], required for billing capacity"
+    transformer_kva: float | None = Field(
+        default=None, gt=0, le=1e8,
+        description="Installed transformer (and high-voltage motor) capacity [kVA]; required for "
+        "billing capacity, contract and choose (the contract may not be set below "
+        "billing_rules' floor share of it)",
     )
     capacity_charge_per_kva_month: float | None = Field(
         default=None, ge=0, le=1000,
-        description="Charge [currency/(kVA·month)] on capacity_kva "
-        "(billing capacity); None = the tariff's value",
+        description="Charge [currency/(kVA·month)] on transformer_kva "
+        "(billing capacity or choose); None = the tariff's value",
+    )
+    contract_kw: float | None = Field(
+        default=None, gt=0, le=1e8,
+        description="Fixed contracted maximum demand for every billing month (billing contract); "
+        "None = the optimiser chooses one per billing month",
+    )
+    basis_period: Literal["year", "quarter"] | None = Field(
+        default=None,
+        description="How often billing choose may switch between contract and capacity: one basis "
+        "per calendar year or per quarter; None = the billing_rules entry's default",
+    )
+    billing_rules: str = Field(
+        default="cn-two-part-2016",
+        description="Two-part billing rules key in models/billing.yaml (contract tolerance, "
+        "excess multiplier, contract floor share, default basis period, intra-hour peak)",
     )
     emission_factor: str | None = Field(
         default="cn-national-2023",
@@ -63,8 +86,15 @@ class Grid(Strict):
     def _sources(self) -> Grid:
         if (self.tariff is None) == (self.price_file is None):
             raise ValueError("give exactly one of 'tariff' (library key) or 'price_file' (CSV)")
-        if self.billing == "capacity" and self.capacity_kva is None:
-            raise ValueError("billing 'capacity' needs 'capacity_kva' (transformer rating)")
+        if self.billing in ("capacity", "contract", "choose") and self.transformer_kva is None:
+            raise ValueError(f"billing '{self.billing}' needs 'transformer_kva' (installed "
+                             "transformer capacity [kVA]): capacity billing charges it and the "
+                             "contracted demand may not be set below 40 % of it")
+        if self.contract_kw is not None and self.billing != "contract":
+            raise ValueError(f"contract_kw fixes a contracted demand; it needs billing 'contract', "
+                             f"not '{self.billing}'")
+        if self.basis_period is not None and self.billing != "choose":
+            raise ValueError(f"basis_period applies to billing 'choose', not '{self.billing}'")
         if (self.emission_factor is None) == (self.emission_factor_file is None):
             raise ValueError("give exactly one of 'emission_factor' or 'emission_factor_file'")
         return self
