@@ -198,7 +198,7 @@ def test_non_utf8_and_oversized_files(tmp_path: Path) -> None:
         zp.load_scenario(tmp_path / "latin1.yaml")
     big = tmp_path / "big.yaml"
     big.write_text(DEMO + "\n" + "#" * 5_000_100 + "\n", encoding="utf-8")
-    with pytest.raises(ScenarioError, match="a file under 5000000 bytes"):
+    with pytest.raises(ScenarioError, match="a YAML file of at most 5,000,000 bytes"):
         zp.load_scenario(big)
 
 

@@ -14,14 +14,27 @@ from typing import Any
 import click
 
 from zeropark.clitools import handle_errors, kpi_lines, window_of
-from zeropark.errors import SolveError
+from zeropark.errors import ScenarioError, SolveError
 
 
 @click.group()
 @click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")
+@click.option("--allow-outside", "allow_outside", multiple=True, metavar="FOLDER",
+              type=click.Path(file_okay=False),
+              help="Let a scenario read files (library, CSV, weather) in FOLDER, outside its own "
+                   "folder; repeatable. Without it such paths are refused.")
+@click.option("--max-input-mb", type=float, default=None, metavar="MB",
+              help="Largest input file read [MB; default 64, or $ZEROPARK_MAX_INPUT_MB].")
 @click.version_option(package_name="zeropark")
-def main(debug: bool) -> None:
+def main(debug: bool, allow_outside: tuple[str, ...], max_input_mb: float | None) -> None:
     """zeropark — plan and dispatch a zero-carbon industrial park (源网荷储一体化)."""
+    from zeropark import guard
+
+    guard.allow_outside(*allow_outside)
+    try:
+        guard.set_max_input_mb(max_input_mb)
+    except ScenarioError as err:
+        raise click.UsageError(str(err)) from None
 
 
 @main.command()

@@ -71,8 +71,11 @@ def read_actuals(src: str | Path | pd.DataFrame, *, field: str = "actuals") -> A
         raise ScenarioError(field, list(df.columns), "a 'grid_import_kw' column")
     stamps = parse_time_column(df["time"], field=f"{field}.time", column="time")
     time = pd.DatetimeIndex(stamps)
+    if len(time) < 2:  # the step is read from consecutive timestamps: never guessed
+        raise ScenarioError(f"{field}.time", f"{len(time)} row", "at least two rows (the step, "
+                            "15 min, 30 min or 1 h, is read from consecutive timestamps)")
     steps_h = np.diff(time.values).astype("timedelta64[s]").astype(float) / 3600.0
-    dt = float(steps_h[0]) if len(steps_h) else 0.25
+    dt = float(steps_h[0])
     if len(steps_h) and (np.abs(steps_h - dt) > 1e-9).any() or dt not in (0.25, 0.5, 1.0):
         raise ScenarioError(f"{field}.time", f"steps {sorted(set(steps_h.round(4)))} h",
                             "a regular step of 15 min, 30 min or 1 h, increasing")

@@ -20,9 +20,11 @@ import pandas as pd
 from pydantic import Field, ValidationError, field_validator
 
 from zeropark.errors import ScenarioError
+from zeropark.guard import read_input_text
 from zeropark.io import atomic_write_text
 from zeropark.scenario import DrEvent, Scenario
 from zeropark.scenario.components import Strict
+from zeropark.strictload import json_data
 
 STATE_SCHEMA_VERSION = 1
 _MAX_STATE_BYTES = 20_000_000
@@ -156,16 +158,11 @@ def state_from_dict(data: Any) -> OpsState:
 def load_state(path: str | Path) -> OpsState:
     """Read and validate a state JSON file."""
     p = Path(path)
-    if not p.is_file():
+    if not p.exists():
         raise ScenarioError("--state", str(path), "an existing state JSON file "
                             "(create one with 'zeropark ledger init')")
-    if p.stat().st_size > _MAX_STATE_BYTES:
-        raise ScenarioError("--state", str(path), f"a file under {_MAX_STATE_BYTES} bytes")
-    try:
-        data = json.loads(p.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise ScenarioError("--state", str(path), f"valid UTF-8 JSON ({err})") from None
-    return state_from_dict(data)
+    text = read_input_text(p, "--state", what="state JSON file", max_bytes=_MAX_STATE_BYTES)
+    return state_from_dict(json_data(text, "--state", str(path)))
 
 
 def save_state(state: OpsState, path: str | Path) -> None:

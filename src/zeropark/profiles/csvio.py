@@ -27,6 +27,7 @@ The CSV step is the smallest gap between consecutive timestamps.
 
 from __future__ import annotations
 
+import io
 import re
 import warnings
 from collections.abc import Callable, Sequence
@@ -36,6 +37,7 @@ import numpy as np
 import pandas as pd
 
 from zeropark.errors import ScenarioError
+from zeropark.guard import read_input_bytes
 
 __all__ = [
     "ALLOWED_DT_H",
@@ -97,10 +99,8 @@ def check_time_index(time: pd.DatetimeIndex, dt_h: float, *, field: str = "time"
 
 def _read_csv(path: str | Path, field: str) -> pd.DataFrame:
     """Read a CSV as strings (missing cells NaN), with clear errors for unreadable files."""
-    p = Path(path)
-    if not p.is_file():
-        raise ScenarioError(field, str(path), "an existing CSV file")
-    if p.stat().st_size == 0:
+    raw = read_input_bytes(path, field, what="CSV file")  # regular file, size limit
+    if not raw:
         raise ScenarioError(field, str(path), _EMPTY)
     last_error: Exception | None = None
     for encoding in _ENCODINGS:
@@ -109,7 +109,8 @@ def _read_csv(path: str | Path, field: str) -> pd.DataFrame:
                 # A data row longer than the header would silently become the index, or be cut.
                 warnings.simplefilter("error", pd.errors.ParserWarning)
                 df = pd.read_csv(
-                    p, dtype=str, encoding=encoding, skipinitialspace=True, index_col=False
+                    io.BytesIO(raw), dtype=str, encoding=encoding, skipinitialspace=True,
+                    index_col=False,
                 )
         except UnicodeDecodeError as exc:
             last_error = exc
