@@ -30,7 +30,7 @@ def main(debug: bool, allow_outside: tuple[str, ...], max_input_mb: float | None
     """zeropark — plan and dispatch a zero-carbon industrial park (源网荷储一体化)."""
     from zeropark import guard
 
-    guard.allow_outside(*allow_outside)
+    guard.set_allowed_outside(*allow_outside)
     try:
         guard.set_max_input_mb(max_input_mb)
     except ScenarioError as err:

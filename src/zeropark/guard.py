@@ -29,11 +29,13 @@ __all__ = [
     "DEFAULT_MAX_INPUT_MB",
     "allow_outside",
     "allowed_outside",
+    "allowing_outside",
     "check_input_file",
     "inside_folder",
     "max_input_bytes",
     "read_input_bytes",
     "read_input_text",
+    "set_allowed_outside",
     "set_max_input_mb",
     "snippet",
 ]
@@ -58,6 +60,12 @@ def allow_outside(*folders: str | Path) -> None:
         full = Path(folder).expanduser().resolve()
         if full not in _allowed:
             _allowed.append(full)
+
+
+def set_allowed_outside(*folders: str | Path) -> None:
+    """Replace the allowed folders by ``folders`` (the CLI's ``--allow-outside`` options)."""
+    _allowed.clear()
+    allow_outside(*folders)
 
 
 def allowed_outside() -> tuple[Path, ...]:

@@ -26,6 +26,7 @@ from yaml.constructor import ConstructorError
 from yaml.nodes import MappingNode
 
 from zeropark.errors import ScenarioError
+from zeropark.guard import snippet
 
 __all__ = ["YamlSyntaxError", "json_data", "yaml_data"]
 
@@ -98,8 +99,6 @@ _StrictLoader.add_constructor("tag:yaml.org,2002:bool", _StrictLoader.construct_
 
 
 def _short(value: Any, limit: int = 40) -> str:
-    from zeropark.guard import snippet
-
     return "'" + snippet(str(value), limit) + "'"
 
 
@@ -111,15 +110,8 @@ def _one_line(err: yaml.YAMLError, source: str) -> YamlSyntaxError:
     text = " ".join(str(problem).split())
     if context:
         text += f" ({' '.join(str(context).split())})"
-    # the parser quotes the offending characters: keep them short and escaped
-    return YamlSyntaxError(where, _clip_quotes(text))
-
-
-def _clip_quotes(text: str) -> str:
-    from zeropark.guard import snippet
-
-    return re.sub(r"'([^']{30,})'", lambda m: "'" + snippet(m.group(1), 30) + "'",
-                  text.encode("unicode_escape").decode("ascii"))
+    # the parser may quote a piece of the file: keep the line short and escaped
+    return YamlSyntaxError(where, snippet(text, 200))
 
 
 def yaml_data(text: str, source: str) -> Any:
@@ -161,8 +153,6 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in pairs:
         if key in out:
-            from zeropark.guard import snippet
-
             raise ValueError(f"duplicate key '{snippet(key, 40)}'; each key may appear once")
         out[key] = value
     return out

@@ -407,17 +407,25 @@ def _align(
 # Largest plausible magnitude per kind (kW, currency/kWh, kgCO2/kWh or share): beyond this a number
 # is a unit or typing error, and near 1e20 HiGHS would read it as infinite.
 MAX_MAGNITUDE = {"power": 1e9, "price": 1e4, "factor": 1e3}
-_UNIT_SUFFIXES = {"w": "W", "mw": "MW", "gw": "GW", "wh": "Wh", "mwh": "MWh"}
+_UNIT_SUFFIXES = {"w": "W", "mw": "MW", "gw": "GW", "wh": "Wh", "kwh": "kWh", "mwh": "MWh",
+                  "gwh": "GWh"}
 
 
 def _check_unit_in_header(column: str, kind: str, field: str) -> None:
     """A power column whose header names another unit (``load_mw``, ``pv (W)``) is refused rather
-    than read as kW (1000× off); ``zeropark repair-csv`` converts such files."""
+    than read as kW (1000× off); ``zeropark repair-csv`` converts such files. An energy column
+    (``load_kwh``: energy per interval) is refused too: read as kW it would be off by the step
+    length (4× at 15 min)."""
     if kind != "power":
         return
     import re
 
-    m = re.search(r"(?:^|[_\s(\[])(w|mw|gw|wh|mwh)[)\]]?\s*$", column.strip().lower())
+    m = re.search(r"(?:^|[_\s(\[])(w|mw|gw|wh|kwh|mwh|gwh)[)\]]?\s*$", column.strip().lower())
+    if m and m.group(1).endswith("wh"):
+        raise ScenarioError(field, f"column {column!r} ({_UNIT_SUFFIXES[m.group(1)]})",
+                            "mean power per interval in kW, not energy per interval (divide "
+                            "kWh per interval by the interval length in hours; name the column "
+                            "<name>_kw)")
     if m:
         raise ScenarioError(field, f"column {column!r} ({_UNIT_SUFFIXES[m.group(1)]})",
                             "values in kW (convert the column, e.g. with `zeropark repair-csv`)")

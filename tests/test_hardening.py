@@ -1,0 +1,295 @@
+"""Hostile inputs as a careless or malicious user would give them: path escapes, FIFOs and
+devices, oversized files, duplicate keys and YAML 1.1 literals, energy columns read as power,
+report injection. Each must be one clear error line (exit 2 from the CLI) or a correct result,
+never a hang, a leak of a file's content, or a silently different park."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+import zeropark as zp
+from zeropark import guard
+from zeropark.cli import main
+from zeropark.errors import ScenarioError
+from zeropark.examples import tiny_dict
+from zeropark.profiles.build import build_profiles
+
+ROOT = Path(__file__).parents[1]
+DEMO = (ROOT / "scenarios" / "demo-park.yaml").read_text(encoding="utf-8")
+SECRET = "hunter2-do-not-print-me"
+HOURS = [f"2025-07-01 {h:02d}:00" for h in range(24)]
+
+
+def _cli(*args: str) -> tuple[int, str]:
+    res = CliRunner().invoke(main, list(args))
+    return res.exit_code, res.output
+
+
+def _park(folder: Path, extra: str = "") -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "park.yaml"
+    path.write_text(DEMO + extra, encoding="utf-8")
+    return path
+
+
+def _load_csv(path: Path, header: str = "time,load_kw") -> Path:
+    path.write_text(header + "\n" + "\n".join(f"{t},{100 + h}" for h, t in enumerate(HOURS))
+                    + "\n", encoding="utf-8")
+    return path
+
+
+def _csv_scenario(folder: Path, csv_path: str) -> zp.Scenario:
+    folder.mkdir(parents=True, exist_ok=True)
+    return zp.scenario_from_dict(tiny_dict(24, loads={"source": "csv", "path": csv_path}),
+                                 base_dir=folder)
+
+
+# -- 1. paths: symbolic links resolved, nothing outside the scenario folder unless allowed --------
+def test_library_symlink_out_of_the_folder_is_refused_without_echoing_it(tmp_path: Path) -> None:
+    (tmp_path / "secret.yaml").write_text(f"db_password: {SECRET}\n", encoding="utf-8")
+    park = _park(tmp_path / "park", "\nlibrary: [lib]\n")
+    (tmp_path / "park" / "lib").mkdir()
+    (tmp_path / "park" / "lib" / "tariffs.yaml").symlink_to(tmp_path / "secret.yaml")
+    with pytest.raises(ScenarioError, match=r"^library\.0 \(tariffs\.yaml\): .*inside the "
+                       r"scenario's folder.*--allow-outside") as info:
+        zp.load_scenario(park)
+    assert SECRET not in str(info.value)
+    code, out = _cli("validate", str(park))
+    assert code == 2 and SECRET not in out and len(out.strip().splitlines()) == 1
+
+
+def test_absolute_library_folder_needs_allow_outside(tmp_path: Path) -> None:
+    (tmp_path / "lib").mkdir()
+    (tmp_path / "lib" / "tariffs.yaml").write_text(f"db_password: {SECRET}\n", encoding="utf-8")
+    park = _park(tmp_path / "park", f"\nlibrary: [{tmp_path / 'lib'}]\n")
+    code, out = _cli("validate", str(park))
+    assert code == 2 and "library.0" in out and "--allow-outside" in out and SECRET not in out
+    # allowed: the file is read, and its bad entry is shown as a short escaped snippet only
+    code, out = _cli("--allow-outside", str(tmp_path / "lib"), "validate", str(park))
+    assert code == 2 and "db_password: got 'hunter2-do-…'" in out and SECRET not in out
+    # a folder allowed once is not allowed for the next command
+    assert _cli("validate", str(park))[0] == 2 and "--allow-outside" in _cli("validate",
+                                                                             str(park))[1]
+
+
+@pytest.mark.parametrize("how", ["absolute", "dotdot", "symlink", "symlinked-folder"])
+def test_csv_outside_the_folder_is_refused_unless_allowed(tmp_path: Path, how: str) -> None:
+    (tmp_path / "elsewhere").mkdir()
+    outside = _load_csv(tmp_path / "elsewhere" / "load.csv")
+    park = tmp_path / "park"
+    park.mkdir()
+    ref = {"absolute": str(outside), "dotdot": "../elsewhere/load.csv",
+           "symlink": "link.csv", "symlinked-folder": "data/load.csv"}[how]
+    if how == "symlink":
+        (park / "link.csv").symlink_to(outside)
+    if how == "symlinked-folder":
+        (park / "data").symlink_to(outside.parent, target_is_directory=True)
+    sc = _csv_scenario(park, ref)
+    with pytest.raises(ScenarioError, match=r"^loads\.path: .*inside the scenario's folder"):
+        build_profiles(sc)
+    with guard.allowing_outside(tmp_path / "elsewhere"):
+        assert build_profiles(sc).load_kw[3] == 103.0
+    with pytest.raises(ScenarioError):  # the allowance ended with the block
+        build_profiles(sc)
+
+
+def test_weather_file_symlink_out_of_the_folder_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "tmy.epw").write_text("LOCATION,secret\n", encoding="utf-8")
+    (tmp_path / "park").mkdir()
+    (tmp_path / "park" / "tmy.epw").symlink_to(tmp_path / "tmy.epw")
+    data = yaml.safe_load(DEMO)
+    data["weather"] = {"source": "file", "path": "tmy.epw", "format": "epw"}
+    sc = zp.scenario_from_dict(data, base_dir=tmp_path / "park")
+    with pytest.raises(ScenarioError, match=r"^weather\.path: .*inside the scenario's folder"):
+        build_profiles(sc)
+
+
+# -- 2. size and type guards: FIFOs, devices, oversized files, before any byte is read -----------
+def test_fifo_and_device_as_scenario_csv_are_refused(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "load.csv")  # a reader that opened it would block forever
+    with pytest.raises(ScenarioError, match=r"^loads\.path: .*a regular file \(not a folder, FIFO"):
+        build_profiles(_csv_scenario(tmp_path, "load.csv"))
+    (tmp_path / "zero.csv").symlink_to("/dev/zero")
+    with guard.allowing_outside("/dev"):
+        with pytest.raises(ScenarioError, match="a regular file"):
+            build_profiles(_csv_scenario(tmp_path, "zero.csv"))
+
+
+def _run_cli(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    return subprocess.run([sys.executable, "-m", "zeropark", *args], capture_output=True,
+                          text=True, timeout=timeout, env=env)
+
+
+@pytest.mark.parametrize("source", ["fifo", "/dev/zero"])
+def test_repair_csv_refuses_fifo_and_device(tmp_path: Path, source: str) -> None:
+    if source == "fifo":
+        os.mkfifo(tmp_path / "in.csv")
+        source = str(tmp_path / "in.csv")
+    proc = _run_cli("repair-csv", source, str(tmp_path / "out.csv"))  # hung / 3 GB before
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.count("\n") == 1 and "a regular CSV file" in proc.stderr
+    assert not (tmp_path / "out.csv").exists()
+
+
+def test_ledger_and_state_refuse_devices(tmp_path: Path) -> None:
+    park = _park(tmp_path)
+    state = tmp_path / "state.json"
+    assert _cli("ledger", "init", str(park), "--as-of", "2025-07-16T00:00", "-o", str(state))[0] == 0
+    actuals = tmp_path / "actuals.csv"
+    actuals.write_text("time,grid_import_kw\n2025-07-16 00:00,5\n2025-07-16 00:15,5\n",
+                       encoding="utf-8")
+    code, out = _cli("ledger", "update", "--state", str(state), "--actuals", str(actuals),
+                     "--schedule", "/dev/zero")
+    assert code == 2 and "regular schedule JSON file" in out
+    code, out = _cli("ledger", "update", "--state", "/dev/zero", "--actuals", str(actuals))
+    assert code == 2 and "regular state JSON file" in out
+
+
+def test_oversized_csv_is_refused_before_reading(tmp_path: Path) -> None:
+    _load_csv(tmp_path / "load.csv")  # 24 rows, ~500 bytes
+    sc = _csv_scenario(tmp_path, "load.csv")
+    guard.set_max_input_mb(0.0002)  # 200 bytes
+    try:
+        with pytest.raises(ScenarioError, match=r"at most 200 bytes \(it has \d+\); raise the "
+                                                r"limit with 'zeropark --max-input-mb N'"):
+            build_profiles(sc)
+    finally:
+        guard.set_max_input_mb(None)
+    assert build_profiles(sc).load_kw[0] == 100.0
+    big = tmp_path / "big.csv"
+    big.write_bytes(b"time,load_kw\n" + b"2025-07-01 00:00,1\n" * 100)
+    code, out = _cli("--max-input-mb", "0.001", "repair-csv", str(big), str(tmp_path / "o.csv"))
+    assert code == 2 and "at most 1,000 bytes" in out
+
+
+def test_read_stops_at_the_limit_even_if_the_size_lies(tmp_path: Path) -> None:
+    # /proc files report size 0 but have content: the read itself is bounded
+    f = tmp_path / "f.txt"
+    f.write_bytes(b"x" * 5000)
+    with pytest.raises(ScenarioError, match="at most 100 bytes"):
+        guard.read_input_bytes(f, "f", max_bytes=100)
+    assert guard.read_input_bytes(f, "f", max_bytes=5000) == b"x" * 5000
+
+
+# -- 3. report: no 'unsafe-inline', bidi controls visible -------------------------------------
+def test_report_csp_allows_only_its_own_style_and_script_by_hash() -> None:
+    from zeropark.report import html
+
+    assert "unsafe-inline" not in html.CSP
+    for text in (html.CSS, html.SCRIPT):
+        digest = base64.b64encode(hashlib.sha256(text.encode()).digest()).decode()
+        assert f"'sha256-{digest}'" in html.CSP
+
+
+def test_bidi_controls_in_names_are_shown_not_applied() -> None:
+    from zeropark.report.html import esc
+
+    shown = esc("roof\u202egpj.exe <b>")
+    assert "\u202e" not in shown and "[U+202E]" in shown and "&lt;b&gt;" in shown
+    assert esc("安徽园区 ①") == "安徽园区 ①"  # ordinary text untouched
+
+
+# -- 13. duplicate keys and YAML 1.1 literals ---------------------------------------------------
+@pytest.mark.parametrize(("extra", "line_of", "what"), [
+    ("\ngrid:\n  import_limit_kw: 1\n", "grid:", "duplicate key 'grid'"),
+    ("\nstorage: []\n", "storage:", "duplicate key 'storage'"),
+])
+def test_duplicate_yaml_keys_are_refused(tmp_path: Path, extra: str, line_of: str,
+                                         what: str) -> None:
+    park = _park(tmp_path, extra)
+    lines = park.read_text(encoding="utf-8").splitlines()
+    second = [i + 1 for i, ln in enumerate(lines) if ln.startswith(line_of)][-1]
+    with pytest.raises(ScenarioError, match=re.escape(f"park.yaml:{second}:1: {what} (first "
+                                                      "given on line")):
+        zp.load_scenario(park)
+
+
+def test_duplicate_nested_key_is_refused(tmp_path: Path) -> None:
+    text = DEMO.replace("import_limit_kw: 26000", "import_limit_kw: 26000\n  import_limit_kw: 1")
+    assert text != DEMO
+    (tmp_path / "park.yaml").write_text(text, encoding="utf-8")
+    with pytest.raises(ScenarioError, match="duplicate key 'import_limit_kw'"):
+        zp.load_scenario(tmp_path / "park.yaml")
+
+
+@pytest.mark.parametrize(("literal", "why"), [
+    ("0160", "read differently by YAML 1.1 and 1.2"),  # 112 in YAML 1.1, 160 in YAML 1.2
+    ("1_60", "read differently"), ("2:40", "read differently"), ("0b11", "read differently"),
+    ("yes", "a boolean in YAML 1.1 but text in YAML 1.2"),
+])
+def test_yaml_11_literals_are_refused(tmp_path: Path, literal: str, why: str) -> None:
+    text = re.sub(r"count: \d+", f"count: {literal}", DEMO, count=1)
+    (tmp_path / "park.yaml").write_text(text, encoding="utf-8")
+    with pytest.raises(ScenarioError, match=r"park\.yaml:\d+:\d+: .*" + why):
+        zp.load_scenario(tmp_path / "park.yaml")
+
+
+def test_plain_yaml_12_numbers_still_read(tmp_path: Path) -> None:
+    text = re.sub(r"count: \d+", "count: 160", DEMO, count=1)
+    (tmp_path / "park.yaml").write_text(text, encoding="utf-8")
+    assert zp.load_scenario(tmp_path / "park.yaml").ev.groups[0].count == 160
+
+
+@pytest.mark.parametrize(("body", "why"), [
+    ('{"schema_version": 1, "ledger": {"green_kwh": 1}, "ledger": {}}', "duplicate key 'ledger'"),
+    ('{"schema_version": 1, "ledger": {"green_kwh": NaN}}', "NaN is not a number JSON allows"),
+    ('{"schema_version": 1, "ledger": {"green_kwh": -Infinity}}', "-Infinity is not a number"),
+    ('{"schema_version": 1, "ledger": {"green_kwh": 1e999}}', "overflows to infinity"),
+])
+def test_state_json_refuses_duplicates_and_non_finite(tmp_path: Path, body: str, why: str) -> None:
+    from zeropark.operations.state import load_state
+
+    (tmp_path / "state.json").write_text(body, encoding="utf-8")
+    with pytest.raises(ScenarioError, match=r"^--state: .*" + re.escape(why)):
+        load_state(tmp_path / "state.json")
+
+
+# -- 14. energy columns are not read as power ---------------------------------------------------
+@pytest.mark.parametrize("header", ["load_kwh", "load (kWh)", "load_MWh"])
+def test_energy_header_is_not_read_as_power(tmp_path: Path, header: str) -> None:
+    _load_csv(tmp_path / "load.csv", header=f"time,{header}")
+    with pytest.raises(ScenarioError, match=r"^loads\.path: .*not energy per interval"):
+        build_profiles(_csv_scenario(tmp_path, "load.csv"))
+
+
+def test_single_row_actuals_are_refused(tmp_path: Path) -> None:
+    from zeropark.operations.ledger import read_actuals
+
+    (tmp_path / "a.csv").write_text("time,grid_import_kw\n2025-07-16 00:00,5\n", encoding="utf-8")
+    with pytest.raises(ScenarioError, match=r"^actuals\.time: .*at least two rows"):
+        read_actuals(tmp_path / "a.csv")
+
+
+# -- 17. YAML syntax errors: one line with file:line:column -------------------------------------
+@pytest.mark.parametrize(("text", "where"), [
+    ("name: x\nsite: [unclosed\n", ":3:1:"),
+    ("name: x\n  bad: indent\n", ":2:6:"),
+    ("name: 'open\n", ":2:1:"),
+    ("a: 1\n\tb: 2\n", ":2:1:"),
+])
+def test_yaml_syntax_error_is_one_line_with_position(tmp_path: Path, text: str, where: str) -> None:
+    (tmp_path / "park.yaml").write_text(text, encoding="utf-8")
+    code, out = _cli("validate", str(tmp_path / "park.yaml"))
+    assert code == 2
+    assert out.count("\n") == 1 and out.startswith(f"error: {tmp_path / 'park.yaml'}{where} ")
+
+
+def test_strict_json_positions() -> None:
+    from zeropark.strictload import json_data
+
+    with pytest.raises(ScenarioError, match=r"line 2, column 1"):
+        json_data('{"a": 1,\n}', "state", "s.json")
+    assert json_data('{"a": [1.5, 2]}', "state", "s.json") == {"a": [1.5, 2]}
+    assert json.loads("[1]") == [1]
