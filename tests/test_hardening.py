@@ -293,3 +293,140 @@ def test_strict_json_positions() -> None:
         json_data('{"a": 1,\n}', "state", "s.json")
     assert json_data('{"a": [1.5, 2]}', "state", "s.json") == {"a": [1.5, 2]}
     assert json.loads("[1]") == [1]
+
+
+# -- 4–6. always a schedule ---------------------------------------------------------------------
+def _ops_park(folder: Path, **sections: object) -> Path:
+    from zeropark.examples import battery
+
+    data = tiny_dict(24, storage=[battery(energy_kwh=20, power_kw=10, soc_initial=0.5)],
+                     grid={"import_limit_kw": 1000.0}, **sections)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "park.yaml").write_text(yaml.safe_dump(data), encoding="utf-8")
+    return folder / "park.yaml"
+
+
+SCHEDULE = ["--start", "2025-07-01T00:00", "--horizon", "24h", "--step", "1h"]
+
+
+@pytest.mark.parametrize(("ledger", "field"), [
+    ('{"green_kwh": NaN}', "state.ledger.green_kwh"),
+    ('{"import_kwh": Infinity}', "state.ledger.import_kwh"),
+    ('{"green_kwh": -1e15}', "state.ledger.green_kwh"),  # gave a 1.5e12 CNY objective
+])
+def test_broken_state_publishes_a_flagged_fallback_naming_the_field(tmp_path: Path, ledger: str,
+                                                                    field: str) -> None:
+    from zeropark.operations.publish import read_schedule
+
+    park = _ops_park(tmp_path)
+    state = tmp_path / "state.json"
+    state.write_text('{"storage": {"bat": {"soc": 0.7}}, "ev_plugged": [], "ledger": '
+                     + ledger + "}", encoding="utf-8")
+    code, out = _cli("schedule", str(park), "--state", str(state), *SCHEDULE,
+                     "-o", str(tmp_path / "out"))
+    assert code == 4, out  # was exit 2 with nothing published
+    assert f"fallback: state ignored: {field}" in out
+    doc = read_schedule(tmp_path / "out" / "schedule-20250701T0000.json")  # strict: no NaN
+    assert doc["metadata"]["fallback"] is True
+    assert any(field in r for r in doc["metadata"]["reasons"])
+    # only the broken field is ignored: the battery's SOC from the state is kept
+    assert not any("state.storage" in r for r in doc["metadata"]["reasons"])
+
+
+def test_unreadable_state_publishes_fallback_from_scenario_defaults(tmp_path: Path) -> None:
+    park = _ops_park(tmp_path)
+    state = tmp_path / "state.json"
+    state.write_text('{"ledger": {}, "ledger": {"green_kwh": 5}}', encoding="utf-8")
+    code, out = _cli("schedule", str(park), "--state", str(state), *SCHEDULE,
+                     "-o", str(tmp_path / "out"))
+    assert code == 4 and "duplicate key 'ledger'" in out and "scenario's defaults" in out
+    assert (tmp_path / "out" / "schedule-20250701T0000.json").is_file()
+
+
+def test_non_finite_state_is_refused_at_every_read_and_never_written(tmp_path: Path) -> None:
+    from zeropark.operations.state import OpsState, save_state, state_from_dict
+
+    for value in (float("nan"), float("inf"), -float("inf")):
+        with pytest.raises(ScenarioError, match=r"^state\.ledger\.green_kwh: .*finite number"):
+            state_from_dict({"ledger": {"green_kwh": value}})
+    broken = OpsState.model_construct(**{**state_from_dict({}).__dict__})
+    broken.ledger = broken.ledger.model_construct(green_kwh=float("nan"))
+    with pytest.raises(ValueError, match="not JSON compliant"):
+        save_state(broken, tmp_path / "s.json")
+    assert not (tmp_path / "s.json").exists()
+    # ledger update refuses a NaN state (exit 2) and leaves the file as it was
+    park = _ops_park(tmp_path)
+    state = tmp_path / "state.json"
+    _cli("ledger", "init", str(park), "--as-of", "2025-07-01T00:00", "-o", str(state))
+    text = state.read_text(encoding="utf-8").replace('"green_kwh": 0.0', '"green_kwh": NaN')
+    state.write_text(text, encoding="utf-8")
+    (tmp_path / "a.csv").write_text("time,grid_import_kw\n2025-07-01 00:00,5\n"
+                                    "2025-07-01 01:00,5\n", encoding="utf-8")
+    code, out = _cli("ledger", "update", "--state", str(state), "--actuals", str(tmp_path / "a.csv"))
+    assert code == 2 and "NaN is not a number JSON allows" in out
+    assert state.read_text(encoding="utf-8") == text
+
+
+def test_schedule_horizon_has_a_documented_maximum(tmp_path: Path) -> None:
+    park = _ops_park(tmp_path)
+    state = tmp_path / "state.json"
+    _cli("ledger", "init", str(park), "--as-of", "2025-07-01T00:00", "-o", str(state))
+    code, out = _cli("schedule", str(park), "--state", str(state), "--start", "2025-07-01T00:00",
+                     "--horizon", "732d", "-o", str(tmp_path / "out"))  # was 74 s, 43 GiB
+    assert code == 2 and "--horizon: got '17568 h'; a horizon of at most 336 h (14 d)" in out
+    assert not (tmp_path / "out").exists()
+
+
+def test_any_failure_in_the_solve_path_publishes_the_fallback(monkeypatch: pytest.MonkeyPatch,
+                                                              tmp_path: Path) -> None:
+    from zeropark.operations import schedule as schedule_module
+    from zeropark.operations.state import state_from_dict
+
+    def out_of_memory(*_: object, **__: object) -> None:
+        raise MemoryError("Unable to allocate 43.1 GiB")
+
+    monkeypatch.setattr(schedule_module, "optimise", out_of_memory)
+    sc = zp.load_scenario(_ops_park(tmp_path))
+    s = schedule_module.make_schedule(sc, state_from_dict({"ev_plugged": []}),
+                                      start="2025-07-01T00:00", horizon_h=24, step="1h")
+    assert s.fallback and "MemoryError: Unable to allocate 43.1 GiB" in s.doc["metadata"][
+        "reasons"][0]
+
+
+def test_impossible_ev_request_is_reported_per_session(tmp_path: Path) -> None:
+    from zeropark.operations.schedule import make_schedule
+    from zeropark.operations.state import state_from_dict
+
+    sc = zp.scenario_from_dict(tiny_dict(
+        24, ev={"groups": [{"name": "depot", "count": 2, "power_kw": 60, "efficiency": 1.0}]},
+        grid={"import_limit_kw": 1000.0}))
+    state = state_from_dict({"ev_plugged": [
+        {"group": "depot", "pile": 0, "energy_kwh": 2000, "departure": "2025-07-01T00:15",
+         "id": "bus-7"},
+        {"group": "depot", "pile": 1, "energy_kwh": 10, "departure": "2025-07-01T02:00"}]})
+    s = make_schedule(sc, state, start="2025-07-01T00:00", horizon_h=24, step="1h")
+    warnings = s.doc["metadata"]["warnings"]
+    # 60 kW × 0.25 h = 15 kWh deliverable: 1,985 kWh missing, for that car only
+    assert ("EV 'bus-7' on pile 0 of 'depot' asks 2,000.000 kWh by 2025-07-01 00:15:00 but at "
+            "most 15.000 kWh can be delivered (60 kW for 0.25 h): 1,985.000 kWh will be "
+            "missing") in warnings
+    assert not any("pile 1 of" in w for w in warnings)
+
+
+# -- 14. magnitudes beyond the park's physical limits -------------------------------------------
+def test_dr_reduction_above_the_connection_is_refused() -> None:
+    data = yaml.safe_load(DEMO)
+    data["demand_response"]["events"][0]["reduction_kw"] = 1e8  # on a 26 MW connection
+    with pytest.raises(ScenarioError, match=r"^demand_response\.events\.0\.reduction_kw: got "
+                                            r"100000000\.0; at most the grid import limit 26000"):
+        zp.scenario_from_dict(data, base_dir=ROOT / "scenarios")
+
+
+def test_ledger_beyond_a_year_of_the_park_is_refused() -> None:
+    from zeropark.operations.state import check_against, state_from_dict
+
+    sc = zp.scenario_from_dict(tiny_dict(24, grid={"import_limit_kw": 1000.0}))
+    check_against(state_from_dict({"ledger": {"import_kwh": 8.7e6}}), sc)  # < 1000 kW × 8784 h
+    with pytest.raises(ScenarioError, match=r"^state\.ledger\.green_kwh: got -1e\+15; magnitude "
+                                            r"at most 8\.784e\+06 kWh"):
+        check_against(state_from_dict({"ledger": {"green_kwh": -1e15}}), sc)

@@ -251,10 +251,22 @@ def scenario_from_dict(data: Any, *, base_dir: Path | str | None = None) -> Scen
     sc._base_dir = Path(base_dir) if base_dir is not None else Path.cwd()
     sc._raw = copy.deepcopy(data)
     _check_time(sc)
+    _check_physical(sc)
     # late import: the library resolution needs the scenario classes above
     from zeropark.scenario.resolve import resolve_with_library
 
     return resolve_with_library(sc)
+
+
+def _check_physical(sc: Scenario) -> None:
+    """Refuse values beyond what the park can physically do (never a silent absurd answer)."""
+    for i, event in enumerate(sc.demand_response.events):
+        # a cut larger than the whole connection cannot be delivered (a 1e8 kW cut on a 26 MW
+        # connection was once accepted and paid, for an objective of -1.2e9 CNY)
+        if event.reduction_kw > sc.grid.import_limit_kw:
+            raise ScenarioError(f"demand_response.events.{i}.reduction_kw", event.reduction_kw,
+                                f"at most the grid import limit {sc.grid.import_limit_kw:g} kW "
+                                "(a cut cannot exceed the connection)")
 
 
 def _check_time(sc: Scenario) -> None:
