@@ -430,3 +430,97 @@ def test_ledger_beyond_a_year_of_the_park_is_refused() -> None:
     with pytest.raises(ScenarioError, match=r"^state\.ledger\.green_kwh: got -1000000000000000\.0; magnitude "
                                             r"at most 8\.784e\+06 kWh"):
         check_against(state_from_dict({"ledger": {"green_kwh": -1e15}}), sc)
+
+
+# -- 10–12. outputs all-or-nothing, every signal, no empty output folder ------------------------
+def _tiny_run_yaml(folder: Path, name: str = "tiny") -> Path:
+    from zeropark.examples import battery
+
+    data = tiny_dict(24, name=name, storage=[battery(energy_kwh=20, power_kw=10, soc_initial=0.5,
+                                                     name=f"bat {name}")])
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "park.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return folder / "park.yaml"
+
+
+def test_figure_is_staged_with_the_results_and_mathtext_names_draw(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    code, text = _cli("run", str(_tiny_run_yaml(tmp_path / "a")), "-o", str(out))
+    assert code == 0, text
+    first = (out / "dispatch.png").read_bytes()
+    # a name matplotlib would parse as TeX: was exit 1 after the results were already replaced,
+    # leaving the previous run's figure next to them
+    code, text = _cli("run", str(_tiny_run_yaml(tmp_path / "b", r"park $\foo$ bar")), "-o",
+                      str(out))
+    assert code == 0, text
+    assert (out / "dispatch.png").read_bytes() != first
+    assert r"park $\foo$ bar" in json.loads((out / "kpis.json").read_text())["scenario"]
+    code, text = _cli("run", str(_tiny_run_yaml(tmp_path / "a")), "-o", str(out), "--no-plot")
+    assert code == 0 and not (out / "dispatch.png").exists()  # no stale figure either
+
+
+def test_a_failing_figure_leaves_every_earlier_output_intact(tmp_path: Path) -> None:
+    result = zp.run(zp.load_scenario(_tiny_run_yaml(tmp_path)))
+    out = tmp_path / "out"
+    result.write(out, extra={"dispatch.png": b"old figure"})
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    with pytest.raises(TypeError):
+        result.write(out, extra={"dispatch.png": object()})  # fails while staging
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before  # no temp file left
+
+
+def test_empty_output_folder_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    park = _tiny_run_yaml(tmp_path / "park")
+    for args in (["run", str(park), "-o", ""], ["run", str(park), "--out", " "],
+                 ["ledger", "init", str(park), "--as-of", "2025-07-01", "-o", ""],
+                 ["schedule", str(park), "--state", "s.json", *SCHEDULE, "-o", ""]):
+        code, out = _cli(*args)
+        assert code == 2 and "an empty path" in out, (args, out)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["park"]  # nothing in the cwd
+    with pytest.raises(ScenarioError, match="out_dir"):
+        zp.run(zp.load_scenario(park)).write("")
+
+
+def _wait_for(pid: int, marker: str, timeout_s: float = 120) -> None:
+    import time
+
+    maps = Path(f"/proc/{pid}/maps")
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            if marker in maps.read_text():
+                return
+        except OSError:
+            return
+        time.sleep(0.005)
+    raise AssertionError(f"{marker} never loaded")
+
+
+def test_ctrl_c_while_importing_exits_130_with_one_line(tmp_path: Path) -> None:
+    import signal
+
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    proc = subprocess.Popen([sys.executable, "-m", "zeropark", "validate", str(ROOT / "scenarios"
+                                                                               / "demo-park.yaml")],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    _wait_for(proc.pid, "numpy")  # numpy is loaded only while the CLI's modules are imported
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, (out, err)  # was a traceback and -2
+    assert err == "interrupted; no partial output was written\n"
+
+
+def test_ctrl_c_at_exit_exits_130_with_one_line(tmp_path: Path) -> None:
+    # an atexit handler interrupted (HiGHS, matplotlib, threads): was "Exception ignored in
+    # atexit" with exit 0, or -2
+    script = ("import atexit, os, signal, sys, time\n"
+              "atexit.register(lambda: (os.kill(os.getpid(), signal.SIGINT), time.sleep(30)))\n"
+              "from zeropark.entry import main\n"
+              "main(['--version'])\n")
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=120, env=env)
+    assert proc.returncode == 130, proc.stderr
+    assert proc.stderr == "interrupted; no partial output was written\n"
+    assert "version" in proc.stdout

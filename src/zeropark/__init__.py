@@ -7,18 +7,46 @@ Public API::
     variant = sc.replace({"storage.0.energy_kwh": 20000})
     result = zp.run(variant)            # Result: status, objective, gap, dataset, kpis, timings
     m = zp.build_pyomo(sc, steps=168)   # Pyomo model to extend, then zp.solve_model(m, sc)
+
+The names are imported on first use (PEP 562), so ``import zeropark`` itself is instant: the
+command line can answer Ctrl-C during its imports with one line and exit code 130.
 """
 
-from zeropark.api import build_pyomo, prepare, run, solve_data, solve_model
-from zeropark.errors import ScenarioError, SolveError, ZeroparkError
-from zeropark.profiles.base import Profiles
-from zeropark.results import Result
-from zeropark.scenario import Scenario, load_scenario, scenario_from_dict
-from zeropark.solve import Status
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
-__all__ = [
-    "Profiles", "Result", "Scenario", "ScenarioError", "SolveError", "Status", "ZeroparkError",
-    "build_pyomo", "load_scenario", "prepare", "run", "scenario_from_dict", "solve_data",
-    "solve_model",
-]
+
+_WHERE = {
+    "build_pyomo": "zeropark.api", "prepare": "zeropark.api", "run": "zeropark.api",
+    "solve_data": "zeropark.api", "solve_model": "zeropark.api",
+    "ScenarioError": "zeropark.errors", "SolveError": "zeropark.errors",
+    "ZeroparkError": "zeropark.errors", "Profiles": "zeropark.profiles.base",
+    "Result": "zeropark.results", "Scenario": "zeropark.scenario",
+    "load_scenario": "zeropark.scenario", "scenario_from_dict": "zeropark.scenario",
+    "Status": "zeropark.solve",
+}
+__all__ = sorted(_WHERE)
+
+if TYPE_CHECKING:
+    from zeropark.api import build_pyomo, prepare, run, solve_data, solve_model
+    from zeropark.errors import ScenarioError, SolveError, ZeroparkError
+    from zeropark.profiles.base import Profiles
+    from zeropark.results import Result
+    from zeropark.scenario import Scenario, load_scenario, scenario_from_dict
+    from zeropark.solve import Status
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'zeropark' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_WHERE])

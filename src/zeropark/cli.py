@@ -116,17 +116,42 @@ def run(scenario: str, out_dir: str, start: str | None, horizon: str | None,
     else:
         d = prepare(sc, start=first, steps=steps)
         result = solve_data(d, engine=engine, relax=relax or None)
-    result.write(out)  # all-or-nothing; a failed run writes only failure.json
+    figure: dict[str, bytes] = {}
+    if result.ok and not no_plot:
+        from zeropark.plots import dispatch_stack, figure_bytes
+
+        figure["dispatch.png"] = figure_bytes(dispatch_stack(result.dataset))
+    # all-or-nothing, the figure included; a failed run writes only failure.json
+    result.write(out, extra=figure)
     if not result.ok:
         raise SolveError(result.explanation)
-    if not no_plot:
-        from zeropark.plots import save_dispatch_week
-
-        save_dispatch_week(result.dataset, out / "dispatch.png")
+    if no_plot:  # never leave an earlier run's figure next to these results
+        (out / "dispatch.png").unlink(missing_ok=True)
     for line in kpi_lines(result.kpis):
         click.echo(line)
     click.echo(f"wrote {', '.join(sorted(p.name for p in out.iterdir() if not p.name.startswith('.')))}"
                f" in {out}")
+
+
+class NonEmptyPath(click.Path):
+    """A path option or argument that refuses the empty string: ``-o ""`` would otherwise mean
+    the current folder, and a run would scatter its files there."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str) and not value.strip():
+            self.fail("an empty path; give a file or folder name ('.' for the current folder)",
+                      param, ctx)
+        return super().convert(value, param, ctx)
+
+
+def _refuse_empty_paths(command: click.Command) -> None:
+    """Make every path parameter of ``command`` and its subcommands a :class:`NonEmptyPath`."""
+    for param in command.params:
+        if type(param.type) is click.Path:
+            param.type.__class__ = NonEmptyPath
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            _refuse_empty_paths(sub)
 
 
 def _register_commands() -> None:
@@ -137,6 +162,7 @@ def _register_commands() -> None:
                    "zeropark.report.commands", "zeropark.reliability.commands"):
         for command in importlib.import_module(module).COMMANDS:
             main.add_command(command)
+    _refuse_empty_paths(main)
 
 
 _register_commands()
