@@ -28,7 +28,11 @@ _WHERE = {
     "load_scenario": "zeropark.scenario", "scenario_from_dict": "zeropark.scenario",
     "Status": "zeropark.solve",
 }
-__all__ = sorted(_WHERE)
+__all__ = [
+    "Profiles", "Result", "Scenario", "ScenarioError", "SolveError", "Status", "ZeroparkError",
+    "build_pyomo", "load_scenario", "prepare", "run", "scenario_from_dict", "solve_data",
+    "solve_model",
+]
 
 if TYPE_CHECKING:
     from zeropark.api import build_pyomo, prepare, run, solve_data, solve_model
