@@ -218,7 +218,19 @@ def parse_time_column(values: pd.Series, *, field: str, column: str) -> pd.Serie
                 f"{_row_label(i)}: {column} {text[i]!r}",
                 "timestamps in local standard time without a UTC offset",
             )
-        parsed = pd.to_datetime(text, format="ISO8601", errors="coerce")
+        try:
+            parsed = pd.to_datetime(text, format="ISO8601", errors="coerce")
+        except (ValueError, TypeError, OverflowError):  # mixed offsets and other oddities
+            parsed = pd.Series([_one_stamp(s) for s in text])
+        aware = np.array([getattr(v, "tzinfo", None) is not None for v in parsed], dtype=bool)
+        if aware.any() or getattr(getattr(parsed, "dt", None), "tz", None) is not None:
+            # an offset the pattern above does not know (hour-only '2025-07-14T00Z', …)
+            i = int(np.flatnonzero(aware)[0]) if aware.any() else 0
+            raise ScenarioError(
+                field,
+                f"{_row_label(i)}: {column} {text[i]!r}",
+                "timestamps in local standard time without a UTC offset",
+            )
         bad = np.flatnonzero(parsed.isna().to_numpy())
         if bad.size:
             i = int(bad[0])
@@ -229,6 +241,14 @@ def parse_time_column(values: pd.Series, *, field: str, column: str) -> pd.Serie
             )
         parsed = parsed.astype("datetime64[ns]")
     return parsed
+
+
+def _one_stamp(text: str) -> pd.Timestamp | None:
+    """One ISO timestamp, or None when it cannot be read."""
+    try:
+        return pd.Timestamp(text)
+    except (ValueError, TypeError, OverflowError):
+        return None
 
 
 def parse_number_column(

@@ -61,6 +61,9 @@ __all__ = [
 
 _STEP_H = {"1h": 1.0, "60min": 1.0, "30min": 0.5, "15min": 0.25}
 _MAX_FILE_BYTES = 5_000_000
+#: Most steps a scenario's horizon may have (also the bound of ``time.steps``): two leap years at
+#: 15 min.
+MAX_STEPS = 8784 * 4 * 2
 
 
 class Scenario(Strict):
@@ -298,6 +301,11 @@ def _check_time(sc: Scenario) -> None:
             raise ScenarioError(
                 "time.end", sc.time.end, "after start by a whole number of steps"
             )
+        if n > MAX_STEPS:  # the same limit as time.steps: 100 years hourly once validated
+            raise ScenarioError(
+                "time.end", sc.time.end,
+                f"at most {MAX_STEPS:,} steps after start ({n:,.0f} at {sc.time.step}; the limit "
+                "is two leap years at 15 min)")
 
 
 def load_scenario(path: str | Path) -> Scenario:
