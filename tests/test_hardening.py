@@ -524,3 +524,94 @@ def test_ctrl_c_at_exit_exits_130_with_one_line(tmp_path: Path) -> None:
     assert proc.returncode == 130, proc.stderr
     assert proc.stderr == "interrupted; no partial output was written\n"
     assert "version" in proc.stdout
+
+
+# -- 7–9. no hangs, no blow-ups -----------------------------------------------------------------
+def test_scheduler_that_accepts_but_never_answers_times_out() -> None:
+    import socket
+
+    from distributed import Client
+
+    from zeropark.planning.sweep import _connect
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(5)  # accepts TCP connections (the kernel does) and never says a word
+    address = f"tcp://127.0.0.1:{server.getsockname()[1]}"
+    try:
+        with pytest.raises(ScenarioError, match=r"^--scheduler: .*answers within 2 s"):
+            _connect(Client, address, timeout_s=2.0)  # hung > 330 s before
+    finally:
+        server.close()
+
+
+@pytest.mark.parametrize("args", [
+    ["--scheduler", "foo://bar:12", "--set", "storage.0.energy_kwh=1"],
+    ["--serial", "--set", "storage.0.energy_kwh=nan,inf"],  # was exit 3
+    ["--serial", "--set", "storage.0.energy_kwh=" + ",".join(map(str, range(100))),
+     "--set", "storage.0.power_kw=" + ",".join(map(str, range(100))),
+     "--set", "grid.import_limit_kw=" + ",".join(map(str, range(1, 101))),
+     "--set", "pv.0.capacity_kw=" + ",".join(map(str, range(100)))],  # 10⁸ cases, 90 s silent
+])
+def test_sweep_refuses_at_once(tmp_path: Path, args: list[str]) -> None:
+    code, out = _cli("sweep", str(ROOT / "scenarios" / "demo-park.yaml"),
+                     "--horizon", "24h", "-o", str(tmp_path / "sw"), *args)
+    assert code == 2, out
+    assert out.strip().splitlines()[-1].startswith("error: ")
+    assert len([ln for ln in out.splitlines() if ln.startswith("error")]) == 1
+
+
+def test_sweep_case_count_names_the_limit() -> None:
+    from zeropark.planning.sweep import MAX_CASES, count_cases
+
+    grid = {"a": list(range(100)), "b": list(range(100)), "c": list(range(100)),
+            "d": list(range(100))}
+    assert count_cases(1, grid) == 10**8 and MAX_CASES == 10_000
+    code, out = _cli("sweep", str(ROOT / "scenarios" / "demo-park.yaml"), "--serial",
+                     *[x for k in "abcd" for x in ("--set", f"storage.0.energy_kwh{k}=" + ",".join(
+                         map(str, range(100))))])
+    assert code == 2 and out == ("error: --set: got '100,000,000 cases'; at most 10,000 cases "
+                                 "(fewer values, or --force)\n")
+
+
+@pytest.mark.parametrize(("end", "step"), [("2125-01-01", "1h"), ("2199-01-01", "15min")])
+def test_unreasonable_horizon_is_refused_up_front(end: str, step: str) -> None:
+    data = tiny_dict(24)
+    data["time"] = {"start": "2025-01-01", "end": end, "step": step}
+    with pytest.raises(ScenarioError, match=r"^time\.end: .*at most 70,272 steps after start"):
+        zp.scenario_from_dict(data)  # 100 years hourly / ~170 years at 15 min were accepted
+
+
+# -- 16. exit 2 with one line for every listed bad input ----------------------------------------
+@pytest.mark.parametrize("stamp", ["2025-07-01T{h:02d}Z", "2025-07-01T{h:02d}+08",
+                                   "2025-07-01 {h:02d}:00:00+0800"])
+def test_offset_timestamps_in_csv_are_one_line_errors(tmp_path: Path, stamp: str) -> None:
+    (tmp_path / "load.csv").write_text("time,load_kw\n" + "".join(
+        stamp.format(h=h) + ",5\n" for h in range(24)), encoding="utf-8")
+    with pytest.raises(ScenarioError, match=r"^loads\.path: got \"row 1: time '2025-07-01.*"
+                                            r"without a UTC offset"):
+        build_profiles(_csv_scenario(tmp_path, "load.csv"))
+
+
+@pytest.mark.parametrize(("args", "field"), [
+    (["--horizon", "infh"], "--horizon"), (["--horizon", "1e400h"], "--horizon"),
+    (["--horizon", "nanh"], "--horizon"), (["--start", "2025-07-14T00:00+08:00"], "--start"),
+])
+def test_run_options_are_one_line_errors(tmp_path: Path, args: list[str], field: str) -> None:
+    code, out = _cli("run", str(ROOT / "scenarios" / "demo-park.yaml"), "-o", str(tmp_path / "o"),
+                     *args)
+    assert code == 2 and out.startswith(f"error: {field}: ") and out.count("\n") == 1, out
+
+
+def test_report_on_a_kpis_file_with_a_string_kpi(tmp_path: Path) -> None:
+    run = _tiny_run_yaml(tmp_path / "park")
+    assert _cli("run", str(run), "-o", str(tmp_path / "out"), "--no-plot")[0] == 0
+    kpis = json.loads((tmp_path / "out" / "kpis.json").read_text(encoding="utf-8"))
+    kpis["total_cost"] = "lots"
+    (tmp_path / "out" / "kpis.json").write_text(json.dumps(kpis), encoding="utf-8")
+    code, out = _cli("report", str(tmp_path / "out"))
+    assert code == 2 and out == "error: DIR/kpis.json:total_cost: got 'lots'; a number\n"
+    kpis["total_cost"], kpis["cost_breakdown"] = 1.0, "broken"
+    (tmp_path / "out" / "kpis.json").write_text(json.dumps(kpis), encoding="utf-8")
+    code, out = _cli("report", str(tmp_path / "out"))
+    assert code == 2 and out.startswith("error: DIR: ") and out.count("\n") == 1, out
