@@ -615,3 +615,19 @@ def test_report_on_a_kpis_file_with_a_string_kpi(tmp_path: Path) -> None:
     (tmp_path / "out" / "kpis.json").write_text(json.dumps(kpis), encoding="utf-8")
     code, out = _cli("report", str(tmp_path / "out"))
     assert code == 2 and out.startswith("error: DIR: ") and out.count("\n") == 1, out
+
+
+def test_allowance_reaches_worker_processes_through_the_environment(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # a sweep's Dask workers are new processes: the CLI passes --allow-outside to them this way
+    (tmp_path / "elsewhere").mkdir()
+    _load_csv(tmp_path / "elsewhere" / "load.csv")
+    sc = _csv_scenario(tmp_path / "park", str(tmp_path / "elsewhere" / "load.csv"))
+    with pytest.raises(ScenarioError, match="inside the scenario's folder"):
+        build_profiles(sc)
+    monkeypatch.setenv(guard.ENV_ALLOW, str(tmp_path / "elsewhere"))
+    assert build_profiles(sc).load_kw[0] == 100.0
+    # and the command line leaves the environment as it found it
+    _cli("--allow-outside", str(tmp_path), "--max-input-mb", "1", "validate", "nope.yaml")
+    assert os.environ[guard.ENV_ALLOW] == str(tmp_path / "elsewhere")
+    assert guard.ENV_LIMIT not in os.environ

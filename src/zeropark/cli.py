@@ -14,7 +14,7 @@ from typing import Any
 import click
 
 from zeropark.clitools import handle_errors, kpi_lines, window_of
-from zeropark.errors import ScenarioError, SolveError
+from zeropark.errors import SolveError
 
 
 @click.group()
@@ -28,13 +28,32 @@ from zeropark.errors import ScenarioError, SolveError
 @click.version_option(package_name="zeropark")
 def main(debug: bool, allow_outside: tuple[str, ...], max_input_mb: float | None) -> None:
     """zeropark — plan and dispatch a zero-carbon industrial park (源网荷储一体化)."""
+    import os
+
     from zeropark import guard
 
-    guard.set_allowed_outside(*allow_outside)
-    try:
-        guard.set_max_input_mb(max_input_mb)
-    except ScenarioError as err:
-        raise click.UsageError(str(err)) from None
+    if max_input_mb is not None and not 0 < max_input_mb < 1e9:
+        raise click.UsageError(f"--max-input-mb: got {max_input_mb}; a size in MB between 0 "
+                               "and 1e9")
+    # passed through the environment, so that worker processes (sweep) apply them too; restored
+    # when the command ends (several commands may run in one process, e.g. in tests)
+    saved = {key: os.environ.get(key) for key in (guard.ENV_ALLOW, guard.ENV_LIMIT)}
+    if allow_outside:
+        os.environ[guard.ENV_ALLOW] = os.pathsep.join(
+            str(Path(folder).expanduser().resolve()) for folder in allow_outside)
+    else:
+        os.environ.pop(guard.ENV_ALLOW, None)
+    if max_input_mb is not None:
+        os.environ[guard.ENV_LIMIT] = repr(max_input_mb)
+
+    def restore() -> None:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+    click.get_current_context().call_on_close(restore)
 
 
 @main.command()

@@ -42,7 +42,8 @@ __all__ = [
 
 #: Default size limit of an input file [MB] (a year of 1-minute data is ~16 MB of CSV).
 DEFAULT_MAX_INPUT_MB = 64.0
-_ENV_LIMIT = "ZEROPARK_MAX_INPUT_MB"
+_ENV_LIMIT = ENV_LIMIT = "ZEROPARK_MAX_INPUT_MB"
+ENV_ALLOW = "ZEROPARK_ALLOW_OUTSIDE"
 _allowed: list[Path] = []
 _limit_mb: float | None = None
 
@@ -69,8 +70,11 @@ def set_allowed_outside(*folders: str | Path) -> None:
 
 
 def allowed_outside() -> tuple[Path, ...]:
-    """The folders allowed by :func:`allow_outside`."""
-    return tuple(_allowed)
+    """The folders allowed by :func:`allow_outside`, then those the command line passed on to
+    this process (``ZEROPARK_ALLOW_OUTSIDE``, folders separated by ``os.pathsep``: how
+    ``--allow-outside`` reaches a sweep's worker processes)."""
+    passed = os.environ.get(ENV_ALLOW, "")
+    return (*_allowed, *(Path(p).resolve() for p in passed.split(os.pathsep) if p))
 
 
 @contextmanager
@@ -133,7 +137,7 @@ def inside_folder(path: str | Path, base: str | Path, field: str) -> Path:
     p = Path(path).expanduser()
     base_full = Path(base).resolve()
     full = (p if p.is_absolute() else base_full / p).resolve()
-    for root in (base_full, *_allowed):
+    for root in (base_full, *allowed_outside()):
         if full == root or root in full.parents:
             return full
     raise ScenarioError(
