@@ -55,6 +55,10 @@ class LedgerUpdate:
     warnings: list[str] = field(default_factory=list)
 
 
+#: Largest metered power accepted [kW] (as the CSV readers' power limit).
+_MAX_METERED_KW = 1e9
+
+
 def read_actuals(src: str | Path | pd.DataFrame, *, field: str = "actuals") -> Actuals:
     """Read and check an actuals table (see the module docstring).
 
@@ -88,6 +92,11 @@ def read_actuals(src: str | Path | pd.DataFrame, *, field: str = "actuals") -> A
                                 "ev_pile_kw[<group>/<pile>]")
         values[col] = parse_number_column(df[col], field=f"{field}.{col}", column=col,
                                           allow_negative=False, stamps=stamps).astype(float)
+        too_big = np.flatnonzero(values[col] > _MAX_METERED_KW)
+        if too_big.size:  # a unit or typing error, which the ledger would carry for a year
+            i = int(too_big[0])
+            raise ScenarioError(f"{field}.{col}", f"{values[col][i]:g} in row {i + 1} "
+                                f"({time[i]})", f"at most {_MAX_METERED_KW:g} kW")
         if _SOC.match(col) and (values[col] > 1).any():
             raise ScenarioError(f"{field}.{col}", float(values[col].max()), "a fraction 0..1")
     return Actuals(time, dt, values)
