@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import hashlib
+import io
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,7 +28,7 @@ import pandas as pd
 import xarray as xr
 
 from zeropark.errors import ScenarioError
-from zeropark.guard import read_input_text
+from zeropark.guard import read_input_bytes, read_input_text
 from zeropark.io import atomic_write_text
 from zeropark.report.sections import (
     esc,
@@ -152,8 +153,9 @@ def _load_nc(path: Path) -> xr.Dataset | None:
 def _load_csv(path: Path) -> pd.DataFrame | None:
     if not path.is_file():
         return None
+    raw = read_input_bytes(path, path.name, what="CSV file")  # size limit
     try:
-        return pd.read_csv(path)
+        return pd.read_csv(io.BytesIO(raw))
     except (ValueError, OSError) as err:
         raise ScenarioError(path.name, str(path), f"a CSV table ({err})") from None
 
