@@ -198,7 +198,7 @@ def test_non_utf8_and_oversized_files(tmp_path: Path) -> None:
         zp.load_scenario(tmp_path / "latin1.yaml")
     big = tmp_path / "big.yaml"
     big.write_text(DEMO + "\n" + "#" * 5_000_100 + "\n", encoding="utf-8")
-    with pytest.raises(ScenarioError, match="a file under 5000000 bytes"):
+    with pytest.raises(ScenarioError, match="a YAML file of at most 5,000,000 bytes"):
         zp.load_scenario(big)
 
 
@@ -293,3 +293,173 @@ def test_library_folder_cannot_escape_the_scenario_folder(tmp_path: Path) -> Non
     (inside / "park.yaml").write_text(DEMO + "\nlibrary: [../lib]\n", encoding="utf-8")
     with pytest.raises(ScenarioError, match="library"):
         zp.load_scenario(inside / "park.yaml")
+
+
+# -- classes, not instances: every numeric field, every path field ------------------------------
+_NON_FINITE = [float("nan"), float("inf"), -float("inf")]
+_HUGE = [1e15, -1e15]
+
+
+def _numeric_paths(data: Any) -> list[tuple]:
+    """Every numeric leaf (bool excluded) of a scenario or state dict."""
+    return [p for p in _paths(data)
+            if isinstance(_parent(data, p)[p[-1]], int | float)
+            and not isinstance(_parent(data, p)[p[-1]], bool)]
+
+
+def _set(data: dict[str, Any], path: tuple, value: Any) -> dict[str, Any]:
+    out = copy.deepcopy(data)
+    _parent(out, path)[path[-1]] = value
+    return out
+
+
+SCENARIO_NUMBERS = sorted({p for base in BASES for p in _numeric_paths(base)}, key=str)
+
+
+def test_every_scenario_number_field_refuses_non_finite_values() -> None:
+    # all numeric fields of the three bundled parks (every component between them), enumerated
+    checked = 0
+    for base in BASES:
+        for path in _numeric_paths(base):
+            for value in _NON_FINITE:
+                with pytest.raises(ScenarioError) as info:
+                    zp.scenario_from_dict(_set(base, path, value), base_dir=ROOT / "scenarios")
+                dotted = ".".join(map(str, path))
+                assert info.value.field.startswith(dotted.rsplit(".", 1)[0]), (dotted, info.value)
+                assert "\n" not in str(info.value)
+                checked += 1
+    assert checked > 200
+
+
+@FUZZ_RUN
+@given(st.sampled_from(SCENARIO_NUMBERS), st.sampled_from(_HUGE))
+def test_huge_magnitudes_in_any_number_field_give_an_error_or_a_result(path: tuple,
+                                                                       value: float) -> None:
+    base = next(b for b in BASES if path in _numeric_paths(b))
+    old = signal.signal(signal.SIGALRM, _alarm)
+    signal.alarm(60)
+    try:
+        sc = zp.scenario_from_dict(_set(base, path, value), base_dir=ROOT / "scenarios")
+        result = zp.run(sc)
+        assert isinstance(result.status, str)
+        if result.ok:
+            assert math.isfinite(result.objective)
+    except ScenarioError as err:
+        _check_error(err)
+        assert "\n" not in str(err)
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)
+
+
+def _state_number_fields() -> list[tuple]:
+    """Numeric fields of the operations state, enumerated from its schema."""
+    from zeropark.operations.state import Ledger, MonthPeak, PluggedEv, StorageState
+
+    out: list[tuple] = []
+    for prefix, model in ((("ledger",), Ledger), (("month_to_date",), MonthPeak),
+                          (("storage", "bat"), StorageState), (("ev_plugged", 0), PluggedEv)):
+        for name, info in model.model_fields.items():
+            if info.annotation in (float, int, float | None, int | None):
+                out.append((*prefix, name))
+    return out
+
+
+STATE_NUMBERS = _state_number_fields()
+
+
+def _ops_scenario(folder: Path) -> Path:
+    from zeropark.examples import battery, tiny_dict
+
+    data = tiny_dict(24, storage=[battery(energy_kwh=20, power_kw=10, soc_initial=0.5)],
+                     ev={"groups": [{"name": "depot", "count": 2, "power_kw": 20}]},
+                     grid={"import_limit_kw": 1000.0})
+    (folder / "park.yaml").write_text(yaml.safe_dump(data), encoding="utf-8")
+    return folder / "park.yaml"
+
+
+_STATE = {"as_of": "2025-07-01T00:00", "storage": {"bat": {"soc": 0.5}},
+          "month_to_date": {"month": "2025-07", "peak_import_kw": 10.0},
+          "ledger": {"consumption_kwh": 100.0, "green_kwh": 10.0, "import_kwh": 90.0},
+          "ev_plugged": [{"group": "depot", "pile": 0, "energy_kwh": 10.0,
+                          "departure": "2025-07-01T05:00", "max_power_kw": 11.0}]}
+
+
+@settings(FUZZ, max_examples=N_EXAMPLES or 12)
+@given(st.sampled_from(STATE_NUMBERS), st.sampled_from([*_NON_FINITE, *_HUGE]))
+def test_schedule_always_publishes_whatever_a_state_number_holds(tmp_path_factory: Any,
+                                                                  path: tuple,
+                                                                  value: float) -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from zeropark.cli import main
+    from zeropark.operations.publish import read_schedule
+
+    folder = tmp_path_factory.mktemp("state")
+    park = _ops_scenario(folder)
+    state = _set(_STATE, path, value)
+    text = json.dumps(state, allow_nan=True)  # NaN / Infinity as a careless writer puts them
+    (folder / "state.json").write_text(text, encoding="utf-8")
+    res = CliRunner().invoke(main, ["schedule", str(park), "--state", str(folder / "state.json"),
+                                    "--start", "2025-07-01T00:00", "--horizon", "24h", "--step",
+                                    "1h", "-o", str(folder / "out")])
+    assert res.exit_code in (0, 4), res.output
+    doc = read_schedule(folder / "out" / "schedule-20250701T0000.json")  # strict: finite numbers
+    if not math.isfinite(value):
+        assert doc["metadata"]["fallback"] is True
+        assert any(".".join(map(str, path)) in r for r in doc["metadata"]["reasons"])
+
+
+_PATH_FIELDS = {
+    "loads.path": lambda f: {"loads": {"source": "csv", "path": f}},
+    "pv.0.profile.path": lambda f: {"pv": [{"name": "roof", "capacity_kw": 10,
+                                            "profile": {"path": f}}]},
+    "weather.path": lambda f: {"pv": [{"name": "roof", "capacity_kw": 10}],
+                               "weather": {"source": "file", "path": f, "format": "csv"}},
+    "ev.sessions.path": lambda f: {"ev": {"groups": [{"name": "g", "count": 1, "power_kw": 7}],
+                                          "sessions": {"source": "csv", "path": f}}},
+    "grid.price_file.path": lambda f: {"grid": {"import_limit_kw": 100.0, "tariff": None,
+                                                "price_file": {"path": f}}},
+}
+
+
+@pytest.mark.parametrize("kind", ["symlink-out", "fifo", "device", "oversized"])
+@pytest.mark.parametrize("field", [*_PATH_FIELDS, "library.0"])
+def test_every_path_field_refuses_escapes_fifos_devices_and_oversized_files(
+        tmp_path: Path, field: str, kind: str) -> None:
+    from zeropark import guard
+    from zeropark.examples import tiny_dict
+    from zeropark.profiles.build import build_profiles
+
+    park = tmp_path / "park"
+    park.mkdir()
+    name = "tariffs.yaml" if field == "library.0" else "data.csv"
+    target = park / "lib" / name if field == "library.0" else park / name
+    target.parent.mkdir(exist_ok=True)
+    secret = tmp_path / "secret"
+    secret.write_text("time,x\n2025-07-01 00:00,1\n", encoding="utf-8")
+    if kind == "symlink-out":
+        target.symlink_to(secret)
+    elif kind == "fifo":
+        os.mkfifo(target)
+    elif kind == "device":
+        target.symlink_to("/dev/zero")
+    else:
+        target.write_bytes(b"x" * 2000)
+    data = tiny_dict(24, **({"library": ["lib"]} if field == "library.0"
+                            else _PATH_FIELDS[field](name)))
+    limit = 0.001 if kind == "oversized" else None
+    guard.set_max_input_mb(limit)
+    try:
+        with guard.allowing_outside("/dev") if kind == "device" else guard.allowing_outside():
+            with pytest.raises(ScenarioError) as info:
+                build_profiles(zp.scenario_from_dict(data, base_dir=park))
+    finally:
+        guard.set_max_input_mb(None)
+    assert info.value.field.startswith(field), info.value
+    assert "\n" not in str(info.value)
+    expected = {"symlink-out": "inside the scenario's folder", "fifo": "a regular",
+                "device": "a regular", "oversized": "at most 1,000 bytes"}[kind]
+    assert expected in str(info.value)

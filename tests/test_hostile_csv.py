@@ -241,3 +241,39 @@ def test_repair_command_empty_cell_and_decimal_hint(tmp_path: Path) -> None:
     assert res.exit_code == 2 and "pass --decimal ','" in res.output
     res = CliRunner().invoke(repair_csv, [str(src), str(tmp_path / "x.csv"), "--decimal", ","])
     assert res.exit_code == 0, res.output
+
+
+# -- classes: non-finite and absurd cells in every kind of CSV a scenario or the ledger reads ---
+_BAD_CELLS = ["nan", "inf", "-inf", "1e15", "-1e15", "1e400"]
+_CSV_FIELDS = {  # field -> (scenario sections, header)
+    "loads.path": ({"loads": {"source": "csv", "path": "s.csv"}}, "time,load_kw"),
+    "grid.price_file.path": ({"grid": {"import_limit_kw": 1e3, "tariff": None,
+                                       "price_file": {"path": "s.csv"}}}, "time,price"),
+    "grid.emission_factor_file.path": ({"grid": {"import_limit_kw": 1e3, "emission_factor": None,
+                                                 "emission_factor_file": {"path": "s.csv"}}},
+                                       "time,ef"),
+    "pv.0.profile.path": ({"pv": [{"name": "roof", "capacity_kw": 10,
+                                   "profile": {"path": "s.csv"}}]}, "time,pv_kw"),
+}
+
+
+@pytest.mark.parametrize("cell", _BAD_CELLS)
+@pytest.mark.parametrize("field", list(_CSV_FIELDS))
+def test_non_finite_and_absurd_cells_are_refused_in_every_series(tmp_path: Path, field: str,
+                                                                 cell: str) -> None:
+    sections, header = _CSV_FIELDS[field]
+    _csv(tmp_path / "s.csv", HOURS, [cell, *LOAD[1:]], header=header)
+    with pytest.raises(ScenarioError) as info:
+        build_profiles(zp.scenario_from_dict(tiny_dict(24, **sections), base_dir=tmp_path))
+    assert info.value.field == field and "row 1" in str(info.value), info.value
+    assert "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize("cell", _BAD_CELLS)
+def test_non_finite_and_absurd_actuals_are_refused(tmp_path: Path, cell: str) -> None:
+    from zeropark.operations.ledger import read_actuals
+
+    _csv(tmp_path / "a.csv", HOURS[:4], [cell, 5, 5, 5], header="time,grid_import_kw")
+    with pytest.raises(ScenarioError) as info:
+        read_actuals(tmp_path / "a.csv")
+    assert info.value.field == "actuals.grid_import_kw" and "row 1" in str(info.value)

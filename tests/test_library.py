@@ -222,9 +222,10 @@ def test_missing_override_dir_names_library(tmp_path: Path) -> None:
 
 def test_malformed_yaml_names_file(tmp_path: Path) -> None:
     (tmp_path / "tariffs.yaml").write_text("a: [1, 2\n", encoding="utf-8")
-    with pytest.raises(ScenarioError, match="valid YAML") as info:
+    with pytest.raises(ScenarioError, match=r"tariffs\.yaml:2:1: expected ',' or ']'") as info:
         Library.load([tmp_path])
-    assert info.value.field.endswith("tariffs.yaml")
+    assert info.value.field.endswith("tariffs.yaml:2:1")  # file:line:column, one line
+    assert "\n" not in str(info.value)
 
 
 def test_top_level_must_be_mapping(tmp_path: Path) -> None:

@@ -570,8 +570,11 @@ def test_cli_exit_codes_fallback_and_invalid_input(tmp_path):
     state.write_text(json.dumps({"storage": {"battery": {"soc": 0.5}}}))
     r = runner.invoke(main, ["schedule", str(bad), "--state", str(state), *args[:-2],
                              "-o", str(tmp_path / "none")])
-    assert r.exit_code == 2 and "state.storage.battery" in r.output
-    assert not (tmp_path / "none").exists()
+    # a state that does not match the scenario: always a schedule, the flagged fallback, naming
+    # the state field it ignored (it was exit 2 with nothing published)
+    assert r.exit_code == 4 and "fallback: state ignored: state.storage.battery" in r.output
+    meta = read_schedule(tmp_path / "none" / "schedule-20250701T0000.json")["metadata"]
+    assert meta["fallback"] is True and any("state.storage.battery" in x for x in meta["reasons"])
     state.write_text(json.dumps({"storage": {"bat": {"soc": 0.5}}}))
     r = runner.invoke(main, ["schedule", str(bad), "--state", str(state), "--start",
                              "2025-07-01T00:10", "--horizon", "24h", "-o", str(out)])

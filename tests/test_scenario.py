@@ -95,7 +95,7 @@ def test_scenario_top_level_must_be_mapping(tmp_path: Path) -> None:
     with pytest.raises(ScenarioError, match=r"^\(scenario\): got 'list'"):
         load_scenario(p)
     p.write_text("name: !!python/object/apply:os.system ['echo hacked']\n")
-    with pytest.raises(ScenarioError, match=r"^scenario: .*valid UTF-8 YAML"):
+    with pytest.raises(ScenarioError, match=r"s\.yaml:1:7: could not determine a constructor"):
         load_scenario(p)
     with pytest.raises(ScenarioError, match="an existing YAML file"):
         load_scenario(tmp_path / "missing.yaml")

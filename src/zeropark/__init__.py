@@ -7,6 +7,9 @@ Public API::
     variant = sc.replace({"storage.0.energy_kwh": 20000})
     result = zp.run(variant)            # Result: status, objective, gap, dataset, kpis, timings
     m = zp.build_pyomo(sc, steps=168)   # Pyomo model to extend, then zp.solve_model(m, sc)
+
+The names are imported on first use (PEP 562), so ``import zeropark`` itself is instant: the
+command line can answer Ctrl-C during its imports with one line and exit code 130.
 """
 
 from __future__ import annotations

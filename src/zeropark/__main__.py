@@ -1,5 +1,5 @@
 """``python -m zeropark`` runs the command line interface."""
 
-from zeropark.cli import main
+from zeropark.entry import main
 
 main()

@@ -40,21 +40,54 @@ class LazyGroup(click.Group):
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name not in self.commands and cmd_name in LAZY_COMMANDS:
             for command in importlib.import_module(LAZY_COMMANDS[cmd_name]).COMMANDS:
+                _refuse_empty_paths(command)
                 self.add_command(command)
         return super().get_command(ctx, cmd_name)
 
 
 @click.group(cls=LazyGroup)
 @click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")
+@click.option("--allow-outside", "allow_outside", multiple=True, metavar="FOLDER",
+              type=click.Path(file_okay=False),
+              help="Let a scenario read files (library, CSV, weather) in FOLDER, outside its own "
+                   "folder; repeatable. Without it such paths are refused.")
+@click.option("--max-input-mb", type=float, default=None, metavar="MB",
+              help="Largest input file read [MB; default 64, or $ZEROPARK_MAX_INPUT_MB].")
 @progress_options
 @click.version_option(version=__version__, package_name="zeropark")
-def main(debug: bool) -> None:
+def main(debug: bool, allow_outside: tuple[str, ...], max_input_mb: float | None) -> None:
     """zeropark — plan and dispatch a zero-carbon industrial park (源网荷储一体化).
 
     Long work shows its progress on stderr when stderr is a terminal: the phase (profiles, build,
     LP relaxation, rounding, MILP), elapsed time, and HiGHS's incumbent, bound and gap. -v adds
     the full HiGHS log, -q turns it off, --progress turns it on for a log file.
     """
+    import os
+
+    from zeropark import guard
+
+    if max_input_mb is not None and not 0 < max_input_mb < 1e9:
+        raise click.UsageError(f"--max-input-mb: got {max_input_mb}; a size in MB between 0 "
+                               "and 1e9")
+    # passed through the environment, so that worker processes (sweep) apply them too; restored
+    # when the command ends (several commands may run in one process, e.g. in tests)
+    saved = {key: os.environ.get(key) for key in (guard.ENV_ALLOW, guard.ENV_LIMIT)}
+    if allow_outside:
+        os.environ[guard.ENV_ALLOW] = os.pathsep.join(
+            str(Path(folder).expanduser().resolve()) for folder in allow_outside)
+    else:
+        os.environ.pop(guard.ENV_ALLOW, None)
+    if max_input_mb is not None:
+        os.environ[guard.ENV_LIMIT] = repr(max_input_mb)
+
+    def restore() -> None:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+    click.get_current_context().call_on_close(restore)
 
 
 @main.command()
@@ -145,17 +178,23 @@ def run(scenario: str, out_dir: str, start: str | None, horizon: str | None,
     else:
         d = prepare(sc, start=first, steps=steps)
         result = solve_data(d, engine=engine, relax=relax or None)
-    result.write(out)  # all-or-nothing; a failed run writes only failure.json
+    figure: dict[str, bytes] = {}
+    if result.ok and not no_plot:
+        from zeropark.plots import dispatch_stack, figure_bytes
+
+        figure["dispatch.png"] = figure_bytes(dispatch_stack(result.dataset))
+    if result.ok and excel:
+        from zeropark.excel import workbook_bytes
+
+        figure["results.xlsx"] = workbook_bytes(result.dataset, result.kpis)
+    # all-or-nothing, the figure and workbook included; a failed run writes only failure.json
+    result.write(out, extra=figure)
     if not result.ok:
         raise SolveError(result.explanation)
-    if not no_plot:
-        from zeropark.plots import save_dispatch_week
-
-        save_dispatch_week(result.dataset, out / "dispatch.png")
-    if excel:
-        from zeropark.excel import write_excel
-
-        write_excel(result, out / "results.xlsx")
+    if no_plot:  # never leave an earlier run's figure next to these results
+        (out / "dispatch.png").unlink(missing_ok=True)
+    if not excel:  # nor an earlier run's workbook
+        (out / "results.xlsx").unlink(missing_ok=True)
     for line in kpi_lines(result.kpis):
         click.echo(line)
     if "rolling" in result.kpis:
@@ -166,6 +205,29 @@ def run(scenario: str, out_dir: str, start: str | None, horizon: str | None,
     click.echo(f"wrote {', '.join(sorted(p.name for p in out.iterdir() if not p.name.startswith('.')))}"
                f" in {out}")
 
+
+class NonEmptyPath(click.Path):
+    """A path option or argument that refuses the empty string: ``-o ""`` would otherwise mean
+    the current folder, and a run would scatter its files there."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str) and not value.strip():
+            self.fail("an empty path; give a file or folder name ('.' for the current folder)",
+                      param, ctx)
+        return super().convert(value, param, ctx)
+
+
+def _refuse_empty_paths(command: click.Command) -> None:
+    """Make every path parameter of ``command`` and its subcommands a :class:`NonEmptyPath`."""
+    for param in command.params:
+        if type(param.type) is click.Path:
+            param.type.__class__ = NonEmptyPath
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            _refuse_empty_paths(sub)
+
+
+_refuse_empty_paths(main)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

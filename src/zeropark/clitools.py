@@ -19,6 +19,10 @@ EXIT_NO_SOLUTION = 3
 EXIT_IO = 5
 
 
+#: Longest duration any option accepts [h]: a scenario holds at most two leap years.
+_MAX_DURATION_H = 2 * 8784.0
+
+
 def parse_duration_h(text: str, field: str) -> float:
     """'168h', '7d', '30min', '2w' -> hours."""
     t = text.strip().lower()
@@ -29,9 +33,10 @@ def parse_duration_h(text: str, field: str) -> float:
                 value = float(t[: -len(suffix)])
             except ValueError:
                 break
-            if value > 0:
+            if 0 < value * factor <= _MAX_DURATION_H:  # 'infh', '1e400h' are refused here
                 return value * factor
-    raise ScenarioError(field, text, "a positive duration such as 48h, 7d, 30min")
+    raise ScenarioError(field, text, "a positive duration such as 48h, 7d, 30min (at most "
+                        f"{_MAX_DURATION_H:g} h)")
 
 
 def window_of(sc: Any, start: str | None, horizon: str | None) -> tuple[int, int | None]:
@@ -43,8 +48,11 @@ def window_of(sc: Any, start: str | None, horizon: str | None) -> tuple[int, int
     if start is not None:
         try:
             ts = pd.Timestamp(start)
-        except ValueError:
+        except (ValueError, TypeError, OverflowError):
             raise ScenarioError("--start", start, "an ISO datetime inside the horizon") from None
+        if ts.tzinfo is not None:
+            raise ScenarioError("--start", start, "local standard time without a UTC offset "
+                                "(as the scenario's time axis)")
         pos = (ts - time[0]) / pd.Timedelta(hours=sc.dt_h)
         if pos < 0 or pos >= len(time) or pos != int(pos):
             raise ScenarioError("--start", start,

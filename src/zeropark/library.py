@@ -20,10 +20,11 @@ from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from zeropark import guard
 from zeropark.errors import ScenarioError
+from zeropark.guard import snippet
 from zeropark.profiles.tariff import validate_tariff
+from zeropark.strictload import yaml_data
 
 #: Extra checks per kind, called as ``validator(entry, "<file>:<key>")``.
 KIND_VALIDATORS: dict[str, Callable[[Any, str], None]] = {"tariffs": validate_tariff}
@@ -59,37 +60,54 @@ def bundled_library_dir() -> Traversable:
 
 
 def _check_entry(entry: Any, kind: str, location: str) -> None:
+    # a library file may be someone else's: errors show only a short, escaped snippet of it
     if not isinstance(entry, Mapping):
-        raise ScenarioError(location, entry, "a mapping with at least source and year")
+        raise ScenarioError(location, snippet(entry, 12), "a mapping with at least source and year")
     source = entry.get("source")
     if not isinstance(source, str) or not source.strip():
         raise ScenarioError(
-            f"{location}.source", source,
+            f"{location}.source", snippet(source, 12),
             "a non-empty string naming document and publisher, or 'labelled default: <why>'",
         )
     year = entry.get("year")
     if isinstance(year, bool) or not isinstance(year, int) or not 1900 <= year <= 2100:
-        raise ScenarioError(f"{location}.year", year, "an integer year, 1900..2100")
+        raise ScenarioError(f"{location}.year", snippet(year, 12), "an integer year, 1900..2100")
     validator = KIND_VALIDATORS.get(kind)
     if validator is not None:
         validator(entry, location)
 
 
-def _read_folder(folder: Traversable, entries: _Entries, origins: _Origins) -> None:
-    """Read every ``*.yaml`` of ``folder`` into ``entries``, overriding existing (kind, key)."""
+def _read_folder(folder: Traversable, entries: _Entries, origins: _Origins,
+                 user: tuple[Path | None, str] | None = None) -> None:
+    """Read every ``*.yaml`` of ``folder`` into ``entries``, overriding existing (kind, key).
+
+    A user folder (``user = (base, field)``) is untrusted: every file must be a regular file
+    within the input size limit, and with a ``base`` it is resolved with symbolic links followed
+    and must lie inside ``base`` (or a folder allowed by :func:`zeropark.guard.allow_outside`);
+    errors name ``field``.
+    """
     files = sorted(
-        (item for item in folder.iterdir() if item.is_file() and item.name.endswith(".yaml")),
+        (item for item in folder.iterdir() if item.name.endswith(".yaml")
+         and (user is not None or item.is_file())),
         key=lambda item: item.name,
     )
     for item in files:
         kind = item.name.removesuffix(".yaml")
         location = str(item)
-        try:
-            data = yaml.safe_load(item.read_text(encoding="utf-8"))
-        except yaml.YAMLError as exc:
-            raise ScenarioError(location, str(exc).splitlines()[0], "a valid YAML file") from exc
-        except UnicodeDecodeError as exc:
-            raise ScenarioError(location, str(exc), "a UTF-8 text file") from exc
+        if user is not None:
+            base, field = user
+            full = Path(str(item))
+            if base is not None:
+                full = guard.inside_folder(full, base, f"{field} ({item.name})")
+            if full.is_dir():
+                continue
+            text = guard.read_input_text(full, f"{field} ({item.name})", what="YAML file")
+        else:
+            try:
+                text = item.read_text(encoding="utf-8")
+            except UnicodeDecodeError as exc:
+                raise ScenarioError(location, snippet(str(exc)), "a UTF-8 text file") from exc
+        data = yaml_data(text, location)
         if data is None:
             continue
         if not isinstance(data, Mapping):
@@ -97,7 +115,8 @@ def _read_folder(folder: Traversable, entries: _Entries, origins: _Origins) -> N
         bucket = entries.setdefault(kind, {})
         for key, entry in data.items():
             if not isinstance(key, str) or not key:
-                raise ScenarioError(f"{location}:{key}", key, "a non-empty string key")
+                raise ScenarioError(f"{location}:{snippet(key, 24)}", snippet(key, 24),
+                                    "a non-empty string key")
             _check_entry(entry, kind, f"{location}:{key}")
             bucket[key] = entry
             origins[(kind, key)] = location
@@ -123,7 +142,8 @@ class Library:
         self._origins = origins
 
     @classmethod
-    def load(cls, extra_dirs: Sequence[str | Path] = ()) -> Library:
+    def load(cls, extra_dirs: Sequence[str | Path] = (), *,
+             confine_to: str | Path | None = None) -> Library:
         """Load the bundled library, then each extra folder in order.
 
         Parameters
@@ -131,6 +151,9 @@ class Library:
         extra_dirs : sequence of str or Path
             User folders of ``*.yaml`` files; a later folder's entry replaces an earlier entry
             with the same kind (file stem) and key, as a whole.
+        confine_to : str or Path, optional
+            A scenario's folder: every file of the extra folders, symbolic links followed, must
+            lie inside it (or in a folder allowed with ``--allow-outside``).
 
         Returns
         -------
@@ -148,11 +171,15 @@ class Library:
         # the cached bundled dicts are shared: copy the containers, never mutate entries
         entries = {kind: dict(bucket) for kind, bucket in bundled.items()}
         origins = dict(bundled_origins)
-        for folder in extra_dirs:
+        for i, folder in enumerate(extra_dirs):
             path = Path(folder).expanduser()
+            field = f"library.{i}"
+            if confine_to is not None:
+                path = guard.inside_folder(path, confine_to, field)
             if not path.is_dir():
                 raise ScenarioError("library", str(folder), "an existing folder of *.yaml files")
-            _read_folder(path, entries, origins)
+            _read_folder(path, entries, origins,
+                         (None if confine_to is None else Path(confine_to), field))
         return cls(entries, origins)
 
     def kinds(self) -> list[str]:

@@ -64,8 +64,12 @@ def _font_fallback() -> list[str]:
 
 @contextlib.contextmanager
 def _drawing() -> Iterator[None]:
-    """Chinese fallback fonts where installed; where not, names draw as boxes — not an error."""
-    rc = {"font.sans-serif": _font_fallback(), "svg.fonttype": "none"}  # SVG text stays text
+    """Chinese fallback fonts where installed; where not, names draw as boxes — not an error.
+
+    Mathtext is off: names come from scenario files, and a name such as ``park $\\foo$ bar``
+    must draw as written, not fail as an unknown TeX command."""
+    rc = {"font.sans-serif": _font_fallback(), "svg.fonttype": "none",  # SVG text stays text
+          "text.parse_math": False}
     with warnings.catch_warnings(), matplotlib.rc_context(rc):
         warnings.filterwarnings("ignore", message=r"Glyph \d+ .*missing from",
                                 category=UserWarning)

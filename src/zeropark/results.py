@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from zeropark.errors import ScenarioError
 from zeropark.io import atomic_write_bytes, atomic_write_group
 from zeropark.model.carbon import ef_mean
 from zeropark.model.data import KGCE_PER_KWH_EQUAL_VALUE, ModelData
@@ -58,10 +59,20 @@ class Result:
             raise ValueError("no dataset: the solve produced no solution")
         atomic_write_bytes(Path(path), self.dataset.to_netcdf(engine="h5netcdf"))
 
-    def write(self, out_dir: str | Path) -> list[Path]:
-        """Write ``results.nc``, ``kpis.json`` and ``timeseries.csv`` into ``out_dir``, all or
-        nothing. Without a solution only ``failure.json`` (status and explanation) is written, so
-        the outputs of an earlier good run are never replaced by a failed one."""
+    def write(self, out_dir: str | Path, extra: dict[str, bytes] | None = None) -> list[Path]:
+        """Write ``results.nc``, ``kpis.json``, ``timeseries.csv`` and the ``extra`` files (e.g.
+        ``{"dispatch.png": ...}``) into ``out_dir``, all or nothing. Without a solution only
+        ``failure.json`` (status and explanation) is written, so the outputs of an earlier good
+        run are never replaced by a failed one.
+
+        Raises
+        ------
+        ScenarioError
+            ``out_dir`` is empty (it would mean the current folder).
+        """
+        if not str(out_dir).strip():
+            raise ScenarioError("out_dir", str(out_dir), "a folder name ('.' for the current "
+                                "folder)")
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
         kpis = json.dumps(self.kpis, indent=2, default=_jsonable).encode()
@@ -72,6 +83,7 @@ class Result:
             out / "results.nc": self.dataset.to_netcdf(engine="h5netcdf"),
             out / "timeseries.csv": timeseries_frame(self.dataset).to_csv().encode(),
             out / "kpis.json": kpis,
+            **{out / name: data for name, data in (extra or {}).items()},
         }
         atomic_write_group(files)
         (out / "failure.json").unlink(missing_ok=True)  # stale: this run has a solution

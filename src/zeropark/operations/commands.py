@@ -50,17 +50,26 @@ def _schedule(scenario: str, start: str, horizon: str, step: str, state_path: st
               forecast: str | None, time_limit: float | None, out_dir: str) -> int:
     from zeropark.clitools import parse_duration_h
     from zeropark.errors import ScenarioError
+    from zeropark.operations.horizon import horizon_steps
     from zeropark.operations.publish import publish
     from zeropark.operations.schedule import make_schedule
-    from zeropark.operations.state import load_state
+    from zeropark.operations.state import check_against, load_state, salvage_state
     from zeropark.scenario import load_scenario
 
     if time_limit is not None and time_limit < 0:
         raise ScenarioError("--time-limit", time_limit, "a time limit ≥ 0 s")
     sc = load_scenario(scenario)
-    state = load_state(state_path)
-    s = make_schedule(sc, state, start=start, horizon_h=parse_duration_h(horizon, "--horizon"),
-                      step=step, forecast=forecast, time_limit_s=time_limit)
+    horizon_h = parse_duration_h(horizon, "--horizon")
+    horizon_steps(horizon_h, step)  # refuse an unreasonable horizon before reading anything else
+    try:
+        state, ignored = load_state(state_path), None
+        check_against(state, sc)
+    except ScenarioError as err:
+        # always a schedule: a broken state gives the flagged fallback, naming what was ignored
+        click.echo(f"warning: state not usable as it is: {err}", err=True)
+        state, ignored = salvage_state(state_path, sc, _start_text(start))
+    s = make_schedule(sc, state, start=start, horizon_h=horizon_h, step=step,
+                      forecast=forecast, time_limit_s=time_limit, state_ignored=ignored)
     paths = publish(s, out_dir)
     meta = s.doc["metadata"]
     exp = meta["expected"]
@@ -79,6 +88,16 @@ def _schedule(scenario: str, start: str, horizon: str, step: str, state_path: st
             click.echo(f"fallback: {r}", err=True)
         return EXIT_FALLBACK
     return 0
+
+
+def _start_text(start: str) -> str:
+    """``--start`` as the ``as_of`` of a default state (a bad start is refused later)."""
+    import pandas as pd
+
+    try:
+        return pd.Timestamp(start).isoformat()
+    except (ValueError, TypeError):
+        return str(start)
 
 
 @click.group("ledger")

@@ -95,10 +95,21 @@ class Horizon:
         return self.prof.time[-1] + pd.Timedelta(hours=self.prof.dt_h)
 
 
+#: Longest horizon of one schedule [h]: 14 days (1,344 steps of 15 min). A day-ahead schedule
+#: needs 1–3 days; longer horizons belong to ``zeropark run`` (planning), and 732 days at 15 min
+#: once ran out of memory (43 GiB) instead of publishing a plan.
+MAX_HORIZON_H = 14 * 24.0
+
+
 def horizon_steps(horizon_h: float, step: str) -> int:
-    """Number of steps of ``step`` in ``horizon_h`` hours (must divide exactly)."""
+    """Number of steps of ``step`` in ``horizon_h`` hours (must divide exactly, at most
+    :data:`MAX_HORIZON_H`)."""
     if step not in STEPS:
         raise ScenarioError("--step", step, f"one of {list(STEPS)}")
+    if not 0 < horizon_h <= MAX_HORIZON_H:
+        raise ScenarioError("--horizon", f"{horizon_h:g} h",
+                            f"a horizon of at most {MAX_HORIZON_H:g} h ({MAX_HORIZON_H / 24:g} d) "
+                            "for a schedule; plan longer periods with 'zeropark run'")
     n = horizon_h / STEPS[step]
     if n < 1 or abs(n - round(n)) > 1e-9:
         raise ScenarioError("--horizon", f"{horizon_h:g} h", f"a whole number of {step} steps")
@@ -168,6 +179,16 @@ def horizon_sessions(sc: Scenario, state: OpsState, time: pd.DatetimeIndex
             continue
         spec = specs[ev.group]
         car_kw = ev.max_power_kw if ev.max_power_kw is not None else spec.power_kw * spec.efficiency
+        # battery-side energy the pile and car can deliver before departure
+        rate_kw = min(spec.power_kw * spec.efficiency, car_kw)
+        hours = (dep - start) / pd.Timedelta(hours=1)
+        most_kwh = rate_kw * hours
+        if ev.energy_kwh > most_kwh + 1e-6:
+            who = f"EV {ev.id!r}" if ev.id else "EV"
+            warnings.append(
+                f"{who} on pile {ev.pile} of {ev.group!r} asks {ev.energy_kwh:,.3f} kWh by {dep} "
+                f"but at most {most_kwh:,.3f} kWh can be delivered ({rate_kw:g} kW for "
+                f"{hours:g} h): {ev.energy_kwh - most_kwh:,.3f} kWh will be missing")
         rows.append((ev.group, ev.pile, start, dep, ev.energy_kwh, car_kw, ev.id))
     plugged = pd.DataFrame(rows, columns=[*SESSION_COLUMNS, "id"])
     if len(plugged):

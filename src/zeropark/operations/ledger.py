@@ -55,6 +55,10 @@ class LedgerUpdate:
     warnings: list[str] = field(default_factory=list)
 
 
+#: Largest metered power accepted [kW] (as the CSV readers' power limit).
+_MAX_METERED_KW = 1e9
+
+
 def read_actuals(src: str | Path | pd.DataFrame, *, field: str = "actuals") -> Actuals:
     """Read and check an actuals table (see the module docstring).
 
@@ -71,8 +75,11 @@ def read_actuals(src: str | Path | pd.DataFrame, *, field: str = "actuals") -> A
         raise ScenarioError(field, list(df.columns), "a 'grid_import_kw' column")
     stamps = parse_time_column(df["time"], field=f"{field}.time", column="time")
     time = pd.DatetimeIndex(stamps)
+    if len(time) < 2:  # the step is read from consecutive timestamps: never guessed
+        raise ScenarioError(f"{field}.time", f"{len(time)} row", "at least two rows (the step, "
+                            "15 min, 30 min or 1 h, is read from consecutive timestamps)")
     steps_h = np.diff(time.values).astype("timedelta64[s]").astype(float) / 3600.0
-    dt = float(steps_h[0]) if len(steps_h) else 0.25
+    dt = float(steps_h[0])
     if len(steps_h) and (np.abs(steps_h - dt) > 1e-9).any() or dt not in (0.25, 0.5, 1.0):
         raise ScenarioError(f"{field}.time", f"steps {sorted(set(steps_h.round(4)))} h",
                             "a regular step of 15 min, 30 min or 1 h, increasing")
@@ -85,6 +92,11 @@ def read_actuals(src: str | Path | pd.DataFrame, *, field: str = "actuals") -> A
                                 "ev_pile_kw[<group>/<pile>]")
         values[col] = parse_number_column(df[col], field=f"{field}.{col}", column=col,
                                           allow_negative=False, stamps=stamps).astype(float)
+        too_big = np.flatnonzero(values[col] > _MAX_METERED_KW)
+        if too_big.size:  # a unit or typing error, which the ledger would carry for a year
+            i = int(too_big[0])
+            raise ScenarioError(f"{field}.{col}", f"{values[col][i]:g} in row {i + 1} "
+                                f"({time[i]})", f"at most {_MAX_METERED_KW:g} kW")
         if _SOC.match(col) and (values[col] > 1).any():
             raise ScenarioError(f"{field}.{col}", float(values[col].max()), "a fraction 0..1")
     return Actuals(time, dt, values)

@@ -19,8 +19,10 @@ import jsonschema
 import numpy as np
 import pandas as pd
 
-from zeropark.errors import ZeroparkError
+from zeropark.errors import ScenarioError, ZeroparkError
+from zeropark.guard import read_input_text
 from zeropark.io import atomic_write_text
+from zeropark.strictload import json_data
 
 if TYPE_CHECKING:
     from zeropark.operations.schedule import Schedule
@@ -137,10 +139,11 @@ def read_schedule(path: str | Path) -> dict[str, Any]:
         Unreadable, not JSON, or not valid against the schema.
     """
     p = Path(path)
-    try:
-        doc = json.loads(p.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise InvalidScheduleError(f"{p}: not a readable schedule ({err})") from None
+    try:  # a regular file within the size limit, strict JSON (no NaN, no duplicate keys)
+        doc = json_data(read_input_text(p, "schedule", what="schedule JSON file"), "schedule",
+                        str(p))
+    except ScenarioError as err:
+        raise InvalidScheduleError(f"not a readable schedule ({err})") from None
     validate_schedule(doc)
     return doc
 

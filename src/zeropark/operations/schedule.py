@@ -377,7 +377,8 @@ def make_schedule(sc: Scenario, state: OpsState, *, start: str | pd.Timestamp,
                   horizon_h: float = 48.0, step: str = "15min",
                   forecast: str | pd.DataFrame | None = None, time_limit_s: float | None = None,
                   end_soc: dict[str, float] | None = None,
-                  created_at: str | None = None) -> Schedule:
+                  created_at: str | None = None,
+                  state_ignored: list[str] | None = None) -> Schedule:
     """The day-ahead schedule of one horizon — always a plan.
 
     Parameters
@@ -399,6 +400,10 @@ def make_schedule(sc: Scenario, state: OpsState, *, start: str | pd.Timestamp,
         Minimum SOC [fraction] per storage unit at the horizon end.
     created_at : str, optional
         Creation time to record (default now, UTC).
+    state_ignored : list of str, optional
+        Problems of a broken state file that :func:`~zeropark.operations.state.salvage_state`
+        worked around (one line per ignored field). When given, the optimisation is not trusted:
+        the rule-based plan is published, flagged, with these lines as reasons.
 
     Returns
     -------
@@ -426,7 +431,11 @@ def make_schedule(sc: Scenario, state: OpsState, *, start: str | pd.Timestamp,
     split: dict[str, np.ndarray] = {}
     status = "not_solved"
     prof = hz.prof
-    if hz.forecast_error is not None:
+    if state_ignored:
+        reasons += [f"state ignored: {line}" for line in state_ignored]
+        if hz.forecast_error is not None:
+            prof = hz.base
+    elif hz.forecast_error is not None:
         reasons.append(f"forecast rejected: {hz.forecast_error}")
         prof = hz.base
     else:

@@ -20,9 +20,11 @@ import pandas as pd
 from pydantic import Field, ValidationError, field_validator
 
 from zeropark.errors import ScenarioError
+from zeropark.guard import read_input_text
 from zeropark.io import atomic_write_text
 from zeropark.scenario import DrEvent, Scenario
 from zeropark.scenario.components import Strict
+from zeropark.strictload import json_data
 
 STATE_SCHEMA_VERSION = 1
 _MAX_STATE_BYTES = 20_000_000
@@ -123,7 +125,9 @@ class OpsState(Strict):
 
     def to_json(self) -> str:
         """Indented JSON text (round-trips through :func:`state_from_dict`)."""
-        return json.dumps(self.model_dump(mode="json", exclude_none=True), indent=2) + "\n"
+        # never write NaN or infinity (the fields refuse them; this refuses them again on output)
+        return json.dumps(self.model_dump(mode="json", exclude_none=True), indent=2,
+                          allow_nan=False) + "\n"
 
 
 def _error(err: ValidationError) -> ScenarioError:
@@ -156,16 +160,80 @@ def state_from_dict(data: Any) -> OpsState:
 def load_state(path: str | Path) -> OpsState:
     """Read and validate a state JSON file."""
     p = Path(path)
-    if not p.is_file():
+    if not p.exists():
         raise ScenarioError("--state", str(path), "an existing state JSON file "
                             "(create one with 'zeropark ledger init')")
-    if p.stat().st_size > _MAX_STATE_BYTES:
-        raise ScenarioError("--state", str(path), f"a file under {_MAX_STATE_BYTES} bytes")
+    text = read_input_text(p, "--state", what="state JSON file", max_bytes=_MAX_STATE_BYTES)
+    return state_from_dict(json_data(text, "--state", str(path)))
+
+
+def _drop(data: Any, loc: tuple[Any, ...]) -> bool:
+    """Remove the entry at ``loc`` from nested dicts/lists, or else its nearest existing
+    parent below the top; True if something was removed."""
+    for n in range(len(loc), 0, -1):
+        node = data
+        try:
+            for key in loc[: n - 1]:
+                node = node[key]
+            del node[loc[n - 1]]
+            return True
+        except (KeyError, IndexError, TypeError):
+            continue
+    return False
+
+
+def salvage_state(path: str | Path, sc: Scenario, as_of: str) -> tuple[OpsState, list[str]]:
+    """Read what can be trusted of a broken state file; never raises.
+
+    Invalid fields (NaN, out of range, unknown names, …) are dropped one by one and the rest is
+    validated again; when nothing usable is left — the file is missing, not JSON, not an object
+    — the state is the scenario's defaults (:func:`initial_state` at ``as_of``).
+
+    Returns
+    -------
+    (OpsState, list of str)
+        The salvaged state and one line per ignored field (``state.<path>: <why>``).
+    """
+    ignored: list[str] = []
+    defaults = "the scenario's defaults are used for the whole state"
     try:
-        data = json.loads(p.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise ScenarioError("--state", str(path), f"valid UTF-8 JSON ({err})") from None
-    return state_from_dict(data)
+        text = read_input_text(Path(path), "--state", what="state JSON file",
+                               max_bytes=_MAX_STATE_BYTES)
+    except ScenarioError as err:
+        return initial_state(sc, as_of), [f"{err}: {defaults}"]
+    try:
+        data: Any = json_data(text, "--state", str(path))
+    except ScenarioError as err:
+        if "duplicate key" in str(err) or "nested" in str(err):
+            return initial_state(sc, as_of), [f"{err}: {defaults}"]
+        try:  # NaN / Infinity: read leniently, the fields holding them are dropped below
+            data = json.loads(text)
+        except (ValueError, RecursionError):
+            return initial_state(sc, as_of), [f"{err}: {defaults}"]
+    if not isinstance(data, dict):
+        return initial_state(sc, as_of), [f"state: not a JSON object: {defaults}"]
+    for _ in range(50):
+        try:
+            state = OpsState.model_validate(data)
+            check_against(state, sc)
+            return state, ignored
+        except ValidationError as err:
+            removed = False
+            for e in err.errors():
+                loc = tuple(e["loc"])
+                if loc and _drop(data, loc):
+                    ignored.append(f"state.{'.'.join(map(str, loc))}: "
+                                   f"{e['msg'].removeprefix('Value error, ')}")
+                    removed = True
+            if not removed:
+                break
+        except ScenarioError as err:
+            loc = tuple(int(k) if k.isdigit() else k
+                        for k in err.field.removeprefix("state.").split("."))
+            if not _drop(data, loc):
+                break
+            ignored.append(str(err))
+    return initial_state(sc, as_of), [*ignored, f"state still invalid: {defaults}"]
 
 
 def save_state(state: OpsState, path: str | Path) -> None:
@@ -203,6 +271,42 @@ def check_against(state: OpsState, sc: Scenario) -> None:
     dup = sorted({n for n in names if names.count(n) > 1})
     if dup:
         raise ScenarioError("state.dr_committed", dup, "unique event names")
+    _check_magnitudes(state, sc)
+
+
+#: Largest ledger period [h]: a leap year.
+_YEAR_H = 8784.0
+
+
+def _check_magnitudes(state: OpsState, sc: Scenario) -> None:
+    """Refuse ledger totals and peaks the park cannot physically have reached.
+
+    The bound of every energy total is the park's gross power (import and export limits, PV
+    capacity, direct green supply, storage power) over a whole year, ``P × 8784 h``; emissions
+    are bounded by that energy at 2 kg/kWh (above any grid's factor); the month-to-date peak by
+    twice the import limit. A value beyond them is a metering or typing error, and used as it is
+    it would dominate the objective (a ``green_kwh`` of −1e15 gave a 1.5e12 CNY plan).
+    """
+    direct = sc.green_power.direct
+    gross_kw = (sc.grid.import_limit_kw + sc.grid.export_limit_kw
+                + sum(a.capacity_kw for a in sc.pv) + sum(u.power_kw for u in sc.storage)
+                + (direct.capacity_kw if direct is not None else 0.0))
+    limit_kwh = gross_kw * _YEAR_H
+    lg = state.ledger
+    for name in ("consumption_kwh", "green_kwh", "import_kwh", "export_kwh"):
+        value = getattr(lg, name)
+        if abs(value) > limit_kwh:
+            raise ScenarioError(f"state.ledger.{name}", value,
+                                f"magnitude at most {limit_kwh:.4g} kWh (the park's connections "
+                                "and assets at full power for a year)")
+    if lg.emissions_kg > 2.0 * limit_kwh:
+        raise ScenarioError("state.ledger.emissions_kg", lg.emissions_kg,
+                            f"at most {2.0 * limit_kwh:.4g} kg (a year of the park's gross power "
+                            "at 2 kg/kWh)")
+    peak = state.month_to_date
+    if peak is not None and peak.peak_import_kw > 2.0 * sc.grid.import_limit_kw:
+        raise ScenarioError("state.month_to_date.peak_import_kw", peak.peak_import_kw,
+                            f"at most twice the import limit ({2.0 * sc.grid.import_limit_kw:g} kW)")
 
 
 def initial_state(sc: Scenario, as_of: str) -> OpsState:

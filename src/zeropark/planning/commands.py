@@ -179,31 +179,44 @@ def _summary(result: Any, dims: list[str]) -> None:
 @click.option("--time-series", is_flag=True,
               help="Also keep every case's dispatch time series in sweep.nc.")
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
+@click.option("--force", is_flag=True, help="Run more than 10,000 cases.")
 @handle_errors
 def sweep(scenario: tuple[str, ...], more: tuple[str, ...], sets: tuple[str, ...],
           scheduler: str | None, workers: int | None, serial: bool, out_dir: str,
           start: str | None, horizon: str | None, engine: str | None, relax: bool,
-          sizing: bool, all_factor: float | None, time_series: bool, no_progress: bool) -> None:
+          sizing: bool, all_factor: float | None, time_series: bool, no_progress: bool,
+          force: bool) -> None:
     """Run every combination of --set values (× scenarios) on Dask; write DIR/sweep.nc + .csv.
 
     Cases already done in DIR (DIR/cases/) are skipped; a failing case is recorded with its error
     and the others go on. Exit 3 only when no case has a solution.
     """
     from zeropark.clitools import window_of
-    from zeropark.planning.sweep import CaseOptions, grid_cases, parse_set, run_sweep
+    from zeropark.planning.sweep import (
+        MAX_CASES,
+        CaseOptions,
+        count_cases,
+        grid_cases,
+        parse_set,
+        run_sweep,
+    )
 
     paths = list(dict.fromkeys([*scenario, *more]))
-    scs = [_load(p) for p in paths]
     grid: dict[str, list[Any]] = {}
     for text in sets:
         path, values = parse_set(text)
         if path in grid:
             raise ScenarioError("--set", text, f"each path once ({path} repeated)")
         grid[path] = values
+    n = count_cases(len(paths), grid)  # before loading anything: 10⁸ cases are refused at once
+    if n > MAX_CASES and not force:
+        raise ScenarioError("--set", f"{n:,} cases",
+                            f"at most {MAX_CASES:,} cases (fewer values, or --force)")
+    scs = [_load(p) for p in paths]
     windows = [window_of(sc, start, horizon) for sc in scs]
     options = CaseOptions(mode="size" if sizing else "run", engine=engine, relax=relax or None,
                           all_factor=all_factor, time_series=time_series)
-    cases = grid_cases(scs, grid, options, windows=windows)
+    cases = grid_cases(scs, grid, options, windows=windows, force=force)
     click.echo(f"{len(cases)} cases on "
                f"{'this process' if serial else scheduler or 'a local Dask cluster'} …", err=True)
     result = run_sweep(cases, options, out_dir=out_dir, scheduler=scheduler, workers=workers,

@@ -16,9 +16,11 @@ import contextlib
 import hashlib
 import json
 import logging
+import math
 import os
 import socket
 import sys
+import threading
 import time
 import uuid
 from collections import OrderedDict
@@ -157,7 +159,11 @@ def parse_set(text: str) -> tuple[str, list[Any]]:
     items = [v.strip() for v in values.split(",")]
     if not sep or not path or not all(items):
         raise ScenarioError("--set", text, "PATH=V1,V2,... e.g. storage.0.energy_kwh=0,5000")
-    return path, [parse_value(v) for v in items]
+    parsed = [parse_value(v) for v in items]
+    for raw, value in zip(items, parsed, strict=True):
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ScenarioError("--set", f"{path}={raw}", "finite numbers (no nan or inf)")
+    return path, parsed
 
 
 def check_path(sc: Scenario, path: str) -> None:
@@ -205,14 +211,34 @@ def make_case(sc: Scenario, changes: Mapping[str, Any], coords: Mapping[str, Any
                 dict(info or {}))
 
 
+#: Most cases a sweep makes without ``force`` (``zeropark sweep --force``).
+MAX_CASES = 10_000
+
+
+def count_cases(n_scenarios: int, grid: Mapping[str, Sequence[Any]]) -> int:
+    """Number of cases of the full factorial, counted before any is made."""
+    return n_scenarios * math.prod(len(values) for values in grid.values())
+
+
 def grid_cases(scenarios: Sequence[Scenario], grid: Mapping[str, Sequence[Any]],
                options: CaseOptions, *, windows: Sequence[tuple[int, int | None]] | None = None,
-               ) -> list[Case]:
+               force: bool = False) -> list[Case]:
     """The full factorial of ``grid`` (path → values) for every scenario.
 
     Dimensions: ``scenario`` (only with several scenarios, labelled by name) then the paths.
+
+    Raises
+    ------
+    ScenarioError
+        More than :data:`MAX_CASES` cases without ``force`` (counted first: 4 × 100 values once
+        meant 10⁸ cases and minutes of silence).
     """
     import itertools
+
+    n = count_cases(len(scenarios), grid)
+    if n > MAX_CASES and not force:
+        raise ScenarioError("--set", f"{n:,} cases",
+                            f"at most {MAX_CASES:,} cases (fewer values, or --force)")
 
     labels = _unique_labels([sc.name for sc in scenarios])
     for sc in scenarios:
@@ -327,6 +353,47 @@ def default_workers() -> int:
         return max(os.cpu_count() or 1, 1)
 
 
+#: Longest wait for a Dask scheduler to answer [s].
+CONNECT_TIMEOUT_S = 20.0
+
+
+def _connect(client_class: Any, scheduler: str, timeout_s: float = CONNECT_TIMEOUT_S) -> Any:
+    """Connect to ``scheduler`` within ``timeout_s`` seconds, whatever answers there.
+
+    ``Client(timeout=…)`` bounds the TCP connect only: a server that accepts the connection but
+    never speaks Dask's handshake kept it waiting for minutes. The connection is made in a daemon
+    thread that is abandoned after ``timeout_s``.
+
+    Raises
+    ------
+    ScenarioError
+        Bad address, refused connection, or no Dask answer in time.
+    """
+    box: dict[str, Any] = {}
+
+    def connect() -> None:
+        try:
+            box["client"] = client_class(scheduler, timeout=f"{max(timeout_s - 5, 1):g}s")
+        except BaseException as err:  # noqa: BLE001 - reported in the caller's thread
+            box["error"] = err
+
+    thread = threading.Thread(target=connect, name="zeropark-dask-connect", daemon=True)
+    thread.start()
+    thread.join(timeout_s)
+    if thread.is_alive():
+        raise ScenarioError("--scheduler", scheduler,
+                            f"a Dask scheduler that answers within {timeout_s:g} s (something "
+                            "accepts connections there but does not answer as one)")
+    if "error" in box:
+        err = box["error"]
+        if isinstance(err, KeyboardInterrupt):
+            raise err
+        text = " ".join(str(err).split())[:200]
+        raise ScenarioError("--scheduler", scheduler, "the address of a running Dask scheduler "
+                            f"such as tcp://host:8786 ({type(err).__name__}: {text})")
+    return box["client"]
+
+
 @contextlib.contextmanager
 def dask_client(client: Any = None, scheduler: str | None = None,
                 workers: int | None = None) -> Iterator[Any]:
@@ -341,11 +408,7 @@ def dask_client(client: Any = None, scheduler: str | None = None,
         raise ScenarioError("--scheduler", scheduler, "dask[distributed] installed "
                             "(pip install 'zeropark[dask]'), or --serial") from None
     if scheduler is not None:
-        try:
-            c = Client(scheduler, timeout="15s")
-        except OSError as err:
-            raise ScenarioError("--scheduler", scheduler,
-                                f"the address of a running Dask scheduler ({err})") from None
+        c = _connect(Client, scheduler)
         try:
             yield c
         finally:

@@ -27,6 +27,7 @@ The CSV step is the smallest gap between consecutive timestamps.
 
 from __future__ import annotations
 
+import io
 import re
 import warnings
 from collections.abc import Callable, Sequence
@@ -36,6 +37,7 @@ import numpy as np
 import pandas as pd
 
 from zeropark.errors import ScenarioError
+from zeropark.guard import read_input_bytes
 
 __all__ = [
     "ALLOWED_DT_H",
@@ -97,10 +99,8 @@ def check_time_index(time: pd.DatetimeIndex, dt_h: float, *, field: str = "time"
 
 def _read_csv(path: str | Path, field: str) -> pd.DataFrame:
     """Read a CSV as strings (missing cells NaN), with clear errors for unreadable files."""
-    p = Path(path)
-    if not p.is_file():
-        raise ScenarioError(field, str(path), "an existing CSV file")
-    if p.stat().st_size == 0:
+    raw = read_input_bytes(path, field, what="CSV file")  # regular file, size limit
+    if not raw:
         raise ScenarioError(field, str(path), _EMPTY)
     last_error: Exception | None = None
     for encoding in _ENCODINGS:
@@ -109,7 +109,8 @@ def _read_csv(path: str | Path, field: str) -> pd.DataFrame:
                 # A data row longer than the header would silently become the index, or be cut.
                 warnings.simplefilter("error", pd.errors.ParserWarning)
                 df = pd.read_csv(
-                    p, dtype=str, encoding=encoding, skipinitialspace=True, index_col=False
+                    io.BytesIO(raw), dtype=str, encoding=encoding, skipinitialspace=True,
+                    index_col=False,
                 )
         except UnicodeDecodeError as exc:
             last_error = exc
@@ -217,7 +218,19 @@ def parse_time_column(values: pd.Series, *, field: str, column: str) -> pd.Serie
                 f"{_row_label(i)}: {column} {text[i]!r}",
                 "timestamps in local standard time without a UTC offset",
             )
-        parsed = pd.to_datetime(text, format="ISO8601", errors="coerce")
+        try:
+            parsed = pd.to_datetime(text, format="ISO8601", errors="coerce")
+        except (ValueError, TypeError, OverflowError):  # mixed offsets and other oddities
+            parsed = pd.Series([_one_stamp(s) for s in text])
+        aware = np.array([getattr(v, "tzinfo", None) is not None for v in parsed], dtype=bool)
+        if aware.any() or getattr(getattr(parsed, "dt", None), "tz", None) is not None:
+            # an offset the pattern above does not know (hour-only '2025-07-14T00Z', …)
+            i = int(np.flatnonzero(aware)[0]) if aware.any() else 0
+            raise ScenarioError(
+                field,
+                f"{_row_label(i)}: {column} {text[i]!r}",
+                "timestamps in local standard time without a UTC offset",
+            )
         bad = np.flatnonzero(parsed.isna().to_numpy())
         if bad.size:
             i = int(bad[0])
@@ -228,6 +241,14 @@ def parse_time_column(values: pd.Series, *, field: str, column: str) -> pd.Serie
             )
         parsed = parsed.astype("datetime64[ns]")
     return parsed
+
+
+def _one_stamp(text: str) -> pd.Timestamp | None:
+    """One ISO timestamp, or None when it cannot be read."""
+    try:
+        return pd.Timestamp(text)
+    except (ValueError, TypeError, OverflowError):
+        return None
 
 
 def parse_number_column(
@@ -406,17 +427,25 @@ def _align(
 # Largest plausible magnitude per kind (kW, currency/kWh, kgCO2/kWh or share): beyond this a number
 # is a unit or typing error, and near 1e20 HiGHS would read it as infinite.
 MAX_MAGNITUDE = {"power": 1e9, "price": 1e4, "factor": 1e3}
-_UNIT_SUFFIXES = {"w": "W", "mw": "MW", "gw": "GW", "wh": "Wh", "mwh": "MWh"}
+_UNIT_SUFFIXES = {"w": "W", "mw": "MW", "gw": "GW", "wh": "Wh", "kwh": "kWh", "mwh": "MWh",
+                  "gwh": "GWh"}
 
 
 def _check_unit_in_header(column: str, kind: str, field: str) -> None:
     """A power column whose header names another unit (``load_mw``, ``pv (W)``) is refused rather
-    than read as kW (1000× off); ``zeropark repair-csv`` converts such files."""
+    than read as kW (1000× off); ``zeropark repair-csv`` converts such files. An energy column
+    (``load_kwh``: energy per interval) is refused too: read as kW it would be off by the step
+    length (4× at 15 min)."""
     if kind != "power":
         return
     import re
 
-    m = re.search(r"(?:^|[_\s(\[])(w|mw|gw|wh|mwh)[)\]]?\s*$", column.strip().lower())
+    m = re.search(r"(?:^|[_\s(\[])(w|mw|gw|wh|kwh|mwh|gwh)[)\]]?\s*$", column.strip().lower())
+    if m and m.group(1).endswith("wh"):
+        raise ScenarioError(field, f"column {column!r} ({_UNIT_SUFFIXES[m.group(1)]})",
+                            "mean power per interval in kW, not energy per interval (divide "
+                            "kWh per interval by the interval length in hours; name the column "
+                            "<name>_kw)")
     if m:
         raise ScenarioError(field, f"column {column!r} ({_UNIT_SUFFIXES[m.group(1)]})",
                             "values in kW (convert the column, e.g. with `zeropark repair-csv`)")

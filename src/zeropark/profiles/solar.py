@@ -14,6 +14,7 @@ the network: the Linke turbidity climatology is the ``LinkeTurbidities.h5`` file
 from __future__ import annotations
 
 import datetime
+import io
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -24,6 +25,7 @@ import pvlib
 from scipy import interpolate, special
 
 from zeropark.errors import ScenarioError
+from zeropark.guard import check_input_file, read_input_bytes
 from zeropark.profiles.noise import ar1_filter
 
 WEATHER_COLUMNS: tuple[str, ...] = ("ghi", "dni", "dhi", "temp_air", "wind_speed")
@@ -343,8 +345,9 @@ def _typical_year_onto(
 
 def _read_csv(path: Path, time: pd.DatetimeIndex, field: str) -> np.ndarray:
     required = ["time", "ghi", "dni", "dhi", "temp_air"]
+    raw = read_input_bytes(path, field, what="weather file")  # regular file, size limit
     try:
-        data = pd.read_csv(path)
+        data = pd.read_csv(io.BytesIO(raw))
         absent = [c for c in required if c not in data.columns]
         stamps = None if absent else pd.DatetimeIndex(pd.to_datetime(data["time"]))
     except (ValueError, TypeError, OSError) as exc:
@@ -414,8 +417,7 @@ def read_weather_file(
     if fmt not in WEATHER_FORMATS:
         raise ScenarioError(field, fmt, f"a weather file format in {list(WEATHER_FORMATS)}")
     file = Path(path)
-    if not file.is_file():
-        raise ScenarioError(field, str(path), "an existing weather file")
+    check_input_file(file, field, what="weather file")  # regular file, size limit
     if fmt == "csv":
         values = _read_csv(file, time, field)
     else:

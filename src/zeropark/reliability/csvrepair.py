@@ -41,6 +41,7 @@ import numpy as np
 import pandas as pd
 
 from zeropark.errors import ScenarioError
+from zeropark.guard import read_input_bytes
 from zeropark.io import atomic_write_text
 
 _TO_KW = {"w": 1e-3, "kw": 1.0, "mw": 1e3, "gw": 1e6}
@@ -76,7 +77,7 @@ class Repair:
 
 
 def _read_text(path: Path, fld: str) -> str:
-    raw = path.read_bytes()
+    raw = read_input_bytes(path, fld, what="CSV file")  # regular file, size limit
     for encoding in ("utf-8-sig", "gb18030"):
         try:
             return raw.decode(encoding)

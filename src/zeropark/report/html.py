@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import html
+import hashlib
+import io
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,8 +28,10 @@ import pandas as pd
 import xarray as xr
 
 from zeropark.errors import ScenarioError
+from zeropark.guard import read_input_bytes, read_input_text
 from zeropark.io import atomic_write_text
 from zeropark.report.sections import (
+    esc,
     pareto_section,
     scenario_rows_from_dataset,
     scenario_rows_from_scenario,
@@ -77,8 +80,17 @@ b.setAttribute('data-images-broken',String(bad.length));cjk();b.setAttribute('da
 String(n));b.setAttribute('data-ready','1');});})();
 """
 
-CSP = ("default-src 'none'; img-src data:; style-src 'unsafe-inline'; "
-       "script-src 'unsafe-inline'")
+
+
+def _csp_source(text: str) -> str:
+    """CSP hash source of an inline element's exact text (no 'unsafe-inline' needed)."""
+    return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode()).digest()).decode() + "'"
+
+
+# Only the report's own <style> and <script> may run: they are allowed by their hashes, so an
+# injected script or style (a name from a scenario file, say) would be blocked.
+CSP = (f"default-src 'none'; img-src data:; style-src {_csp_source(CSS)}; "
+       f"script-src {_csp_source(SCRIPT)}")
 
 
 @dataclass
@@ -109,12 +121,32 @@ def read_run_dir(path: str | Path) -> RunOutputs:
     if not kpis_file.is_file():
         raise ScenarioError("DIR", str(path), "a folder written by `zeropark run` "
                                               "(with kpis.json and results.nc)")
+    field = f"DIR/{kpis_file.name}"
+    text = read_input_text(kpis_file, field, what="JSON file")  # regular file, size limit
     try:
-        kpis = json.loads(kpis_file.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise ScenarioError(f"DIR/{kpis_file.name}", str(kpis_file), f"valid JSON ({err})") from None
+        kpis = json.loads(text)
+    except (json.JSONDecodeError, RecursionError) as err:
+        raise ScenarioError(field, str(kpis_file), f"valid JSON ({err})") from None
+    _check_kpis(kpis, field)
     dataset = None if failed else _load_nc(p / "results.nc")
     return RunOutputs(p, kpis, dataset, _load_nc(p / "sweep.nc"), _load_csv(p / "pareto.csv"))
+
+
+#: KPIs the report computes with: each must be a number when present.
+_NUMERIC_KPIS = ("total_cost", "objective", "consumption_kwh", "import_kwh", "export_kwh",
+                 "pv_generation_kwh", "pv_curtailed_kwh", "self_consumption", "self_sufficiency",
+                 "green_share", "green_share_target", "co2_t", "clean_energy_share",
+                 "ev_energy_kwh", "ev_unmet_kwh", "dr_revenue")
+
+
+def _check_kpis(kpis: Any, field: str) -> None:
+    """A hand-edited or foreign ``kpis.json``: refuse what the report cannot show correctly."""
+    if not isinstance(kpis, dict):
+        raise ScenarioError(field, type(kpis).__name__, "a JSON object of KPIs")
+    for key in _NUMERIC_KPIS:
+        value = kpis.get(key)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
+            raise ScenarioError(f"{field}:{key}", value, "a number")
 
 
 def _load_nc(path: Path) -> xr.Dataset | None:
@@ -130,16 +162,14 @@ def _load_nc(path: Path) -> xr.Dataset | None:
 def _load_csv(path: Path) -> pd.DataFrame | None:
     if not path.is_file():
         return None
+    raw = read_input_bytes(path, path.name, what="CSV file")  # size limit
     try:
-        return pd.read_csv(path)
+        return pd.read_csv(io.BytesIO(raw))
     except (ValueError, OSError) as err:
         raise ScenarioError(path.name, str(path), f"a CSV table ({err})") from None
 
 
 # -- formatting ------------------------------------------------------------------------------
-def esc(value: Any) -> str:
-    """HTML-escaped text of a value."""
-    return html.escape(str(value), quote=True)
 
 
 def _mwh(v: float) -> str:
@@ -460,7 +490,15 @@ def write_report(run_dir: str | Path, out: str | Path | None = None, *, scenario
     target = Path(out) if out is not None else run.path / "report.html"
     if not target.parent.is_dir():
         raise ScenarioError("-o", str(target), "a file in an existing folder")
-    atomic_write_text(target, render_report(run, scenario=scenario, title=title))
+    try:
+        page = render_report(run, scenario=scenario, title=title)
+    except (TypeError, KeyError, ValueError, AttributeError, IndexError) as err:
+        if isinstance(err, ScenarioError):
+            raise
+        # the run folder's files do not hold what zeropark writes (edited, foreign, truncated)
+        raise ScenarioError("DIR", str(run.path), "a folder as written by `zeropark run` "
+                            f"({type(err).__name__}: {str(err)[:160]})") from None
+    atomic_write_text(target, page)
     return target
 
 

@@ -7,6 +7,7 @@ Kept apart from the page layout so each part stays small. Summary rows are plain
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -22,6 +23,18 @@ SWEEP_KPIS = ("total_cost", "co2_t", "green_share", "co2_per_tce", "clean_energy
 _X_COLUMNS = ("co2_t", "emissions_t", "co2", "co2_per_tce")
 _Y_COLUMNS = ("total_cost", "annualized_cost", "annual_cost", "cost", "objective")
 
+
+
+# Bidirectional controls (U+202E turns "txt.exe" into "exe.txt" on screen) and other invisible
+# format or control characters are shown as visible code points instead.
+_INVISIBLE = re.compile("[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200b-\u200f"
+                        "\u2028-\u202e\u2060-\u2069\ufeff]")
+
+
+def esc(value: Any) -> str:
+    """HTML-escaped text of a value; bidi and other invisible controls shown as ``[U+202E]``."""
+    text = _INVISIBLE.sub(lambda m: f"[U+{ord(m.group()):04X}]", str(value))
+    return html.escape(text, quote=True)
 
 def _horizon_text(ds: xr.Dataset) -> str:
     t = pd.DatetimeIndex(ds.time.values)
@@ -128,9 +141,9 @@ def _fmt(value: Any) -> str:
 
 
 def _frame_table(df: pd.DataFrame, max_rows: int = 100) -> str:
-    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in df.columns)
+    head = "".join(f"<th>{esc(c)}</th>" for c in df.columns)
     body = "".join(
-        "<tr>" + "".join(f'<td class="num">{html.escape(_fmt(v))}</td>' for v in row) + "</tr>"
+        "<tr>" + "".join(f'<td class="num">{esc(_fmt(v))}</td>' for v in row) + "</tr>"
         for row in df.head(max_rows).itertuples(index=False))
     more = (f'<p class="sub">{len(df) - max_rows} more rows in the file.</p>'
             if len(df) > max_rows else "")
@@ -152,7 +165,7 @@ def sweep_section(sweep: xr.Dataset, figure_html: FigureHtml) -> str:
     dims = [d for d in sweep.dims if sweep.sizes[d] > 1]
     listing = "; ".join(f"{d}: " + ", ".join(_fmt(v) for v in sweep[d].values[:12])
                         + (" …" if sweep.sizes[d] > 12 else "") for d in dims if d in sweep.coords)
-    parts = [f'<section id="sweep"><h2>Sweep</h2><p class="sub">{html.escape(listing)}</p>']
+    parts = [f'<section id="sweep"><h2>Sweep</h2><p class="sub">{esc(listing)}</p>']
     names = _kpi_vars(sweep)
     if not names:
         parts.append('<p class="note">sweep.nc holds no KPI over one or two swept dimensions to '
@@ -202,11 +215,11 @@ def sizing_section(sizing: dict[str, Any], currency: str) -> str:
     """Sizes chosen by ``zeropark.planning`` (``kpis["sizing"]``): what to build and its cost."""
     rows = []
     for a in sizing.get("assets", []):
-        unit = html.escape(str(a.get("unit", "")))
+        unit = esc(a.get("unit", ""))
         rows.append(
-            f"<tr><td>{html.escape(str(a.get('asset', '')))}</td>"
+            f"<tr><td>{esc(a.get('asset', ''))}</td>"
             f'<td class="num">{a.get("existing", 0):,.0f} {unit}</td>'
-            f'<td class="num" data-kpi="sizing.{html.escape(str(a.get("asset", "")))}" '
+            f'<td class="num" data-kpi="sizing.{esc(a.get("asset", ""))}" '
             f'data-value="{a.get("size", 0)!r}"><strong>{a.get("size", 0):,.0f} {unit}</strong></td>'
             f'<td class="num">{a.get("cap", 0):,.0f} {unit}</td>'
             f'<td class="num">{a.get("investment", 0):,.0f}</td>'

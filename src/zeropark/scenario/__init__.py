@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import yaml
 from pydantic import Field, PrivateAttr, ValidationError, model_validator
 
+from zeropark import guard
 from zeropark.errors import ScenarioError
 from zeropark.scenario.components import (
     Clearness,
@@ -52,6 +52,7 @@ from zeropark.scenario.market import (
     Solver,
     Targets,
 )
+from zeropark.strictload import yaml_data
 
 __all__ = [
     "CapTarget", "Certificates", "Clearness", "DemandResponse", "DrBaseline", "DrEvent",
@@ -63,6 +64,9 @@ __all__ = [
 
 _STEP_H = {"1h": 1.0, "60min": 1.0, "30min": 0.5, "15min": 0.25}
 _MAX_FILE_BYTES = 5_000_000
+#: Most steps a scenario's horizon may have (also the bound of ``time.steps``): two leap years at
+#: 15 min.
+MAX_STEPS = 8784 * 4 * 2
 
 
 class Scenario(Strict):
@@ -150,15 +154,13 @@ class Scenario(Strict):
         return pd.date_range(start, end - freq, freq=freq)
 
     def resolve_path(self, path: Path, field: str) -> Path:
-        """Resolve a referenced file against the scenario folder; it must exist and be small."""
-        full = path if path.is_absolute() else (self._base_dir / path)
-        full = full.resolve()
-        if not path.is_absolute():
-            base = self._base_dir.resolve()
-            if base not in full.parents and full != base:
-                raise ScenarioError(field, str(path), "a path inside the scenario's folder")
-        if not full.is_file():
-            raise ScenarioError(field, str(path), f"an existing file (looked at {full})")
+        """Resolve a referenced file against the scenario folder (symbolic links followed).
+
+        It must lie inside the scenario's folder (or a folder allowed with ``--allow-outside``,
+        see :mod:`zeropark.guard`), be a regular file and within the input size limit.
+        """
+        full = guard.inside_folder(path, self._base_dir, field)
+        guard.check_input_file(full, field, shown=path)
         return full
 
     def content_hash(self) -> str:
@@ -166,10 +168,12 @@ class Scenario(Strict):
         digest = hashlib.sha256(
             json.dumps(self.model_dump(mode="json"), sort_keys=True).encode()
         )
-        for path in _referenced_files(self):
-            full = path if path.is_absolute() else self._base_dir / path
-            if full.is_file():
-                digest.update(full.read_bytes())
+        for i, path in enumerate(_referenced_files(self)):
+            try:  # a file that may not be read is refused where it is used, not here
+                full = self.resolve_path(path, "file")
+                digest.update(guard.read_input_bytes(full, "file"))
+            except ScenarioError:
+                digest.update(f"unreadable {i}".encode())
         return digest.hexdigest()[:16]
 
     def to_dict(self) -> dict[str, Any]:
@@ -263,10 +267,22 @@ def scenario_from_dict(data: Any, *, base_dir: Path | str | None = None) -> Scen
     sc._base_dir = Path(base_dir) if base_dir is not None else Path.cwd()
     sc._raw = copy.deepcopy(data)
     _check_time(sc)
+    _check_physical(sc)
     # late import: the library resolution needs the scenario classes above
     from zeropark.scenario.resolve import resolve_with_library
 
     return resolve_with_library(sc)
+
+
+def _check_physical(sc: Scenario) -> None:
+    """Refuse values beyond what the park can physically do (never a silent absurd answer)."""
+    for i, event in enumerate(sc.demand_response.events):
+        # a cut larger than the whole connection cannot be delivered (a 1e8 kW cut on a 26 MW
+        # connection was once accepted and paid, for an objective of -1.2e9 CNY)
+        if event.reduction_kw > sc.grid.import_limit_kw:
+            raise ScenarioError(f"demand_response.events.{i}.reduction_kw", event.reduction_kw,
+                                f"at most the grid import limit {sc.grid.import_limit_kw:g} kW "
+                                "(a cut cannot exceed the connection)")
 
 
 def _check_time(sc: Scenario) -> None:
@@ -298,6 +314,11 @@ def _check_time(sc: Scenario) -> None:
             raise ScenarioError(
                 "time.end", sc.time.end, "after start by a whole number of steps"
             )
+        if n > MAX_STEPS:  # the same limit as time.steps: 100 years hourly once validated
+            raise ScenarioError(
+                "time.end", sc.time.end,
+                f"at most {MAX_STEPS:,} steps after start ({n:,.0f} at {sc.time.step}; the limit "
+                "is two leap years at 15 min)")
 
 
 def load_scenario(path: str | Path) -> Scenario:
@@ -309,15 +330,11 @@ def load_scenario(path: str | Path) -> Scenario:
         The YAML file. Relative paths inside it are resolved against its folder.
     """
     p = Path(path)
-    if not p.is_file():
-        raise ScenarioError("scenario", str(path), "an existing YAML file")
-    if p.stat().st_size > _MAX_FILE_BYTES:
-        raise ScenarioError("scenario", str(path), f"a file under {_MAX_FILE_BYTES} bytes")
+    raw = guard.read_input_bytes(p, "scenario", what="YAML file", max_bytes=_MAX_FILE_BYTES)
     try:
-        data = yaml.safe_load(p.read_text(encoding="utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError) as err:
-        raise ScenarioError("scenario", str(path), f"valid UTF-8 YAML ({err})") from None
-    except RecursionError:
-        raise ScenarioError("scenario", str(path), "YAML nested less than a few hundred levels"
-                            ) from None
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise ScenarioError("scenario", str(path), f"valid UTF-8 YAML (byte {err.start} is not "
+                            "UTF-8)") from None
+    data = yaml_data(text, str(path))
     return scenario_from_dict(data, base_dir=p.parent)

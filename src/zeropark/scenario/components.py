@@ -13,9 +13,11 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 
 class Strict(BaseModel):
-    """Base model: unknown keys are errors (a typo must not be silently ignored)."""
+    """Base model: unknown keys are errors (a typo must not be silently ignored); NaN and ±inf
+    are refused in every number field."""
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=False, frozen=False)
+    model_config = ConfigDict(extra="forbid", validate_assignment=False, frozen=False,
+                              allow_inf_nan=False)
 
 
 class Site(Strict):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from zeropark import guard
 from zeropark.errors import ScenarioError
 from zeropark.library import Library
 
@@ -26,17 +27,18 @@ _STORAGE_FALLBACK: dict[str, float] = {
 
 
 def library_for(sc: Scenario) -> Library:
-    """The library with the scenario's own override folders applied."""
+    """The library with the scenario's own override folders applied.
+
+    Every folder and every file in it is resolved with symbolic links followed and must lie
+    inside the scenario's folder (or a folder allowed with ``--allow-outside``).
+    """
     dirs = []
-    base = sc.base_dir.resolve()
     for i, d in enumerate(sc.library):
-        full = (d if d.is_absolute() else sc.base_dir / d).resolve()
-        if not d.is_absolute() and base not in full.parents and full != base:
-            raise ScenarioError(f"library.{i}", str(d), "a folder inside the scenario's folder")
+        full = guard.inside_folder(d, sc.base_dir, f"library.{i}")
         if not full.is_dir():
             raise ScenarioError(f"library.{i}", str(d), "an existing folder of YAML files")
         dirs.append(full)
-    return Library.load(dirs)
+    return Library.load(dirs, confine_to=sc.base_dir)
 
 
 def _fill(obj: Any, defaults: dict[str, Any], names: list[str]) -> None:

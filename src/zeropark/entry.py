@@ -1,0 +1,55 @@
+"""The ``zeropark`` command's entry point: the CLI inside a guard that turns Ctrl-C at any moment
+(while importing, parsing, running, or during interpreter shutdown) into one line on stderr and
+exit code 130.
+
+Kept free of imports beyond the standard library, so that it is running before anything slow is
+imported.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+from typing import Any, NoReturn
+
+EXIT_INTERRUPTED = 130
+_LINE = "interrupted; no partial output was written\n"
+
+
+def _interrupted(*_: Any) -> NoReturn:
+    """One line and exit 130, without running atexit handlers (they could be interrupted too)."""
+    try:
+        sys.stdout.flush()
+    except Exception:  # noqa: BLE001, S110 - stdout may be closed; the exit code still counts
+        pass
+    os.write(2, _LINE.encode())
+    os._exit(EXIT_INTERRUPTED)
+
+
+def main(argv: list[str] | None = None) -> NoReturn:
+    """Run the CLI; exit codes as documented in :mod:`zeropark.cli`, 130 on Ctrl-C."""
+    signal.signal(signal.SIGINT, _interrupted)  # until the CLI is imported: imports are not
+    try:                                        # interruptible cleanly otherwise
+        import click
+
+        from zeropark.cli import main as cli
+    except KeyboardInterrupt:
+        _interrupted()
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # commands catch KeyboardInterrupt
+    code: Any = 0
+    try:
+        code = cli.main(args=argv, prog_name="zeropark", standalone_mode=False)
+    except (KeyboardInterrupt, click.exceptions.Abort):
+        _interrupted()
+    except click.exceptions.Exit as exc:
+        code = exc.exit_code
+    except click.ClickException as exc:
+        exc.show()
+        code = exc.exit_code
+    except SystemExit as exc:
+        code = exc.code
+    # whatever happens while the interpreter shuts down (atexit handlers, thread joins), a
+    # Ctrl-C now ends with the same one line and 130, never a traceback
+    signal.signal(signal.SIGINT, _interrupted)
+    sys.exit(code if code is not None and not isinstance(code, click.Context) else 0)
