@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from zeropark import prepare, solve_data
+from zeropark import load_scenario, prepare, solve_data
 from zeropark.examples import battery, tiny
 from zeropark.model.builder import build_matrix, build_pyomo
 from zeropark.model.equivalence import differences, from_matrix, from_pyomo
@@ -34,8 +34,11 @@ def assert_same_model(d) -> None:  # noqa: ANN001
 
 @pytest.mark.parametrize("path", PARKS, ids=lambda p: p.stem)
 def test_bundled_parks_same_model_and_optimum(path: Path) -> None:
-    # a summer day with PV surplus, DR events and EV sessions, 24 hourly steps
-    assert_same_model(prepare(path, start=24 * 196, steps=24))
+    # a summer day with PV surplus, DR events and EV sessions, 24 hourly steps; solved to a
+    # proven optimum (gap 0): inside a park's own gap (1 % for inner-mongolia) two valid answers
+    # of the same model may differ
+    sc = load_scenario(path).replace({"solver.mip_gap": 0.0})
+    assert_same_model(prepare(sc, start=24 * 196, steps=24))
 
 
 def test_differences_detect_a_changed_coefficient() -> None:

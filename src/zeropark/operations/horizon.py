@@ -20,13 +20,13 @@ from zeropark.errors import ScenarioError
 from zeropark.model.data import (
     HOURS_PER_YEAR,
     KGCE_PER_GJ_HEAT,
-    KGCE_PER_KWH_EQUAL_VALUE,
     KGCE_PER_M3_GAS,
     KGCE_PER_T_COAL,
     KGCO2_PER_GJ_HEAT,
     KGCO2_PER_M3_GAS,
     KGCO2_PER_T_COAL,
 )
+from zeropark.model.emissions import kgce_per_kwh
 from zeropark.operations.forecast import Forecast, apply_forecast, check_plausible, read_forecast
 from zeropark.operations.state import OpsState, check_against, ledger_period
 from zeropark.profiles import build
@@ -268,11 +268,12 @@ def pro_rata(sc: Scenario, state: OpsState, start: pd.Timestamp, hours: float) -
     ind = tg.zero_carbon_indicator
     if ind is not None and history:
         ef_avg = lg.emissions_kg / lg.import_kwh if lg.import_kwh > 0 else 0.0
-        co2 = lg.emissions_kg + fuel_co2 - 1000 * lg.offsets_t
-        if tg.green_counts_zero_emission:
+        co2 = lg.emissions_kg + fuel_co2
+        if tg.accounting.offsets_in_indicator:
+            co2 -= 1000 * lg.offsets_t
+        if tg.green_counts_zero_emission:  # the ledger keeps totals: import-weighted factor
             co2 -= 1000 * lg.certificates_mwh * ef_avg
-        allowed = ind.threshold_t_per_tce * (KGCE_PER_KWH_EQUAL_VALUE * lg.consumption_kwh
-                                             + fuel_kgce)
+        allowed = ind.threshold_t_per_tce * (kgce_per_kwh(sc) * lg.consumption_kwh + fuel_kgce)
         carry["targets.indicator"] = (co2 - allowed) * share
         info["indicator_excess_kg"] = co2 - allowed
     return ProRata(share, carry, info, warnings)

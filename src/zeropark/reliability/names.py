@@ -28,7 +28,9 @@ ROW_WORDS: dict[str, str] = {
     "dr.reduction": "demand-response reduction",
     "green.min_take": "green direct minimum take",
     "offsets.cap": "CCER offset cap",
-    "certificates.within_import": "certificates within imports",
+    "certificates.within_import": "certificates within each step's import",
+    "certificates.max": "certificate purchase limit",
+    "targets.offsets_within_priced": "offsets within the carbon-priced emissions",
     "targets.carbon_cost_def": "carbon cost",
     "targets.green_share": "green-power share target",
     "targets.emission_cap": "emission cap",
@@ -54,7 +56,7 @@ COL_WORDS: dict[str, str] = {
     "flex.on": "flexible-load on/off",
     "dr.accept": "demand-response participation",
     "dr.short_kw": "demand-response shortfall [kW]",
-    "certificates.gec_mwh": "green certificates [MWh]",
+    "certificates.covered_kw": "certificate-covered import [kW]",
     "offsets.ccer_t": "CCER offsets [t]",
 }
 
