@@ -95,6 +95,15 @@ def small_case(draw: st.DrawFn) -> tuple:
         sections["green_power"] = {"certificates": {"price_per_mwh": 5.0}, "offsets": {}}
     if draw(st.booleans()):
         targets["zero_carbon_indicator"] = {"mode": "soft"}
+    targets["accounting"] = {
+        "scope2_method": draw(st.sampled_from(["location", "market"])),
+        "offsets_in_indicator": draw(st.booleans()),
+        "offset_cap_base": draw(st.sampled_from(["indicator", "gross"])),
+        "carbon_price_scope": draw(st.sampled_from(["scope1", "scope1_2_location",
+                                                    "scope1_2_market", "indicator"])),
+        "tce_factor": draw(st.sampled_from(["equal_value", "coal_equivalent"]))}
+    if draw(st.booleans()):
+        sections["fuels"] = {"natural_gas_m3_per_year": 8760.0}
     sections["targets"] = targets
     prof = dict(load_kw=load, price=price, export_price=export_price, pv_kw=[pv], ev=ev, dr=dr,
                 demand_charge=draw(st.sampled_from([0.0, 30.0])))

@@ -387,3 +387,28 @@ def zero_carbon_check(sc: Any, zc: dict[str, Any], clean_share: float) -> dict[s
         "waste_energy_recovery": at_least(g.waste_energy_recovery, 0.5),
         "water_reuse": at_least(g.water_reuse, 0.8),
     }
+
+
+def abatement_cost_per_t(plan: dict[str, Any], without: dict[str, Any]) -> float:
+    """Cost of abatement of a lever [currency per tCO2] (docs/accounting.md).
+
+    ``(annual cost of the plan − annual cost without the lever) / (indicator CO2 without the
+    lever − indicator CO2 of the plan)``, from the KPIs of two runs of the same park over the
+    same horizon that differ only by the lever (so the pro-rata factor to a year cancels). The
+    cost is ``sizing.total_cost_with_investment`` when the run sized assets (annualised capex
+    included), otherwise ``total_cost``; the CO2 is ``co2_t``, the line the core indicator
+    divides by tce.
+
+    Returns
+    -------
+    float
+        NaN when the lever does not lower the indicator's CO2 (no abatement to price).
+    """
+    def cost(k: dict[str, Any]) -> float:
+        sizing = k.get("sizing")
+        return float(sizing["total_cost_with_investment"] if sizing else k["total_cost"])
+
+    abated_t = float(without["co2_t"]) - float(plan["co2_t"])
+    if abated_t <= 1e-9 * max(1.0, abs(float(without["co2_t"]))):
+        return float("nan")
+    return (cost(plan) - cost(without)) / abated_t
