@@ -247,3 +247,14 @@ def test_cost_of_abatement_of_a_lever() -> None:
     sized = {**plan, "sizing": {"total_cost_with_investment": 520.0}}
     assert abatement_cost_per_t(sized, without) == pytest.approx(20 / 0.15, rel=1e-9)
     assert np.isfinite(abatement_cost_per_t(plan, without))
+
+
+def test_report_shows_the_ledger_and_the_check(tmp_path) -> None:  # noqa: ANN001
+    from zeropark.report.html import ledger_html
+
+    sc, prof = _offsets_case()
+    k = run(sc, prof).kpis
+    page = ledger_html(k)
+    assert "CO2 Scope 2 location-based" in page and "with offsets" in page
+    assert 'data-check-item="water_reuse"' in page and "not given" in page
+    assert ledger_html({"zero_carbon_indicator": {}}) == ""
