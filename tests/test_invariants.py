@@ -92,7 +92,9 @@ def test_demo_week_reference_result() -> None:
 # demo-park, steps 4680–4847 (2025-07-15 00:00 to 2025-07-21 23:00), matrix engine, HiGHS 1.16
 REFERENCE: dict = {
     "consumption_kwh": 2_049_369.45,
-    "total_cost": 1_965_103.68,
+    # 1,965,103.68 before the emissions ledger: the carbon price (90/t) now applies to Scope 1
+    # (fuels) only by default, no longer to the week's ≈ 1,070 t of grid Scope 2 (≈ −94k CNY)
+    "total_cost": 1_871_570.75,
     "pv_generation_kwh": 259_757.01,
     "dr_events_accepted": ["peak-cut-0716"],
 }
