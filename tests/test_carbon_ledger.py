@@ -258,3 +258,24 @@ def test_report_shows_the_ledger_and_the_check(tmp_path) -> None:  # noqa: ANN00
     assert "CO2 Scope 2 location-based" in page and "with offsets" in page
     assert 'data-check-item="water_reuse"' in page and "not given" in page
     assert ledger_html({"zero_carbon_indicator": {}}) == ""
+
+
+def test_monthly_emissions_plot_reconciles_with_the_ledger() -> None:
+    # Fuels come from the Scope 1 line; the net monthly values add up to co2_t (= value × tce),
+    # also at the coal-equivalent tce factor.
+    from zeropark import plots
+
+    sc, prof = tiny(2, dict(load_kw=[100, 100], price=1.0, ef=0.5),
+                    fuels={"natural_gas_m3_per_year": 8760.0},
+                    green_power={"certificates": {"price_per_mwh": 5.0}},
+                    targets={"green_share": {"value": 0.5, "mode": "hard"},
+                             "accounting": {"tce_factor": "coal_equivalent"}})
+    r = run(sc, prof)
+    ax = plots.monthly_emissions(r.dataset, r.kpis).axes[0]
+    net = next(line for line in ax.lines if line.get_label() == "net (indicator)")
+    # 100 kg − 50 kg credited + 2 × 2.162 kg of gas = 54.324 kg
+    assert r.kpis["co2_t"] == pytest.approx(0.054324, abs=1e-12)
+    assert float(np.sum(net.get_ydata())) == pytest.approx(r.kpis["co2_t"], rel=1e-9)
+    allowance = next(line for line in ax.lines if line.get_label().startswith("allowance"))
+    assert float(np.sum(allowance.get_ydata()[:-1])) == pytest.approx(
+        0.2 * r.kpis["energy_tce"], rel=1e-9)

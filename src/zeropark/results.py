@@ -335,6 +335,7 @@ def emissions_ledger(d: ModelData, values: dict[str, Any]) -> dict[str, Any]:
         "pass_with_offsets": bool(with_off_t / tce <= thr + 1e-9) if tce > 0 else True,
         "offsets_counted": acc.offsets_in_indicator,
         "tce_factor": acc.tce_factor,
+        "kgce_per_kwh": em.kgce_per_kwh(d),
         "by_tce_factor": by_factor,
         "verdicts_differ": len({v["pass"] for v in by_factor.values()}) > 1,
         "threshold_source": info["source"],
