@@ -114,12 +114,13 @@ class Certificates(Strict):
 
 
 class Offsets(Strict):
-    """CCER offsets against emissions, capped as a share of gross emissions."""
+    """CCER offsets against emissions, capped as a share of a base (targets.accounting)."""
 
     price_per_t: float = Field(default=70.0, ge=0, le=1e5, description="Price of CCER offsets per tCO2.")
     max_share: float = Field(
         default=0.05, ge=0, le=1,
-        description="Most offsets usable, as a share of gross emissions (grid import plus fixed fuels).",
+        description="Most offsets usable, as a share of the base chosen by "
+        "targets.accounting.offset_cap_base (default: the indicator's emissions after certificates).",
     )
 
 
@@ -179,7 +180,8 @@ class ShareTarget(Strict):
 class CapTarget(Strict):
     value_t: float = Field(
         ge=0, le=1e9,
-        description="Emission cap over the horizon: grid import and fixed fuels minus CCER offsets."
+        description="Emission cap over the horizon on the core indicator's CO2 line (co2_t: Scope 1 + "
+        "Scope 2 after certificates; minus offsets only when they count toward the indicator)."
     )
     mode: Mode = Field(
         default="soft",
@@ -294,8 +296,8 @@ class Targets(Strict):
     )
     carbon_price_per_t: float = Field(
         default=0.0, ge=0, le=1e5,
-        description="Internal carbon price on emissions (grid import, "
-        "fixed fuels, minus CCER) in the objective.",
+        description="Internal carbon price in the objective, on the line chosen by "
+        "targets.accounting.carbon_price_scope (default Scope 1, fuels), minus offsets bought.",
     )
     green_counts_zero_emission: bool = Field(
         default=True,
