@@ -25,8 +25,9 @@ from zeropark.model.data import (
     KGCO2_PER_GJ_HEAT,
     KGCO2_PER_M3_GAS,
     KGCO2_PER_T_COAL,
+    model_data,
 )
-from zeropark.model.emissions import kgce_per_kwh
+from zeropark.model.emissions import indicator_threshold, kgce_per_kwh
 from zeropark.operations.forecast import Forecast, apply_forecast, check_plausible, read_forecast
 from zeropark.operations.state import OpsState, check_against, ledger_period
 from zeropark.profiles import build
@@ -211,14 +212,16 @@ def _fuel_per_year(sc: Scenario) -> tuple[float, float]:
     return co2, kgce
 
 
-def pro_rata(sc: Scenario, state: OpsState, start: pd.Timestamp, hours: float) -> ProRata:
+def pro_rata(sc: Scenario, state: OpsState, start: pd.Timestamp, hours: float,
+             threshold_t_per_tce: float | None = None) -> ProRata:
     """The horizon's share of what the annual targets still need after the ledger.
 
     With ``R`` the hours from the start to the end of the ledger period and ``share = min(1,
     hours / R)``: the green-share row must in addition cover ``share × (s·C − G)`` of the
     year-to-date deficit; the emission-cap row gets ``share ×`` the remaining budget (cap minus
     emissions so far, fuels included); the indicator row must in addition absorb ``share ×`` the
-    year-to-date excess of CO2 over threshold × tce. A surplus relaxes the horizon likewise.
+    year-to-date excess of CO2 over threshold × tce (the threshold of the model's row when
+    given). A surplus relaxes the horizon likewise.
     Without history (``ledger.through`` null) the ratio targets apply to the horizon alone and
     the cap pro rata by time.
     """
@@ -273,7 +276,8 @@ def pro_rata(sc: Scenario, state: OpsState, start: pd.Timestamp, hours: float) -
             co2 -= 1000 * lg.offsets_t
         if tg.green_counts_zero_emission:  # the ledger keeps totals: import-weighted factor
             co2 -= 1000 * lg.certificates_mwh * ef_avg
-        allowed = ind.threshold_t_per_tce * (kgce_per_kwh(sc) * lg.consumption_kwh + fuel_kgce)
+        thr = ind.threshold_t_per_tce if threshold_t_per_tce is None else threshold_t_per_tce
+        allowed = thr * (kgce_per_kwh(sc) * lg.consumption_kwh + fuel_kgce)
         carry["targets.indicator"] = (co2 - allowed) * share
         info["indicator_excess_kg"] = co2 - allowed
     return ProRata(share, carry, info, warnings)
@@ -320,7 +324,9 @@ def build_horizon(sc: Scenario, state: OpsState, *, start: str | pd.Timestamp, h
     floor, floor_warn = month_floor(prof, state)
     base = dataclasses.replace(prof, ev=build.ev_profiles(sc_h, prof.time, sessions),
                                peak_floor_kw=floor)
-    pr = pro_rata(sc_h, state, ts, steps * sc_h.dt_h)
+    thr = (indicator_threshold(model_data(sc_h, base))[0]
+           if sc_h.targets.zero_carbon_indicator is not None else None)  # the model row's
+    pr = pro_rata(sc_h, state, ts, steps * sc_h.dt_h, thr)
     warnings += ev_warn + floor_warn + pr.warnings
     fc, error, prof_fc = None, None, base
     if forecast is not None:
