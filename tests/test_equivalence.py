@@ -83,7 +83,9 @@ def small_case(draw: st.DrawFn) -> tuple:
         sections["flexible_loads"] = [{"name": "flex", "max_power_kw": 5.0,
                                        "energy_per_window_kwh": 48.0, "window_h": 24,
                                        "ramp_kw_per_h": draw(st.sampled_from([None, 2.0])),
-                                       "min_on_power_kw": draw(st.sampled_from([None, 1.0]))}]
+                                       "min_on_power_kw": draw(st.sampled_from([None, 1.0])),
+                                       "initial_power_kw": draw(st.sampled_from([None, 0.0,
+                                                                                 4.0]))}]
     dr = None
     if draw(st.booleans()):
         mask = np.zeros(T, bool)

@@ -76,6 +76,7 @@ def run_rolling(sc: Scenario, spec: str, *, start: int = 0, steps: int | None = 
     soc = [u.soc_initial for u in sc.storage]
     peaks = np.zeros(len(prof.month_labels)) if prof.peak_floor_kw is None else prof.peak_floor_kw.copy()
     ledger = Ledger()
+    flex_last: dict[int, float] = {}
     pieces: list[dict[str, np.ndarray]] = []
     accept: dict[str, float] = {}
     short: dict[tuple[str, int], float] = {}
@@ -90,6 +91,7 @@ def run_rolling(sc: Scenario, spec: str, *, start: int = 0, steps: int | None = 
                    for i, (s, u) in enumerate(zip(soc, sc.storage, strict=True))}
         if not last:
             changes.update({f"storage.{i}.end_condition": "free" for i in range(len(sc.storage))})
+        changes.update({f"flexible_loads.{i}.initial_power_kw": p for i, p in flex_last.items()})
         sc_w = sc.replace(changes) if changes else sc
         prof_w = prof.window(pos, stop)
         used = np.unique(prof.month_index[pos:stop])
@@ -116,6 +118,9 @@ def run_rolling(sc: Scenario, spec: str, *, start: int = 0, steps: int | None = 
                 short[(name, pos + t)] = float(val)
         imp = v["grid.import_kw"][:commit]
         np.maximum.at(peaks, prof.month_index[pos:pos + commit], imp)
+        if sc.flexible_loads:  # the ramp continues from the last committed power
+            flex_last = {i: float(v["flex.power_kw"][i, commit - 1])
+                         for i in range(len(sc.flexible_loads))}
         if sc.storage:
             soc = list(v["storage.soc_kwh"][:, commit - 1]
                        / np.maximum([u.energy_kwh for u in sc.storage], 1e-9))
