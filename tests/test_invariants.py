@@ -76,6 +76,15 @@ def test_emissions_and_kpis_consistent_with_dataset(name: str) -> None:
     ev = ds.ev_delivered_kwh.isel(time=-1).sum()
     net = k["ev_energy_kwh"] - k["ev_v2g_kwh"]
     assert float(ev) == pytest.approx(net, rel=1e-6, abs=1e-6)
+    # the emissions ledger: one set of lines behind every CO2 figure
+    e = k["emissions"]
+    assert e["scope2_location_t"] == pytest.approx(float(ds.emissions_kg.sum()) / 1e3)
+    assert e["certificate_covered_t"] <= e["scope2_location_t"] * (1 + 1e-9) + 1e-9
+    assert e["indicator_t"] >= e["scope1_fuels_t"] - 1e-6  # certificates never credit more
+    assert k["co2_per_tce"] * k["energy_tce"] == pytest.approx(k["co2_t"], rel=1e-9, abs=1e-9)
+    cp = load_scenario(ROOT / "scenarios" / f"{name}.yaml").targets.carbon_price_per_t
+    assert k["cost_breakdown"]["carbon"] == pytest.approx(
+        cp * (e["carbon_priced_t"] - e["offsets_t"]), rel=1e-6, abs=1e-6)
 
 
 def test_demo_week_reference_result() -> None:
