@@ -211,6 +211,15 @@ def test_finding_3_baseline_is_the_no_action_net_import_not_load_plus_flex_mean(
         assert r.dataset.dr_baseline_kw.values[62] == pytest.approx(75.0)
 
 
+@pytest.fixture(autouse=True)
+def _history_folder_allowed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # the tiny scenarios live in the working folder and read their meter history from tmp_path:
+    # allowed as `zeropark --allow-outside tmp_path` would (the path policy has its own tests)
+    from zeropark import guard
+
+    monkeypatch.setenv(guard.ENV_ALLOW, str(tmp_path.resolve()))
+
+
 def _history(tmp_path: Path, rows: list[tuple[str, float]]) -> Path:
     path = tmp_path / "meter.csv"
     path.write_text("time,net_import_kw\n" + "".join(f"{t},{v}\n" for t, v in rows))

@@ -80,6 +80,15 @@ def test_emissions_and_kpis_consistent_with_dataset(name: str) -> None:
     v2g = float((back[:, None] * ds.ev_v2g_kw.values).sum()) * dt if "ev_v2g_kw" in ds else 0.0
     net = k["ev_energy_kwh"] - v2g
     assert float(ev) == pytest.approx(net, rel=1e-6, abs=1e-6)
+    # the emissions ledger: one set of lines behind every CO2 figure
+    e = k["emissions"]
+    assert e["scope2_location_t"] == pytest.approx(float(ds.emissions_kg.sum()) / 1e3)
+    assert e["certificate_covered_t"] <= e["scope2_location_t"] * (1 + 1e-9) + 1e-9
+    assert e["indicator_t"] >= e["scope1_fuels_t"] - 1e-6  # certificates never credit more
+    assert k["co2_per_tce"] * k["energy_tce"] == pytest.approx(k["co2_t"], rel=1e-9, abs=1e-9)
+    cp = load_scenario(ROOT / "scenarios" / f"{name}.yaml").targets.carbon_price_per_t
+    assert k["cost_breakdown"]["carbon"] == pytest.approx(
+        cp * (e["carbon_priced_t"] - e["offsets_t"]), rel=1e-6, abs=1e-6)
 
 
 def test_demo_week_reference_result() -> None:
@@ -96,11 +105,11 @@ def test_demo_week_reference_result() -> None:
 # demo-park, steps 4680–4847 (2025-07-15 00:00 to 2025-07-21 23:00), matrix engine, HiGHS 1.16
 REFERENCE: dict = {
     "consumption_kwh": 2_049_369.45,
-    # was 1_965_103.68 when the week paid July's whole demand charge (40 CNY/kW on ~17.4 MW) and
-    # DR paid on the requested reduction; now the week carries 168/744 of the demand charge, on
-    # the billed 15-min demand, and DR is settled on the delivered reduction (baseline from
-    # previous working days, 50–120 % band). Recomputed after both changes.
-    "total_cost": 1_457_887.31,
+    # was 1_965_103.68 when the week paid July's whole demand charge (40 CNY/kW on ~17.4 MW), DR
+    # paid on the requested reduction and the carbon price (90/t) applied to grid Scope 2; now the
+    # week carries 168/744 of the demand charge on the billed 15-min demand, DR is settled on the
+    # delivered reduction (50–120 % band) and the carbon price applies to Scope 1 only by default
+    "total_cost": 1_366_147.47,
     "pv_generation_kwh": 259_757.01,
     "dr_events_accepted": ["peak-cut-0716"],
 }

@@ -172,3 +172,17 @@ def test_capacity_charge_is_a_fixed_pro_rata_cost(engine: str) -> None:
     assert r.objective == pytest.approx(10.0 + fixed, abs=1e-9)
     assert r.kpis["cost_breakdown"]["demand"] == pytest.approx(fixed, abs=1e-9)
     assert r.kpis["total_cost"] == pytest.approx(r.objective, abs=1e-9)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_flexible_load_ramp_continues_from_the_initial_power(engine: str) -> None:
+    # 4 kWh in a 2 h window, ramp 2 kW/h, prices 1 then 5: free start p = (3, 1), cost 3 + 5 = 8;
+    # from 0 kW before the horizon the first step is at most 2 kW: p = (2, 2), cost 2 + 10 = 12.
+    flex = {"name": "dc", "max_power_kw": 5.0, "energy_per_window_kwh": 4.0, "window_h": 2,
+            "ramp_kw_per_h": 2.0}
+    sc, prof = tiny(2, dict(load_kw=[0, 0], price=[1, 5]), flexible_loads=[flex])
+    assert run(sc, prof, engine=engine).objective == pytest.approx(8.0, abs=1e-7)
+    sc0 = sc.replace({"flexible_loads.0.initial_power_kw": 0.0})
+    r = run(sc0, prof, engine=engine)
+    assert r.objective == pytest.approx(12.0, abs=1e-7)
+    assert r.values["flex.power_kw"][0] == pytest.approx([2.0, 2.0], abs=1e-7)

@@ -55,8 +55,9 @@ def park(k: float, import_limit_kw: float | None = None) -> tuple[zp.Scenario, z
                          "ramp_kw_per_h": 0.3 * k}],
         grid={"import_limit_kw": import_limit_kw or 3 * k, "export_limit_kw": 0.5 * k},
         targets={"green_share": {"value": 0.5, "mode": "soft", "penalty_per_kwh": 0.1},
+                 # own threshold: at 1 GW the park falls in a national size band (0.3)
                  "zero_carbon_indicator": {"threshold_t_per_tce": 0.2, "mode": "soft",
-                                           "penalty_per_t": 50}},
+                                           "penalty_per_t": 50, "threshold_rule": "own"}},
         green_power={"certificates": {"price_per_mwh": 5, "max_mwh": 0.002 * k}},
         solver={"mip_gap": 1e-6, "threads": 1},
     )

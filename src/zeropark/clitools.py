@@ -243,7 +243,6 @@ def billing_lines(k: dict[str, Any]) -> list[tuple[str, str]]:
 def kpi_lines(k: dict[str, Any]) -> list[str]:
     """A readable KPI table."""
     cur = k.get("currency", "CNY")
-    zc = k["zero_carbon_indicator"]
     dr_kwh = sum(e["delivered_kwh"] for e in k.get("dr_events", {}).values() if e["accepted"])
     shares = share_lines(k)
     rows = [
@@ -254,10 +253,10 @@ def kpi_lines(k: dict[str, Any]) -> list[str]:
         ("PV used / curtailed", f"{fmt(k['pv_generation_kwh'] / 1e3, 1)} / "
                                 f"{fmt(k['pv_curtailed_kwh'] / 1e3, 1)} MWh"),
         *shares[:3],
-        ("CO2", f"{fmt(k['co2_t'], 1)} t"),
-        ("CO2 per tce (core indicator)", f"{zc['value']:.3f} t/tce vs ≤ {zc['threshold']} "
-                                         f"→ {'PASS' if zc['pass'] else 'FAIL'}"),
-        shares[3],
+        ("physical renewable share", f"{pct(k['physical_green_share'])} of consumption (on-site "
+                                     "PV + direct supply, no certificates)"),
+        *emission_rows(k),
+        *indicator_rows(k),
         ("max monthly peak import", f"{max(k['peak_import_kw_by_month'].values()):,.0f} kW"),
         *billing_lines(k),
         ("EV energy / unmet", f"{fmt(k['ev_energy_kwh'] / 1e3, 1)} MWh / "
@@ -270,3 +269,64 @@ def kpi_lines(k: dict[str, Any]) -> list[str]:
     ]
     width = max(len(r[0]) for r in rows)
     return [f"{name:<{width}}  {val}" for name, val in rows]
+
+
+_LINE_LABELS = (
+    ("scope1_fuels_t", "CO2 Scope 1 (fuels)"),
+    ("scope2_location_t", "CO2 Scope 2 location-based"),
+    ("certificate_covered_t", "  certificate-covered (credited)"),
+    ("scope2_market_t", "CO2 Scope 2 market-based"),
+    ("indicator_t", "CO2 indicator line"),
+    ("offsets_t", "CCER offsets"),
+)
+
+
+def emission_rows(k: dict[str, Any]) -> list[tuple[str, str]]:
+    """One row per emissions-ledger line, each named; the carbon price says its line."""
+    e = k.get("emissions")
+    if not e:
+        return [("CO2", f"{k['co2_t']:,.1f} t")]
+    rows = [(label, f"{e[key]:,.1f} t") for key, label in _LINE_LABELS]
+    rows[4] = (rows[4][0], rows[4][1] + f" (Scope 1 + {e['scope2_method']}-based Scope 2 after "
+               "certificates" + (", minus offsets)" if e["offsets_in_indicator"] else ")"))
+    rows.append(("carbon price applies to", f"{e['carbon_price_scope']}: "
+                                            f"{e['carbon_priced_t']:,.1f} t before offsets"))
+    return rows
+
+
+def indicator_rows(k: dict[str, Any]) -> list[tuple[str, str]]:
+    """The core indicator (with the CO2 and tce it divides), its scope, the value with offsets,
+    the other tce factor when its verdict differs, and the "1 + 5" check."""
+    zc = k["zero_carbon_indicator"]
+
+    def verdict(ok: bool) -> str:
+        return "PASS" if ok else "FAIL"
+
+    rows = [("CO2 per tce (core indicator)",
+             f"{zc['value']:.3f} t/tce = {k['co2_t']:,.1f} t / {k['energy_tce']:,.1f} tce "
+             f"vs ≤ {zc['threshold']} → {verdict(zc['pass'])}")]
+    if "value_with_offsets" not in zc:
+        return rows
+    counted = "counted" if zc["offsets_counted"] else "not counted in the indicator"
+    rows.append(("  with offsets", f"{zc['value_with_offsets']:.3f} t/tce → "
+                                   f"{verdict(zc['pass_with_offsets'])} (offsets {counted})"))
+    rows.append(("  tce factor", zc["tce_factor"].replace("_", " ")))
+    if zc["verdicts_differ"]:
+        for name, alt in zc["by_tce_factor"].items():
+            rows.append((f"  at {name.replace('_', ' ')} tce",
+                         f"{alt['value']:.3f} t/tce ({alt['energy_tce']:,.1f} tce) → "
+                         f"{verdict(alt['pass'])}"))
+    rows.append(("  threshold from", zc["threshold_source"]))
+    if zc["band_changed"]:
+        rows.append(("  band re-check", f"annual use after the solve {zc['annual_tce']:,.0f} "
+                                        f"tce/yr falls in band {zc['band_after_solve']}, not "
+                                        f"{zc['band']}: re-run with that threshold"))
+    var = k.get("clean_energy_share_variants", {})
+    rows.append(("clean energy share (≥ 90 %)",
+                 f"{k['clean_energy_share']:.1%} (with gas {var.get('with_gas', 0):.1%}, "
+                 f"without {var.get('without_gas', 0):.1%})"))
+    check = k.get("zero_carbon_check", {})
+    if check:
+        rows.append(("zero-carbon check (1 + 5)", ", ".join(
+            f"{name.replace('_', ' ')} {item['verdict']}" for name, item in check.items())))
+    return rows

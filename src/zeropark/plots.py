@@ -403,9 +403,10 @@ def monthly_emissions(ds: xr.Dataset, kpis: Mapping[str, Any] | None = None, *,
                       cap_t: float | None = None) -> Figure:
     """Monthly CO2 [t] against the zero-carbon indicator allowance (threshold × tce).
 
-    Bars: grid electricity and fixed fuels (fuels pro rata to time, as in the model); certificates
-    and offsets, bought for the whole horizon, are shown as credits pro rata to consumption, so
-    the monthly net values add up to the indicator's CO2 (``value × energy_tce``) in ``kpis``.
+    Bars: grid electricity and fixed fuels (fuels pro rata to time, as in the model); the
+    difference to the indicator's CO2 (certificates, and offsets when they count) is shown as
+    credits pro rata to consumption, so the monthly net values add up to the indicator's CO2
+    (``value × energy_tce``) in ``kpis``.
     ``cap_t`` (an emission cap over the horizon [tCO2]) is drawn pro rata to time.
     """
     months = [str(m) for m in ds.month.values]
@@ -419,11 +420,14 @@ def monthly_emissions(ds: xr.Dataset, kpis: Mapping[str, Any] | None = None, *,
     ax.bar(x, elec_t, 0.7, color=COLORS["grid import"], label="grid electricity")
     title = "monthly emissions"
     if kpis is not None:
-        fuel_t = kpis["co2_t"] + kpis.get("offsets_t", 0.0) - float(elec_t.sum())
+        ledger = kpis.get("emissions")
+        fuel_t = (ledger["scope1_fuels_t"] if ledger else
+                  kpis["co2_t"] + kpis.get("offsets_t", 0.0) - float(elec_t.sum()))
         ind = kpis["zero_carbon_indicator"]
         tce = kpis["energy_tce"]
-        elec_tce = KGCE_PER_KWH_EQUAL_VALUE * kpis["consumption_kwh"] / 1e3
-        tce_m = KGCE_PER_KWH_EQUAL_VALUE * cons / 1e3 + (tce - elec_tce) * share_t
+        k = ind.get("kgce_per_kwh", KGCE_PER_KWH_EQUAL_VALUE)
+        elec_tce = k * kpis["consumption_kwh"] / 1e3
+        tce_m = k * cons / 1e3 + (tce - elec_tce) * share_t
         credits_t = float(elec_t.sum()) + fuel_t - ind["value"] * tce
         cons_share = cons / cons.sum() if cons.sum() > 0 else share_t
         if abs(fuel_t) > 1e-9:

@@ -15,8 +15,8 @@ import xarray as xr
 
 from zeropark.errors import ScenarioError
 from zeropark.io import atomic_write_bytes, atomic_write_group
-from zeropark.model.carbon import ef_mean
-from zeropark.model.data import KGCE_PER_KWH_EQUAL_VALUE, ModelData
+from zeropark.model import emissions as em
+from zeropark.model.data import KGCE_PER_M3_GAS, ModelData
 from zeropark.model.grid import basic_charge, billed_demand_kw, billing_kpis
 from zeropark.model.pv import pv_efficiency
 from zeropark.solve import SolveOutcome, Status
@@ -285,20 +285,14 @@ def compute_kpis(d: ModelData, out: SolveOutcome, ds: xr.Dataset) -> dict[str, A
     gd = float(ds.green_direct_kw.sum()) * dt
     import_kwh, export_kwh = float(imp.sum()) * dt, float(exp.sum()) * dt
     consumption = pv_used + gd + import_kwh - export_kwh
-    gec_mwh = scalar.get("certificates.gec_mwh", 0.0)
-    ccer_t = scalar.get("offsets.ccer_t", 0.0)
-    gross_kg = float(ds.emissions_kg.sum()) + d.fuel_co2_kg
-    co2_t = (gross_kg - 1000 * ccer_t) / 1000
-    ind_kg = co2_t * 1000
-    if sc.targets.green_counts_zero_emission:
-        ind_kg -= 1000 * ef_mean(d) * gec_mwh
-    else:
-        ind_kg += float((prof.ef_kg_per_kwh * ds.green_direct_kw.values).sum()) * dt
-    tce = (KGCE_PER_KWH_EQUAL_VALUE * consumption + d.fuel_kgce) / 1000
-    green_kwh = pv_used + gd - export_kwh + 1000 * gec_mwh
+    ledger = emissions_ledger(d, v)
+    gec_mwh = ledger["certificates_mwh"]
+    ccer_t = ledger["offsets_t"]
+    tce = ledger["energy_tce"]
+    co2_t = ledger["indicator_t"]
+    zc = ledger["zero_carbon_indicator"]
     ind = sc.targets.zero_carbon_indicator
-    threshold = ind.threshold_t_per_tce if ind is not None else 0.2
-    per_tce = ind_kg / 1000 / tce if tce > 0 else 0.0
+    green_kwh = pv_used + gd - export_kwh + 1000 * gec_mwh
     storage = d.sc.storage
     dis = ds.storage_discharge_kw.values
     unmet = float(ds.ev_unmet_kwh.isel(time=-1).sum()) if d.ev_names else 0.0
@@ -322,7 +316,7 @@ def compute_kpis(d: ModelData, out: SolveOutcome, ds: xr.Dataset) -> dict[str, A
         "certificates": (sc.green_power.certificates.price_per_mwh * gec_mwh
                          if sc.green_power.certificates else 0.0),
         "offsets": (sc.green_power.offsets.price_per_t * ccer_t if sc.green_power.offsets else 0.0),
-        "carbon": tg.carbon_price_per_t * co2_t,
+        "carbon": tg.carbon_price_per_t * (ledger["carbon_priced_t"] - ccer_t),
         "penalties": penalties,
         "dr_penalty": dr_pen,
         "dr_revenue": dr_rev,
@@ -331,7 +325,7 @@ def compute_kpis(d: ModelData, out: SolveOutcome, ds: xr.Dataset) -> dict[str, A
              - breakdown["export_revenue"] - breakdown["dr_revenue"])
     pv_avail = float(ds.pv_available_kw.sum()) * dt
     green_share = green_kwh / consumption if consumption > 0 else 0.0
-    clean_share = (KGCE_PER_KWH_EQUAL_VALUE * green_kwh / 1000 / tce) if tce > 0 else 0.0
+    physical_share = (pv_used + gd - export_kwh) / consumption if consumption > 0 else 0.0
     return {
         "scenario": sc.name,
         "total_cost": total,
@@ -351,13 +345,16 @@ def compute_kpis(d: ModelData, out: SolveOutcome, ds: xr.Dataset) -> dict[str, A
         "green_share": green_share,
         "green_share_target": tg.green_share.value if tg.green_share else None,
         "green_share_shortfall_kwh": scalar.get("targets.green_short_kwh", 0.0),
+        "physical_green_share": physical_share,
         "co2_t": co2_t,
         "energy_tce": tce,
-        "co2_per_tce": per_tce,
-        "zero_carbon_indicator": {"value": per_tce, "threshold": threshold,
-                                  "pass": bool(per_tce <= threshold + 1e-9)},
-        "clean_energy_share": clean_share,
-        "clean_energy_share_pass_90pct": bool(clean_share >= 0.9 - 1e-9),
+        "co2_per_tce": zc["value"],
+        "emissions": ledger["lines_t"],
+        "zero_carbon_indicator": zc,
+        "clean_energy_share": ledger["clean_energy_share"],
+        "clean_energy_share_pass_90pct": bool(ledger["clean_energy_share"] >= 0.9 - 1e-9),
+        "clean_energy_share_variants": ledger["clean_energy_share_variants"],
+        "zero_carbon_check": zero_carbon_check(sc, zc, ledger["clean_energy_share"]),
         "peak_import_kw_by_month": dict(zip(prof.month_labels,
                                             ds.peak_import_kw.values.tolist(), strict=True)),
         "billing": billing_kpis(d, v),
@@ -377,3 +374,144 @@ def compute_kpis(d: ModelData, out: SolveOutcome, ds: xr.Dataset) -> dict[str, A
         "solver": {"status": str(out.status), "objective": out.objective, "bound": out.bound,
                    "gap": out.gap},
     }
+
+
+TCE_FACTORS = ("equal_value", "coal_equivalent")
+
+
+def emissions_ledger(d: ModelData, values: dict[str, Any]) -> dict[str, Any]:
+    """The emissions ledger of a solution: each named line [t], the core indicator (its CO2 per
+    tce, with and without offsets, under both tce factors) and the clean-energy share.
+
+    Lines (see :mod:`zeropark.model.emissions`): ``scope1_fuels_t``,
+    ``scope2_location_t`` (grid factor × import per step), ``certificate_covered_t`` (the
+    covered import at each step's factor), ``scope2_market_t`` (uncovered import at the
+    residual-mix factor), ``green_direct_at_grid_factor_t``, ``indicator_t`` (what the core
+    indicator divides by tce), ``offsets_t``, ``indicator_with_offsets_t``, ``gross_t`` (Scope 1
+    + location-based Scope 2) and ``carbon_priced_t`` (the line the carbon price applies to,
+    before offsets).
+    """
+    sc, acc = d.sc, d.sc.targets.accounting
+    ln = em.lines(d)
+    full = dict(values)
+    if sc.green_power.certificates is not None and "certificates.covered_kw" not in full:
+        full["certificates.covered_kw"] = np.zeros(d.T)
+
+    def t(line: em.Line) -> float:
+        return line.value(full) / 1000.0
+
+    offsets_t = t(ln["offsets"])
+    ind_t = t(ln["indicator"])
+    with_off_t = ind_t - offsets_t
+    core_t = with_off_t if acc.offsets_in_indicator else ind_t
+    lines_t = {
+        "scope1_fuels_t": t(ln["scope1"]),
+        "scope2_location_t": t(ln["scope2_location"]),
+        "certificate_covered_t": t(ln["certificates"]),
+        "scope2_market_t": t(em.market_line(d)),
+        "green_direct_at_grid_factor_t": t(ln["green_direct"]),
+        "indicator_t": ind_t,
+        "offsets_t": offsets_t,
+        "indicator_with_offsets_t": with_off_t,
+        "gross_t": t(ln["gross"]),
+        "carbon_priced_t": t(em.priced_line(d)),
+        "scope2_method": acc.scope2_method,
+        "carbon_price_scope": acc.carbon_price_scope,
+        "offsets_in_indicator": acc.offsets_in_indicator,
+    }
+    tce_by = {f: t(em.lines(d, f)["tce"]) for f in TCE_FACTORS}
+    tce = tce_by[acc.tce_factor]
+    thr, info = em.indicator_threshold(d)
+    value = core_t / tce if tce > 0 else 0.0
+    annual = tce / d.horizon_fraction if d.horizon_fraction > 0 else 0.0
+    band_after = em.band_of(d, annual)
+    band_after_key = band_after["key"] if band_after else None
+    by_factor = {}
+    for f in TCE_FACTORS:
+        val = core_t / tce_by[f] if tce_by[f] > 0 else 0.0
+        by_factor[f] = {"value": val, "energy_tce": tce_by[f], "pass": bool(val <= thr + 1e-9)}
+    zc = {
+        "value": value, "threshold": thr, "pass": bool(value <= thr + 1e-9),
+        "co2_line": "indicator_with_offsets_t" if acc.offsets_in_indicator else "indicator_t",
+        "value_with_offsets": with_off_t / tce if tce > 0 else 0.0,
+        "pass_with_offsets": bool(with_off_t / tce <= thr + 1e-9) if tce > 0 else True,
+        "offsets_counted": acc.offsets_in_indicator,
+        "tce_factor": acc.tce_factor,
+        "kgce_per_kwh": em.kgce_per_kwh(d),
+        "by_tce_factor": by_factor,
+        "verdicts_differ": len({v["pass"] for v in by_factor.values()}) > 1,
+        "threshold_source": info["source"],
+        "baseline_annual_tce": info["baseline_annual_tce"],
+        "annual_tce": annual,
+        "band": info["band"],
+        "band_after_solve": band_after_key,
+        "band_changed": band_after_key != info["band"],
+    }
+    green_kwh = ln["green"].value(full)
+    kgce_elec = em.kgce_per_kwh(d) * green_kwh
+    f = sc.fuels
+    gas_kgce = f.natural_gas_m3_per_year * KGCE_PER_M3_GAS * d.horizon_fraction
+    share_gas = (kgce_elec + gas_kgce) / 1000 / tce if tce > 0 else 0.0
+    share_nogas = kgce_elec / 1000 / tce if tce > 0 else 0.0
+    return {
+        "lines_t": lines_t, "energy_tce": tce, "indicator_t": core_t, "offsets_t": offsets_t,
+        "carbon_priced_t": lines_t["carbon_priced_t"],
+        "certificates_mwh": float(np.sum(full.get("certificates.covered_kw", 0.0))) * d.dt_h
+        / 1000.0,
+        "zero_carbon_indicator": zc,
+        "clean_energy_share": share_gas if acc.clean_share_counts_gas else share_nogas,
+        "clean_energy_share_variants": {"with_gas": share_gas, "without_gas": share_nogas},
+    }
+
+
+def zero_carbon_check(sc: Any, zc: dict[str, Any], clean_share: float) -> dict[str, Any]:
+    """The national "1 + 5" check: the core indicator, the clean-energy share and the guiding
+    indicators from the park's own figures; each ``pass``, ``fail`` or ``not given``."""
+    g = sc.targets.guiding
+
+    def verdict(value: float | None, ok: bool) -> str:
+        return "not given" if value is None else ("pass" if ok else "fail")
+
+    def at_least(value: float | None, limit: float) -> dict[str, Any]:
+        return {"value": value, "limit": f">= {limit}",
+                "verdict": verdict(value, value is not None and value >= limit - 1e-9)}
+
+    intensity = g.product_energy_intensity
+    return {
+        "core_indicator": {"value": zc["value"], "limit": f"<= {zc['threshold']}",
+                           "verdict": "pass" if zc["pass"] else "fail"},
+        "clean_energy_share": at_least(clean_share, 0.9),
+        "product_energy_intensity": {
+            "value": intensity, "limit": (f"<= {g.product_energy_limit}"
+                                          if g.product_energy_limit is not None else None),
+            "verdict": verdict(intensity, intensity is not None
+                               and intensity <= g.product_energy_limit + 1e-12)},
+        "solid_waste_utilisation": at_least(g.solid_waste_utilisation, 0.8),
+        "waste_energy_recovery": at_least(g.waste_energy_recovery, 0.5),
+        "water_reuse": at_least(g.water_reuse, 0.8),
+    }
+
+
+def abatement_cost_per_t(plan: dict[str, Any], without: dict[str, Any]) -> float:
+    """Cost of abatement of a lever [currency per tCO2] (docs/accounting.md).
+
+    ``(annual cost of the plan − annual cost without the lever) / (indicator CO2 without the
+    lever − indicator CO2 of the plan)``, from the KPIs of two runs of the same park over the
+    same horizon that differ only by the lever (so the pro-rata factor to a year cancels). The
+    cost is ``sizing.total_cost_with_investment`` when the run sized assets (annualised capex
+    included), otherwise ``total_cost``; the CO2 is ``co2_t``, the line the core indicator
+    divides by tce.
+
+    Returns
+    -------
+    float
+        NaN when the lever does not lower the indicator's CO2 (no abatement to price).
+    """
+    def cost(k: dict[str, Any]) -> float:
+        sizing = k.get("sizing")
+        return float(sizing["total_cost_with_investment"] if sizing else k["total_cost"])
+
+    abated_t = float(without["co2_t"]) - float(plan["co2_t"])
+    if abated_t <= 1e-9 * max(1.0, abs(float(without["co2_t"]))):
+        return float("nan")
+    return (cost(plan) - cost(without)) / abated_t

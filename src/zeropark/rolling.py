@@ -20,14 +20,8 @@ import numpy as np
 
 from zeropark.api import finish, prepare, solve_data
 from zeropark.errors import ScenarioError, SolveError
-from zeropark.model.carbon import ef_mean
-from zeropark.model.data import (
-    KGCE_PER_KWH_EQUAL_VALUE,
-    Ledger,
-    ModelData,
-    model_data,
-    pv_bus_efficiency,
-)
+from zeropark.model import emissions as em
+from zeropark.model.data import Ledger, ModelData, model_data
 from zeropark.model.dr import settle
 from zeropark.model.ev import delivered_and_unmet
 from zeropark.profiles.base import Profiles
@@ -66,26 +60,15 @@ def _scalar_shares(d: ModelData, values: dict[str, np.ndarray], n: int) -> dict[
 
 
 def _committed_ledger(d: ModelData, values: dict[str, np.ndarray], n: int) -> Ledger:
-    """Totals of the first ``n`` steps of a window's solution; certificates count in proportion
-    to the committed import, offsets in proportion to the committed steps
-    (:func:`_scalar_shares`)."""
-    dt = d.dt_h
-    imp, exp = values["grid.import_kw"][:n], values["grid.export_kw"][:n]
-    pv = values.get("pv.power_kw")
-    eta = pv_bus_efficiency(d.sc)
-    pv_kwh = float((eta[:, None] * pv[:, :n]).sum()) * dt if pv is not None else 0.0
-    gd = float(values["green.direct_kw"][:n].sum()) * dt if "green.direct_kw" in values else 0.0
-    cons = pv_kwh + gd + float((imp - exp).sum()) * dt
-    co2 = float((d.prof.ef_kg_per_kwh[:n] * imp).sum()) * dt
-    share = n / d.T
-    gec_kwh = (1000.0 * float(values.get("certificates.gec_mwh", 0.0))
-               * _scalar_shares(d, values, n)["certificates.gec_mwh"])
-    co2 -= 1000.0 * float(values.get("offsets.ccer_t", 0.0)) * share
-    if d.sc.targets.green_counts_zero_emission:
-        co2 -= ef_mean(d) * gec_kwh
-    return Ledger(consumption_kwh=cons, green_kwh=pv_kwh + gd - float(exp.sum()) * dt + gec_kwh,
-                  co2_kg=co2 + d.fuel_co2_kg * share,
-                  kgce=KGCE_PER_KWH_EQUAL_VALUE * cons + d.fuel_kgce * share)
+    """Totals of the first ``n`` steps of a window's solution, from the emissions ledger's lines;
+    offsets of the window count in proportion to the committed share of its steps."""
+    ln = em.lines(d)
+
+    def part(line: em.Line) -> float:
+        return line.value(values, steps=n, total=d.T)
+
+    return Ledger(consumption_kwh=part(ln["consumption"]), green_kwh=part(ln["green"]),
+                  co2_kg=part(em.indicator_line(d)), kgce=part(ln["tce"]))
 
 
 def _target_slacks(d: ModelData, values: dict[str, np.ndarray], led: Ledger) -> dict[str, float]:
@@ -95,13 +78,12 @@ def _target_slacks(d: ModelData, values: dict[str, np.ndarray], led: Ledger) -> 
         out["targets.green_short_kwh"] = max(0.0, tg.green_share.value * led.consumption_kwh
                                              - led.green_kwh)
     if tg.emission_cap is not None and tg.emission_cap.mode == "soft":
-        gross = float((d.prof.ef_kg_per_kwh * values["grid.import_kw"]).sum()) * d.dt_h
-        net = gross + d.fuel_co2_kg - 1000.0 * float(values.get("offsets.ccer_t", 0.0))
+        net = em.indicator_line(d).value(values)
         out["targets.cap_over_t"] = max(0.0, net / 1000.0 - tg.emission_cap.value_t)
     ind = tg.zero_carbon_indicator
     if ind is not None and ind.mode == "soft":
-        out["targets.indicator_over_t"] = max(
-            0.0, (led.co2_kg - ind.threshold_t_per_tce * led.kgce) / 1000.0)
+        thr, _ = em.indicator_threshold(d)
+        out["targets.indicator_over_t"] = max(0.0, (led.co2_kg - thr * led.kgce) / 1000.0)
     return out
 
 
@@ -127,6 +109,7 @@ def run_rolling(sc: Scenario, spec: str, *, start: int = 0, steps: int | None = 
     end_kwh = np.array([float(u.soc_initial) * u.energy_kwh for u in sc.storage])
     peaks = np.zeros(len(prof.month_labels)) if prof.peak_floor_kw is None else prof.peak_floor_kw.copy()
     ledger = Ledger()
+    flex_last: dict[int, float] = {}
     pieces: list[dict[str, np.ndarray]] = []
     accept: dict[str, float] = {}
     scalars: dict[str, float] = {}
@@ -140,6 +123,7 @@ def run_rolling(sc: Scenario, spec: str, *, start: int = 0, steps: int | None = 
                    for i, (s, u) in enumerate(zip(soc, sc.storage, strict=True))}
         if not last:
             changes.update({f"storage.{i}.end_condition": "free" for i in range(len(sc.storage))})
+        changes.update({f"flexible_loads.{i}.initial_power_kw": p for i, p in flex_last.items()})
         sc_w = sc.replace(changes) if changes else sc
         prof_w = prof.window(pos, stop)
         used = np.unique(prof.month_index[pos:stop])
@@ -176,6 +160,9 @@ def run_rolling(sc: Scenario, spec: str, *, start: int = 0, steps: int | None = 
         imp = v["grid.import_kw"][:commit]
         rise = prof.peak_excursion_kw[pos:pos + commit]  # billed: highest 15-min average
         np.maximum.at(peaks, prof.month_index[pos:pos + commit], imp + rise)
+        if sc.flexible_loads:  # the ramp continues from the last committed power
+            flex_last = {i: float(v["flex.power_kw"][i, commit - 1])
+                         for i in range(len(sc.flexible_loads))}
         if sc.storage:
             soc = list(v["storage.soc_kwh"][:, commit - 1]
                        / np.maximum([u.energy_kwh for u in sc.storage], 1e-9))

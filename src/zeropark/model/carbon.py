@@ -1,189 +1,154 @@
 """Certificates (GEC), offsets (CCER), carbon price and the targets: green-power share, emission
 cap and the zero-carbon park core indicator (tCO2 per tce), each hard or soft (slack at a penalty).
 
-Definitions (over the horizon, kWh and kg):
-- green G = Σ (PV used + green direct − export)·dt + 1000·GEC [MWh]
-- consumption C = Σ (PV used + green direct + import − export)·dt
-- emissions E = Σ ef·import·dt + fixed fuels − 1000·CCER [t]; CCER ≤ max_share · gross emissions
-- certificates cover grid electricity only: 1000·GEC ≤ Σ import·dt
-- indicator CO2 = E − ef̄·1000·GEC (certificates count as zero-emission; green direct is already
-  zero) — or, with ``green_counts_zero_emission: false``, E + Σ ef·green direct·dt
-- tce = 0.1229 kgce/kWh · C + fixed fuels (kgce)
+Every quantity is a line of the emissions ledger (:mod:`zeropark.model.emissions`); over the
+horizon, with dt the step length [h]:
+
+- certificates per step: 0 ≤ covered_t ≤ import_t [kW], Σ covered_t·dt ≤ 1000·max_mwh, cost
+  price/1000 per kWh covered; credited at that step's factor (or, market-based, the uncovered
+  import at the residual-mix factor)
+- offsets: 1000·ccer ≤ max_share · base (the indicator's emissions after certificates, or gross)
+- carbon cost = price/1000 · (priced line − 1000·ccer), priced line per ``carbon_price_scope``;
+  1000·ccer ≤ priced line (offsets never earn money)
+- green share: green − s·consumption ≥ s·C_ledger − G_ledger (− shortfall when soft)
+- emission cap and core indicator on the indicator line I (offsets per ``offsets_in_indicator``):
+  I ≤ cap;  I − thr·tce ≤ 0, with thr fixed before the solve (national band or own threshold)
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from zeropark.model import emissions as em
 from zeropark.model.context import PyomoContext, pyo
-from zeropark.model.data import KGCE_PER_KWH_EQUAL_VALUE, ModelData
+from zeropark.model.data import ModelData
 from zeropark.model.lp import MatrixLP
-from zeropark.model.pv import pv_efficiency
 
 
-def _has_direct(d: ModelData) -> bool:
-    return d.sc.green_power.direct is not None and d.prof.green_direct_kw is not None
+def indicator_rhs(d: ModelData, thr: float) -> float:
+    """Right-hand side of the CO2-per-tce row [kg]: threshold × constant kgce − constant CO2,
+    ledger included (so the indicator holds for ledger + horizon)."""
+    ln = em.lines(d)
+    return (thr * (ln["tce"].const + d.ledger.kgce) - em.indicator_line(d).const
+            - d.ledger.co2_kg)
 
 
-def ef_mean(d: ModelData) -> float:
-    """Mean grid emission factor over the horizon [kg/kWh] (what one certificate displaces)."""
-    return float(np.mean(d.prof.ef_kg_per_kwh)) if d.T else 0.0
+def _rows(d: ModelData) -> dict[str, tuple[em.Line, float, float]]:
+    """Every target row as (line, lo, hi) on the line's variable part; soft slacks apart."""
+    sc, ln, led = d.sc, em.lines(d), d.ledger
+    tg, cp = sc.targets, sc.targets.carbon_price_per_t
+    offs = sc.green_power.offsets
+    out: dict[str, tuple[em.Line, float, float]] = {}
+    if offs is not None:
+        base = em.offset_base_line(d)
+        line = ln["offsets"] - base * offs.max_share
+        out["offsets.cap"] = (line, -np.inf, -line.const)
+    if cp > 0:
+        priced = em.priced_line(d)
+        if offs is not None:
+            line = ln["offsets"] - priced
+            out["targets.offsets_within_priced"] = (line, -np.inf, -line.const)
+    if tg.green_share is not None:
+        s = tg.green_share.value
+        line = ln["green"] - ln["consumption"] * s
+        out["targets.green_share"] = (line, s * led.consumption_kwh - led.green_kwh, np.inf)
+    ind_line = em.indicator_line(d)
+    if tg.emission_cap is not None:
+        out["targets.emission_cap"] = (ind_line, -np.inf, tg.emission_cap.value_t * 1000
+                                       - ind_line.const - led.co2_kg)
+    if tg.zero_carbon_indicator is not None:
+        thr, _ = em.indicator_threshold(d)
+        out["targets.indicator"] = (ind_line - ln["tce"] * thr, -np.inf, indicator_rhs(d, thr))
+    return out
 
 
-def indicator_rhs(d: ModelData) -> float:
-    """Right-hand side of the CO2-per-tce row [kg]: threshold × fixed kgce − fixed CO2, ledger
-    included (so the indicator holds for ledger + horizon)."""
-    thr = d.sc.targets.zero_carbon_indicator.threshold_t_per_tce
-    return thr * (d.fuel_kgce + d.ledger.kgce) - d.fuel_co2_kg - d.ledger.co2_kg
+def _slack(d: ModelData) -> dict[str, tuple[str, float, float]]:
+    """Soft rows: slack column name, its coefficient in the row and its cost."""
+    tg, out = d.sc.targets, {}
+    if tg.green_share is not None and tg.green_share.mode == "soft":
+        out["targets.green_share"] = ("targets.green_short_kwh", 1.0, tg.green_share.penalty_per_kwh)
+    if tg.emission_cap is not None and tg.emission_cap.mode == "soft":
+        out["targets.emission_cap"] = ("targets.cap_over_t", -1000.0, tg.emission_cap.penalty_per_t)
+    ind = tg.zero_carbon_indicator
+    if ind is not None and ind.mode == "soft":
+        out["targets.indicator"] = ("targets.indicator_over_t", -1000.0, ind.penalty_per_t)
+    return out
 
 
 def add_matrix(lp: MatrixLP, d: ModelData, bal: np.ndarray) -> None:
     """Matrix form (built after every other component)."""
-    sc, dt, ef, led = d.sc, d.dt_h, d.prof.ef_kg_per_kwh, d.ledger
-    tg = sc.targets
-    imp, exp = lp.cols("grid.import_kw"), lp.cols("grid.export_kw")
-    pv = lp.cols("pv.power_kw") if lp.has("pv.power_kw") else None
-    gd = lp.cols("green.direct_kw") if _has_direct(d) else None
-    eta = pv_efficiency(d)[:, None]
+    sc, dt = d.sc, d.dt_h
+    steps = range(d.T)
     cert, offs = sc.green_power.certificates, sc.green_power.offsets
-    gec = ccer = None
+    imp = lp.cols("grid.import_kw")
     if cert is not None:
-        gec = lp.var("certificates.gec_mwh", (), 0.0,
-                     np.inf if cert.max_mwh is None else cert.max_mwh, cert.price_per_mwh)
-        row = lp.rows("certificates.within_import", (), hi=0.0)
-        lp.add(row, gec, 1000.0)
-        lp.add(row, imp, -dt)
+        cov = lp.var("certificates.covered_kw", (steps,), 0.0, np.inf,
+                     cert.price_per_mwh / 1000.0 * dt)
+        row = lp.rows("certificates.within_import", (steps,), hi=0.0)
+        lp.add(row, cov, 1.0)
+        lp.add(row, imp, -1.0)
+        if cert.max_mwh is not None:
+            row = lp.rows("certificates.max", (), hi=1000.0 * cert.max_mwh)
+            lp.add(row, cov, dt)
     if offs is not None:
-        ccer = lp.var("offsets.ccer_t", (), 0.0, np.inf, offs.price_per_t)
-        row = lp.rows("offsets.cap", (), hi=offs.max_share * d.fuel_co2_kg)
-        lp.add(row, ccer, 1000.0)
-        lp.add(row, imp, -offs.max_share * ef * dt)
-    cp = tg.carbon_price_per_t
+        lp.var("offsets.ccer_t", (), 0.0, np.inf, offs.price_per_t)
+    cp = sc.targets.carbon_price_per_t
     if cp > 0:
+        priced = em.priced_line(d) - em.lines(d)["offsets"]
         carbon = lp.var("targets.carbon_cost", (), -np.inf, np.inf, 1.0)
-        row = lp.rows("targets.carbon_cost_def", (), cp * d.fuel_co2_kg / 1000.0,
-                      cp * d.fuel_co2_kg / 1000.0)
+        const = cp * priced.const / 1000.0
+        row = lp.rows("targets.carbon_cost_def", (), const, const)
         lp.add(row, carbon, 1.0)
-        lp.add(row, imp, -cp * ef * dt / 1000.0)
-        if ccer is not None:
-            lp.add(row, ccer, cp)
-    if tg.green_share is not None:
-        s = tg.green_share.value
-        row = lp.rows("targets.green_share", (), lo=s * led.consumption_kwh - led.green_kwh)
-        if pv is not None:
-            lp.add(row, pv, (1 - s) * eta * dt)
-        if gd is not None:
-            lp.add(row, gd, (1 - s) * dt)
-        lp.add(row, exp, -(1 - s) * dt)
-        lp.add(row, imp, -s * dt)
-        if gec is not None:
-            lp.add(row, gec, 1000.0)
-        if tg.green_share.mode == "soft":
-            short = lp.var("targets.green_short_kwh", (), 0.0, np.inf,
-                           tg.green_share.penalty_per_kwh)
-            lp.add(row, short, 1.0)
-    if tg.emission_cap is not None:
-        row = lp.rows("targets.emission_cap", (),
-                      hi=tg.emission_cap.value_t * 1000 - d.fuel_co2_kg - led.co2_kg)
-        lp.add(row, imp, ef * dt)
-        if ccer is not None:
-            lp.add(row, ccer, -1000.0)
-        if tg.emission_cap.mode == "soft":
-            over = lp.var("targets.cap_over_t", (), 0.0, np.inf, tg.emission_cap.penalty_per_t)
-            lp.add(row, over, -1000.0)
-    ind = tg.zero_carbon_indicator
-    if ind is not None:
-        thr = ind.threshold_t_per_tce * KGCE_PER_KWH_EQUAL_VALUE  # kgCO2 allowed per kWh consumed
-        row = lp.rows("targets.indicator", (), hi=indicator_rhs(d))
-        lp.add(row, imp, (ef - thr) * dt)
-        lp.add(row, exp, thr * dt)
-        if pv is not None:
-            lp.add(row, pv, -thr * eta * dt)
-        if gd is not None:
-            gd_coef = -thr * dt + (0.0 if tg.green_counts_zero_emission else ef * dt)
-            lp.add(row, gd, gd_coef)
-        if ccer is not None:
-            lp.add(row, ccer, -1000.0)
-        if gec is not None and tg.green_counts_zero_emission:
-            lp.add(row, gec, -1000.0 * ef_mean(d))
-        if ind.mode == "soft":
-            over = lp.var("targets.indicator_over_t", (), 0.0, np.inf, ind.penalty_per_t)
-            lp.add(row, over, -1000.0)
+        priced.add_matrix(lp, row, -cp / 1000.0)
+    slack = _slack(d)
+    for name, (line, lo, hi) in _rows(d).items():
+        row = lp.rows(name, (), lo, hi)
+        line.add_matrix(lp, row)
+        if name in slack:
+            col, coef, cost = slack[name]
+            lp.add(row, lp.var(col, (), 0.0, np.inf, cost), coef)
 
 
 def add_pyomo(m: pyo.ConcreteModel, d: ModelData, ctx: PyomoContext) -> None:
     """Pyomo form (built after every other component)."""
-    sc, dt, ef, T = d.sc, d.dt_h, d.prof.ef_kg_per_kwh, d.T
-    tg = sc.targets
+    sc, dt, T = d.sc, d.dt_h, d.T
     g = m.grid
-    eta = dict(zip(d.pv_names, pv_efficiency(d), strict=True))
+    labels = em.pyomo_labels(d)
     cert, offs = sc.green_power.certificates, sc.green_power.offsets
     b = m.targets = pyo.Block()
-
-    def pv_sum(coef: float) -> pyo.Expression:
-        if not d.pv_names:
-            return 0.0
-        return sum(coef * eta[a] * dt * m.pv.power_kw[a, t] for a in d.pv_names for t in range(T))
-
-    def gd_sum(coef: np.ndarray | float) -> pyo.Expression:
-        if not _has_direct(d):
-            return 0.0
-        c = np.broadcast_to(coef, (T,))
-        return sum(c[t] * m.green.direct_kw[t] for t in range(T))
-
-    imp_ef = sum(ef[t] * dt * g.import_kw[t] for t in range(T))
-    gec = ccer = 0.0
     if cert is not None:
-        m.certificates = pyo.Block()
-        m.certificates.gec_mwh = pyo.Var(bounds=(0.0, cert.max_mwh))
-        gec = m.certificates.gec_mwh
-        m.certificates.within_import = pyo.Constraint(
-            expr=1000.0 * gec - sum(dt * g.import_kw[t] for t in range(T)) <= 0)
-        ctx.costs.append(cert.price_per_mwh * gec)
+        c = m.certificates = pyo.Block()
+        c.T = pyo.Set(initialize=range(T), ordered=True)
+        c.covered_kw = pyo.Var(c.T, bounds=(0.0, None))
+        c.within_import = pyo.Constraint(
+            c.T, rule=lambda c, t: c.covered_kw[t] - g.import_kw[t] <= 0)
+        if cert.max_mwh is not None:
+            c.max = pyo.Constraint(expr=sum(dt * c.covered_kw[t] for t in range(T))
+                                   <= 1000.0 * cert.max_mwh)
+        ctx.costs.append(sum(cert.price_per_mwh / 1000.0 * dt * c.covered_kw[t]
+                             for t in range(T)))
     if offs is not None:
         m.offsets = pyo.Block()
         m.offsets.ccer_t = pyo.Var(bounds=(0.0, None))
-        ccer = m.offsets.ccer_t
-        m.offsets.cap = pyo.Constraint(
-            expr=1000.0 * ccer - offs.max_share * imp_ef <= offs.max_share * d.fuel_co2_kg)
-        ctx.costs.append(offs.price_per_t * ccer)
-    cp = tg.carbon_price_per_t
+        ctx.costs.append(offs.price_per_t * m.offsets.ccer_t)
+    cp = sc.targets.carbon_price_per_t
     if cp > 0:
+        priced = em.priced_line(d) - em.lines(d)["offsets"]
         b.carbon_cost = pyo.Var(bounds=(None, None))
-        const = cp * d.fuel_co2_kg / 1000.0
         b.carbon_cost_def = pyo.Constraint(
-            expr=b.carbon_cost - cp / 1000.0 * imp_ef + cp * ccer == const)
+            expr=b.carbon_cost + priced.pyomo(m, labels, -cp / 1000.0)
+            == cp * priced.const / 1000.0)
         ctx.costs.append(b.carbon_cost)
-    exp_sum = sum(dt * g.export_kw[t] for t in range(T))
-    imp_sum = sum(dt * g.import_kw[t] for t in range(T))
-    if tg.green_share is not None:
-        s = tg.green_share.value
-        expr = (pv_sum(1 - s) + gd_sum((1 - s) * dt) - (1 - s) * exp_sum - s * imp_sum
-                + 1000.0 * gec)
-        if tg.green_share.mode == "soft":
-            b.green_short_kwh = pyo.Var(bounds=(0.0, None))
-            expr = expr + b.green_short_kwh
-            ctx.costs.append(tg.green_share.penalty_per_kwh * b.green_short_kwh)
-        b.green_share = pyo.Constraint(
-            expr=expr >= s * d.ledger.consumption_kwh - d.ledger.green_kwh)
-    if tg.emission_cap is not None:
-        expr = imp_ef - 1000.0 * ccer
-        if tg.emission_cap.mode == "soft":
-            b.cap_over_t = pyo.Var(bounds=(0.0, None))
-            expr = expr - 1000.0 * b.cap_over_t
-            ctx.costs.append(tg.emission_cap.penalty_per_t * b.cap_over_t)
-        b.emission_cap = pyo.Constraint(
-            expr=expr <= tg.emission_cap.value_t * 1000 - d.fuel_co2_kg - d.ledger.co2_kg)
-    ind = tg.zero_carbon_indicator
-    if ind is not None:
-        thr = ind.threshold_t_per_tce * KGCE_PER_KWH_EQUAL_VALUE
-        gd_coef = -thr * dt + (0.0 if tg.green_counts_zero_emission else ef * dt)
-        expr = (sum((ef[t] - thr) * dt * g.import_kw[t] for t in range(T)) + thr * exp_sum
-                + pv_sum(-thr) + gd_sum(gd_coef) - 1000.0 * ccer)
-        if tg.green_counts_zero_emission:
-            expr = expr - 1000.0 * ef_mean(d) * gec
-        if ind.mode == "soft":
-            b.indicator_over_t = pyo.Var(bounds=(0.0, None))
-            expr = expr - 1000.0 * b.indicator_over_t
-            ctx.costs.append(ind.penalty_per_t * b.indicator_over_t)
-        b.indicator = pyo.Constraint(expr=expr <= indicator_rhs(d))
+    slack = _slack(d)
+    for name, (line, lo, hi) in _rows(d).items():
+        block, attr = name.split(".")
+        expr = line.pyomo(m, labels)
+        if name in slack:
+            col, coef, cost = slack[name]
+            sb, sa = col.split(".")
+            var = pyo.Var(bounds=(0.0, None))
+            getattr(m, sb).add_component(sa, var)
+            expr = expr + coef * var
+            ctx.costs.append(cost * var)
+        con = expr <= hi if np.isinf(lo) else expr >= lo
+        getattr(m, block).add_component(attr, pyo.Constraint(expr=con))

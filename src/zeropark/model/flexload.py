@@ -33,6 +33,22 @@ def windows(d: ModelData, i: int) -> tuple[np.ndarray, np.ndarray]:
     return w, energy
 
 
+def first_step_bounds(d: ModelData) -> tuple[np.ndarray, np.ndarray]:
+    """Bounds of each load's power in the first step [kW]: its band, narrowed to one ramp
+    around ``initial_power_kw`` (clamped into the band) when both that and a ramp limit are set:
+    max(lo, p0 − r·dt) ≤ p_0 ≤ min(hi, p0 + r·dt)."""
+    loads = d.sc.flexible_loads
+    lo = np.array([0.0 if f.min_on_power_kw is not None else f.min_power_kw for f in loads])
+    hi = np.array([f.max_power_kw for f in loads])
+    first_lo, first_hi = lo.copy(), hi.copy()
+    for i, f in enumerate(loads):
+        if f.initial_power_kw is not None and f.ramp_kw_per_h is not None:
+            p0 = min(max(f.initial_power_kw, lo[i]), hi[i])
+            first_lo[i] = max(lo[i], p0 - f.ramp_kw_per_h * d.dt_h)
+            first_hi[i] = min(hi[i], p0 + f.ramp_kw_per_h * d.dt_h)
+    return first_lo, first_hi
+
+
 def add_matrix(lp: MatrixLP, d: ModelData, bal: np.ndarray) -> None:
     """Matrix form."""
     F, T, dt = d.flex_names, d.T, d.dt_h
@@ -42,7 +58,11 @@ def add_matrix(lp: MatrixLP, d: ModelData, bal: np.ndarray) -> None:
     loads = d.sc.flexible_loads
     lo = np.array([0.0 if f.min_on_power_kw is not None else f.min_power_kw for f in loads])
     hi = np.array([f.max_power_kw for f in loads])
-    p = lp.var("flex.power_kw", (F, steps), lo[:, None], hi[:, None])
+    lo_t = np.repeat(lo[:, None], T, axis=1)
+    hi_t = np.repeat(hi[:, None], T, axis=1)
+    if T:
+        lo_t[:, 0], hi_t[:, 0] = first_step_bounds(d)
+    p = lp.var("flex.power_kw", (F, steps), lo_t, hi_t)
     lp.add(bal[None, :], p, -1.0)
     for i in range(len(loads)):
         w, energy = windows(d, i)
@@ -79,8 +99,12 @@ def add_pyomo(m: pyo.ConcreteModel, d: ModelData, ctx: PyomoContext) -> None:
     b.F = pyo.Set(initialize=F, ordered=True)
     b.T = pyo.Set(initialize=range(T), ordered=True)
 
+    first_lo, first_hi = first_step_bounds(d)
+
     def band(_: pyo.Block, f: str, t: int) -> tuple[float, float]:
         spec = loads[k[f]]
+        if t == 0:
+            return (float(first_lo[k[f]]), float(first_hi[k[f]]))
         return (0.0 if spec.min_on_power_kw is not None else spec.min_power_kw, spec.max_power_kw)
 
     b.power_kw = pyo.Var(b.F, b.T, bounds=band)

@@ -20,13 +20,14 @@ from zeropark.errors import ScenarioError
 from zeropark.model.data import (
     HOURS_PER_YEAR,
     KGCE_PER_GJ_HEAT,
-    KGCE_PER_KWH_EQUAL_VALUE,
     KGCE_PER_M3_GAS,
     KGCE_PER_T_COAL,
     KGCO2_PER_GJ_HEAT,
     KGCO2_PER_M3_GAS,
     KGCO2_PER_T_COAL,
+    model_data,
 )
+from zeropark.model.emissions import indicator_threshold, kgce_per_kwh
 from zeropark.operations.forecast import Forecast, apply_forecast, check_plausible, read_forecast
 from zeropark.operations.state import OpsState, check_against, ledger_period
 from zeropark.profiles import build
@@ -232,14 +233,16 @@ def _fuel_per_year(sc: Scenario) -> tuple[float, float]:
     return co2, kgce
 
 
-def pro_rata(sc: Scenario, state: OpsState, start: pd.Timestamp, hours: float) -> ProRata:
+def pro_rata(sc: Scenario, state: OpsState, start: pd.Timestamp, hours: float,
+             threshold_t_per_tce: float | None = None) -> ProRata:
     """The horizon's share of what the annual targets still need after the ledger.
 
     With ``R`` the hours from the start to the end of the ledger period and ``share = min(1,
     hours / R)``: the green-share row must in addition cover ``share × (s·C − G)`` of the
     year-to-date deficit; the emission-cap row gets ``share ×`` the remaining budget (cap minus
     emissions so far, fuels included); the indicator row must in addition absorb ``share ×`` the
-    year-to-date excess of CO2 over threshold × tce. A surplus relaxes the horizon likewise.
+    year-to-date excess of CO2 over threshold × tce (the threshold of the model's row when
+    given). A surplus relaxes the horizon likewise.
     Without history (``ledger.through`` null) the ratio targets apply to the horizon alone and
     the cap pro rata by time.
     """
@@ -289,11 +292,13 @@ def pro_rata(sc: Scenario, state: OpsState, start: pd.Timestamp, hours: float) -
     ind = tg.zero_carbon_indicator
     if ind is not None and history:
         ef_avg = lg.emissions_kg / lg.import_kwh if lg.import_kwh > 0 else 0.0
-        co2 = lg.emissions_kg + fuel_co2 - 1000 * lg.offsets_t
-        if tg.green_counts_zero_emission:
+        co2 = lg.emissions_kg + fuel_co2
+        if tg.accounting.offsets_in_indicator:
+            co2 -= 1000 * lg.offsets_t
+        if tg.green_counts_zero_emission:  # the ledger keeps totals: import-weighted factor
             co2 -= 1000 * lg.certificates_mwh * ef_avg
-        allowed = ind.threshold_t_per_tce * (KGCE_PER_KWH_EQUAL_VALUE * lg.consumption_kwh
-                                             + fuel_kgce)
+        thr = ind.threshold_t_per_tce if threshold_t_per_tce is None else threshold_t_per_tce
+        allowed = thr * (kgce_per_kwh(sc) * lg.consumption_kwh + fuel_kgce)
         carry["targets.indicator"] = (co2 - allowed) * share
         info["indicator_excess_kg"] = co2 - allowed
     return ProRata(share, carry, info, warnings)
@@ -347,7 +352,9 @@ def build_horizon(sc: Scenario, state: OpsState, *, start: str | pd.Timestamp, h
                                f"{sc_h.dt_h:g} h billed as their average")
     # DR baselines again, now with the EV sessions (uncontrolled charging is part of "no action")
     base = dataclasses.replace(base, dr_events=build.dr_profiles(sc_h, base))
-    pr = pro_rata(sc_h, state, ts, steps * sc_h.dt_h)
+    thr = (indicator_threshold(model_data(sc_h, base))[0]
+           if sc_h.targets.zero_carbon_indicator is not None else None)  # the model row's
+    pr = pro_rata(sc_h, state, ts, steps * sc_h.dt_h, thr)
     warnings += ev_warn + floor_warn + pr.warnings
     if sc_h.dt_h > 0.25 and prof.demand_charge_per_kw_month > 0:
         warnings.append(f"the demand charge bills the highest 15-min average; {step} steps see "

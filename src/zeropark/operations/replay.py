@@ -139,7 +139,11 @@ def replay(sc: Scenario, prof: Profiles, *, start: str | pd.Timestamp, days: int
         hours = min(horizon_h, (end - t) / pd.Timedelta(hours=1))
         fc = forecast_frame(prof, sc, t, hours)
         last = night == days - 1
-        sched = make_schedule(sc, state, start=t, horizon_h=hours, step=step, forecast=fc,
+        # the flexible loads' ramp continues from the power executed in the last step
+        sc_night = sc if night == 0 or not sc.flexible_loads else sc.replace(
+            {f"flexible_loads.{i}.initial_power_kw": float(parts["flex_kw"][-1][i, -1])
+             for i in range(len(sc.flexible_loads))})
+        sched = make_schedule(sc_night, state, start=t, horizon_h=hours, step=step, forecast=fc,
                               time_limit_s=time_limit_s, end_soc=end_soc if last else None)
         schedules.append(sched)
         n = int(round(24 / prof.dt_h))

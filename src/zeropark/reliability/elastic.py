@@ -195,6 +195,8 @@ class TargetRow:
 def _with_value(d: ModelData, key: str, value: float) -> ModelData:
     sc = d.sc.model_copy(deep=True)
     setattr(getattr(sc.targets, key), TARGETS[key][1], value)
+    if key == "zero_carbon_indicator":  # the value probed, not the national band's
+        sc.targets.zero_carbon_indicator.threshold_rule = "own"
     return dataclasses.replace(d, sc=sc)
 
 

@@ -32,7 +32,9 @@ ROW_WORDS: dict[str, str] = {
     "dr.shortfall": "demand-response shortfall",
     "green.min_take": "green direct minimum take",
     "offsets.cap": "CCER offset cap",
-    "certificates.within_import": "certificates within imports",
+    "certificates.within_import": "certificates within each step's import",
+    "certificates.max": "certificate purchase limit",
+    "targets.offsets_within_priced": "offsets within the carbon-priced emissions",
     "targets.carbon_cost_def": "carbon cost",
     "targets.green_share": "green-power share target",
     "targets.emission_cap": "emission cap",
@@ -62,7 +64,7 @@ COL_WORDS: dict[str, str] = {
     "dr.qualified": "demand-response minimum reached",
     "dr.paid_kwh": "demand-response settled delivery [kWh]",
     "dr.short_kwh": "demand-response shortfall [kWh]",
-    "certificates.gec_mwh": "green certificates [MWh]",
+    "certificates.covered_kw": "certificate-covered import [kW]",
     "offsets.ccer_t": "CCER offsets [t]",
 }
 

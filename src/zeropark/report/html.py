@@ -202,7 +202,8 @@ def kpi_rows(currency: str) -> list[tuple[str, str, Callable[[float], str]]]:
         ("self_consumption", "PV self-consumption (share of PV used on site, not exported)", _pct),
         ("self_sufficiency", "Self-sufficiency (share of consumption from on-site PV)", _pct),
         ("green_share", "Green-power share (incl. certificates)", _pct),
-        ("co2_t", "CO2 emissions (net of offsets)", _t),
+        ("physical_green_share", "Physical renewable share (PV + direct supply)", _pct),
+        ("co2_t", "CO2 of the core indicator (ledger line indicator_t)", _t),
         ("energy_tce", "Energy consumption", lambda v: f"{v:,.1f} tce"),
         ("co2_per_tce", "CO2 per tce", lambda v: f"{v:.3f} tCO2/tce"),
         ("clean_energy_share", "Clean-energy share of energy use in tce (incl. certificates)",
@@ -284,7 +285,8 @@ def indicator_section(k: dict[str, Any], horizon_days: float | None) -> str:
         f'{_pct(k["green_share"])}</div><div>target '
         f'{"none" if target is None else _pct(target)} {_badge(share_ok, "MET", "MISSED")}'
         "</div></div>")
-    note = ("<p class=\"sub\">Indicators of the national zero-carbon park notice (2025): CO2 "
+    note = ledger_html(k)
+    note += ("<p class=\"sub\">Indicators of the national zero-carbon park notice (2025): CO2 "
             "per tce of comprehensive energy consumption at most 0.2 or 0.3 tCO2/tce by park "
             "size; clean energy should cover about 90 % of consumption. Certificates and direct "
             "green power count as zero-emission where the scenario says so.</p>")
@@ -294,6 +296,27 @@ def indicator_section(k: dict[str, Any], horizon_days: float | None) -> str:
                  "unrepresentative of the annual indicator.</p>")
     return ('<section id="zero-carbon"><h2>Zero-carbon park check (零碳园区核心指标)</h2>'
             f'<div class="cards">{"".join(cards)}</div>{note}</section>')
+
+
+def ledger_html(k: dict[str, Any]) -> str:
+    """The emissions ledger (each CO2 figure named by its line), how the core indicator was
+    judged, and the "1 + 5" check; empty for KPIs written before the ledger existed."""
+    from zeropark.clitools import emission_rows, indicator_rows
+
+    if "emissions" not in k:
+        return ""
+    rows = [f"<tr><td>{esc(label.strip())}</td><td>{esc(text)}</td></tr>"
+            for label, text in emission_rows(k) + indicator_rows(k)[1:]
+            if not label.startswith("zero-carbon check")]
+    check = []
+    for name, item in k.get("zero_carbon_check", {}).items():
+        value = "" if item["value"] is None else f"{item['value']:.3g}"
+        check.append(f'<tr data-check-item="{esc(name)}"><td>{esc(name.replace("_", " "))}</td>'
+                     f'<td class="num">{esc(value)}</td><td>{esc(item["limit"] or "")}</td>'
+                     f'<td>{esc(item["verdict"])}</td></tr>')
+    return ("<h3>Emissions ledger</h3>" + _table(["line", "value"], rows)
+            + "<h3>The “1 + 5” check</h3>"
+            + _table(["indicator", "value", "limit", "verdict"], check, (1,)))
 
 
 def kpi_section(k: dict[str, Any]) -> str:

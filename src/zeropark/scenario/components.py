@@ -262,6 +262,12 @@ class FlexibleLoad(Strict):
         default=None, gt=0, description="semi-continuous: off, or at least this power"
     )
 
+    initial_power_kw: float | None = Field(
+        default=None, ge=0, le=1e7,
+        description="Power drawn in the step before the horizon (nightly schedules, rolling "
+        "windows): with a ramp limit the first step stays within one ramp of it; None = free.",
+    )
+
     @model_validator(mode="after")
     def _band(self) -> FlexibleLoad:
         if self.min_power_kw > self.max_power_kw:

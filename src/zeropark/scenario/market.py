@@ -144,12 +144,13 @@ class Certificates(Strict):
 
 
 class Offsets(Strict):
-    """CCER offsets against emissions, capped as a share of gross emissions."""
+    """CCER offsets against emissions, capped as a share of a base (targets.accounting)."""
 
     price_per_t: float = Field(default=70.0, ge=0, le=1e5, description="Price of CCER offsets per tCO2.")
     max_share: float = Field(
         default=0.05, ge=0, le=1,
-        description="Most offsets usable, as a share of gross emissions (grid import plus fixed fuels).",
+        description="Most offsets usable, as a share of the base chosen by "
+        "targets.accounting.offset_cap_base (default: the indicator's emissions after certificates).",
     )
 
 
@@ -268,7 +269,8 @@ class ShareTarget(Strict):
 class CapTarget(Strict):
     value_t: float = Field(
         ge=0, le=1e9,
-        description="Emission cap over the horizon: grid import and fixed fuels minus CCER offsets."
+        description="Emission cap over the horizon on the core indicator's CO2 line (co2_t: Scope 1 + "
+        "Scope 2 after certificates; minus offsets only when they count toward the indicator)."
     )
     mode: Mode = Field(
         default="soft",
@@ -284,13 +286,91 @@ class IndicatorTarget(Strict):
 
     threshold_t_per_tce: float = Field(
         default=0.2, gt=0, le=10,
-        description="Maximum carbon intensity of the park's energy "
-        "use (0.2 = zero-carbon park core indicator).",
+        description="The park's own limit [tCO2/tce], used where the national size bands do not "
+        "apply (below 200,000 tce/yr) or with threshold_rule own; 0.2 = the national value for "
+        "parks of 200k–1M tce/yr, a labelled default for smaller parks.",
+    )
+    threshold_rule: Literal["national_band", "own"] = Field(
+        default="national_band",
+        description="national_band = the limit of the national size band of the park's annual "
+        "energy use (models/indicators.yaml: 0.2 for 200k–1M tce/yr, 0.3 above), fixed before "
+        "the solve from the baseline tce and re-checked after it; the own threshold below 200k "
+        "tce/yr. own = always threshold_t_per_tce.",
     )
     mode: Mode = Field(
         default="soft", description="hard = must hold; soft = excess CO2 allowed at penalty_per_t."
     )
     penalty_per_t: float = Field(default=500.0, ge=0, le=1e6, description="per tCO2 over")
+
+
+class Accounting(Strict):
+    """How the emissions ledger counts (each option with its source or as an assumption in
+    docs/accounting.md)."""
+
+    offsets_in_indicator: bool = Field(
+        default=False,
+        description="Count CCER offsets toward the core indicator (CO2 per tce). Default no: the "
+        "indicator is the park's own emissions; the value with offsets is reported beside it.",
+    )
+    offset_cap_base: Literal["indicator", "gross"] = Field(
+        default="indicator",
+        description="Base of the offset cap (offsets ≤ max_share × base): indicator = the "
+        "indicator's emissions after certificates, gross = Scope 1 + location-based Scope 2.",
+    )
+    scope2_method: Literal["location", "market"] = Field(
+        default="location",
+        description="location = certificate-covered import credited at each step's grid factor; "
+        "market = covered import zero, uncovered import at the residual-mix factor.",
+    )
+    residual_mix_factor: str = Field(
+        default="cn-national-2023-excl-market-nonfossil",
+        description="Emission factor key (models/emission_factors.yaml) of uncovered import in "
+        "market-based accounting: the MEE/NBS factor excluding market-traded non-fossil power.",
+    )
+    tce_factor: Literal["equal_value", "coal_equivalent"] = Field(
+        default="equal_value",
+        description="Electricity to tce: equal_value (当量值, 0.1229 kgce/kWh, GB/T 2589-2020) or "
+        "coal_equivalent (等价值, models/indicators.yaml electricity-equivalent-value).",
+    )
+    carbon_price_scope: Literal["scope1", "scope1_2_location", "scope1_2_market",
+                                "indicator"] = Field(
+        default="scope1",
+        description="Emissions line the carbon price applies to (offsets, when bought, reduce "
+        "it): scope1 = fuels only; scope1_2_location / scope1_2_market = fuels plus Scope 2 by "
+        "that method; indicator = the core indicator's emissions.",
+    )
+    clean_share_counts_gas: bool = Field(
+        default=True,
+        description="Count natural gas as clean energy in the clean-energy share (NBS "
+        "statistical definition); false = non-fossil electricity only.",
+    )
+
+
+class GuidingFigures(Strict):
+    """The park's own figures for the guiding indicators of the zero-carbon park notice."""
+
+    product_energy_intensity: float | None = Field(
+        default=None, ge=0,
+        description="Energy use per unit of the main product [tce per product unit]; None = not given.",
+    )
+    product_energy_limit: float | None = Field(
+        default=None, gt=0,
+        description="National energy-consumption limit (限额 standard) for that product, same unit.",
+    )
+    solid_waste_utilisation: float | None = Field(
+        default=None, ge=0, le=1, description="Industrial solid-waste utilisation rate [-] (≥ 0.8).")
+    waste_energy_recovery: float | None = Field(
+        default=None, ge=0, le=1,
+        description="Waste heat, cold and pressure recovery rate [-] (≥ 0.5).")
+    water_reuse: float | None = Field(
+        default=None, ge=0, le=1, description="Industrial water reuse rate [-] (≥ 0.8).")
+
+    @model_validator(mode="after")
+    def _limit(self) -> GuidingFigures:
+        if self.product_energy_intensity is not None and self.product_energy_limit is None:
+            raise ValueError("product_energy_intensity needs product_energy_limit (the national "
+                             "limit of the product, same unit)")
+        return self
 
 
 class Targets(Strict):
@@ -305,12 +385,22 @@ class Targets(Strict):
     )
     carbon_price_per_t: float = Field(
         default=0.0, ge=0, le=1e5,
-        description="Internal carbon price on emissions (grid import, "
-        "fixed fuels, minus CCER) in the objective.",
+        description="Internal carbon price in the objective, on the line chosen by "
+        "targets.accounting.carbon_price_scope (default Scope 1, fuels), minus offsets bought.",
     )
     green_counts_zero_emission: bool = Field(
         default=True,
         description="count green direct supply and certificates as zero-emission in the indicator",
+    )
+    accounting: Accounting = Field(
+        default_factory=lambda: Accounting(),
+        description="Carbon accounting options: offsets, Scope 2 method, tce factor, carbon-price "
+        "scope, clean-energy share (see docs/accounting.md).",
+    )
+    guiding: GuidingFigures = Field(
+        default_factory=lambda: GuidingFigures(),
+        description="The park's own figures for the guiding indicators outside the energy model "
+        "(zero-carbon park '1 + 5' check); each None = not given.",
     )
 
 
