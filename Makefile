@@ -10,12 +10,12 @@ PYTEST_ARGS ?=
 
 .PHONY: demo test test-min lint bench clean
 
-# pip prints each package as it is collected and installed (a fresh install takes a few minutes)
+# pip prints each package as it is collected and installed, so a fresh install is never silent
 $(BIN)/zeropark: pyproject.toml
 	@echo "== creating $(VENV) with $(PYTHON)"
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --progress-bar off --upgrade pip
-	@echo "== installing zeropark and its test tools into $(VENV) (downloads ~300 MB on a fresh machine)"
+	@echo "== installing zeropark and its test tools into $(VENV) (pip lists each package)"
 	$(BIN)/python -m pip install --progress-bar off -e ".[dev]"
 	touch $(BIN)/zeropark
 	@echo "== $(VENV) ready"

@@ -135,3 +135,49 @@ def test_profiles_nc_has_cf_metadata(tmp_path: Path) -> None:
         assert ds.attrs["Conventions"] == "CF-1.10"
         assert ds.import_price_per_kwh.attrs["units"] == "CNY/kWh"
         assert np.all([bool(da.attrs.get("long_name")) for da in ds.data_vars.values()])
+
+
+def _pvgis_json_from_epw(path: Path, epw: Path) -> Path:
+    """A PVGIS TMY JSON (the layout PVGIS serves) holding the EPW's year, stamped in UTC: the EPW
+    is in UTC+8, so UTC hour h of the year holds the EPW's local hour h + 8 (wrapping round)."""
+    import json
+
+    import pvlib
+
+    data, _ = pvlib.iotools.read_epw(epw, coerce_year=2019)
+    shift = 8
+    rows = []
+    utc = pd.date_range("2019-01-01", periods=8760, freq="h")
+    for i, t in enumerate(utc):
+        rec = data.iloc[(i + shift) % 8760]
+        rows.append({"time(UTC)": f"{t:%Y%m%d:%H%M}", "T2m": float(rec.temp_air),
+                     "RH": 50.0, "G(h)": float(rec.ghi), "Gb(n)": float(rec.dni),
+                     "Gd(h)": float(rec.dhi), "IR(h)": 300.0, "WS10m": float(rec.wind_speed),
+                     "WD10m": 0.0, "SP": 101325.0})
+    doc = {"inputs": {"location": {"latitude": 31.3, "longitude": 120.6, "elevation": 5.0},
+                      "meteo_data": {}},
+           "outputs": {"months_selected": [{"month": m, "year": 2019} for m in range(1, 13)],
+                       "tmy_hourly": rows},
+           "meta": {"inputs": {}, "outputs": {}}}
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    return path
+
+
+def test_pvgis_tmy_reads_like_the_same_epw(tmp_path: Path) -> None:
+    from zeropark.profiles import solar
+
+    epw = Path(__file__).parent / "data" / "suzhou-synthetic.epw"
+    pvgis = _pvgis_json_from_epw(tmp_path / "tmy.json", epw)
+    time = pd.date_range("2025-01-01", periods=8760, freq="h")
+    a = solar.read_weather_file(epw, fmt="epw", time=time, utc_offset_h=8.0, field="w")
+    b = solar.read_weather_file(pvgis, fmt="pvgis", time=time, utc_offset_h=8.0, field="w")
+    # hourly steps on the hour get the file values unchanged: the two files agree exactly
+    np.testing.assert_allclose(b.to_numpy(), a.to_numpy(), atol=1e-9)
+    # and a scenario takes it as weather.format: pvgis
+    data = tiny_dict(24, weather={"source": "file", "path": str(pvgis), "format": "pvgis"},
+                     pv=[{"name": "roof", "capacity_kw": 100}])
+    assert zp.run(zp.scenario_from_dict(data)).kpis["pv_generation_kwh"] > 0
+    with pytest.raises(zp.ScenarioError, match="weather"):
+        (tmp_path / "bad.json").write_text("{}", encoding="utf-8")
+        solar.read_weather_file(tmp_path / "bad.json", fmt="pvgis", time=time, utc_offset_h=8.0,
+                                field="weather.path")

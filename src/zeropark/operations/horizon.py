@@ -202,8 +202,11 @@ def horizon_sessions(sc: Scenario, state: OpsState, time: pd.DatetimeIndex
             warnings.append(f"{int(clash.sum())} expected arrival(s) on piles still occupied by "
                             "plugged-in EVs dropped")
             syn = syn[~clash]
-    out = pd.concat([plugged.astype({"pile": np.int64, "energy_kwh": float,
-                                     "max_power_kw": float}), syn], ignore_index=True)
+    parts = [plugged.astype({"pile": np.int64, "energy_kwh": float, "max_power_kw": float}), syn]
+    columns = list(dict.fromkeys(c for p in parts for c in p.columns))
+    # empty parts left out: pandas 2.x warns when an empty frame takes part in the dtypes
+    out = pd.concat([p for p in parts if len(p)] or parts, ignore_index=True).reindex(
+        columns=columns)
     out["arrival"] = pd.to_datetime(out["arrival"]).astype("datetime64[ns]")
     out["departure"] = pd.to_datetime(out["departure"]).astype("datetime64[ns]")
     out = out.sort_values(["arrival", "group", "pile"], kind="stable").reset_index(drop=True)

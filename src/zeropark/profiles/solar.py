@@ -30,7 +30,7 @@ from zeropark.profiles.noise import ar1_filter
 
 WEATHER_COLUMNS: tuple[str, ...] = ("ghi", "dni", "dhi", "temp_air", "wind_speed")
 """Columns of every weather frame: irradiance [W/m2], air temperature [°C], wind speed [m/s]."""
-WEATHER_FORMATS: tuple[str, ...] = ("epw", "tmy3", "csv")
+WEATHER_FORMATS: tuple[str, ...] = ("epw", "tmy3", "pvgis", "csv")
 TEMPERATURE_MODELS: tuple[str, ...] = tuple(pvlib.temperature.TEMPERATURE_MODEL_PARAMETERS["sapm"])
 CLEARNESS_MIN = 0.05  # [-] even a heavily overcast day keeps ~5 % of clear-sky GHI
 CLEARNESS_MAX = 1.0
@@ -284,14 +284,26 @@ def _check_no_nan(values: pd.DataFrame, field: str, path: Path) -> None:
 
 
 def _read_typical_year(path: Path, fmt: str, field: str) -> tuple[np.ndarray, float]:
-    """Hourly values (8760 x 5) of an EPW/TMY3 typical year, and the file's UTC offset [h]."""
+    """Hourly values (8760 x 5) of an EPW/TMY3/PVGIS typical year, and the file's UTC offset [h]."""
     try:
-        if fmt == "epw":
+        if fmt == "pvgis":
+            # PVGIS TMY (JSON, CSV or EPW as downloaded): hourly records stamped in UTC
+            out = pvlib.iotools.read_pvgis_tmy(path, map_variables=True)
+            data = out[0]  # pvlib < 0.13 returns (data, months, inputs, meta), later (data, meta)
+            stamps = pd.DatetimeIndex(data.index)
+            if stamps.tz is not None:
+                stamps = stamps.tz_convert("UTC")
+            month, day, hour = (np.asarray(stamps.month), np.asarray(stamps.day),
+                                np.asarray(stamps.hour))
+            codes: dict[str, float] = {}
+            meta = {"TZ": 0.0}
+        elif fmt == "epw":
             # a leap coerce_year lets rows dated 29 February parse; only month/day/hour are used
             data, meta = pvlib.iotools.read_epw(path, coerce_year=2024)
             month, day = data["month"].to_numpy(dtype=int), data["day"].to_numpy(dtype=int)
             hour = data["hour"].to_numpy(dtype=int) - 1  # EPW hour 1 is 00:00-01:00
-            codes = {"ghi": 9999, "dni": 9999, "dhi": 9999, "temp_air": 99.9, "wind_speed": 999}
+            codes = {"ghi": 9999, "dni": 9999, "dhi": 9999, "temp_air": 99.9,
+                     "wind_speed": 999}
         else:
             data, meta = pvlib.iotools.read_tmy3(path, map_variables=True)
             start = data.index - pd.Timedelta(hours=1)  # TMY3 stamps the end of the hour
@@ -380,7 +392,8 @@ def read_weather_file(
 ) -> pd.DataFrame:
     """Weather from a file, as step means on the scenario time axis.
 
-    ``epw`` and ``tmy3`` files are typical years: each hourly record goes by (month, day, hour) onto
+    ``epw``, ``tmy3`` and ``pvgis`` (a PVGIS TMY download, JSON/CSV/EPW, stamped in UTC) files are
+    typical years: each hourly record goes by (month, day, hour) onto
     the horizon's own year(s), shifted from the file's time zone to ``utc_offset_h`` and wrapped
     around the year end; 29 February repeats 28 February. Records are taken as hourly means (as
     the formats define irradiance; temperature and wind alike). Steps shorter than or off the hour
@@ -392,7 +405,7 @@ def read_weather_file(
     ----------
     path : str or Path
         Weather file.
-    fmt : {"epw", "tmy3", "csv"}
+    fmt : {"epw", "tmy3", "pvgis", "csv"}
         File format.
     time : pd.DatetimeIndex
         Step starts, tz-naive local standard time, regular step.

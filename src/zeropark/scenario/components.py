@@ -110,9 +110,11 @@ class Weather(Strict):
     path: Path | None = Field(
         default=None, description="Weather file, required when source is file; relative to the scenario file."
     )
-    format: Literal["epw", "tmy3", "csv"] = Field(
+    format: Literal["epw", "tmy3", "pvgis", "csv"] = Field(
         default="epw",
-        description="Weather file format; csv needs columns time, ghi, dni, dhi, temp_air[, wind_speed].",
+        description="Weather file format; pvgis = a PVGIS typical-year file (JSON, CSV or EPW as "
+        "downloaded from PVGIS, hours in UTC); csv needs columns time, ghi, dni, dhi, "
+        "temp_air[, wind_speed].",
     )
 
     @model_validator(mode="after")
@@ -120,7 +122,7 @@ class Weather(Strict):
         if self.source == "clearsky" and self.clearness is None:
             raise ValueError("source 'clearsky' needs a 'clearness' block")
         if self.source == "file" and self.path is None:
-            raise ValueError("source 'file' needs a 'path' to an EPW/TMY3/CSV file")
+            raise ValueError("source 'file' needs a 'path' to an EPW/TMY3/PVGIS/CSV file")
         return self
 
 
