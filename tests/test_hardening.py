@@ -631,3 +631,9 @@ def test_allowance_reaches_worker_processes_through_the_environment(
     _cli("--allow-outside", str(tmp_path), "--max-input-mb", "1", "validate", "nope.yaml")
     assert os.environ[guard.ENV_ALLOW] == str(tmp_path / "elsewhere")
     assert guard.ENV_LIMIT not in os.environ
+
+
+def test_snippets_escape_controls_but_keep_chinese_readable() -> None:
+    assert guard.snippet("苏州园区") == "苏州园区"
+    assert guard.snippet("a\u202eb\nc\x00") == "a\\u202eb\\nc\\x00"
+    assert guard.snippet("x" * 100, 10) == "x" * 9 + "…"
