@@ -605,7 +605,8 @@ def test_run_options_are_one_line_errors(tmp_path: Path, args: list[str], field:
 
 def test_report_on_a_kpis_file_with_a_string_kpi(tmp_path: Path) -> None:
     run = _tiny_run_yaml(tmp_path / "park")
-    assert _cli("run", str(run), "-o", str(tmp_path / "out"), "--no-plot")[0] == 0
+    code, text = _cli("run", str(run), "-o", str(tmp_path / "out"), "--no-plot")
+    assert code == 0, text
     kpis = json.loads((tmp_path / "out" / "kpis.json").read_text(encoding="utf-8"))
     kpis["total_cost"] = "lots"
     (tmp_path / "out" / "kpis.json").write_text(json.dumps(kpis), encoding="utf-8")
