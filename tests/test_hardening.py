@@ -605,7 +605,8 @@ def test_run_options_are_one_line_errors(tmp_path: Path, args: list[str], field:
 
 def test_report_on_a_kpis_file_with_a_string_kpi(tmp_path: Path) -> None:
     run = _tiny_run_yaml(tmp_path / "park")
-    assert _cli("run", str(run), "-o", str(tmp_path / "out"), "--no-plot")[0] == 0
+    code, text = _cli("run", str(run), "-o", str(tmp_path / "out"), "--no-plot")
+    assert code == 0, text
     kpis = json.loads((tmp_path / "out" / "kpis.json").read_text(encoding="utf-8"))
     kpis["total_cost"] = "lots"
     (tmp_path / "out" / "kpis.json").write_text(json.dumps(kpis), encoding="utf-8")
@@ -631,3 +632,9 @@ def test_allowance_reaches_worker_processes_through_the_environment(
     _cli("--allow-outside", str(tmp_path), "--max-input-mb", "1", "validate", "nope.yaml")
     assert os.environ[guard.ENV_ALLOW] == str(tmp_path / "elsewhere")
     assert guard.ENV_LIMIT not in os.environ
+
+
+def test_snippets_escape_controls_but_keep_chinese_readable() -> None:
+    assert guard.snippet("苏州园区") == "苏州园区"
+    assert guard.snippet("a\u202eb\nc\x00") == "a\\u202eb\\nc\\x00"
+    assert guard.snippet("x" * 100, 10) == "x" * 9 + "…"

@@ -116,7 +116,10 @@ def snippet(value: Any, limit: int = 40) -> str:
     """A short, escaped excerpt of ``value`` for an error message (control and bidi characters
     escaped, at most ``limit`` characters)."""
     text = value if isinstance(value, str) else repr(value)
-    shown = text.encode("unicode_escape").decode("ascii")
+    # printable text (Chinese names included) stays readable; controls, bidi overrides (U+202E),
+    # line breaks and other invisible characters are escaped
+    shown = "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii")
+                    for c in text[: limit * 2])
     return shown if len(shown) <= limit else shown[: limit - 1] + "…"
 
 

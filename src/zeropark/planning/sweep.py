@@ -373,7 +373,11 @@ def _connect(client_class: Any, scheduler: str, timeout_s: float = CONNECT_TIMEO
 
     def connect() -> None:
         try:
-            box["client"] = client_class(scheduler, timeout=f"{max(timeout_s - 5, 1):g}s")
+            # not the process's default client: a failed or hung attempt would otherwise stay
+            # the scheduler of every later dask computation in this process (cases are
+            # submitted to the client explicitly)
+            box["client"] = client_class(scheduler, timeout=f"{max(timeout_s - 5, 1):g}s",
+                                         set_as_default=False)
         except BaseException as err:  # noqa: BLE001 - reported in the caller's thread
             box["error"] = err
 
