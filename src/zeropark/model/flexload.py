@@ -1,5 +1,15 @@
 """DC-flexible loads (data centre, electrolyser, 光储直柔 building): power band, ramp limit, a fixed
-energy per window shiftable inside the window, and optional minimum-on (semi-continuous) power."""
+energy per window shiftable inside the window, and optional minimum-on (semi-continuous) power.
+
+Ramp limit with ramp rate r_f [kW/h] and step Δt [h]:
+
+    |p[f,t] − p[f,t−1]| ≤ r_f·Δt           t = 1..T−1                    (flex.ramp)
+    |p[f,0] − p_init[f]| ≤ r_f·Δt                                        (flex.ramp_start)
+
+where p_init[f] [kW] is the load's power just before the horizon (``ModelData.flex_initial_kw``,
+e.g. the last executed power of the nightly operations); the start row exists only when p_init[f]
+is known.
+"""
 
 from __future__ import annotations
 
@@ -33,6 +43,25 @@ def windows(d: ModelData, i: int) -> tuple[np.ndarray, np.ndarray]:
     return w, energy
 
 
+def ramp_start(d: ModelData) -> list[tuple[int, float, float]]:
+    """Loads whose first step is ramp-limited by a known initial power.
+
+    Returns
+    -------
+    list of (load index, p_init [kW], r·Δt [kW])
+        Loads with a ramp limit and a finite ``d.flex_initial_kw`` entry.
+    """
+    loads = d.sc.flexible_loads
+    init = d.flex_initial_kw
+    if init is None or not d.T:
+        return []
+    init = np.asarray(init, float)
+    if init.shape != (len(loads),):
+        raise ValueError(f"flex_initial_kw: shape {init.shape}, expected ({len(loads)},)")
+    return [(i, float(init[i]), f.ramp_kw_per_h * d.dt_h) for i, f in enumerate(loads)
+            if f.ramp_kw_per_h is not None and np.isfinite(init[i])]
+
+
 def add_matrix(lp: MatrixLP, d: ModelData, bal: np.ndarray) -> None:
     """Matrix form."""
     F, T, dt = d.flex_names, d.T, d.dt_h
@@ -54,6 +83,13 @@ def add_matrix(lp: MatrixLP, d: ModelData, bal: np.ndarray) -> None:
         rows = lp.rows("flex.ramp", ([F[i] for i in ramped], range(1, T)), -r, r)
         lp.add(rows, p[ramped, 1:], 1.0)
         lp.add(rows, p[ramped, :-1], -1.0)
+    first = ramp_start(d)
+    if first:
+        idx = [i for i, _, _ in first]
+        p0 = np.array([v for _, v, _ in first])
+        r0 = np.array([r for _, _, r in first])
+        rows = lp.rows("flex.ramp_start", ([F[i] for i in idx],), p0 - r0, p0 + r0)
+        lp.add(rows, p[idx, 0], 1.0)
     semi = [i for i, f in enumerate(loads) if f.min_on_power_kw is not None]
     if semi:
         names = [F[i] for i in semi]
@@ -99,6 +135,12 @@ def add_pyomo(m: pyo.ConcreteModel, d: ModelData, ctx: PyomoContext) -> None:
             rule=lambda b, f, t: (-loads[k[f]].ramp_kw_per_h * dt,
                                   b.power_kw[f, t] - b.power_kw[f, t - 1],
                                   loads[k[f]].ramp_kw_per_h * dt))
+    first = {F[i]: (p0, r0) for i, p0, r0 in ramp_start(d)}
+    if first:
+        b.ramp_start = pyo.Constraint(
+            pyo.Set(initialize=list(first), ordered=True),
+            rule=lambda b, f: (first[f][0] - first[f][1], b.power_kw[f, 0],
+                               first[f][0] + first[f][1]))
     semi = [f for f in F if loads[k[f]].min_on_power_kw is not None]
     if semi:
         b.SEMI = pyo.Set(initialize=semi, ordered=True)
