@@ -3,8 +3,9 @@ objective.
 
 ``replay`` runs the nightly loop the way an operator would — schedule the next ``horizon_h``
 hours, execute the first day, roll the actuals into the state (SOC, month-to-date peak, ledger,
-EVs still plugged in, DR commitments, flexible loads' last power) — with the executed day equal to the plan and forecasts
-taken from given profiles (perfect forecasts when they are the profiles of the whole stretch).
+EVs still plugged in, DR commitments, flexible loads' last power) — with the executed day equal
+to the plan and forecasts taken from given profiles (perfect forecasts when they are the
+profiles of the whole stretch).
 ``evaluate_dispatch`` prices the executed dispatch with the same objective as a single
 full-horizon run (fixing every physical decision, leaving the accounting free), so the two can
 be compared: the cost of deciding night by night.
