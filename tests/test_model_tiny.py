@@ -196,8 +196,12 @@ def test_flexible_load_first_step_is_ramp_limited_by_its_initial_power(engine: s
     r = solve_data(_hall(1.0), engine=engine)
     assert r.objective == pytest.approx(34.0, abs=1e-7)
     assert r.dataset.flex_power_kw.values[0] == pytest.approx([3, 5, 7], abs=1e-7)
-    # From 0 kW the window cannot be filled (at most 2 + 4 + 6 = 12 kWh): infeasible.
-    assert solve_data(_hall(0.0), engine=engine).status == Status.INFEASIBLE
+    # From 0 kW the window cannot be filled (at most 2 + 4 + 6 = 12 kWh): infeasible, and the
+    # explanation blames the start: 1 kW more at the first step lifts every step by 1 (+3 kWh).
+    r = solve_data(_hall(0.0), engine=engine)
+    assert r.status == Status.INFEASIBLE
+    assert ("flexible load hall must change its power by 1 kW more than its ramp limit of "
+            "2 kW/h allows from its initial 0 kW at 2025-07-01 00:00") in r.explanation
     # NaN = unknown, as None
     r = solve_data(_hall(float("nan")), engine=engine)
     assert r.objective == pytest.approx(26.0, abs=1e-7)
