@@ -4,6 +4,7 @@ randomized small scenarios."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -157,3 +158,17 @@ def test_binary_rule_never_changes_the_optimum(case: tuple) -> None:
     assert auto.status == full.status
     if auto.ok:
         assert auto.objective == pytest.approx(full.objective, rel=1e-6, abs=1e-6)
+
+
+def test_flexible_load_ramp_from_initial_power_same_model_and_optimum() -> None:
+    # three loads: ramped with a known initial power (a flex.ramp_start row), ramped with an
+    # unknown one (NaN: no row), and an initial power without a ramp limit (no row)
+    loads = [{"name": n, "max_power_kw": 10.0, "energy_per_window_kwh": 20.0, "window_h": 4,
+              "ramp_kw_per_h": r} for n, r in (("a", 3.0), ("b", 3.0), ("c", None))]
+    sc, prof = tiny(4, dict(load_kw=[5, 5, 5, 5], price=[3, 1, 2, 1]), flexible_loads=loads)
+    d = replace(prepare(sc, prof), flex_initial_kw=np.array([9.0, np.nan, 0.0]))
+    lp = build_matrix(d)
+    assert lp.row_blocks["flex.ramp_start"].labels == (["a"],)
+    assert_same_model(d)
+    r = solve_data(d)
+    assert r.dataset.flex_power_kw.values[0, 0] == pytest.approx(6.0, abs=1e-7)  # 9 − 3

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import pytest
 
-from zeropark import Status, run
+from zeropark import Status, prepare, run, solve_data
 from zeropark.examples import battery, tiny
+from zeropark.model.data import ModelData
 from zeropark.profiles.base import DrEventProfile, EvGroupProfile
 from zeropark.profiles.ev import EvGroupSpec, ev_envelopes
 
@@ -161,8 +164,6 @@ def test_capacity_charge_is_a_fixed_pro_rata_cost(engine: str) -> None:
     sc, prof = tiny(1, dict(load_kw=[10], price=1.0),
                     grid={"import_limit_kw": 100.0, "billing": "capacity",
                           "transformer_kva": 100.0, "capacity_charge_per_kva_month": 20.0})
-    from dataclasses import replace
-
     from zeropark.profiles.tariff import billing_month_fraction
 
     prof = replace(prof, capacity_charge_per_month=20.0 * 100.0,
@@ -186,3 +187,35 @@ def test_flexible_load_ramp_continues_from_the_initial_power(engine: str) -> Non
     r = run(sc0, prof, engine=engine)
     assert r.objective == pytest.approx(12.0, abs=1e-7)
     assert r.values["flex.power_kw"][0] == pytest.approx([2.0, 2.0], abs=1e-7)
+
+
+def _hall(initial_kw: float | None) -> ModelData:
+    # One flexible load: 15 kWh in a 3-h window, 0–10 kW, ramp 2 kW/h, no other load.
+    sc, prof = tiny(3, dict(load_kw=[0, 0, 0], price=[1, 2, 3]),
+                    flexible_loads=[{"name": "hall", "max_power_kw": 10.0, "window_h": 3,
+                                     "energy_per_window_kwh": 15.0, "ramp_kw_per_h": 2.0}])
+    d = prepare(sc, prof)
+    return d if initial_kw is None else replace(d, flex_initial_kw=np.array([initial_kw]))
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_flexible_load_first_step_is_ramp_limited_by_its_initial_power(engine: str) -> None:
+    # Unknown initial power: front-load the cheap steps as steeply as the ramp allows,
+    # p = (a, a − 2, a − 4) with 3a − 6 = 15 → (7, 5, 3), cost 7·1 + 5·2 + 3·3 = 26.
+    r = solve_data(_hall(None), engine=engine)
+    assert r.objective == pytest.approx(26.0, abs=1e-7)
+    assert r.dataset.flex_power_kw.values[0] == pytest.approx([7, 5, 3], abs=1e-7)
+    # Drawing 1 kW just before: p0 ≤ 1 + 2 = 3, p1 ≤ 5, p2 ≤ 7 and 3 + 5 + 7 = 15 is all the
+    # ramp lets in, so (3, 5, 7) is the only feasible plan: 3·1 + 5·2 + 7·3 = 34.
+    r = solve_data(_hall(1.0), engine=engine)
+    assert r.objective == pytest.approx(34.0, abs=1e-7)
+    assert r.dataset.flex_power_kw.values[0] == pytest.approx([3, 5, 7], abs=1e-7)
+    # From 0 kW the window cannot be filled (at most 2 + 4 + 6 = 12 kWh): infeasible, and the
+    # explanation blames the start: 1 kW more at the first step lifts every step by 1 (+3 kWh).
+    r = solve_data(_hall(0.0), engine=engine)
+    assert r.status == Status.INFEASIBLE
+    assert ("flexible load hall must change its power by 1 kW more than its ramp limit of "
+            "2 kW/h allows from its initial 0 kW at 2025-07-01 00:00") in r.explanation
+    # NaN = unknown, as None
+    r = solve_data(_hall(float("nan")), engine=engine)
+    assert r.objective == pytest.approx(26.0, abs=1e-7)

@@ -33,6 +33,7 @@ from zeropark.operations.publish import (
     read_schedule,
     schedule_schema,
 )
+from zeropark.operations.replay import forecast_frame, replay
 from zeropark.operations.schedule import Schedule, make_schedule
 from zeropark.operations.state import (
     check_against,
@@ -112,6 +113,15 @@ def test_state_file_validates_and_round_trips(demo, tmp_path):
     fresh = initial_state(demo, "2026-11-29T00:00")
     assert fresh.storage["lfp-main"].soc == demo.storage[0].soc_initial
     assert fresh.ev_plugged == [] and fresh.ledger.through is None
+    # written before the flexible loads' power was carried: still loads, power unknown
+    assert state.flex_power_kw is None and fresh.flex_power_kw is None
+    assert "flex_power_kw" not in state.to_json()
+    known = state_from_dict({**state.model_dump(mode="json"),
+                             "flex_power_kw": {"dc-data-hall": 1600.0}})
+    check_against(known, demo)
+    save_state(known, tmp_path / "k.json")
+    assert load_state(tmp_path / "k.json").flex_power_kw == {"dc-data-hall": 1600.0}
+    assert known.content_hash() != state.content_hash()
 
 
 @pytest.mark.parametrize("data, field", [
@@ -121,6 +131,11 @@ def test_state_file_validates_and_round_trips(demo, tmp_path):
     ({"ev_plugged": [{"group": "x", "pile": 0, "energy_kwh": 1, "departure": "tomorrow"}]},
      "state.ev_plugged.0.departure"),
     ({"socs": {}}, "state.socs"),
+    ({"flex_power_kw": {"hall": -1.0}}, "state.flex_power_kw.hall"),
+    ({"flex_power_kw": {"hall": float("nan")}}, "state.flex_power_kw.hall"),
+    ({"flex_power_kw": {"hall": float("inf")}}, "state.flex_power_kw.hall"),
+    ({"flex_power_kw": {"hall": 2e8}}, "state.flex_power_kw.hall"),
+    ({"flex_power_kw": {"hall": "high"}}, "state.flex_power_kw.hall"),
 ])
 def test_bad_state_names_the_field(data, field):
     with pytest.raises(ScenarioError) as err:
@@ -134,6 +149,7 @@ def test_bad_state_names_the_field(data, field):
                       "departure": "2026-11-29T03:00"}]}, "state.ev_plugged.0.pile"),
     ({"ev_plugged": [{"group": "bus", "pile": 0, "energy_kwh": 1,
                       "departure": "2026-11-29T03:00"}]}, "state.ev_plugged.0.group"),
+    ({"flex_power_kw": {"dc-data-hal": 1500.0}}, "state.flex_power_kw.dc-data-hal"),
 ])
 def test_state_must_match_the_scenario(demo, data, field):
     with pytest.raises(ScenarioError) as err:
@@ -509,6 +525,81 @@ def test_bad_actuals_are_refused():
     with pytest.raises(ScenarioError, match="ef_kg_per_kwh"):  # no factor and no plan
         update_state(state_from_dict({}), read_actuals(
             pd.DataFrame({"time": t, "grid_import_kw": 1.0})))
+
+
+# -- flexible loads' power across nights ---------------------------------------------------------
+def _hall_park():
+    # 50 kW base load and a 0–20 kW hall with ramp 5 kW/h that must draw 240 kWh per day;
+    # no battery, no demand charge: the hall alone decides when to draw
+    hall = {"name": "hall", "max_power_kw": 20.0, "ramp_kw_per_h": 5.0,
+            "energy_per_window_kwh": 240.0, "window_h": 24}
+    grid = {"import_limit_kw": 1000.0, "demand_charge_per_kw_month": 0.0}
+    return tiny_park(storage=[], grid=grid, flexible_loads=[hall])
+
+
+def _hall_prices() -> np.ndarray:
+    # day 1: 1 CNY/kWh, 0.5 from 20 h; day 2: 3 CNY/kWh until 4 h, then 1
+    price = np.ones(48)
+    price[20:24] = 0.5
+    price[24:28] = 3.0
+    return price
+
+
+def test_second_night_starts_within_the_ramp_of_the_first_nights_last_power():
+    sc = _hall_park()
+    prof = tiny_profiles(np.full(48, 50.0), _hall_prices())
+    rep = replay(sc, prof, start="2025-07-01T00:00", days=2, horizon_h=24)
+    first, second = (s.plan.flex_kw[0] for s in rep.schedules)
+    assert rep.states[0].flex_power_kw is None  # night one: unknown, its first step is free
+    # Night 1 sees only day 1: the 4 cheap hours take the full 20 kW (80 kWh; the other 160 kWh
+    # fit before at any ramp-feasible shape), so the last executed power is 20 kW.
+    assert first[20:] == pytest.approx([20.0] * 4, abs=1e-6)
+    assert rep.states[1].flex_power_kw["hall"] == pytest.approx(20.0, abs=1e-6)
+    # Night 2 from 20 kW, ramp 5 kW per hourly step: the dear hours cannot drop to 0 at once,
+    # the least it can draw is 15, 10, 5, 0 kW (30 kWh at 3 CNY instead of none).
+    assert second[:4] == pytest.approx([15.0, 10.0, 5.0, 0.0], abs=1e-6)
+    assert abs(second[0] - first[-1]) <= 5.0 + 1e-6
+    # the same night without the carried power jumps 20 kW at midnight
+    blind = rep.states[1].model_copy(update={"flex_power_kw": None})
+    alone = make_schedule(sc, blind, start="2025-07-02T00:00", horizon_h=24, step="1h",
+                          forecast=forecast_frame(prof, sc, pd.Timestamp("2025-07-02"), 24),
+                          created_at=CREATED)
+    assert alone.plan.flex_kw[0, :4] == pytest.approx([0.0] * 4, abs=1e-6)
+    assert rep.schedules[1].doc["metadata"]["expected"]["energy_cost"] == pytest.approx(
+        alone.doc["metadata"]["expected"]["energy_cost"] + 30.0 * 3.0 - 30.0 * 1.0, abs=1e-4)
+
+
+def test_ledger_update_carries_the_flexible_loads_last_power():
+    sc = _hall_park()
+    fc = tiny_forecast(price=_hall_prices()[:24])
+    state = state_from_dict({"ev_plugged": []})
+    s = tiny_schedule(sc, state, forecast=fc)
+    planned = s.doc["intervals"][-1]["flex_kw"]["hall"]
+    act = pd.DataFrame({"time": pd.date_range("2025-07-01", periods=24, freq="h"),
+                        "grid_import_kw": 60.0})
+    # metered power wins over the plan
+    up = update_state(state, read_actuals(act.assign(**{"flex_kw[hall]": 12.5})), s.doc)
+    assert up.state.flex_power_kw == {"hall": 12.5}
+    # not metered: the plan's setpoint of the last executed interval (hourly actuals of a plan)
+    up = update_state(state, read_actuals(act), s.doc)
+    assert planned == pytest.approx(20.0, abs=1e-3)
+    assert up.state.flex_power_kw == {"hall": planned}
+    assert "power of flexible load 'hall' taken from the plan" in up.warnings
+    # neither: unknown again, never a stale value
+    known = state_from_dict({"flex_power_kw": {"hall": 7.0}})
+    up = update_state(known, read_actuals(act.assign(ef_kg_per_kwh=0.5)))
+    assert up.state.flex_power_kw is None
+    assert any("no power for flexible load 'hall'" in w for w in up.warnings)
+    with pytest.raises(ScenarioError, match=r"actuals.flex_kw\[hall\]"):
+        read_actuals(act.assign(**{"flex_kw[hall]": -1.0}))
+
+
+def test_state_power_outside_the_band_is_clamped_with_a_warning():
+    sc = _hall_park()
+    state = state_from_dict({"ev_plugged": [], "flex_power_kw": {"hall": 35.0}})
+    hz = build_horizon(sc, state, start="2025-07-01T00:00", horizon_h=24, step="1h")
+    assert hz.flex_initial_kw == pytest.approx([20.0])
+    assert any("outside its band" in w for w in hz.warnings)
 
 
 # -- CLI -----------------------------------------------------------------------------------------

@@ -2,8 +2,10 @@
 executed as planned) against the week's full-horizon optimum on the demo park.
 
 Stated tolerance: the replayed week costs at most 1 % more than the full-week optimum (measured
-+0.13 %), priced with the same objective. The month-to-date peak carries across the nights and
-the demand charge is paid once, on the week's peak.
++0.73 %, of which about 0.01 points is the data hall's ramp limit carried across nights: the
+same replay without any ramp limit measures +0.72 %), priced with the same objective. The
+month-to-date peak carries across the nights and the demand charge is paid once, on the week's
+peak. Each night starts within the data hall's ramp limit of the previous night's last power.
 """
 
 from __future__ import annotations
@@ -42,6 +44,10 @@ def test_nightly_week_stays_within_tolerance_of_the_full_week_optimum(week):
     assert realized.objective >= optimum.objective * (1 - 1e-3)
     assert realized.objective <= optimum.objective * (1 + TOLERANCE)
     assert realized.kpis["ev_unmet_kwh"] < 1e-3
+    # no jump at the night boundaries beyond the ramp limit (400 kW/h, hourly steps)
+    hall = rep.dispatch["flex_kw"][0]
+    assert np.abs(np.diff(hall)).max() <= 400.0 + 1e-6
+    assert all(s.flex_power_kw is not None for s in rep.states[1:])
 
 
 @pytest.mark.slow

@@ -23,7 +23,7 @@ from zeropark.errors import ScenarioError, SolveError
 from zeropark.model import emissions as em
 from zeropark.model.data import Ledger, ModelData, model_data
 from zeropark.model.dr import settle
-from zeropark.model.ev import delivered_and_unmet
+from zeropark.model.ev import delivered_and_unmet, ev_envelope_kwh
 from zeropark.profiles.base import Profiles
 from zeropark.results import Result
 from zeropark.scenario import Scenario
@@ -171,11 +171,17 @@ def run_rolling(sc: Scenario, spec: str, *, start: int = 0, steps: int | None = 
                                                 dataclasses.astuple(add), strict=True)))
         pos += commit
     values = {k: np.concatenate([p[k] for p in pieces], axis=-1) for k in pieces[0]}
-    for key in ("ev.delivered_kwh", "ev.unmet_cum_kwh"):
-        if key in values:  # each window counts from 0: stitch the steps, then sum up
-            steps_kwh = np.concatenate([np.diff(p[key], axis=-1, prepend=0.0) for p in pieces],
-                                       axis=-1)
-            values[key] = np.cumsum(steps_kwh, axis=-1)
+    if "ev.delivered_kwh" in values:  # each window counts from 0: stitch the steps, sum up
+        steps_kwh = np.concatenate([np.diff(p["ev.delivered_kwh"], axis=-1, prepend=0.0)
+                                    for p in pieces], axis=-1)
+        values["ev.delivered_kwh"] = np.cumsum(steps_kwh, axis=-1)
+        # unmet energy of the stitched charging against the whole horizon's envelope: the least
+        # non-decreasing write-off u with e + u ≥ E_lo (a window does not know what an earlier
+        # one delivered to a car plugged in across their boundary, so its own write-offs are not
+        # the horizon's)
+        e_lo = ev_envelope_kwh(full)
+        short = np.maximum(e_lo - values["ev.delivered_kwh"], 0.0)
+        values["ev.unmet_cum_kwh"] = np.maximum.accumulate(short, axis=-1)
     values.update(scalars)
     values.update(_target_slacks(full, values, ledger))
     values["grid.peak_kw"] = peaks

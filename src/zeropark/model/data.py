@@ -58,6 +58,10 @@ class ModelData:
     # end-of-horizon SOC target [kWh] per storage unit for its end condition, in place of
     # soc_initial · energy_kwh (a rolling horizon's last window ends at the ORIGINAL initial SOC)
     storage_end_kwh: np.ndarray | None = None
+    # power of each flexible load just before the first step [kW], in sc.flexible_loads order
+    # (nightly operations: the last executed power); None or NaN = unknown, the first step is then
+    # free of the ramp limit
+    flex_initial_kw: np.ndarray | None = None
 
     @property
     def storage_names(self) -> list[str]:

@@ -44,6 +44,11 @@ def _arrays(d: ModelData) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
             np.array([g.p_max_kw for g in groups]))
 
 
+def ev_envelope_kwh(d: ModelData) -> np.ndarray:
+    """E_lo per group and step [kWh], (G, T): what must have been delivered by each step."""
+    return _arrays(d)[0]
+
+
 def v2g_names(d: ModelData) -> list[str]:
     return [g.name for g in d.sc.ev.groups if g.v2g]
 

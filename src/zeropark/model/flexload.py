@@ -1,5 +1,15 @@
 """DC-flexible loads (data centre, electrolyser, 光储直柔 building): power band, ramp limit, a fixed
-energy per window shiftable inside the window, and optional minimum-on (semi-continuous) power."""
+energy per window shiftable inside the window, and optional minimum-on (semi-continuous) power.
+
+Ramp limit with ramp rate r_f [kW/h] and step Δt [h]:
+
+    |p[f,t] − p[f,t−1]| ≤ r_f·Δt           t = 1..T−1                    (flex.ramp)
+    |p[f,0] − p_init[f]| ≤ r_f·Δt                                        (flex.ramp_start)
+
+where p_init[f] [kW] is the load's power just before the horizon (``ModelData.flex_initial_kw``, or
+the scenario's ``initial_power_kw``: e.g. the last executed power of the nightly operations); the
+start row exists only when p_init[f] is known.
+"""
 
 from __future__ import annotations
 
@@ -33,20 +43,32 @@ def windows(d: ModelData, i: int) -> tuple[np.ndarray, np.ndarray]:
     return w, energy
 
 
-def first_step_bounds(d: ModelData) -> tuple[np.ndarray, np.ndarray]:
-    """Bounds of each load's power in the first step [kW]: its band, narrowed to one ramp
-    around ``initial_power_kw`` (clamped into the band) when both that and a ramp limit are set:
-    max(lo, p0 − r·dt) ≤ p_0 ≤ min(hi, p0 + r·dt)."""
+def ramp_start(d: ModelData) -> list[tuple[int, float, float]]:
+    """Loads whose first step is ramp-limited by a known initial power.
+
+    The initial power is ``d.flex_initial_kw`` (set by the nightly schedule from the operations
+    state) where finite, else the scenario's ``initial_power_kw`` clamped into the load's band.
+
+    Returns
+    -------
+    list of (load index, p_init [kW], r·Δt [kW])
+        Loads with a ramp limit and a known initial power.
+    """
     loads = d.sc.flexible_loads
-    lo = np.array([0.0 if f.min_on_power_kw is not None else f.min_power_kw for f in loads])
-    hi = np.array([f.max_power_kw for f in loads])
-    first_lo, first_hi = lo.copy(), hi.copy()
+    if not d.T or not loads:
+        return []
+    init = np.full(len(loads), np.nan)
     for i, f in enumerate(loads):
-        if f.initial_power_kw is not None and f.ramp_kw_per_h is not None:
-            p0 = min(max(f.initial_power_kw, lo[i]), hi[i])
-            first_lo[i] = max(lo[i], p0 - f.ramp_kw_per_h * d.dt_h)
-            first_hi[i] = min(hi[i], p0 + f.ramp_kw_per_h * d.dt_h)
-    return first_lo, first_hi
+        if f.initial_power_kw is not None:
+            lo = 0.0 if f.min_on_power_kw is not None else f.min_power_kw
+            init[i] = min(max(f.initial_power_kw, lo), f.max_power_kw)
+    if d.flex_initial_kw is not None:
+        given = np.asarray(d.flex_initial_kw, float)
+        if given.shape != (len(loads),):
+            raise ValueError(f"flex_initial_kw: shape {given.shape}, expected ({len(loads)},)")
+        init = np.where(np.isfinite(given), given, init)
+    return [(i, float(init[i]), f.ramp_kw_per_h * d.dt_h) for i, f in enumerate(loads)
+            if f.ramp_kw_per_h is not None and np.isfinite(init[i])]
 
 
 def add_matrix(lp: MatrixLP, d: ModelData, bal: np.ndarray) -> None:
@@ -58,11 +80,7 @@ def add_matrix(lp: MatrixLP, d: ModelData, bal: np.ndarray) -> None:
     loads = d.sc.flexible_loads
     lo = np.array([0.0 if f.min_on_power_kw is not None else f.min_power_kw for f in loads])
     hi = np.array([f.max_power_kw for f in loads])
-    lo_t = np.repeat(lo[:, None], T, axis=1)
-    hi_t = np.repeat(hi[:, None], T, axis=1)
-    if T:
-        lo_t[:, 0], hi_t[:, 0] = first_step_bounds(d)
-    p = lp.var("flex.power_kw", (F, steps), lo_t, hi_t)
+    p = lp.var("flex.power_kw", (F, steps), lo[:, None], hi[:, None])
     lp.add(bal[None, :], p, -1.0)
     for i in range(len(loads)):
         w, energy = windows(d, i)
@@ -74,6 +92,13 @@ def add_matrix(lp: MatrixLP, d: ModelData, bal: np.ndarray) -> None:
         rows = lp.rows("flex.ramp", ([F[i] for i in ramped], range(1, T)), -r, r)
         lp.add(rows, p[ramped, 1:], 1.0)
         lp.add(rows, p[ramped, :-1], -1.0)
+    first = ramp_start(d)
+    if first:
+        idx = [i for i, _, _ in first]
+        p0 = np.array([v for _, v, _ in first])
+        r0 = np.array([r for _, _, r in first])
+        rows = lp.rows("flex.ramp_start", ([F[i] for i in idx],), p0 - r0, p0 + r0)
+        lp.add(rows, p[idx, 0], 1.0)
     semi = [i for i, f in enumerate(loads) if f.min_on_power_kw is not None]
     if semi:
         names = [F[i] for i in semi]
@@ -99,12 +124,8 @@ def add_pyomo(m: pyo.ConcreteModel, d: ModelData, ctx: PyomoContext) -> None:
     b.F = pyo.Set(initialize=F, ordered=True)
     b.T = pyo.Set(initialize=range(T), ordered=True)
 
-    first_lo, first_hi = first_step_bounds(d)
-
     def band(_: pyo.Block, f: str, t: int) -> tuple[float, float]:
         spec = loads[k[f]]
-        if t == 0:
-            return (float(first_lo[k[f]]), float(first_hi[k[f]]))
         return (0.0 if spec.min_on_power_kw is not None else spec.min_power_kw, spec.max_power_kw)
 
     b.power_kw = pyo.Var(b.F, b.T, bounds=band)
@@ -123,6 +144,12 @@ def add_pyomo(m: pyo.ConcreteModel, d: ModelData, ctx: PyomoContext) -> None:
             rule=lambda b, f, t: (-loads[k[f]].ramp_kw_per_h * dt,
                                   b.power_kw[f, t] - b.power_kw[f, t - 1],
                                   loads[k[f]].ramp_kw_per_h * dt))
+    first = {F[i]: (p0, r0) for i, p0, r0 in ramp_start(d)}
+    if first:
+        b.ramp_start = pyo.Constraint(
+            pyo.Set(initialize=list(first), ordered=True),
+            rule=lambda b, f: (first[f][0] - first[f][1], b.power_kw[f, 0],
+                               first[f][0] + first[f][1]))
     semi = [f for f in F if loads[k[f]].min_on_power_kw is not None]
     if semi:
         b.SEMI = pyo.Set(initialize=semi, ordered=True)

@@ -4,7 +4,8 @@ Owns the step from (scenario, state, start, horizon, step, forecast) to the inpu
 day-ahead optimisation: the scenario re-timed to the horizon with the state's SOC as initial SOC
 and the committed DR events forced in; the profiles with the forecast laid over them, the
 month-to-date peak as the demand-charge floor, and the EV envelopes rebuilt from the scenario's
-sessions in the horizon plus the EVs plugged in now; and the pro-rata share of the annual targets
+sessions in the horizon plus the EVs plugged in now; the flexible loads' power before the start
+(their first step's ramp limit); and the pro-rata share of the annual targets
 left after the year-to-date ledger (applied to the model rows by :mod:`zeropark.operations.schedule`).
 """
 
@@ -75,6 +76,9 @@ class Horizon:
     forecast_error : str or None
         Why the forecast was rejected (then ``prof`` is ``base``).
     warnings : list of str
+    flex_initial_kw : numpy.ndarray [kW] or None
+        Each flexible load's power before the start (the state's last executed power, clamped to
+        its band; NaN where unknown), None when the state knows none.
     """
 
     sc: Scenario
@@ -86,6 +90,7 @@ class Horizon:
     forecast: Forecast | None
     forecast_error: str | None
     warnings: list[str]
+    flex_initial_kw: np.ndarray | None = None
 
     @property
     def start(self) -> pd.Timestamp:
@@ -210,6 +215,27 @@ def horizon_sessions(sc: Scenario, state: OpsState, time: pd.DatetimeIndex
     out["arrival"] = pd.to_datetime(out["arrival"]).astype("datetime64[ns]")
     out["departure"] = pd.to_datetime(out["departure"]).astype("datetime64[ns]")
     out = out.sort_values(["arrival", "group", "pile"], kind="stable").reset_index(drop=True)
+    return out, warnings
+
+
+def flex_initial(sc: Scenario, state: OpsState) -> tuple[np.ndarray | None, list[str]]:
+    """Each flexible load's power before the start [kW]: the state's last executed power, clamped
+    to the load's power band (off counts as 0 for minimum-on loads); NaN where the state does not
+    know it, None when it knows none."""
+    known = state.flex_power_kw
+    if not known or not sc.flexible_loads:
+        return None, []
+    warnings: list[str] = []
+    out = np.full(len(sc.flexible_loads), np.nan)
+    for i, f in enumerate(sc.flexible_loads):
+        if f.name not in known:
+            continue
+        lo = 0.0 if f.min_on_power_kw is not None else f.min_power_kw
+        kw = known[f.name]
+        out[i] = min(max(kw, lo), f.max_power_kw)
+        if out[i] != kw:
+            warnings.append(f"flexible load {f.name!r}: state power {kw:g} kW outside its band "
+                            f"[{lo:g}, {f.max_power_kw:g}] kW; ramp counted from {out[i]:g} kW")
     return out, warnings
 
 
@@ -346,6 +372,7 @@ def build_horizon(sc: Scenario, state: OpsState, *, start: str | pd.Timestamp, h
     prof = build.build_profiles(sc_h.replace({"ev.groups": []}) if sc_h.ev.groups else sc_h)
     sessions, ev_warn = horizon_sessions(sc_h, state, prof.time)
     floor, floor_warn = month_floor(prof, state)
+    flex0, flex_warn = flex_initial(sc_h, state)
     # the real month is billed in full: its peak (from the month-to-date floor on) costs the
     # whole monthly demand charge, not the horizon's share of it. The month-to-date peak is the
     # metered one, so the schedule bills its own steps as they are (no modelled intra-step peak)
@@ -358,7 +385,7 @@ def build_horizon(sc: Scenario, state: OpsState, *, start: str | pd.Timestamp, h
     thr = (indicator_threshold(model_data(sc_h, base))[0]
            if sc_h.targets.zero_carbon_indicator is not None else None)  # the model row's
     pr = pro_rata(sc_h, state, ts, steps * sc_h.dt_h, thr)
-    warnings += ev_warn + floor_warn + pr.warnings
+    warnings += ev_warn + floor_warn + flex_warn + pr.warnings
     if sc_h.dt_h > 0.25 and prof.demand_charge_per_kw_month > 0:
         warnings.append(f"the demand charge bills the highest 15-min average; {step} steps see "
                         "only their average, so the plan may exceed the month-to-date peak "
@@ -373,4 +400,4 @@ def build_horizon(sc: Scenario, state: OpsState, *, start: str | pd.Timestamp, h
             error = str(err)
         except Exception as err:  # noqa: BLE001 - any bad forecast means the fallback plan
             error = f"{type(err).__name__}: {err}"
-    return Horizon(sc_h, base, prof_fc, sessions, floor, pr, fc, error, warnings)
+    return Horizon(sc_h, base, prof_fc, sessions, floor, pr, fc, error, warnings, flex0)

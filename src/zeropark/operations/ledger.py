@@ -3,14 +3,16 @@
 ``update_state(state, actuals, plan)`` adds the actual intervals to the year-to-date ledger
 (consumption, green supply, emissions; certificates and offsets bought), carries the SOC at the
 end, the month-to-date peak import (never lower than the peak already billed this month), the
-EVs still plugged in with the energy they still want, and the DR events still ahead; and, when
+EVs still plugged in with the energy they still want, the DR events still ahead, and each
+flexible load's power in the last interval (its ramp limit binds the next plan); and, when
 the schedule the day was run on is given, reports how far the actuals drifted from it.
 
 Actuals table (CSV or DataFrame): ``time`` (interval start, local standard time, regular step)
 and ``grid_import_kw`` (required); optional ``grid_export_kw``, ``pv_kw``, ``green_direct_kw``,
-``ef_kg_per_kwh``, ``soc[<unit>]`` (fraction at the END of the interval) and
-``ev_pile_kw[<group>/<pile>]``. What is absent is taken from the plan where it covers the
-interval (PV, green supply, emission factor, SOC, pile power), and said so in the warnings.
+``ef_kg_per_kwh``, ``soc[<unit>]`` (fraction at the END of the interval),
+``ev_pile_kw[<group>/<pile>]`` and ``flex_kw[<load>]``. What is absent is taken from the plan
+where it covers the interval (PV, green supply, emission factor, SOC, pile power, flexible-load
+power), and said so in the warnings.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from zeropark.profiles.csvio import parse_number_column, parse_time_column, read
 _HOUR = pd.Timedelta(hours=1)
 _SOC = re.compile(r"^soc\[(.+)\]$")
 _PILE = re.compile(r"^ev_pile_kw\[(.+)/(\d+)\]$")
+_FLEX = re.compile(r"^flex_kw\[(.+)\]$")
 _PLAIN = ("grid_import_kw", "grid_export_kw", "pv_kw", "green_direct_kw", "ef_kg_per_kwh")
 
 
@@ -87,9 +90,9 @@ def read_actuals(src: str | Path | pd.DataFrame, *, field: str = "actuals") -> A
     for col in df.columns:
         if col == "time":
             continue
-        if not (col in _PLAIN or _SOC.match(col) or _PILE.match(col)):
+        if not (col in _PLAIN or _SOC.match(col) or _PILE.match(col) or _FLEX.match(col)):
             raise ScenarioError(f"{field}.{col}", col, f"one of {list(_PLAIN)}, soc[<unit>], "
-                                "ev_pile_kw[<group>/<pile>]")
+                                "ev_pile_kw[<group>/<pile>], flex_kw[<load>]")
         values[col] = parse_number_column(df[col], field=f"{field}.{col}", column=col,
                                           allow_negative=False, stamps=stamps).astype(float)
         too_big = np.flatnonzero(values[col] > _MAX_METERED_KW)
@@ -123,6 +126,12 @@ class _PlanView:
         if self.end_idx is None:
             return None
         return float(self.doc["intervals"][self.end_idx]["storage"][unit]["soc"])
+
+    def flex_end(self, load: str) -> float | None:
+        """Planned power of ``load`` in the last covered interval [kW]."""
+        if self.end_idx is None:
+            return None
+        return self.doc["intervals"][self.end_idx].get("flex_kw", {}).get(load)
 
     def piles(self, group: str) -> np.ndarray:
         arr = np.array([iv["ev_piles_kw"][group] for iv in self.doc["intervals"]], float)
@@ -320,6 +329,8 @@ def update_state(state: OpsState, actuals: Actuals, plan: dict[str, Any] | None 
     data["ev_plugged"], ev_warn = _plugged(state, act, plan, pv_)
     warnings += ev_warn
     data["dr_committed"] = _dr_ahead(state, act, plan)
+    data["flex_power_kw"], flex_warn = _flex_power(state, act, plan, pv_)
+    warnings += flex_warn
     new = state_from_dict(data)
     drift = _drift(act, pv_, imp, exp, ef) if pv_ is not None else None
     return LedgerUpdate(new, drift, warnings)
@@ -352,6 +363,32 @@ def _plugged(state: OpsState, act: Actuals, plan: dict[str, Any] | None,
             item["energy_kwh"] = max(ev.energy_kwh - _energy(act.values[col], act.dt_h), 0.0)
         out.append(item)
     return out, warnings
+
+
+def _flex_power(state: OpsState, act: Actuals, plan: dict[str, Any] | None,
+                pv_: _PlanView | None) -> tuple[dict[str, float] | None, list[str]]:
+    """Each flexible load's power in the last actual interval [kW]: metered (``flex_kw[<load>]``),
+    else the plan's setpoint when the plan covers that interval, else unknown (dropped)."""
+    names = list(state.flex_power_kw or {}) + [
+        f["name"] for f in (plan or {}).get("assets", {}).get("flexible_loads", [])
+        if f["name"] not in (state.flex_power_kw or {})]
+    names += [_FLEX.match(c).group(1) for c in act.values
+              if _FLEX.match(c) and _FLEX.match(c).group(1) not in names]
+    out: dict[str, float] = {}
+    warnings: list[str] = []
+    for name in names:
+        col = f"flex_kw[{name}]"
+        planned = (pv_.flex_end(name) if pv_ is not None and pv_.rows[-1] == len(act.time) - 1
+                   else None)
+        if col in act.values:
+            out[name] = float(act.values[col][-1])
+        elif planned is not None:
+            out[name] = float(planned)
+            warnings.append(f"power of flexible load {name!r} taken from the plan")
+        else:
+            warnings.append(f"no power for flexible load {name!r} at {act.end}: unknown (its "
+                            "next first step is not ramp-limited)")
+    return out or None, warnings
 
 
 def _dr_ahead(state: OpsState, act: Actuals, plan: dict[str, Any] | None) -> list[dict]:

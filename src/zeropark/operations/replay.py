@@ -3,8 +3,9 @@ objective.
 
 ``replay`` runs the nightly loop the way an operator would — schedule the next ``horizon_h``
 hours, execute the first day, roll the actuals into the state (SOC, month-to-date peak, ledger,
-EVs still plugged in, DR commitments) — with the executed day equal to the plan and forecasts
-taken from given profiles (perfect forecasts when they are the profiles of the whole stretch).
+EVs still plugged in, DR commitments, flexible loads' last power) — with the executed day equal
+to the plan and forecasts taken from given profiles (perfect forecasts when they are the
+profiles of the whole stretch).
 ``evaluate_dispatch`` prices the executed dispatch with the same objective as a single
 full-horizon run (fixing every physical decision, leaving the accounting free), so the two can
 be compared: the cost of deciding night by night.
@@ -93,6 +94,8 @@ def actuals_from_schedule(sched: Schedule, hours: float) -> pd.DataFrame:
     for i, u in enumerate(sched.doc["assets"]["storage"]):
         cols[f"soc[{u['name']}]"] = np.clip(p.storage_soc_kwh[i, :n] / max(u["energy_kwh"], 1e-9),
                                             0.0, 1.0)
+    for i, f in enumerate(sched.doc["assets"]["flexible_loads"]):
+        cols[f"flex_kw[{f['name']}]"] = np.maximum(p.flex_kw[i, :n], 0.0)
     for group, piles in sched.pile_kw.items():
         for k in range(piles.shape[0]):
             cols[f"ev_pile_kw[{group}/{k}]"] = np.maximum(piles[k, :n], 0.0)

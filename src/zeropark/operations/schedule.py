@@ -97,7 +97,8 @@ def optimise(hz: Horizon, *, end_soc: dict[str, float] | None = None
 
     As :func:`zeropark.api.solve_data`, plus: target rows shifted by the pro-rata carry-over, the
     month-to-date demand charge and a capacity-billed month's capacity charge (already incurred)
-    taken out of the objective, the exact per-session EV rows of
+    taken out of the objective, the flexible loads' first step within their ramp limit of the
+    state's last executed power, the exact per-session EV rows of
     :func:`~zeropark.operations.evsplit.add_session_rows`, and optional end-of-horizon SOC floors
     ``end_soc`` [fraction] per storage unit.
 
@@ -105,7 +106,8 @@ def optimise(hz: Horizon, *, end_soc: dict[str, float] | None = None
     -------
     (Result, dict of group name to per-session power [kW], shape (sessions, T))
     """
-    d = model_data(hz.sc, hz.prof)
+    # the flexible loads' power before the start bounds their first step (ramp limit)
+    d = dataclasses.replace(model_data(hz.sc, hz.prof), flex_initial_kw=hz.flex_initial_kw)
     # already billed this month whatever the schedule does: the demand charge on the month-to-date
     # peak and (capacity basis) the month's capacity charge
     incurred = hz.prof.demand_charge_per_kw_month * float(np.sum(hz.floor_kw))

@@ -3,8 +3,9 @@
 Owns the validated state file (JSON) that the nightly ``zeropark schedule`` reads and
 ``zeropark ledger update`` rolls forward: state of charge per storage unit, the month-to-date
 peak import already billed, the year-to-date ledger of consumption, green supply, emissions and
-certificates (so annual targets are pursued pro rata), the EVs plugged in now, and the
-demand-response events already committed. Every invalid entry raises one
+certificates (so annual targets are pursued pro rata), the EVs plugged in now, the
+demand-response events already committed, and the flexible loads' last executed power (their
+ramp limit from it binds the first step). Every invalid entry raises one
 :class:`~zeropark.errors.ScenarioError` naming the field path (``state.<path>``), the value and
 what is allowed.
 """
@@ -14,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import pandas as pd
 from pydantic import Field, ValidationError, field_validator
@@ -100,6 +101,9 @@ class PluggedEv(Strict):
         return _iso(v, "departure")
 
 
+FlexPowerKw = Annotated[float, Field(ge=0, le=1e8, allow_inf_nan=False)]
+
+
 class OpsState(Strict):
     """Everything the nightly schedule carries over from the day before."""
 
@@ -112,6 +116,10 @@ class OpsState(Strict):
         default=None, description="None = unknown (use the scenario's sessions); [] = none"
     )
     dr_committed: list[DrEvent] = Field(default_factory=list)
+    flex_power_kw: dict[str, FlexPowerKw] | None = Field(
+        default=None, description="last executed power per flexible load [kW] (the first step "
+        "of the next plan is within its ramp limit of it); None = unknown (first step free)"
+    )
 
     @field_validator("as_of")
     @classmethod
@@ -120,7 +128,9 @@ class OpsState(Strict):
 
     def content_hash(self) -> str:
         """SHA-256 (16 hex digits) of the canonical JSON of the state."""
-        text = json.dumps(self.model_dump(mode="json"), sort_keys=True)
+        # an unknown flex_power_kw is left out: states written before the field keep their hash
+        drop = {"flex_power_kw"} if self.flex_power_kw is None else None
+        text = json.dumps(self.model_dump(mode="json", exclude=drop), sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
     def to_json(self) -> str:
@@ -242,12 +252,12 @@ def save_state(state: OpsState, path: str | Path) -> None:
 
 
 def check_against(state: OpsState, sc: Scenario) -> None:
-    """Cross-check the state with the scenario: unit and group names, pile numbers.
+    """Cross-check the state with the scenario: unit, group and flexible-load names, pile numbers.
 
     Raises
     ------
     ScenarioError
-        Unknown storage unit or pile group, or a pile number outside its group.
+        Unknown storage unit, pile group or flexible load, or a pile number outside its group.
     """
     units = [u.name for u in sc.storage]
     for name in state.storage:
@@ -267,6 +277,11 @@ def check_against(state: OpsState, sc: Scenario) -> None:
             raise ScenarioError(f"state.ev_plugged.{i}.pile", ev.pile,
                                 f"one EV per pile (pile {ev.pile} of {ev.group!r} is listed twice)")
         seen.add((ev.group, ev.pile))
+    loads = [f.name for f in sc.flexible_loads]
+    for name in state.flex_power_kw or {}:
+        if name not in loads:
+            raise ScenarioError(f"state.flex_power_kw.{name}", name,
+                                f"a flexible load of the scenario: {loads}")
     names = [e.name for e in state.dr_committed]
     dup = sorted({n for n in names if names.count(n) > 1})
     if dup:
@@ -311,7 +326,8 @@ def _check_magnitudes(state: OpsState, sc: Scenario) -> None:
 
 def initial_state(sc: Scenario, as_of: str) -> OpsState:
     """A fresh state at ``as_of``: scenario initial SOCs, no peak yet, an empty ledger for the
-    calendar year of ``as_of`` counted from ``as_of`` (no history), no EV plugged in."""
+    calendar year of ``as_of`` counted from ``as_of`` (no history), no EV plugged in, flexible
+    loads' power unknown."""
     return state_from_dict({
         "as_of": as_of,
         "storage": {u.name: {"soc": u.start_share} for u in sc.storage},

@@ -13,6 +13,8 @@ slack block                     relaxes                     meaning
                                                             take
 ``slack.flex_excess_kwh_<i>``   ``flex.window_energy_<i>``  energy it must draw beyond its window
 ``slack.ramp_up_kw`` / ``_down``  ``flex.ramp``             power change beyond the ramp limit
+``slack.ramp_start_up_kw`` /     ``flex.ramp_start``         first-step change from the initial
+``slack.ramp_start_down_kw``                                power beyond the ramp limit
 ``slack.storage_end_short_kwh``  ``storage.end``            end SOC below the end condition
 ``slack.storage_end_excess_kwh``  ``storage.end``           end SOC above it (cyclic)
 ``slack.min_take_short_kwh``    ``green.min_take``          green direct minimum take missed
@@ -133,6 +135,9 @@ def build_elastic(d: ModelData) -> Elastic:
     if "flex.ramp" in lp.row_blocks:
         add("slack.ramp_up_kw", "flex.ramp", -1.0, 1.5, dt, slacks)
         add("slack.ramp_down_kw", "flex.ramp", 1.0, 1.5, dt, slacks)
+    if "flex.ramp_start" in lp.row_blocks:
+        add("slack.ramp_start_up_kw", "flex.ramp_start", -1.0, 1.5, dt, slacks)
+        add("slack.ramp_start_down_kw", "flex.ramp_start", 1.0, 1.5, dt, slacks)
     if "storage.end" in lp.row_blocks:
         add("slack.storage_end_short_kwh", "storage.end", 1.0, 1.5, 1.0, slacks)
         add("slack.storage_end_excess_kwh", "storage.end", -1.0, 1.5, 1.0, slacks)

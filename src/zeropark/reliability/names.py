@@ -23,6 +23,7 @@ ROW_WORDS: dict[str, str] = {
     "ev.unmet_sum": "EV unmet energy",
     "ev.delivered_nonneg": "EV energy returned by V2G",
     "flex.ramp": "flexible-load ramp limit",
+    "flex.ramp_start": "flexible-load ramp limit from its initial power",
     "flex.min_on": "flexible-load minimum-on power",
     "flex.max_on": "flexible-load on/off",
     "dr.qualify": "demand-response qualification",

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from zeropark.model.data import ModelData
+from zeropark.model.flexload import ramp_start
 from zeropark.model.lp import MatrixLP
 from zeropark.reliability.names import when
 
@@ -135,6 +136,18 @@ def _ramp(d: ModelData, values: dict[str, np.ndarray], name: str) -> Found:
                                    "excess_kw": float(s[k, t])}
 
 
+def _ramp_start(d: ModelData, values: dict[str, np.ndarray], name: str) -> Found:
+    s = np.asarray(values[name], float)
+    k = int(np.argmax(s))
+    i, p0, _ = ramp_start(d)[k]
+    f = d.sc.flexible_loads[i]
+    sentence = (f"flexible load {f.name} must change its power by {_kw(float(s[k]))} more than "
+                f"its ramp limit of {_kw(f.ramp_kw_per_h)}/h allows from its initial "
+                f"{_kw(p0)} at {when(d, 0)}")
+    return "flex_ramp", sentence, {"load": f.name, "time": when(d, 0), "initial_kw": p0,
+                                   "excess_kw": float(s[k])}
+
+
 def _storage(d: ModelData, name: str, energy: np.ndarray) -> Found:
     ends = [u for u in d.sc.storage if u.end_condition != "free"]
     k = int(np.argmax(energy))
@@ -184,6 +197,8 @@ def describe(d: ModelData, name: str, values: dict[str, np.ndarray],
         return [_surplus(d, values, energy)]
     if name.startswith("slack.flex_"):
         return [_flex(d, name, energy)]
+    if name.startswith("slack.ramp_start_"):
+        return [_ramp_start(d, values, name)]
     if name.startswith("slack.ramp_"):
         return [_ramp(d, values, name)]
     if name.startswith("slack.storage_end_"):
