@@ -75,7 +75,7 @@ def test_cli_run_relax_prints_the_label(tmp_path: Path) -> None:
 def _cost_rows(lines: list[str]) -> dict[str, float]:
     rows = {}
     for line in lines:
-        m = re.match(r"^(\s*)(\S[^\d-]*?)\s{2,}(-?[\d,]+) CNY$", line)
+        m = re.match(r"^(\s*)([A-Za-z][\w ]*?)\s{2,}(-?[\d,]+) CNY$", line)  # v2g_wear too
         if m:
             rows[(m[1] + m[2]).strip()] = float(m[3].replace(",", ""))
     return rows

@@ -163,8 +163,13 @@ def _pvgis_json_from_epw(path: Path, epw: Path) -> Path:
     return path
 
 
-def test_pvgis_tmy_reads_like_the_same_epw(tmp_path: Path) -> None:
+def test_pvgis_tmy_reads_like_the_same_epw(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from zeropark import guard
     from zeropark.profiles import solar
+
+    # the weather file sits in tmp_path, outside the tiny scenario's folder: allowed as
+    # `zeropark --allow-outside tmp_path` would (the path policy has its own tests)
+    monkeypatch.setenv(guard.ENV_ALLOW, str(tmp_path.resolve()))
 
     epw = Path(__file__).parent / "data" / "suzhou-synthetic.epw"
     pvgis = _pvgis_json_from_epw(tmp_path / "tmy.json", epw)

@@ -25,6 +25,9 @@ from zeropark.errors import ScenarioError
 from zeropark.examples import tiny_dict
 from zeropark.profiles.build import build_profiles
 
+# hourly load CSVs: the billing warning about the unseen 15-min peak is expected (test_billing)
+pytestmark = pytest.mark.filterwarnings("ignore:loads. load data no finer:UserWarning")
+
 ROOT = Path(__file__).parents[1]
 DEMO = (ROOT / "scenarios" / "demo-park.yaml").read_text(encoding="utf-8")
 SECRET = "hunter2-do-not-print-me"

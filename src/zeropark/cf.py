@@ -30,12 +30,18 @@ VARIABLES: dict[str, tuple[str, str]] = {
     "storage_discharge_kw": ("battery discharging power, AC side", "kW"),
     "storage_soc_kwh": ("stored energy at the end of the step", "kWh"),
     "storage_soc": ("state of charge at the end of the step, share of capacity", "1"),
+    "storage_soc_start_kwh": ("stored energy at the start of the horizon (chosen by the optimiser "
+                              "where soc_initial is free)", "kWh"),
     "ev_power_kw": ("EV charging power of the pile group, grid side", "kW"),
     "ev_v2g_kw": ("EV vehicle-to-grid discharge of the pile group", "kW"),
     "ev_delivered_kwh": ("EV energy delivered since the start of the horizon, grid side", "kWh"),
     "ev_unmet_kwh": ("EV energy requested but not delivered so far", "kWh"),
+    "ev_undeliverable_kwh": ("EV energy asked beyond what pile and car can deliver during the "
+                             "stay, grid side", "kWh"),
+    "ev_turned_away_kwh": ("EV energy of cars that found every pile busy, grid side", "kWh"),
     "flex_power_kw": ("flexible-load power", "kW"),
     "dr_delivered_kw": ("demand-response reduction: baseline minus net import in events", "kW"),
+    "dr_baseline_kw": ("demand-response settlement baseline in event steps (NaN outside)", "kW"),
     "import_price_per_kwh": ("grid import price", "{cur}/kWh"),
     "export_price_per_kwh": ("grid export price", "{cur}/kWh"),
     "ef_kg_per_kwh": ("grid CO2 emission factor (kg CO2 per kWh imported)", "kg/kWh"),

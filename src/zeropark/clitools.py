@@ -323,8 +323,9 @@ def indicator_rows(k: dict[str, Any]) -> list[tuple[str, str]]:
                                         f"{zc['band']}: re-run with that threshold"))
     var = k.get("clean_energy_share_variants", {})
     rows.append(("clean energy share (≥ 90 %)",
-                 f"{k['clean_energy_share']:.1%} (with gas {var.get('with_gas', 0):.1%}, "
-                 f"without {var.get('without_gas', 0):.1%})"))
+                 f"{pct(k['clean_energy_share'])} of energy use in tce, green power incl. "
+                 f"certificates (with gas {pct(var.get('with_gas', 0))}, without "
+                 f"{pct(var.get('without_gas', 0))})"))
     check = k.get("zero_carbon_check", {})
     if check:
         rows.append(("zero-carbon check (1 + 5)", ", ".join(
