@@ -353,3 +353,29 @@ def test_ex_post_settlement_matches_the_rule() -> None:
     assert (s.qualified, s.paid_kwh, s.short_kwh) == (False, 0.0, 5.0)
     s = settle(e, np.array([0.0, 12.0, 12.0]), 1.0, accepted=False)  # declined: nothing at all
     assert (s.delivered_kwh, s.paid_kwh, s.short_kwh) == (-4.0, 0.0, 0.0)
+
+
+def test_warm_start_tries_every_settlement_of_a_part_taken_event() -> None:
+    # The relaxation may take an event part-way (accept 0.7): its payment then scales with the
+    # fraction, so the nearest rounding (accept) can start far above the optimum. The warm start
+    # tries the rounded point first, then declined (0, 0), accepted unqualified (1, 0) and
+    # accepted and qualified (1, 1), the rest of the point as rounded.
+    from zeropark import prepare
+    from zeropark.model.builder import build_matrix
+    from zeropark.solve import rounding_candidates
+
+    d = prepare(*_no_flex_park(15.0, 1.0))
+    lp = build_matrix(d)
+    x = np.zeros(lp.n_cols)
+    acc, qual = lp.cols("dr.accept").ravel(), lp.cols("dr.qualified").ravel()
+    x[acc[0]], x[qual[0]] = 0.7, 0.7
+    ints = np.flatnonzero(lp.arrays()["integer"])
+    pos = {int(c): k for k, c in enumerate(ints)}
+    rounded = np.round(x[ints])
+    cands = rounding_candidates(lp, x, rounded)
+    assert np.array_equal(cands[0], rounded)
+    settled = {(c[pos[int(acc[0])]], c[pos[int(qual[0])]]) for c in cands}
+    assert settled == {(0.0, 0.0), (1.0, 0.0), (1.0, 1.0)} and len(cands) == 3
+    # an integral relaxation, or a committed event, leaves only the rounded point
+    x[acc[0]], x[qual[0]] = 1.0, 1.0
+    assert len(rounding_candidates(lp, x, np.round(x[ints]))) == 1

@@ -286,11 +286,11 @@ def emission_rows(k: dict[str, Any]) -> list[tuple[str, str]]:
     e = k.get("emissions")
     if not e:
         return [("CO2", f"{k['co2_t']:,.1f} t")]
-    rows = [(label, f"{e[key]:,.1f} t") for key, label in _LINE_LABELS]
+    rows = [(label, f"{fmt(e[key], 1)} t") for key, label in _LINE_LABELS]
     rows[4] = (rows[4][0], rows[4][1] + f" (Scope 1 + {e['scope2_method']}-based Scope 2 after "
                "certificates" + (", minus offsets)" if e["offsets_in_indicator"] else ")"))
     rows.append(("carbon price applies to", f"{e['carbon_price_scope']}: "
-                                            f"{e['carbon_priced_t']:,.1f} t before offsets"))
+                                            f"{fmt(e['carbon_priced_t'], 1)} t before offsets"))
     return rows
 
 

@@ -4,6 +4,7 @@ interface) and map the outcome to one typed :class:`SolveOutcome` for both engin
 from __future__ import annotations
 
 import enum
+import itertools
 import os
 import sys
 import time
@@ -169,6 +170,34 @@ def _misjudged(h: highspy.Highs, model: highspy.HighsLp) -> bool:
     return abs(recomputed - reported) > 1e-7 * max(1.0, abs(recomputed))
 
 
+def rounding_candidates(lp: MatrixLP, x: np.ndarray, rounded: np.ndarray) -> list[np.ndarray]:
+    """Integer points to try as the warm start: ``rounded``, then for demand-response events the
+    relaxation takes part-way (accept strictly between 0 and 1), every settlement of them
+    (declined; accepted and not qualified; accepted and qualified) with the rest as rounded.
+
+    An event's payment in the relaxation scales with a fractional accept, so rounding it to the
+    nearest value can leave the start far above the optimum (demo year: 0.13 % above the bound
+    with the event accepted, 0.08 % declined), which the MILP then cannot close in minutes.
+    """
+    if not lp.has("dr.accept") or not lp.has("dr.qualified"):
+        return [rounded]
+    arr = lp.arrays()
+    pos = {int(c): k for k, c in enumerate(np.flatnonzero(arr["integer"]))}
+    acc, qual = lp.cols("dr.accept").ravel(), lp.cols("dr.qualified").ravel()
+    # committed events (accept fixed to 1) are not declined
+    part = [e for e in range(acc.size) if 1e-6 < x[acc[e]] < 1 - 1e-6 and arr["lb"][acc[e]] < 0.5]
+    if not part or len(part) > 3:  # at most 27 LPs, each from the relaxation's basis
+        return [rounded]
+    out = [rounded]
+    for combo in itertools.product(((0.0, 0.0), (1.0, 0.0), (1.0, 1.0)), repeat=len(part)):
+        cand = rounded.copy()
+        for e, (a, q) in zip(part, combo, strict=True):
+            cand[pos[int(acc[e])]], cand[pos[int(qual[e])]] = a, q
+        if not np.array_equal(cand, rounded):
+            out.append(cand)
+    return out
+
+
 def solve_matrix(lp: MatrixLP, opts: Solver, *, relax: bool = False,
                  warm_start: bool = True) -> SolveOutcome:
     """Hand the matrix model to HiGHS (``passModel``) and solve it.
@@ -212,11 +241,17 @@ def solve_matrix(lp: MatrixLP, opts: Solver, *, relax: bool = False,
             if warm_start:
                 progress.phase("rounding")
             for permissive in (False, True) if warm_start else ():
-                fixed = round_binaries(lp, x_lp, permissive)
-                h.changeColsBounds(len(idx), idx, fixed, fixed)
-                run_within_limit()
-                if h.getModelStatus() == highspy.HighsModelStatus.kOptimal:
-                    start = h.getSolution()
+                best = np.inf
+                # the rounded point, and each way of settling the DR events the relaxation
+                # takes part-way (few events: a handful of LPs from the relaxation's basis)
+                for fixed in rounding_candidates(lp, x_lp, round_binaries(lp, x_lp, permissive)):
+                    h.changeColsBounds(len(idx), idx, fixed, fixed)
+                    run_within_limit()
+                    if (h.getModelStatus() == highspy.HighsModelStatus.kOptimal
+                            and h.getInfo().objective_function_value < best):
+                        best = h.getInfo().objective_function_value
+                        start = h.getSolution()
+                if start is not None:
                     break
             if warm_start:
                 lb, ub = arr["lb"][ints], arr["ub"][ints]
