@@ -44,6 +44,7 @@ from zeropark.model.lp import MatrixLP
 from zeropark.model.storage import params as storage_params
 from zeropark.planning.capex import UnitCost, pile_cost, pv_cost, storage_costs
 from zeropark.planning.lpedit import set_cols, set_rows
+from zeropark.planning.periods import PeriodSpec, aggregate_lp, aggregated_data, parse_periods, select_periods
 from zeropark.profiles.base import Profiles
 from zeropark.results import Result
 from zeropark.scenario import Scenario, load_scenario
@@ -401,7 +402,8 @@ def sizing_matrix(d: ModelData, plan: SizingPlan, per_kwp: dict[int, np.ndarray]
 
 def size(scenario: Scenario | str | Path, profiles: Profiles | None = None, *, start: int = 0,
          steps: int | None = None, all_factor: float | None = None,
-         roof_m2: Mapping[str, float] | None = None, relax: bool | None = None) -> Result:
+         roof_m2: Mapping[str, float] | None = None, relax: bool | None = None,
+         periods: str | PeriodSpec | None = None) -> Result:
     """Size PV, storage and piles together with the dispatch over the horizon.
 
     Parameters
@@ -418,6 +420,11 @@ def size(scenario: Scenario | str | Path, profiles: Profiles | None = None, *, s
         Caps the array at area × :data:`KWP_PER_M2` kWp.
     relax : bool, optional
         Solve the LP relaxation (pile counts may then be fractional).
+    periods : str or PeriodSpec, optional
+        ``"typical-days:K"`` or ``"typical-weeks:K"``: size on K typical periods plus the
+        extreme ones (:mod:`zeropark.planning.periods`), then dispatch the full horizon with
+        the sizes fixed. ``kpis["sizing"]["periods"]`` reports both objectives and their
+        difference. Needs the full horizon (no ``start``/``steps``).
 
     Returns
     -------
@@ -437,10 +444,30 @@ def size(scenario: Scenario | str | Path, profiles: Profiles | None = None, *, s
                          roof_m2=roof_m2)
     plan, d, per_kwp = model.plan, model.data, model.per_kwp
     profiles_s = time.perf_counter() - t_start
-    d, out, timings = solve_outcome(
-        d, engine="matrix", relax=relax,
-        lp_hook=lambda lp, d_now: add_sizing(lp, d_now, plan, per_kwp))
+    agg: dict[str, Any] | None = None
+    if periods is not None:
+        if start or steps is not None:
+            raise ScenarioError("periods", str(periods), "the full horizon (no start/horizon "
+                                                         "window) with representative periods")
+        spec = parse_periods(periods) if isinstance(periods, str) else periods
+        d_agg, out_agg, agg = _solve_periods(spec, plan, d, per_kwp, relax)
+        if not out_agg.status.has_solution:
+            return finish(d_agg, out_agg, "matrix", agg["timings"])
+        fixed = _sizes(plan, out_agg.values)
+
+        def hook(lp: MatrixLP, d_now: ModelData) -> None:
+            add_sizing(lp, d_now, plan, per_kwp)
+            fix_sizes(lp, plan, fixed)
+    else:
+        def hook(lp: MatrixLP, d_now: ModelData) -> None:
+            add_sizing(lp, d_now, plan, per_kwp)
+    t_val = time.perf_counter()
+    d, out, timings = solve_outcome(d, engine="matrix", relax=relax, lp_hook=hook)
     timings["profiles_s"] = profiles_s
+    if agg is not None:
+        timings["validation_s"] = time.perf_counter() - t_val
+        for k, val in agg["timings"].items():
+            timings[f"periods_{k}"] = val
     if not out.status.has_solution:
         return finish(d, out, "matrix", timings)
     sizes = _sizes(plan, out.values)
@@ -449,5 +476,61 @@ def size(scenario: Scenario | str | Path, profiles: Profiles | None = None, *, s
     result = finish(d_sized, out, "matrix", timings)
     result.kpis["sizing"] = sizing_kpis(plan, sizes, d.horizon_fraction, sc.sizing.discount_rate,
                                         result.kpis["total_cost"])
+    if agg is not None:
+        full_obj = float(out.objective)
+        agg_obj = float(agg["objective"])
+        agg.pop("timings")
+        agg.update({
+            "full_year_objective": full_obj,
+            "difference": agg_obj - full_obj,
+            "difference_pct": 100.0 * (agg_obj - full_obj) / abs(full_obj) if full_obj else 0.0,
+            "seconds": time.perf_counter() - t_start,
+        })
+        result.kpis["sizing"]["periods"] = agg
     result.dataset.attrs["sizing_sizes"] = str(sizes)
     return result
+
+
+def fix_sizes(lp: MatrixLP, plan: SizingPlan, sizes: Mapping[str, float]) -> None:
+    """Fix the capacity columns of :func:`add_sizing` at ``sizes`` (a dispatch of given sizes,
+    priced like the sizing model)."""
+    for assets, col in ((plan.pv, "pv.capacity_kwp"), (plan.energy, "storage.energy_cap_kwh"),
+                        (plan.power, "storage.power_cap_kw"), (plan.piles, "ev.piles")):
+        if assets:
+            x = np.array([sizes[s.key] for s in assets])
+            set_cols(lp, lp.cols(col), lb=x, ub=x)
+
+
+def _solve_periods(spec: PeriodSpec, plan: SizingPlan, d: ModelData,
+                   per_kwp: dict[int, np.ndarray], relax: bool | None
+                   ) -> tuple[ModelData, Any, dict[str, Any]]:
+    """Size on representative periods (see :mod:`zeropark.planning.periods`)."""
+    t0 = time.perf_counter()
+    sel = select_periods(d.prof, spec, per_kwp)
+    t1 = time.perf_counter()
+    d_agg = aggregated_data(d, sel)
+    full = build_matrix(d)
+    idx = sel.steps
+    per_kwp_agg = {i: arr[idx] for i, arr in per_kwp.items()}
+
+    def hook(lp: MatrixLP, d_now: ModelData) -> None:
+        add_sizing(lp, d_now, plan, per_kwp_agg)
+        energy = {s.index: int(lp.cols("storage.energy_cap_kwh")[k])
+                  for k, s in enumerate(plan.energy)}
+        aggregate_lp(lp, d_now, sel, full, d.prof.month_index, energy, spec.link_storage)
+
+    d_agg, out, timings = solve_outcome(d_agg, engine="matrix", relax=relax, lp_hook=hook)
+    timings = {"select_s": t1 - t0, **timings, "total_s": time.perf_counter() - t0}
+    info: dict[str, Any] = {
+        "spec": str(spec),
+        "period_hours": spec.hours,
+        "typical_periods": int((~sel.extreme).sum()),
+        "extreme_periods": int(sel.extreme.sum()),
+        "original_periods": len(sel.starts),
+        "steps": int(d_agg.T),
+        "objective": float(out.objective),
+        "status": str(out.status),
+        "sizes": _sizes(plan, out.values) if out.status.has_solution else {},
+        "timings": timings,
+    }
+    return d_agg, out, info
