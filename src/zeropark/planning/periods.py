@@ -212,7 +212,11 @@ def select_periods(prof: Profiles, spec: PeriodSpec,
 def _cluster(prof: Profiles, per_kwp: dict[int, np.ndarray], starts: np.ndarray, L: int,
              k: int) -> tuple[np.ndarray, np.ndarray]:
     """Medoid (index into ``starts``) of each of ``k`` clusters and the cluster of each period."""
-    import tsam  # optional dependency, imported only when representative periods are asked for
+    try:
+        import tsam  # optional dependency, imported only when representative periods are asked for
+    except ImportError:
+        raise ScenarioError("periods", "typical periods", "the tsam package installed "
+                                                          "(pip install 'zeropark[periods]')") from None
 
     feats = _features(prof, per_kwp)
     idx = np.concatenate([np.arange(s, s + L) for s in starts])
