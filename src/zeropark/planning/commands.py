@@ -148,6 +148,13 @@ def size(scenario: str, out_dir: str, sets: tuple[str, ...], all_factor: float |
     click.echo(f"investment {sizing['investment']:,.0f} {cur}; annualized "
                f"{sizing['annualized_cost_per_year']:,.0f} {cur}/yr "
                f"({sizing['annualized_cost_horizon']:,.0f} {cur} over the horizon)")
+    units = {a["asset"]: a["unit"] for a in sizing["assets"]}
+    for a in sizing["assets"]:
+        if a.get("at_cap"):
+            price = a.get("shadow_price_per_unit_year")
+            worth = ("" if price is None else
+                     f": one more {units[a['asset']]} of cap would save {price:,.0f} {cur}/yr")
+            click.echo(f"cap binds: {a['asset']} = {_fmt(a['cap'])} {a['unit']}{worth}")
     if "periods" in sizing:
         p = sizing["periods"]
         click.echo(f"{p['spec']}: {p['typical_periods']} typical + {p['extreme_periods']} extreme "

@@ -40,9 +40,10 @@ from zeropark.api import finish, prepare, solve_outcome
 from zeropark.errors import ScenarioError
 from zeropark.model.builder import build_matrix
 from zeropark.model.data import ModelData
-from zeropark.model.lp import MatrixLP
+from zeropark.model.lp import INF, MatrixLP
 from zeropark.model.storage import params as storage_params
 from zeropark.planning.capex import UnitCost, pile_cost, pv_cost, storage_costs
+from zeropark.planning.caps import at_cap, cap_report, reduced_costs, shadow_prices
 from zeropark.planning.lpedit import set_cols, set_rows
 from zeropark.planning.periods import PeriodSpec, aggregate_lp, aggregated_data, parse_periods, select_periods
 from zeropark.profiles.base import Profiles
@@ -476,6 +477,23 @@ def size(scenario: Scenario | str | Path, profiles: Profiles | None = None, *, s
     result = finish(d_sized, out, "matrix", timings)
     result.kpis["sizing"] = sizing_kpis(plan, sizes, d.horizon_fraction, sc.sizing.discount_rate,
                                         result.kpis["total_cost"])
+    sizing = result.kpis["sizing"]
+    if any(at_cap(sizes[s.key], s.cap) for s in plan.assets):
+        t_sp = time.perf_counter()
+        if agg is not None:
+            prices = agg.pop("shadow_prices")
+        else:
+            lp = build_matrix(d)
+            hook(lp, d)
+            loosen_envelope(lp, plan)
+            prices = shadow_prices(lp, plan, reduced_costs(lp, out.values, sc.solver),
+                                   d.horizon_fraction)
+        result.timings["shadow_prices_s"] = time.perf_counter() - t_sp
+    else:
+        prices = {}
+    if agg is not None:
+        agg.pop("shadow_prices", None)
+    sizing["binding_caps"] = cap_report(sizing["assets"], prices)
     if agg is not None:
         full_obj = float(out.objective)
         agg_obj = float(agg["objective"])
@@ -489,6 +507,19 @@ def size(scenario: Scenario | str | Path, profiles: Profiles | None = None, *, s
         result.kpis["sizing"]["periods"] = agg
     result.dataset.attrs["sizing_sizes"] = str(sizes)
     return result
+
+
+def loosen_envelope(lp: MatrixLP, plan: SizingPlan) -> None:
+    """Drop the dispatch columns' upper bounds that only repeat the caps (the envelope model
+    has every sized asset at its cap; the rows of :func:`add_sizing` bound them by the size).
+    The feasible set is unchanged, but the duals of the caps then sit on the capacity columns,
+    where :mod:`zeropark.planning.caps` reads them."""
+    if plan.pv:
+        set_cols(lp, lp.cols("pv.power_kw")[[s.index for s in plan.pv]], ub=INF)
+    if plan.energy:
+        idx = [s.index for s in plan.energy]
+        for name in ("storage.charge_kw", "storage.discharge_kw", "storage.soc_kwh"):
+            set_cols(lp, lp.cols(name)[idx], ub=INF)
 
 
 def fix_sizes(lp: MatrixLP, plan: SizingPlan, sizes: Mapping[str, float]) -> None:
@@ -520,6 +551,15 @@ def _solve_periods(spec: PeriodSpec, plan: SizingPlan, d: ModelData,
         aggregate_lp(lp, d_now, sel, full, d.prof.month_index, energy, spec.link_storage)
 
     d_agg, out, timings = solve_outcome(d_agg, engine="matrix", relax=relax, lp_hook=hook)
+    prices: dict[str, float | None] = {}
+    if out.status.has_solution:
+        sizes = _sizes(plan, out.values)
+        if any(at_cap(sizes[s.key], s.cap) for s in plan.assets):
+            lp = build_matrix(d_agg)
+            hook(lp, d_agg)
+            loosen_envelope(lp, plan)
+            prices = shadow_prices(lp, plan, reduced_costs(lp, out.values, d.sc.solver),
+                                   d_agg.horizon_fraction)
     timings = {"select_s": t1 - t0, **timings, "total_s": time.perf_counter() - t0}
     info: dict[str, Any] = {
         "spec": str(spec),
@@ -532,5 +572,6 @@ def _solve_periods(spec: PeriodSpec, plan: SizingPlan, d: ModelData,
         "status": str(out.status),
         "sizes": _sizes(plan, out.values) if out.status.has_solution else {},
         "timings": timings,
+        "shadow_prices": prices,
     }
     return d_agg, out, info
