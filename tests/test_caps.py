@@ -87,3 +87,13 @@ def test_cli_names_the_binding_cap(tmp_path) -> None:
     kpis = json.loads((tmp_path / "o" / "kpis.json").read_text())
     assert kpis["sizing"]["binding_caps"] == ["pv.roof.capacity_kw"]
     assert kpis["sizing"]["assets"][0]["shadow_price_per_unit_year"] > 0
+
+
+def test_no_caps_says_what_to_add() -> None:
+    from zeropark.errors import ScenarioError
+
+    sc, prof = tiny(5, {"load_kw": [100.0] * 5, "price": 0.1, "pv_kw": [[0, 0.5, 1.0, 0.5, 0]]},
+                    pv=[{"name": "roof", "capacity_kw": 1.0}], weather=WEATHER)
+    with pytest.raises(ScenarioError, match=r"--all FACTOR .*--all 3") as err:
+        size(sc, prof)
+    assert "pv.N.max_capacity_kw" in str(err.value) and "--set" in str(err.value)

@@ -383,9 +383,11 @@ def sizing_model(sc: Scenario, profiles: Profiles | None = None, *, start: int =
         profiles, known = sizing_profiles(sc)
     plan = sizing_plan(sc, profiles, all_factor=all_factor, roof_m2=roof_m2, per_kwp=known)
     if not plan.assets:
-        raise ScenarioError("sizing", "no caps", "a cap on at least one asset: "
-                            "pv.N.max_capacity_kw, storage.N.max_energy_kwh, "
-                            "ev.groups.N.max_count (or all_factor / --all FACTOR)")
+        raise ScenarioError("sizing", "no caps", "a cap on at least one asset to size: set "
+                            "pv.N.max_capacity_kw, storage.N.max_energy_kwh or "
+                            "ev.groups.N.max_count (in the scenario or with --set), or size "
+                            "every asset with --all FACTOR (all_factor; e.g. --all 3: up to "
+                            "3 × its present size)")
     caps = {s.key: s.cap for s in plan.assets}
     stop = profiles.n_steps if steps is None else min(start + steps, profiles.n_steps)
     d = prepare(_with_sizes(sc, plan, caps), _with_pv(profiles, plan, caps, plan.pv_per_kwp),
