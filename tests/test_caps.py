@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from zeropark.errors import ScenarioError
 from zeropark.examples import battery, tiny
 from zeropark.planning.sizing import size
 
@@ -90,10 +91,28 @@ def test_cli_names_the_binding_cap(tmp_path) -> None:
 
 
 def test_no_caps_says_what_to_add() -> None:
-    from zeropark.errors import ScenarioError
-
     sc, prof = tiny(5, {"load_kw": [100.0] * 5, "price": 0.1, "pv_kw": [[0, 0.5, 1.0, 0.5, 0]]},
                     pv=[{"name": "roof", "capacity_kw": 1.0}], weather=WEATHER)
     with pytest.raises(ScenarioError, match=r"--all FACTOR .*--all 3") as err:
         size(sc, prof)
     assert "pv.N.max_capacity_kw" in str(err.value) and "--set" in str(err.value)
+
+
+def test_widening_stops_when_no_cap_binds_or_at_the_budget() -> None:
+    from zeropark.planning.sizing import size_widening
+
+    # cap 60 binds (optimum 100 kWp) → 120 does not: two rounds, 100 kWp
+    r = size_widening(*pv_case(60.0), factor=2.0)
+    w = r.kpis["sizing"]["widening"]
+    assert [x["caps"]["pv.roof.capacity_kw"] for x in w["rounds"]] == [60.0, 120.0]
+    assert w["stopped"] == "no_binding_cap"
+    assert r.kpis["sizing"]["sizes"]["pv.roof.capacity_kw"] == pytest.approx(100.0)
+    # a budget of 200 000 CNY: 60 kWp cost 168 000, 100 kWp would cost 280 000 → keep 60
+    r = size_widening(*pv_case(60.0), factor=2.0, budget=200000.0)
+    assert r.kpis["sizing"]["widening"]["stopped"] == "budget"
+    assert r.kpis["sizing"]["sizes"]["pv.roof.capacity_kw"] == pytest.approx(60.0)
+    # a roof is physical: never widened
+    r = size_widening(*pv_case(1000.0), factor=2.0, roof_m2={"roof": 300.0})
+    assert r.kpis["sizing"]["widening"]["stopped"] == "roof"
+    with pytest.raises(ScenarioError, match="factor > 1"):
+        size_widening(*pv_case(60.0), factor=1.0)

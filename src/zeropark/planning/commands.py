@@ -104,12 +104,16 @@ def _run_options(fn: Any) -> Any:
 @click.option("--periods", default=None, metavar="typical-days:K",
               help="Size on K typical days (or typical-weeks:K) plus extreme periods, with the "
                    "storage SOC linked over the year, then dispatch the full year at those sizes.")
+@click.option("--widen-caps", "widen", type=float, default=None, metavar="FACTOR",
+              help="While a cap binds, multiply it by FACTOR and size again (≤ 6 rounds).")
+@click.option("--budget", type=float, default=None,
+              help="With --widen-caps: stop before the investment exceeds this [CNY].")
 @click.option("--no-plot", is_flag=True, help="Skip dispatch.png.")
 @handle_errors
 def size(scenario: str, out_dir: str, sets: tuple[str, ...], all_factor: float | None,
          roof: tuple[str, ...], start: str | None, horizon: str | None,
          time_limit: float | None, gap: float | None, relax: bool, periods: str | None,
-         no_plot: bool) -> None:
+         widen: float | None, budget: float | None, no_plot: bool) -> None:
     """Size PV (kWp), storage (kWh, kW) and pile counts with the dispatch; write the run files.
 
     Only assets with a cap are sized: pv.N.max_capacity_kw, storage.N.max_energy_kwh,
@@ -128,8 +132,16 @@ def size(scenario: str, out_dir: str, sets: tuple[str, ...], all_factor: float |
         from zeropark.planning.periods import parse_periods
 
         spec = parse_periods(periods)
-    result = run_size(sc, start=first, steps=steps, all_factor=all_factor, roof_m2=_roof(roof),
-                      relax=relax or None, periods=spec)
+    options = {"start": first, "steps": steps, "all_factor": all_factor, "roof_m2": _roof(roof),
+               "relax": relax or None, "periods": spec}
+    if widen is not None:
+        from zeropark.planning.sizing import size_widening
+
+        result = size_widening(sc, factor=widen, budget=budget, **options)
+    elif budget is not None:
+        raise click.UsageError("--budget needs --widen-caps")
+    else:
+        result = run_size(sc, **options)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     result.write(out)
@@ -155,6 +167,10 @@ def size(scenario: str, out_dir: str, sets: tuple[str, ...], all_factor: float |
             worth = ("" if price is None else
                      f": one more {units[a['asset']]} of cap would save {price:,.0f} {cur}/yr")
             click.echo(f"cap binds: {a['asset']} = {_fmt(a['cap'])} {a['unit']}{worth}")
+    if "widening" in sizing:
+        w = sizing["widening"]
+        click.echo(f"caps widened ×{w['factor']:g} in {len(w['rounds'])} round(s), stopped: "
+                   f"{w['stopped']}")
     if "periods" in sizing:
         p = sizing["periods"]
         click.echo(f"{p['spec']}: {p['typical_periods']} typical + {p['extreme_periods']} extreme "

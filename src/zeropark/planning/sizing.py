@@ -577,3 +577,98 @@ def _solve_periods(spec: PeriodSpec, plan: SizingPlan, d: ModelData,
         "shadow_prices": prices,
     }
     return d_agg, out, info
+
+
+def size_widening(scenario: Scenario | str | Path, profiles: Profiles | None = None, *,
+                  factor: float = 2.0, budget: float | None = None, max_rounds: int = 6,
+                  **kwargs: Any) -> Result:
+    """:func:`size`, then widen every binding cap by ``factor`` and size again, until no cap
+    binds, the investment would exceed ``budget`` or ``max_rounds`` sizings have run.
+
+    Caps set by a roof area (``roof_m2``) are physical and never widened.
+
+    Parameters
+    ----------
+    scenario, profiles
+        As :func:`size`.
+    factor : float
+        Multiplier of a binding cap per round (> 1).
+    budget : float, optional
+        Largest investment [currency] accepted: a round whose investment exceeds it is
+        discarded and the previous round's result returned.
+    max_rounds : int
+        Most sizings run (≥ 1).
+    **kwargs
+        Passed to :func:`size` (``all_factor``, ``periods``, ``start``, ``steps``, …).
+
+    Returns
+    -------
+    Result
+        Of the last accepted round; ``kpis["sizing"]["widening"]`` lists every round (caps,
+        binding caps, investment, objective) and why it stopped (``no_binding_cap``, ``budget``,
+        ``max_rounds``, ``roof``).
+    """
+    if not factor > 1:
+        raise ScenarioError("widen_caps", factor, "a factor > 1")
+    if max_rounds < 1:
+        raise ScenarioError("max_rounds", max_rounds, "an integer ≥ 1")
+    sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+    roofs = set((kwargs.get("roof_m2") or {}).keys())
+    rounds: list[dict[str, Any]] = []
+    best: Result | None = None
+    reason = "max_rounds"
+    for k in range(max_rounds):
+        res = size(sc, profiles, **kwargs)
+        if not res.ok:
+            if best is None:
+                return res
+            reason = f"round {k + 1}: {res.status}"
+            break
+        sizing = res.kpis["sizing"]
+        rounds.append({"round": k + 1, "caps": {a["asset"]: a["cap"] for a in sizing["assets"]},
+                       "binding_caps": list(sizing["binding_caps"]),
+                       "investment": sizing["investment"], "objective": float(res.objective)})
+        if budget is not None and sizing["investment"] > budget:
+            reason = "budget"
+            if best is None:
+                best = res
+            break
+        best = res
+        changes: dict[str, Any] = {}
+        for a in sizing["assets"]:
+            if not a["at_cap"]:
+                continue
+            name = a["asset"].split(".")[1]
+            if a["asset"].startswith("pv.") and name in roofs:
+                continue
+            path = _cap_path(sc, a["asset"])
+            if path is not None:
+                cap = a["cap"] * factor
+                changes[path] = int(np.floor(cap)) if path.endswith("max_count") else cap
+        if not sizing["binding_caps"]:
+            reason = "no_binding_cap"
+            break
+        if not changes:
+            reason = "roof"
+            break
+        sc = sc.replace(changes)
+    assert best is not None
+    best.kpis["sizing"]["widening"] = {"factor": factor, "budget": budget, "rounds": rounds,
+                                       "stopped": reason}
+    return best
+
+
+def _cap_path(sc: Scenario, key: str) -> str | None:
+    """Scenario path of the cap behind a ``kpis["sizing"]`` asset key (None for storage power,
+    which follows the energy cap)."""
+    family, name, what = key.split(".", 2)
+    if family == "pv":
+        i = [a.name for a in sc.pv].index(name)
+        return f"pv.{i}.max_capacity_kw"
+    if family == "storage" and what == "energy_kwh":
+        i = [u.name for u in sc.storage].index(name)
+        return f"storage.{i}.max_energy_kwh"
+    if family == "ev":
+        i = [g.name for g in sc.ev.groups].index(name)
+        return f"ev.groups.{i}.max_count"
+    return None
