@@ -105,6 +105,7 @@ def test_typical_days_close_to_the_full_horizon_optimum_with_pv_and_storage() ->
     assert info["difference"] == pytest.approx(info["objective"] - agg.objective)
 
 
+@pytest.mark.slow
 def test_every_period_its_own_representative_is_the_full_model() -> None:
     # With K ≥ the number of periods nothing is aggregated: the linked model must then be the
     # full-horizon model exactly (same sizes, same objective).
@@ -151,12 +152,14 @@ def test_periods_need_the_full_horizon() -> None:
         size(sc, prof, steps=48, periods="typical-days:2")
 
 
+@pytest.mark.slow
 def test_tsam_is_imported_only_when_used() -> None:
     code = "import sys, zeropark.planning.sizing; print('tsam' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 
 
+@pytest.mark.slow
 def test_cli_size_periods(tmp_path) -> None:
     data = tiny_dict(24 * 6, weather={"source": "clearsky", "clearness": {"preset": "yangtze-delta"}},
                      loads={"source": "synthetic", "peak_kw": 50.0},
