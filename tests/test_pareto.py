@@ -39,6 +39,10 @@ def test_front_against_emissions_by_hand() -> None:
     assert t["epsilon"].to_numpy() == pytest.approx([0.1, 0.075, 0.05, 0.025, 0.0], abs=1e-5)
     assert t["total_cost"].to_numpy() == pytest.approx([80, 85, 90, 105, 120], abs=1e-3)
     assert t["co2_t"].to_numpy() == pytest.approx([0.1, 0.075, 0.05, 0.025, 0.0], abs=1e-5)
+    # marginal abatement cost Δcost/ΔCO2 between adjacent points: 0.2 CNY/kg = 200 CNY/t while
+    # hour 2 is replaced, then 0.6 CNY/kg = 600 CNY/t
+    assert np.isnan(t["mac_per_t"].iloc[0])
+    assert t["mac_per_t"].to_numpy()[1:] == pytest.approx([200, 200, 600, 600], rel=1e-3)
 
 
 def test_front_against_green_share_by_hand() -> None:
@@ -127,3 +131,5 @@ def test_front_with_sizing_by_hand() -> None:
     base = 0.1 * 300 + 100 * c
     assert t["objective"].to_numpy() == pytest.approx(
         [base, base + 50 * (c - 0.1), base + 100 * (c - 0.1)], rel=1e-5)
+    # each tonne avoided costs (c − 0.1) CNY per kWp / 0.0005 t per kWp
+    assert t["mac_per_t"].to_numpy()[1:] == pytest.approx([(c - 0.1) / 0.0005] * 2, rel=1e-3)

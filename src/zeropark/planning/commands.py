@@ -101,11 +101,19 @@ def _run_options(fn: Any) -> Any:
 @click.option("--time-limit", type=float, default=None, help="Solver time limit [s].")
 @click.option("--gap", type=float, default=None, help="Relative MIP gap, e.g. 0.001.")
 @click.option("--relax", is_flag=True, help="Solve the LP relaxation (fractional pile counts).")
+@click.option("--periods", default=None, metavar="typical-days:K",
+              help="Size on K typical days (or typical-weeks:K) plus extreme periods, with the "
+                   "storage SOC linked over the year, then dispatch the full year at those sizes.")
+@click.option("--widen-caps", "widen", type=float, default=None, metavar="FACTOR",
+              help="While a cap binds, multiply it by FACTOR and size again (≤ 6 rounds).")
+@click.option("--budget", type=float, default=None,
+              help="With --widen-caps: stop before the investment exceeds this [CNY].")
 @click.option("--no-plot", is_flag=True, help="Skip dispatch.png.")
 @handle_errors
 def size(scenario: str, out_dir: str, sets: tuple[str, ...], all_factor: float | None,
          roof: tuple[str, ...], start: str | None, horizon: str | None,
-         time_limit: float | None, gap: float | None, relax: bool, no_plot: bool) -> None:
+         time_limit: float | None, gap: float | None, relax: bool, periods: str | None,
+         widen: float | None, budget: float | None, no_plot: bool) -> None:
     """Size PV (kWp), storage (kWh, kW) and pile counts with the dispatch; write the run files.
 
     Only assets with a cap are sized: pv.N.max_capacity_kw, storage.N.max_energy_kwh,
@@ -119,8 +127,21 @@ def size(scenario: str, out_dir: str, sets: tuple[str, ...], all_factor: float |
     sc = _variant(scenario, sets, time_limit, gap)
     first, steps = window_of(sc, start, horizon)
     click.echo(f"sizing {sc.name} …", err=True)
-    result = run_size(sc, start=first, steps=steps, all_factor=all_factor, roof_m2=_roof(roof),
-                      relax=relax or None)
+    spec = None
+    if periods is not None:
+        from zeropark.planning.periods import parse_periods
+
+        spec = parse_periods(periods)
+    options = {"start": first, "steps": steps, "all_factor": all_factor, "roof_m2": _roof(roof),
+               "relax": relax or None, "periods": spec}
+    if widen is not None:
+        from zeropark.planning.sizing import size_widening
+
+        result = size_widening(sc, factor=widen, budget=budget, **options)
+    elif budget is not None:
+        raise click.UsageError("--budget needs --widen-caps")
+    else:
+        result = run_size(sc, **options)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     result.write(out)
@@ -139,6 +160,23 @@ def size(scenario: str, out_dir: str, sets: tuple[str, ...], all_factor: float |
     click.echo(f"investment {sizing['investment']:,.0f} {cur}; annualized "
                f"{sizing['annualized_cost_per_year']:,.0f} {cur}/yr "
                f"({sizing['annualized_cost_horizon']:,.0f} {cur} over the horizon)")
+    units = {a["asset"]: a["unit"] for a in sizing["assets"]}
+    for a in sizing["assets"]:
+        if a.get("at_cap"):
+            price = a.get("shadow_price_per_unit_year")
+            worth = ("" if price is None else
+                     f": one more {units[a['asset']]} of cap would save {price:,.0f} {cur}/yr")
+            click.echo(f"cap binds: {a['asset']} = {_fmt(a['cap'])} {a['unit']}{worth}")
+    if "widening" in sizing:
+        w = sizing["widening"]
+        click.echo(f"caps widened ×{w['factor']:g} in {len(w['rounds'])} round(s), stopped: "
+                   f"{w['stopped']}")
+    if "periods" in sizing:
+        p = sizing["periods"]
+        click.echo(f"{p['spec']}: {p['typical_periods']} typical + {p['extreme_periods']} extreme "
+                   f"periods of {p['original_periods']}; aggregated objective "
+                   f"{p['objective']:,.0f} {cur}, full-horizon dispatch of these sizes "
+                   f"{p['full_year_objective']:,.0f} {cur} ({p['difference_pct']:+.2f} %)")
     for line in kpi_lines(result.kpis):
         click.echo(line)
     click.echo(f"wrote {', '.join(sorted(p.name for p in out.iterdir() if not p.name.startswith('.')))}"

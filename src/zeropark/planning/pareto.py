@@ -51,7 +51,8 @@ class ParetoResult:
         One row per point: ``point``, ``epsilon`` (tCO2 cap or share target), ``total_cost``
         (operating cost), ``co2_t``, ``green_share``, ``objective`` (with sizing: operating cost
         + the horizon's annualized investment), ``outcome``, ``status``, ``error``; with sizing
-        also ``sizing.investment`` and the sizes.
+        also ``sizing.investment`` and the sizes; against CO2 also ``mac_per_t``, the marginal
+        abatement cost against the previous point (:func:`marginal_abatement_cost`).
     anchors : dict
         ``min_cost`` (emissions or share of the minimum-cost solution), ``best`` (minimum
         emissions / maximum share) and ``min_cost_objective``.
@@ -218,6 +219,9 @@ def pareto(scenario: Scenario | str | Path, profiles: Profiles | None = None, *,
     cols += [c for c in result.table.columns
              if c == "sizing.investment" or c.startswith("sizing.sizes.")]
     table = result.table.reindex(columns=cols)
+    if versus == "co2":
+        table["mac_per_t"] = marginal_abatement_cost(
+            table, cost="objective" if sizing else "total_cost")
     anchors = {"min_cost": a, "best": b, "min_cost_objective": float(cheapest.objective)}
     if out_dir is not None:
         out = Path(out_dir)
@@ -225,6 +229,32 @@ def pareto(scenario: Scenario | str | Path, profiles: Profiles | None = None, *,
         save_pareto_plot(table, versus, out / PARETO_PLOT, title=sc.name, currency=sc.currency,
                          cost="objective" if sizing else "total_cost")
     return ParetoResult(versus, table, anchors, result)
+
+
+def marginal_abatement_cost(table: pd.DataFrame, cost: str = "total_cost") -> pd.Series:
+    """Marginal abatement cost of each point against the previous one on the front [currency/t].
+
+    ``MAC_k = (cost_k − cost_{k−1}) / (CO2_{k−1} − CO2_k)`` between adjacent solved points in
+    order of falling emissions (the cost of the last tonnes avoided); NaN for the first point,
+    for unsolved points and where the emissions do not fall.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        With ``co2_t``, ``outcome`` and the ``cost`` column.
+    cost : str
+        ``objective`` (sizing: operation + annualized investment) or ``total_cost``.
+    """
+    out = pd.Series(np.nan, index=table.index, dtype=float)
+    ok = table[table["outcome"] == "solved"].sort_values("co2_t", ascending=False, kind="stable")
+    prev = None
+    for i, row in ok.iterrows():
+        if prev is not None:
+            d_co2 = float(prev["co2_t"]) - float(row["co2_t"])
+            if d_co2 > 1e-9:
+                out[i] = (float(row[cost]) - float(prev[cost])) / d_co2
+        prev = row
+    return out
 
 
 def save_pareto_plot(table: pd.DataFrame, versus: str, path: str | Path, *, title: str = "",
@@ -240,8 +270,10 @@ def save_pareto_plot(table: pd.DataFrame, versus: str, path: str | Path, *, titl
     fig = Figure(figsize=(7, 4.5))
     ax = fig.subplots()
     ax.plot(x, y, "o-", color="tab:green")
-    for k, xi, yi in zip(ok["point"], x, y, strict=True):
-        ax.annotate(str(k), (xi, yi), fontsize=7, xytext=(4, 4), textcoords="offset points")
+    mac = ok["mac_per_t"] if "mac_per_t" in ok else pd.Series(np.nan, index=ok.index)
+    for k, xi, yi, m in zip(ok["point"], x, y, mac, strict=True):
+        label = str(k) if not np.isfinite(m) else f"{k}: {m:,.0f} {currency}/t"
+        ax.annotate(label, (xi, yi), fontsize=7, xytext=(4, 4), textcoords="offset points")
     ax.set_xlabel("CO2 [t]" if versus == "co2" else "green-power share [%]")
     what = "operating cost + annualized investment" if cost == "objective" else "total cost"
     ax.set_ylabel(f"{what} [thousand {currency}]")

@@ -46,10 +46,18 @@ from zeropark.api import finish, prepare, solve_outcome
 from zeropark.errors import ScenarioError
 from zeropark.model.builder import build_matrix
 from zeropark.model.data import ModelData
-from zeropark.model.lp import MatrixLP
+from zeropark.model.lp import INF, MatrixLP
 from zeropark.model.storage import params as storage_params
 from zeropark.planning.capex import UnitCost, pile_cost, pv_cost, storage_costs
+from zeropark.planning.caps import at_cap, cap_report, reduced_costs, shadow_prices
 from zeropark.planning.lpedit import set_cols, set_rows
+from zeropark.planning.periods import (
+    PeriodSpec,
+    aggregate_lp,
+    aggregated_data,
+    parse_periods,
+    select_periods,
+)
 from zeropark.profiles.base import EvGroupProfile, Profiles
 from zeropark.results import Result
 from zeropark.scenario import Scenario, load_scenario
@@ -434,9 +442,11 @@ def sizing_model(sc: Scenario, profiles: Profiles | None = None, *, start: int =
         profiles, known = sizing_profiles(sc)
     plan = sizing_plan(sc, profiles, all_factor=all_factor, roof_m2=roof_m2, per_kwp=known)
     if not plan.assets:
-        raise ScenarioError("sizing", "no caps", "a cap on at least one asset: "
-                            "pv.N.max_capacity_kw, storage.N.max_energy_kwh, "
-                            "ev.groups.N.max_count (or all_factor / --all FACTOR)")
+        raise ScenarioError("sizing", "no caps", "a cap on at least one asset to size: set "
+                            "pv.N.max_capacity_kw, storage.N.max_energy_kwh or "
+                            "ev.groups.N.max_count (in the scenario or with --set), or size "
+                            "every asset with --all FACTOR (all_factor; e.g. --all 3: up to "
+                            "3 × its present size)")
     caps = {s.key: s.cap for s in plan.assets}
     profiles = _turn_away_at_caps(profiles, plan, sc)
     stop = profiles.n_steps if steps is None else min(start + steps, profiles.n_steps)
@@ -455,7 +465,8 @@ def sizing_matrix(d: ModelData, plan: SizingPlan, per_kwp: dict[int, np.ndarray]
 
 def size(scenario: Scenario | str | Path, profiles: Profiles | None = None, *, start: int = 0,
          steps: int | None = None, all_factor: float | None = None,
-         roof_m2: Mapping[str, float] | None = None, relax: bool | None = None) -> Result:
+         roof_m2: Mapping[str, float] | None = None, relax: bool | None = None,
+         periods: str | PeriodSpec | None = None) -> Result:
     """Size PV, storage and piles together with the dispatch over the horizon.
 
     Parameters
@@ -472,6 +483,11 @@ def size(scenario: Scenario | str | Path, profiles: Profiles | None = None, *, s
         Caps the array at area × :data:`KWP_PER_M2` kWp.
     relax : bool, optional
         Solve the LP relaxation (pile counts may then be fractional).
+    periods : str or PeriodSpec, optional
+        ``"typical-days:K"`` or ``"typical-weeks:K"``: size on K typical periods plus the
+        extreme ones (:mod:`zeropark.planning.periods`), then dispatch the full horizon with
+        the sizes fixed. ``kpis["sizing"]["periods"]`` reports both objectives and their
+        difference. Needs the full horizon (no ``start``/``steps``).
 
     Returns
     -------
@@ -491,10 +507,30 @@ def size(scenario: Scenario | str | Path, profiles: Profiles | None = None, *, s
                          roof_m2=roof_m2)
     plan, d, per_kwp = model.plan, model.data, model.per_kwp
     profiles_s = time.perf_counter() - t_start
-    d, out, timings = solve_outcome(
-        d, engine="matrix", relax=relax,
-        lp_hook=lambda lp, d_now: add_sizing(lp, d_now, plan, per_kwp))
+    agg: dict[str, Any] | None = None
+    if periods is not None:
+        if start or steps is not None:
+            raise ScenarioError("periods", str(periods), "the full horizon (no start/horizon "
+                                                         "window) with representative periods")
+        spec = parse_periods(periods) if isinstance(periods, str) else periods
+        d_agg, out_agg, agg = _solve_periods(spec, plan, d, per_kwp, relax)
+        if not out_agg.status.has_solution:
+            return finish(d_agg, out_agg, "matrix", agg["timings"])
+        fixed = _sizes(plan, out_agg.values)
+
+        def hook(lp: MatrixLP, d_now: ModelData) -> None:
+            add_sizing(lp, d_now, plan, per_kwp)
+            fix_sizes(lp, plan, fixed)
+    else:
+        def hook(lp: MatrixLP, d_now: ModelData) -> None:
+            add_sizing(lp, d_now, plan, per_kwp)
+    t_val = time.perf_counter()
+    d, out, timings = solve_outcome(d, engine="matrix", relax=relax, lp_hook=hook)
     timings["profiles_s"] = profiles_s
+    if agg is not None:
+        timings["validation_s"] = time.perf_counter() - t_val
+        for k, val in agg["timings"].items():
+            timings[f"periods_{k}"] = val
     if not out.status.has_solution:
         return finish(d, out, "matrix", timings,
                       relax=sc.solver.relax if relax is None else relax)
@@ -505,5 +541,196 @@ def size(scenario: Scenario | str | Path, profiles: Profiles | None = None, *, s
                     relax=sc.solver.relax if relax is None else relax)
     result.kpis["sizing"] = sizing_kpis(plan, sizes, d.horizon_fraction, sc.sizing.discount_rate,
                                         result.kpis["total_cost"])
+    sizing = result.kpis["sizing"]
+    if any(at_cap(sizes[s.key], s.cap) for s in plan.assets):
+        t_sp = time.perf_counter()
+        if agg is not None:
+            prices = agg.pop("shadow_prices")
+        else:
+            lp = build_matrix(d)
+            hook(lp, d)
+            loosen_envelope(lp, plan)
+            prices = shadow_prices(lp, plan, reduced_costs(lp, out.values, sc.solver),
+                                   d.horizon_fraction)
+        result.timings["shadow_prices_s"] = time.perf_counter() - t_sp
+    else:
+        prices = {}
+    if agg is not None:
+        agg.pop("shadow_prices", None)
+    sizing["binding_caps"] = cap_report(sizing["assets"], prices)
+    if agg is not None:
+        full_obj = float(out.objective)
+        agg_obj = float(agg["objective"])
+        agg.pop("timings")
+        agg.update({
+            "full_year_objective": full_obj,
+            "difference": agg_obj - full_obj,
+            "difference_pct": 100.0 * (agg_obj - full_obj) / abs(full_obj) if full_obj else 0.0,
+            "seconds": time.perf_counter() - t_start,
+        })
+        result.kpis["sizing"]["periods"] = agg
     result.dataset.attrs["sizing_sizes"] = str(sizes)
     return result
+
+
+def loosen_envelope(lp: MatrixLP, plan: SizingPlan) -> None:
+    """Drop the dispatch columns' upper bounds that only repeat the caps (the envelope model
+    has every sized asset at its cap; the rows of :func:`add_sizing` bound them by the size).
+    The feasible set is unchanged, but the duals of the caps then sit on the capacity columns,
+    where :mod:`zeropark.planning.caps` reads them."""
+    if plan.pv:
+        set_cols(lp, lp.cols("pv.power_kw")[[s.index for s in plan.pv]], ub=INF)
+    if plan.energy:
+        idx = [s.index for s in plan.energy]
+        for name in ("storage.charge_kw", "storage.discharge_kw", "storage.soc_kwh"):
+            set_cols(lp, lp.cols(name)[idx], ub=INF)
+
+
+def fix_sizes(lp: MatrixLP, plan: SizingPlan, sizes: Mapping[str, float]) -> None:
+    """Fix the capacity columns of :func:`add_sizing` at ``sizes`` (a dispatch of given sizes,
+    priced like the sizing model)."""
+    for assets, col in ((plan.pv, "pv.capacity_kwp"), (plan.energy, "storage.energy_cap_kwh"),
+                        (plan.power, "storage.power_cap_kw"), (plan.piles, "ev.piles")):
+        if assets:
+            x = np.array([sizes[s.key] for s in assets])
+            set_cols(lp, lp.cols(col), lb=x, ub=x)
+
+
+def _solve_periods(spec: PeriodSpec, plan: SizingPlan, d: ModelData,
+                   per_kwp: dict[int, np.ndarray], relax: bool | None
+                   ) -> tuple[ModelData, Any, dict[str, Any]]:
+    """Size on representative periods (see :mod:`zeropark.planning.periods`)."""
+    t0 = time.perf_counter()
+    sel = select_periods(d.prof, spec, per_kwp)
+    t1 = time.perf_counter()
+    d_agg = aggregated_data(d, sel)
+    full = build_matrix(d)
+    idx = sel.steps
+    per_kwp_agg = {i: arr[idx] for i, arr in per_kwp.items()}
+
+    def hook(lp: MatrixLP, d_now: ModelData) -> None:
+        add_sizing(lp, d_now, plan, per_kwp_agg)
+        energy = {s.index: int(lp.cols("storage.energy_cap_kwh")[k])
+                  for k, s in enumerate(plan.energy)}
+        aggregate_lp(lp, d_now, sel, full, d.prof.month_index, energy, spec.link_storage)
+
+    d_agg, out, timings = solve_outcome(d_agg, engine="matrix", relax=relax, lp_hook=hook)
+    prices: dict[str, float | None] = {}
+    if out.status.has_solution:
+        sizes = _sizes(plan, out.values)
+        if any(at_cap(sizes[s.key], s.cap) for s in plan.assets):
+            lp = build_matrix(d_agg)
+            hook(lp, d_agg)
+            loosen_envelope(lp, plan)
+            prices = shadow_prices(lp, plan, reduced_costs(lp, out.values, d.sc.solver),
+                                   d_agg.horizon_fraction)
+    timings = {"select_s": t1 - t0, **timings, "total_s": time.perf_counter() - t0}
+    info: dict[str, Any] = {
+        "spec": str(spec),
+        "period_hours": spec.hours,
+        "typical_periods": int((~sel.extreme).sum()),
+        "extreme_periods": int(sel.extreme.sum()),
+        "original_periods": len(sel.starts),
+        "steps": int(d_agg.T),
+        "objective": float(out.objective),
+        "status": str(out.status),
+        "sizes": _sizes(plan, out.values) if out.status.has_solution else {},
+        "timings": timings,
+        "shadow_prices": prices,
+    }
+    return d_agg, out, info
+
+
+def size_widening(scenario: Scenario | str | Path, profiles: Profiles | None = None, *,
+                  factor: float = 2.0, budget: float | None = None, max_rounds: int = 6,
+                  **kwargs: Any) -> Result:
+    """:func:`size`, then widen every binding cap by ``factor`` and size again, until no cap
+    binds, the investment would exceed ``budget`` or ``max_rounds`` sizings have run.
+
+    Caps set by a roof area (``roof_m2``) are physical and never widened.
+
+    Parameters
+    ----------
+    scenario, profiles
+        As :func:`size`.
+    factor : float
+        Multiplier of a binding cap per round (> 1).
+    budget : float, optional
+        Largest investment [currency] accepted: a round whose investment exceeds it is
+        discarded and the previous round's result returned.
+    max_rounds : int
+        Most sizings run (≥ 1).
+    **kwargs
+        Passed to :func:`size` (``all_factor``, ``periods``, ``start``, ``steps``, …).
+
+    Returns
+    -------
+    Result
+        Of the last accepted round; ``kpis["sizing"]["widening"]`` lists every round (caps,
+        binding caps, investment, objective) and why it stopped (``no_binding_cap``, ``budget``,
+        ``max_rounds``, ``roof``).
+    """
+    if not factor > 1:
+        raise ScenarioError("widen_caps", factor, "a factor > 1")
+    if max_rounds < 1:
+        raise ScenarioError("max_rounds", max_rounds, "an integer ≥ 1")
+    sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+    roofs = set((kwargs.get("roof_m2") or {}).keys())
+    rounds: list[dict[str, Any]] = []
+    best: Result | None = None
+    reason = "max_rounds"
+    for k in range(max_rounds):
+        res = size(sc, profiles, **kwargs)
+        if not res.ok:
+            if best is None:
+                return res
+            reason = f"round {k + 1}: {res.status}"
+            break
+        sizing = res.kpis["sizing"]
+        rounds.append({"round": k + 1, "caps": {a["asset"]: a["cap"] for a in sizing["assets"]},
+                       "binding_caps": list(sizing["binding_caps"]),
+                       "investment": sizing["investment"], "objective": float(res.objective)})
+        if budget is not None and sizing["investment"] > budget:
+            reason = "budget"
+            if best is None:
+                best = res
+            break
+        best = res
+        changes: dict[str, Any] = {}
+        for a in sizing["assets"]:
+            if not a["at_cap"]:
+                continue
+            name = a["asset"].split(".")[1]
+            if a["asset"].startswith("pv.") and name in roofs:
+                continue
+            path = _cap_path(sc, a["asset"])
+            if path is not None:
+                cap = a["cap"] * factor
+                changes[path] = int(np.floor(cap)) if path.endswith("max_count") else cap
+        if not sizing["binding_caps"]:
+            reason = "no_binding_cap"
+            break
+        if not changes:
+            reason = "roof"
+            break
+        sc = sc.replace(changes)
+    assert best is not None
+    best.kpis["sizing"]["widening"] = {"factor": factor, "budget": budget, "rounds": rounds,
+                                       "stopped": reason}
+    return best
+
+
+def _cap_path(sc: Scenario, key: str) -> str | None:
+    """Scenario path of the cap behind a ``kpis["sizing"]`` asset key (None for storage power,
+    which follows the energy cap)."""
+    family, name, what = key.split(".", 2)
+    if family == "pv":
+        i = [a.name for a in sc.pv].index(name)
+        return f"pv.{i}.max_capacity_kw"
+    if family == "storage" and what == "energy_kwh":
+        i = [u.name for u in sc.storage].index(name)
+        return f"storage.{i}.max_energy_kwh"
+    if family == "ev":
+        i = [g.name for g in sc.ev.groups].index(name)
+        return f"ev.groups.{i}.max_count"
+    return None

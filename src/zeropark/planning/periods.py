@@ -1,0 +1,562 @@
+"""Representative-period sizing: typical days or weeks chosen with ``tsam``, storage chronology
+kept by inter-period SOC linking, extreme periods kept for the monthly demand charge.
+
+The year is cut into periods of L steps (a day or a week; a last, shorter period is kept as it
+is). ``tsam`` (hierarchical clustering, medoid representation) groups the periods into K clusters
+on the profiles that drive the dispatch (load, PV per kWp, import price, grid emission factor, EV
+plug-in power, direct green supply); each cluster is represented by its medoid, a real period of
+the year. Some periods are always kept as their own representative with weight 1 ("extreme
+periods"): the period holding each month's peak load (so every month's demand-charge peak is in
+the model), every period with a demand-response event, and the last period if it is shorter.
+
+The aggregated model is the normal dispatch + sizing matrix built on the concatenated
+representative periods, with these changes (``w_r`` = number of original periods represented by
+period r, ``t`` a step of r):
+
+- objective: every time-indexed cost ``c_t x_t`` becomes ``w_r c_t x_t``; horizon-wide rows
+  (certificates, offsets, targets, green take) sum ``w_r a_t x_t``, with their right-hand sides
+  and their coefficients on horizon-wide columns taken from the full-year model; capex, fixed
+  charges and fuels are charged for the full year;
+- chronology inside a period is kept; across representative periods the chains are cut: EV
+  energy restarts at the period start (its envelope rebased to the energy due by the end of the
+  period, ``E_lo[t] − E_lo[start−1]``, ``E_hi[t] − E_lo[start−1]``) and its unmet energy is
+  penalised at the end of each period; ramp limits do not apply across the cut;
+- monthly demand charge: ``peak[m] ≥ import[t]`` for every step t of a representative period r
+  and every month m in which one of the periods r represents has that step;
+- storage (Kotzur et al. 2018, "Time series aggregation for energy system design: modeling
+  seasonal storage", Applied Energy 213): inside period r the SOC column is the *intra-period*
+  state ``s_r[t]`` (``s_r`` starts from 0 at the period start, same balance row). For each original
+  period i of the year (chronological, N of them) an *inter-period* state ``S_i`` is the SOC at
+  its start:
+
+  - ``S_{i+1} = κ^{L_i} S_i + s_{r(i)}[end]`` (κ = 1 − self-discharge per step),
+  - ``S_0 = soc_initial · E``, and ``S_N = S_0`` (cyclic) or ``S_N ≥ S_0`` (min) as the end
+    condition says,
+  - ``S_i + max_t s_{r(i)}[t] ≤ soc_max · E`` and ``κ^{L_i} S_i + min_t s_{r(i)}[t] ≥ soc_min · E``
+    (max/min over the period, including its start; conservative with self-discharge),
+
+  so energy can be carried across days and weeks in the order the year has them.
+
+The sizes found are then checked by a full-year dispatch with the sizes fixed (see
+:func:`zeropark.planning.sizing.size`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from zeropark.errors import ScenarioError
+from zeropark.model.builder import build_matrix
+from zeropark.model.data import ModelData, model_data
+from zeropark.model.lp import INF, MatrixLP
+from zeropark.model.storage import params as storage_params
+from zeropark.planning.lpedit import own_arrays
+from zeropark.profiles.base import EvGroupProfile, Profiles
+
+#: Period kinds of ``--periods`` and their length [h].
+PERIOD_HOURS = {"typical-days": 24.0, "typical-weeks": 168.0}
+
+#: Row blocks whose rows link a step to the previous one (cut at period starts).
+_CHAINS_DROP_PREVIOUS = ("ev.energy_balance",)
+_CHAINS_DROP_ROW = ("ev.unmet_monotone", "flex.ramp")
+#: Column blocks labelled by a subset of the steps (binaries placed only where they can pay).
+_STEP_SUBSET_BLOCKS = ("grid.exclusive", "storage.mode", "grid.import_if_on", "grid.export_if_off",
+                       "storage.charge_if_on", "storage.discharge_if_off")
+
+
+@dataclass(frozen=True)
+class PeriodSpec:
+    """Parsed ``--periods`` option: K typical periods of ``hours`` each."""
+
+    kind: str
+    count: int
+    link_storage: bool = True  # False: each representative period cyclic on its own (ablation)
+
+    @property
+    def hours(self) -> float:
+        return PERIOD_HOURS[self.kind]
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.count}"
+
+
+def parse_periods(text: str) -> PeriodSpec:
+    """Parse ``typical-days:K`` or ``typical-weeks:K`` (K ≥ 1 typical periods).
+
+    Raises
+    ------
+    ScenarioError
+        For anything else.
+    """
+    m = re.fullmatch(r"\s*(typical-days|typical-weeks)\s*:\s*(\d+)\s*", str(text))
+    if not m or int(m.group(2)) < 1:
+        raise ScenarioError("periods", text, "typical-days:K or typical-weeks:K with K ≥ 1 "
+                                             "(e.g. typical-days:12)")
+    return PeriodSpec(m.group(1), int(m.group(2)))
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Which original periods represent the year.
+
+    Attributes
+    ----------
+    starts, lengths : ndarray[int]
+        First step and number of steps of every original period (chronological, N of them).
+    rep_of : ndarray[int]
+        Index (into ``reps``) of the representative of each original period.
+    reps : ndarray[int]
+        Original period index of each representative period, in model order.
+    weights : ndarray[float]
+        Number of original periods each representative stands for.
+    extreme : ndarray[bool]
+        Whether each representative is an extreme period (kept on its own, weight 1).
+    """
+
+    starts: np.ndarray
+    lengths: np.ndarray
+    rep_of: np.ndarray
+    reps: np.ndarray
+    weights: np.ndarray
+    extreme: np.ndarray
+
+    @property
+    def steps(self) -> np.ndarray:
+        """Full-year step index of every step of the aggregated model."""
+        return np.concatenate([np.arange(self.starts[p], self.starts[p] + self.lengths[p])
+                               for p in self.reps])
+
+    @property
+    def rep_starts(self) -> np.ndarray:
+        """First step of each representative period in the aggregated model."""
+        lens = self.lengths[self.reps]
+        return np.concatenate([[0], np.cumsum(lens)[:-1]]).astype(int)
+
+
+def _features(prof: Profiles, per_kwp: dict[int, np.ndarray]) -> pd.DataFrame:
+    """The profiles that drive the dispatch, one column each (constant columns dropped)."""
+    cols: dict[str, np.ndarray] = {"load_kw": prof.load_kw,
+                                   "import_price": prof.import_price_per_kwh,
+                                   "export_price": prof.export_price_per_kwh,
+                                   "ef": prof.ef_kg_per_kwh}
+    for i in range(prof.pv_avail_kw.shape[0]):
+        cols[f"pv{i}"] = per_kwp.get(i, prof.pv_avail_kw[i])
+    for name, g in prof.ev.items():
+        cols[f"ev.{name}"] = g.p_max_kw
+    if prof.green_direct_kw is not None:
+        cols["green_direct"] = prof.green_direct_kw
+    keep = {k: np.asarray(v, float) for k, v in cols.items() if np.ptp(v) > 0}
+    return pd.DataFrame(keep or {"load_kw": prof.load_kw}, index=prof.time)
+
+
+def select_periods(prof: Profiles, spec: PeriodSpec,
+                   per_kwp: dict[int, np.ndarray] | None = None) -> Selection:
+    """Cut the horizon into periods, keep the extreme ones, cluster the rest with ``tsam``.
+
+    Parameters
+    ----------
+    prof : Profiles
+        Full-horizon profiles.
+    spec : PeriodSpec
+    per_kwp : dict of PV array index to availability per kWp, optional
+        Used instead of ``prof.pv_avail_kw`` for arrays being sized (their profile in ``prof``
+        may be at the cap or zero).
+    """
+    L = int(round(spec.hours / prof.dt_h))
+    T = prof.n_steps
+    if L < 1 or abs(L * prof.dt_h - spec.hours) > 1e-9:
+        raise ScenarioError("periods", str(spec), f"a period length that is a whole number of "
+                                                  f"{prof.dt_h:g} h steps")
+    starts = np.arange(0, T, L)
+    lengths = np.minimum(L, T - starts)
+    N = len(starts)
+    period_of = np.repeat(np.arange(N), lengths)
+    forced: set[int] = set()
+    if lengths[-1] < L:
+        forced.add(N - 1)
+    for m in np.unique(prof.month_index):
+        in_month = np.flatnonzero(prof.month_index == m)
+        forced.add(int(period_of[in_month[np.argmax(prof.load_kw[in_month])]]))
+    for e in prof.dr_events:
+        forced.update(int(p) for p in np.unique(period_of[e.mask]))
+    free = np.array([p for p in range(N) if p not in forced and lengths[p] == L], int)
+    rep_of_period = np.full(N, -1)
+    reps: list[int] = []
+    weights: list[float] = []
+    extreme: list[bool] = []
+    if len(free):
+        k = min(spec.count, len(free))
+        centers, assign = _cluster(prof, per_kwp or {}, starts[free], L, k)
+        for c in range(len(centers)):
+            members = free[assign == c]
+            if not len(members):
+                continue
+            rep_of_period[members] = len(reps)
+            reps.append(int(free[centers[c]]))
+            weights.append(float(len(members)))
+            extreme.append(False)
+    for p in sorted(forced):
+        rep_of_period[p] = len(reps)
+        reps.append(p)
+        weights.append(1.0)
+        extreme.append(True)
+    return Selection(starts, lengths, rep_of_period, np.array(reps, int), np.array(weights),
+                     np.array(extreme, bool))
+
+
+def _cluster(prof: Profiles, per_kwp: dict[int, np.ndarray], starts: np.ndarray, L: int,
+             k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Medoid (index into ``starts``) of each of ``k`` clusters and the cluster of each period."""
+    try:
+        import tsam  # optional dependency, imported only when representative periods are asked for
+    except ImportError:
+        raise ScenarioError("periods", "typical periods", "the tsam package installed "
+                                                          "(pip install 'zeropark[periods]')") from None
+
+    feats = _features(prof, per_kwp)
+    idx = np.concatenate([np.arange(s, s + L) for s in starts])
+    data = feats.iloc[idx].reset_index(drop=True)
+    data.index = pd.date_range("2001-01-01", periods=len(data), freq=pd.Timedelta(hours=prof.dt_h))
+    if k >= len(starts):
+        return np.arange(len(starts)), np.arange(len(starts))
+    res = tsam.aggregate(data, n_clusters=k, period_duration=L * prof.dt_h,
+                         temporal_resolution=prof.dt_h,
+                         cluster=tsam.ClusterConfig(method="hierarchical", representation="medoid"),
+                         preserve_column_means=False)
+    assign = np.asarray(res.cluster_assignments, int)
+    centers = np.asarray(res.clustering.cluster_centers, int)
+    return centers, assign
+
+
+def _ev_window(g: EvGroupProfile, start: int, stop: int) -> EvGroupProfile:
+    """The group's envelope over one period, rebased to the energy due by its end: what must be
+    delivered is ``E_lo[t] − E_lo[start−1]`` (the part of the year's as-late-as-possible
+    delivery that falls in the period), at most ``E_hi[t] − E_lo[start−1]``; the periods' dues
+    add up to the year's."""
+    base = g.e_lo_kwh[start - 1] if start > 0 else 0.0
+    lo = g.e_lo_kwh[start:stop] - base
+    hi = np.maximum(g.e_hi_kwh[start:stop] - base, lo)
+    return dataclasses.replace(g, e_lo_kwh=lo, e_hi_kwh=hi, p_max_kw=g.p_max_kw[start:stop].copy(),
+                               requested_kwh=float(lo[-1]), sessions=pd.DataFrame(), spec=None)
+
+
+def aggregated_profiles(prof: Profiles, sel: Selection) -> Profiles:
+    """The representative periods one after the other, on the full year's billing months."""
+    idx = sel.steps
+    evs: dict[str, list[EvGroupProfile]] = {n: [] for n in prof.ev}
+    for p in sel.reps:
+        a, b = sel.starts[p], sel.starts[p] + sel.lengths[p]
+        for n, g in prof.ev.items():
+            evs[n].append(_ev_window(g, a, b))
+    ev = {n: dataclasses.replace(
+        parts[0], e_lo_kwh=np.concatenate([x.e_lo_kwh for x in parts]),
+        e_hi_kwh=np.concatenate([x.e_hi_kwh for x in parts]),
+        p_max_kw=np.concatenate([x.p_max_kw for x in parts]),
+        requested_kwh=float(sum(x.requested_kwh for x in parts))) for n, parts in evs.items()}
+    dr = [dataclasses.replace(e, mask=e.mask[idx].copy(),
+                              baseline_kw=(e.baseline_kw[idx].copy()
+                                           if isinstance(e.baseline_kw, np.ndarray)
+                                           and e.baseline_kw.shape == e.mask.shape
+                                           else e.baseline_kw))
+          for e in prof.dr_events if e.mask[idx].any()]
+    return dataclasses.replace(
+        prof, time=prof.time[idx], load_kw=prof.load_kw[idx].copy(),
+        pv_avail_kw=prof.pv_avail_kw[:, idx].copy(),
+        import_price_per_kwh=prof.import_price_per_kwh[idx].copy(),
+        export_price_per_kwh=prof.export_price_per_kwh[idx].copy(),
+        ef_kg_per_kwh=prof.ef_kg_per_kwh[idx].copy(), month_index=prof.month_index[idx].copy(),
+        green_direct_kw=None if prof.green_direct_kw is None else prof.green_direct_kw[idx].copy(),
+        ev=ev, dr_events=dr,
+        peak_ratio=None if prof.peak_ratio is None else prof.peak_ratio[idx].copy())
+
+
+def aggregated_data(d_full: ModelData, sel: Selection) -> ModelData:
+    """Model data of the representative periods, charged as the full horizon (capex share,
+    fixed charges, fuels)."""
+    d = model_data(d_full.sc, aggregated_profiles(d_full.prof, sel))
+    return dataclasses.replace(d, horizon_fraction=d_full.horizon_fraction,
+                               fuel_co2_kg=d_full.fuel_co2_kg, fuel_kgce=d_full.fuel_kgce,
+                               ledger=d_full.ledger)
+
+
+# -- matrix edits ------------------------------------------------------------------------------
+def _own_triplets(lp: MatrixLP) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    r = np.concatenate(lp._r) if lp._r else np.zeros(0, int)
+    c = np.concatenate(lp._c) if lp._c else np.zeros(0, int)
+    v = np.concatenate(lp._v) if lp._v else np.zeros(0)
+    return r, c, v
+
+
+def _set_triplets(lp: MatrixLP, r: np.ndarray, c: np.ndarray, v: np.ndarray) -> None:
+    lp._r, lp._c, lp._v = [r], [c], [v]
+
+
+def _steps_of(blocks: dict, n: int, T: int) -> np.ndarray:
+    """Step of every column (or row) of a model: −1 where the block has no time axis."""
+    out = np.full(n, -1, int)
+    for name, b in blocks.items():
+        if not b.labels:
+            continue
+        axis = None
+        for k, lab in enumerate(b.labels):
+            if isinstance(lab, range) and lab.step == 1 and (
+                    (lab.start == 0 and lab.stop == T) or (lab.start == 1 and lab.stop == T)):
+                axis = k
+            elif name in _STEP_SUBSET_BLOCKS and k == len(b.labels) - 1:
+                axis = k
+        if axis is None:
+            continue
+        steps = np.asarray(list(b.labels[axis]), int)
+        shape = [1] * len(b.labels)
+        shape[axis] = len(steps)
+        out[b.index().ravel()] = np.broadcast_to(steps.reshape(shape), b.shape).ravel()
+    return out
+
+
+def _scalar_rows(lp: MatrixLP) -> dict[str, int]:
+    return {n: b.start for n, b in lp.row_blocks.items() if not b.labels}
+
+
+def _scalar_cols(lp: MatrixLP) -> dict[str, int]:
+    return {n: b.start for n, b in lp.var_blocks.items() if not b.labels}
+
+
+def aggregate_lp(lp: MatrixLP, d: ModelData, sel: Selection, full: MatrixLP,
+                 month_of_full_step: np.ndarray, energy_cols: dict[int, int],
+                 link_storage: bool = True) -> None:
+    """Turn ``lp`` (dispatch + sizing on the concatenated representative periods) into the
+    aggregated model described in the module docstring.
+
+    Parameters
+    ----------
+    lp : MatrixLP
+        Built from :func:`aggregated_data`, with the sizing columns added.
+    d : ModelData
+        The aggregated data ``lp`` was built from.
+    sel : Selection
+    full : MatrixLP
+        The dispatch model of the full horizon (source of horizon-wide right-hand sides).
+    month_of_full_step : ndarray[int]
+        Billing month of every step of the full horizon.
+    energy_cols : dict of storage index to column of its sized energy E
+        Storage units being sized (others keep their fixed energy).
+    link_storage : bool
+        Link the SOC across the year's periods (default); ``False`` makes every representative
+        period cyclic on its own (the classic typical-day model, kept for comparison).
+    """
+    T = d.T
+    arr = own_arrays(lp)
+    col_step = _steps_of(lp.var_blocks, lp.n_cols, T)
+    row_step = _steps_of(lp.row_blocks, lp.n_rows, T)
+    rep_starts = sel.rep_starts
+    rep_len = sel.lengths[sel.reps]
+    rep_of_step = np.repeat(np.arange(len(sel.reps)), rep_len)
+    w_step = sel.weights[rep_of_step]
+    is_start = np.zeros(T, bool)
+    is_start[rep_starts] = True
+    r, c, v = _own_triplets(lp)
+    # EV unmet energy: penalised at the end of every period (chains are cut below)
+    if lp.has("ev.unmet_kwh"):
+        u = lp.cols("ev.unmet_kwh")
+        pen = arr["cost"][u[:, -1]].copy()
+        arr["cost"][u] = 0.0
+        arr["cost"][u[:, rep_starts + rep_len - 1]] = pen[:, None]
+    # objective: time-indexed costs weighted
+    timed = col_step >= 0
+    arr["cost"][timed] *= w_step[col_step[timed]]
+    # cut the chains at period starts
+    rs = row_step[r]
+    cs = np.where(c >= 0, col_step[c], -1)
+    at_start = (rs >= 0) & is_start[np.maximum(rs, 0)]
+    cross = at_start & (cs >= 0) & (cs != rs)
+    soc_rows = _block_rows(lp, "storage.soc_balance")
+    drop_prev = np.zeros(lp.n_rows, bool)
+    for name in _CHAINS_DROP_PREVIOUS:
+        drop_prev[_block_rows(lp, name)] = True
+    drop_prev[soc_rows] = True
+    drop_row = np.zeros(lp.n_rows, bool)
+    for name in _CHAINS_DROP_ROW:
+        drop_row[_block_rows(lp, name)] = True
+    bad = cross & ~drop_prev[r] & ~drop_row[r]
+    if bad.any():
+        name = _block_of(lp.row_blocks, int(r[bad][0]))
+        raise ScenarioError("periods", name, "rows that do not link steps across periods: "
+                                             "size this scenario over the full horizon")
+    starts_rows = np.flatnonzero((row_step >= 0) & is_start[np.maximum(row_step, 0)])
+    kill = drop_row[starts_rows]
+    arr["row_lo"][starts_rows[kill]] = -INF
+    arr["row_hi"][starts_rows[kill]] = INF
+    killed = np.zeros(lp.n_rows, bool)
+    killed[starts_rows[kill]] = True
+    keep = ~(cross & drop_prev[r]) & ~killed[r]
+    # storage intra-period SOC: the start rows keep only same-step terms, right-hand side 0
+    is_soc_start = np.zeros(lp.n_rows, bool)
+    is_soc_start[soc_rows] = True
+    is_soc_start &= (row_step >= 0) & is_start[np.maximum(row_step, 0)]
+    keep &= ~(is_soc_start[r] & (cs != rs))
+    arr["row_lo"][is_soc_start] = 0.0
+    arr["row_hi"][is_soc_start] = 0.0
+    # horizon-wide rows: time-indexed terms weighted, bounds and other terms from the full model
+    scalar = np.zeros(lp.n_rows, bool)
+    full_rows = _scalar_rows(full)
+    full_r, full_c, full_v = _own_triplets(full)
+    full_arr = full.arrays()
+    full_cols = {full.var_blocks[n].start: n for n in _scalar_cols(full)}
+    for name, row in _scalar_rows(lp).items():
+        scalar[row] = True
+        if name not in full_rows:
+            continue
+        fr = full_rows[name]
+        arr["row_lo"][row] = full_arr["row_lo"][fr]
+        arr["row_hi"][row] = full_arr["row_hi"][fr]
+        for fc, fv in zip(full_c[full_r == fr], full_v[full_r == fr], strict=True):
+            if fc in full_cols and full_cols[fc] in lp.var_blocks:
+                col = lp.var_blocks[full_cols[fc]].start
+                hit = (r == row) & (c == col)
+                v[hit] = 0.0
+                v[np.flatnonzero(hit)[:1]] = fv
+    wt = scalar[r] & (cs >= 0)
+    v = np.where(wt, v * w_step[np.maximum(cs, 0)], v)
+    # other multi-step rows must stay inside one period
+    local = ~scalar[r] & (cs >= 0) & keep
+    if local.any():
+        rr, rep = r[local], rep_of_step[cs[local]]
+        first = np.full(lp.n_rows, -1)
+        first[rr[::-1]] = rep[::-1]
+        spread = rep != first[rr]
+        if spread.any():
+            name = _block_of(lp.row_blocks, int(rr[spread][0]))
+            raise ScenarioError("periods", name, "rows within one period: the period length "
+                                                 "must be a multiple of every flexible load's "
+                                                 "window_h")
+    _set_triplets(lp, r[keep], c[keep], v[keep])
+    _add_peaks(lp, sel, month_of_full_step)
+    _add_storage_linking(lp, d, sel, energy_cols, link_storage)
+
+
+def _block_rows(lp: MatrixLP, name: str) -> np.ndarray:
+    b = lp.row_blocks.get(name)
+    return np.zeros(0, int) if b is None else b.index().ravel()
+
+
+def _block_of(blocks: dict, i: int) -> str:
+    for name, b in blocks.items():
+        if b.start <= i < b.start + b.size:
+            return name
+    return "?"
+
+
+def _add_peaks(lp: MatrixLP, sel: Selection, month_of_full_step: np.ndarray) -> None:
+    """``peak[m] ≥ import[t]`` for the months the periods represented by t's period fall in."""
+    if not lp.has("grid.peak_kw"):
+        return
+    peak, imp = lp.cols("grid.peak_kw"), lp.cols("grid.import_kw")
+    rep_starts = sel.rep_starts
+    pairs: set[tuple[int, int]] = set()
+    for p in range(len(sel.starts)):
+        k = sel.rep_of[p]
+        rep = sel.reps[k]
+        n = min(sel.lengths[p], sel.lengths[rep])
+        months = month_of_full_step[sel.starts[p]:sel.starts[p] + n]
+        own = month_of_full_step[sel.starts[rep]:sel.starts[rep] + n]
+        for j in np.flatnonzero(months != own):
+            pairs.add((int(months[j]), int(rep_starts[k] + j)))
+    if not pairs:
+        return
+    mt = np.array(sorted(pairs))
+    rows = lp.rows("periods.peak", (range(len(mt)),), lo=0.0)
+    lp.add(rows, peak[mt[:, 0]], 1.0)
+    lp.add(rows, imp[mt[:, 1]], -1.0)
+
+
+def _cap_terms(lp: MatrixLP, rows: np.ndarray, share: float, e_col: int | None,
+               e_fixed: float) -> float:
+    """Put ``−share·E`` on the rows when E is sized; returns the constant ``share·E`` when it is
+    fixed (0 otherwise), the right-hand side the rows need."""
+    if e_col is not None:
+        lp.add(rows, e_col, -share)
+        return 0.0
+    return share * e_fixed
+
+
+def _add_storage_linking(lp: MatrixLP, d: ModelData, sel: Selection,
+                         energy_cols: dict[int, int], link: bool = True) -> None:
+    """Inter-period SOC S_i of every original period, linked through the intra-period SOC
+    (``link=False``: one start state per representative period, which must return to it)."""
+    if not lp.has("storage.soc_kwh"):
+        return
+    arr = own_arrays(lp)
+    p = storage_params(d)
+    soc = lp.cols("storage.soc_kwh")
+    names = d.storage_names
+    arr["lb"][soc.ravel()] = -INF
+    arr["ub"][soc.ravel()] = INF
+    for block in ("storage.soc_max_cap", "storage.soc_min_cap", "storage.end"):
+        rows = _block_rows(lp, block)
+        arr["row_lo"][rows] = -INF
+        arr["row_hi"][rows] = INF
+    R = len(sel.reps)
+    N = len(sel.starts) if link else R
+    rep_starts, rep_len = sel.rep_starts, sel.lengths[sel.reps]
+    units = d.sc.storage
+    for s, name in enumerate(names):
+        u = units[s]
+        keep = float(p["keep"][s])
+        e_col = energy_cols.get(s)
+        e_fixed = float(p["E"][s])
+        inter = lp.var(f"periods.soc_start_kwh[{name}]", (range(N + 1),), 0.0, INF)
+        hi_i = lp.var(f"periods.intra_max_kwh[{name}]", (range(R),), 0.0, INF)
+        lo_i = lp.var(f"periods.intra_min_kwh[{name}]", (range(R),), -INF, 0.0)
+        steps = np.arange(d.T)
+        rep_of_step = np.repeat(np.arange(R), rep_len)
+        r1 = lp.rows(f"periods.intra_max[{name}]", (range(d.T),), lo=0.0)
+        lp.add(r1, hi_i[rep_of_step], 1.0)
+        lp.add(r1, soc[s, steps], -1.0)
+        r2 = lp.rows(f"periods.intra_min[{name}]", (range(d.T),), hi=0.0)
+        lp.add(r2, lo_i[rep_of_step], 1.0)
+        lp.add(r2, soc[s, steps], -1.0)
+        if link:
+            k = sel.rep_of
+            decay = keep ** sel.lengths.astype(float)
+            ends = rep_starts[k] + sel.lengths - 1  # last step of each period's representative
+            row = lp.rows(f"periods.soc_link[{name}]", (range(N),), 0.0, 0.0)
+            lp.add(row, inter[1:], 1.0)
+            lp.add(row, inter[:-1], -decay)
+            lp.add(row, soc[s, ends], -1.0)
+        else:  # every representative period returns to its own start state
+            k = np.arange(R)
+            decay = keep ** rep_len.astype(float)
+            row = lp.rows(f"periods.soc_cyclic[{name}]", (range(R),), 0.0, 0.0)
+            lp.add(row, inter[:-1], 1.0 - decay)
+            lp.add(row, soc[s, rep_starts + rep_len - 1], -1.0)
+
+        up = lp.rows(f"periods.soc_max[{name}]", (range(N),), hi=0.0)
+        lp.add(up, inter[:-1], 1.0)
+        lp.add(up, hi_i[k], 1.0)
+        own_arrays(lp)["row_hi"][up] = _cap_terms(lp, up, u.soc_max, e_col, e_fixed)
+        down = lp.rows(f"periods.soc_min[{name}]", (range(N),), lo=0.0)
+        lp.add(down, inter[:-1], decay)
+        lp.add(down, lo_i[k], 1.0)
+        own_arrays(lp)["row_lo"][down] = _cap_terms(lp, down, u.soc_min, e_col, e_fixed)
+        if not link:
+            continue
+        start = lp.rows(f"periods.soc_initial[{name}]", (), 0.0, 0.0)
+        lp.add(start, inter[0], 1.0)
+        const = _cap_terms(lp, start, u.soc_initial, e_col, e_fixed)
+        own_arrays(lp)["row_lo"][start] = const
+        own_arrays(lp)["row_hi"][start] = const
+        if u.end_condition != "free":
+            end = lp.rows(f"periods.soc_end[{name}]", (), 0.0,
+                          0.0 if u.end_condition == "cyclic" else INF)
+            lp.add(end, inter[N], 1.0)
+            lp.add(end, inter[0], -1.0)
+
+
+def full_matrix(d_full: ModelData) -> MatrixLP:
+    """The full-horizon dispatch matrix (source of the horizon-wide rows)."""
+    return build_matrix(d_full)
