@@ -170,6 +170,17 @@ def _misjudged(h: highspy.Highs, model: highspy.HighsLp) -> bool:
     return abs(recomputed - reported) > 1e-7 * max(1.0, abs(recomputed))
 
 
+def relative_gap(objective: float, bound: float) -> float:
+    """HiGHS's relative MIP gap: |objective − bound| / max(|objective|, 1)."""
+    return abs(objective - bound) / max(abs(objective), 1.0)
+
+
+def within_gap(objective: float, bound: float, mip_gap: float) -> bool:
+    """True if a feasible ``objective`` is within the relative ``mip_gap`` of a lower ``bound``
+    (equal counts, so a zero gap accepts only a point that meets the bound)."""
+    return objective - bound <= mip_gap * max(abs(objective), 1.0) + 1e-9 * max(abs(bound), 1.0)
+
+
 def rounding_candidates(lp: MatrixLP, x: np.ndarray, rounded: np.ndarray) -> list[np.ndarray]:
     """Integer points to try as the warm start: ``rounded``, then for demand-response events the
     relaxation takes part-way (accept strictly between 0 and 1), every settlement of them
@@ -229,6 +240,7 @@ def solve_matrix(lp: MatrixLP, opts: Solver, *, relax: bool = False,
     progress.phase("LP relaxation" if is_mip else "LP")
     run_within_limit()
     note = ""
+    early: float | None = None  # LP bound of a rounded point accepted without branch and bound
     if is_mip and h.getModelStatus() == highspy.HighsModelStatus.kOptimal:
         x_lp = np.asarray(h.getSolution().col_value)
         frac = np.abs(x_lp[ints] - np.round(x_lp[ints]))
@@ -238,10 +250,11 @@ def solve_matrix(lp: MatrixLP, opts: Solver, *, relax: bool = False,
             note = "LP relaxation integral"
         else:
             start = None
+            relax_bound = float(h.getInfo().objective_function_value)
+            best, best_fixed = np.inf, None
             if warm_start:
                 progress.phase("rounding")
             for permissive in (False, True) if warm_start else ():
-                best = np.inf
                 # the rounded point, and each way of settling the DR events the relaxation
                 # takes part-way (few events: a handful of LPs from the relaxation's basis)
                 for fixed in rounding_candidates(lp, x_lp, round_binaries(lp, x_lp, permissive)):
@@ -250,9 +263,19 @@ def solve_matrix(lp: MatrixLP, opts: Solver, *, relax: bool = False,
                     if (h.getModelStatus() == highspy.HighsModelStatus.kOptimal
                             and h.getInfo().objective_function_value < best):
                         best = h.getInfo().objective_function_value
-                        start = h.getSolution()
+                        start, best_fixed = h.getSolution(), fixed
                 if start is not None:
                     break
+            if best_fixed is not None and within_gap(best, relax_bound, opts.mip_gap):
+                # the rounded point is already within the requested gap of the relaxation's
+                # bound, so of the MILP optimum: it is the answer, no branch and bound needed
+                h.changeColsBounds(len(idx), idx, best_fixed, best_fixed)
+                run_within_limit()
+                if h.getModelStatus() == highspy.HighsModelStatus.kOptimal:
+                    early = relax_bound
+                    is_mip = False
+                    note = "rounded relaxation within the gap of the LP bound"
+        if is_mip and early is None:
             if warm_start:
                 lb, ub = arr["lb"][ints], arr["ub"][ints]
                 h.changeColsBounds(len(idx), idx, lb, ub)
@@ -295,6 +318,8 @@ def solve_matrix(lp: MatrixLP, opts: Solver, *, relax: bool = False,
         objective = float(info.objective_function_value)
         bound = float(info.mip_dual_bound) if is_mip else objective
         gap = float(info.mip_gap) if is_mip else 0.0
+        if early is not None:
+            bound, gap = early, relative_gap(objective, early)
         if refused is not None or not np.isfinite(objective):
             status = Status.ERROR
             note = refused or f"objective {objective} is not finite"
