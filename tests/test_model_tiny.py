@@ -219,3 +219,32 @@ def test_flexible_load_first_step_is_ramp_limited_by_its_initial_power(engine: s
     # NaN = unknown, as None
     r = solve_data(_hall(float("nan")), engine=engine)
     assert r.objective == pytest.approx(26.0, abs=1e-7)
+
+
+def _fixed_charge_lp():  # noqa: ANN202
+    # min x + 10·y, 6 ≤ x ≤ 10·y, y binary. LP relaxation: y = 0.6, x = 6 → 12 (the bound); the
+    # rounded point y = 1, x = 6 → 16, which is also the MILP optimum; its gap to the bound is
+    # (16 − 12) / 16 = 25 %.
+    from zeropark.model.lp import MatrixLP
+
+    lp = MatrixLP()
+    x = lp.var("x", (["x"],), 6.0, 100.0, 1.0)
+    y = lp.var("y", (["y"],), 0.0, 1.0, 10.0, integer=True)
+    r = lp.rows("link", (["link"],), hi=0.0)
+    lp.add(r, x, 1.0)
+    lp.add(r, y, -10.0)
+    return lp
+
+
+@pytest.mark.parametrize(("mip_gap", "bound", "gap"), [(0.3, 12.0, 0.25), (0.1, 16.0, 0.0)])
+def test_rounded_point_within_the_gap_of_the_lp_bound_is_the_answer(mip_gap: float, bound: float,
+                                                                   gap: float) -> None:
+    # a 30 % gap accepts the rounded point against the LP bound (no branch and bound: bound 12,
+    # gap 25 %); a 10 % gap hands it to branch and bound, which proves 16 optimal (gap 0)
+    from zeropark.scenario import Solver
+    from zeropark.solve import solve_matrix
+
+    out = solve_matrix(_fixed_charge_lp(), Solver(mip_gap=mip_gap))
+    assert out.status == Status.OPTIMAL
+    assert out.objective == pytest.approx(16.0) and out.values["y"][0] == pytest.approx(1.0)
+    assert out.bound == pytest.approx(bound) and out.gap == pytest.approx(gap, abs=1e-9)
