@@ -17,10 +17,10 @@ from the sessions: what must have been delivered by t, and what could have been 
 - V2G groups also keep e(t) ≥ 0 (the cars as a whole never give back more than they got):
   u(t) = u(t−1) + w(t) and f(t) − u(t) ≥ −E_lo(t).
 
-This is the same feasible set as "E_lo ≤ e + u ≤ E_hi, e(t) = e(t−1) + Δt(p − v), u non-decreasing"
-with one row per group and step instead of three, and every row and bound on the scale of one
-step's energy rather than of the year's cumulative energy, which makes year-long LPs several times
-faster for the simplex. Outputs e and u are recovered by :func:`delivered_and_unmet`.
+This is the same feasible set as "E_lo ≤ e + u ≤ E_hi, e(t) = e(t−1) + Δt·(p − v/(η_c·η_d)),
+u non-decreasing" with one row per group and step instead of three, and every row and bound on
+the scale of one step's energy rather than of the year's cumulative energy, which makes year-long
+LPs several times faster for the simplex. Outputs e and u are recovered by :func:`delivered_and_unmet`.
 """
 
 from __future__ import annotations
