@@ -185,6 +185,25 @@ def test_demo_week_import_limit_and_time_limit(demo_week: tuple) -> None:
     timed = zp.run(sc.replace({"solver.time_limit_s": 0.0}), prof)
     assert timed.status == zp.Status.NO_SOLUTION
     assert "no feasible dispatch found within the time limit of 0 s" in timed.explanation
+    assert "? rows" not in timed.explanation
+
+
+def test_time_limit_message_names_the_model_size_for_the_pyomo_engine() -> None:
+    # the Pyomo engine's outcome carries no model size (its time limit ended without a solution):
+    # the message counts the same model in matrix form instead of printing "? rows"
+    from zeropark.diagnose import diagnose
+    from zeropark.model.builder import build_matrix
+    from zeropark.solve import SolveOutcome
+
+    sc, prof = tiny(24, {"load_kw": [10.0] * 24, "price": 1.0}, storage=[battery("b", 20.0, 5.0)])
+    d = zp.prepare(sc, prof)
+    out = SolveOutcome(zp.Status.NO_SOLUTION, float("nan"), float("nan"), float("nan"), {},
+                       message="time limit")
+    text = diagnose(d, out).text(d.sc.name)
+    lp = build_matrix(d)
+    n_int = int(lp.arrays()["integer"].sum())
+    assert f"({lp.n_rows} rows, {lp.n_cols} columns, {n_int} integer)" in text
+    assert "?" not in text
 
 
 def test_cli_prints_the_explanation_and_exits_3(tmp_path: Path) -> None:
