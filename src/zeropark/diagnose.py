@@ -97,9 +97,8 @@ def _time_limit(d: ModelData, out: SolveOutcome | None) -> Cause:
     if not {"rows", "cols", "integers"} <= size.keys():
         # the Pyomo engine reports no size: count the same model in matrix form (milliseconds)
         lp = build_matrix(d)
-        relaxed = out is not None and out.size.get("integers") == 0
         size = {"rows": lp.n_rows, "cols": lp.n_cols,
-                "integers": 0 if relaxed else int(lp.arrays()["integer"].sum()), **size}
+                "integers": int(lp.arrays()["integer"].sum()), **size}
     limit = d.sc.solver.time_limit_s
     return Cause("time_limit",
                  f"no feasible dispatch found within the time limit of {limit:g} s "

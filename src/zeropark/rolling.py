@@ -145,8 +145,8 @@ def run_rolling(sc: Scenario, spec: str, *, start: int = 0, steps: int | None = 
             raise SolveError(f"rolling window {n_windows} ({prof.time[pos]} – {prof.time[stop - 1]})"
                              f": {r.explanation}")
         v = dict(r.values)
-        if d_w.ev_names:  # the window's own cumulative EV energies, stitched below
-            v["ev.delivered_kwh"], v["ev.unmet_cum_kwh"] = delivered_and_unmet(d_w, r.values)
+        if d_w.ev_names:  # the window's own cumulative EV energy, stitched below
+            v["ev.delivered_kwh"] = delivered_and_unmet(d_w, r.values)[0]
         pieces.append({k: a[..., :commit] for k, a in v.items()
                        if np.ndim(a) >= 1 and a.shape[-1] == stop - pos
                        and not k.startswith("dr.")})

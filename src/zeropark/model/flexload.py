@@ -19,6 +19,7 @@ from zeropark.errors import ScenarioError
 from zeropark.model.context import PyomoContext, pyo
 from zeropark.model.data import ModelData
 from zeropark.model.lp import MatrixLP
+from zeropark.scenario.components import FlexibleLoad
 
 
 def windows(d: ModelData, i: int) -> tuple[np.ndarray, np.ndarray]:
@@ -43,6 +44,12 @@ def windows(d: ModelData, i: int) -> tuple[np.ndarray, np.ndarray]:
     return w, energy
 
 
+def band_kw(f: FlexibleLoad) -> tuple[float, float]:
+    """Power band of one flexible load [kW]: (min, max), with min 0 for a semi-continuous load
+    (its minimum-on power is enforced by the on/off rows)."""
+    return (0.0 if f.min_on_power_kw is not None else f.min_power_kw), f.max_power_kw
+
+
 def ramp_start(d: ModelData) -> list[tuple[int, float, float]]:
     """Loads whose first step is ramp-limited by a known initial power.
 
@@ -60,8 +67,8 @@ def ramp_start(d: ModelData) -> list[tuple[int, float, float]]:
     init = np.full(len(loads), np.nan)
     for i, f in enumerate(loads):
         if f.initial_power_kw is not None:
-            lo = 0.0 if f.min_on_power_kw is not None else f.min_power_kw
-            init[i] = min(max(f.initial_power_kw, lo), f.max_power_kw)
+            lo, hi = band_kw(f)
+            init[i] = min(max(f.initial_power_kw, lo), hi)
     if d.flex_initial_kw is not None:
         given = np.asarray(d.flex_initial_kw, float)
         if given.shape != (len(loads),):
@@ -78,8 +85,7 @@ def add_matrix(lp: MatrixLP, d: ModelData, bal: np.ndarray) -> None:
         return
     steps = range(T)
     loads = d.sc.flexible_loads
-    lo = np.array([0.0 if f.min_on_power_kw is not None else f.min_power_kw for f in loads])
-    hi = np.array([f.max_power_kw for f in loads])
+    lo, hi = np.array([band_kw(f) for f in loads]).T
     p = lp.var("flex.power_kw", (F, steps), lo[:, None], hi[:, None])
     lp.add(bal[None, :], p, -1.0)
     for i in range(len(loads)):
@@ -125,8 +131,7 @@ def add_pyomo(m: pyo.ConcreteModel, d: ModelData, ctx: PyomoContext) -> None:
     b.T = pyo.Set(initialize=range(T), ordered=True)
 
     def band(_: pyo.Block, f: str, t: int) -> tuple[float, float]:
-        spec = loads[k[f]]
-        return (0.0 if spec.min_on_power_kw is not None else spec.min_power_kw, spec.max_power_kw)
+        return band_kw(loads[k[f]])
 
     b.power_kw = pyo.Var(b.F, b.T, bounds=band)
     for i, f in enumerate(F):

@@ -29,6 +29,7 @@ from zeropark.model.data import (
     model_data,
 )
 from zeropark.model.emissions import indicator_threshold, kgce_per_kwh
+from zeropark.model.flexload import band_kw
 from zeropark.operations.forecast import Forecast, apply_forecast, check_plausible, read_forecast
 from zeropark.operations.state import OpsState, check_against, ledger_period
 from zeropark.profiles import build
@@ -230,12 +231,12 @@ def flex_initial(sc: Scenario, state: OpsState) -> tuple[np.ndarray | None, list
     for i, f in enumerate(sc.flexible_loads):
         if f.name not in known:
             continue
-        lo = 0.0 if f.min_on_power_kw is not None else f.min_power_kw
+        lo, hi = band_kw(f)
         kw = known[f.name]
-        out[i] = min(max(kw, lo), f.max_power_kw)
+        out[i] = min(max(kw, lo), hi)
         if out[i] != kw:
             warnings.append(f"flexible load {f.name!r}: state power {kw:g} kW outside its band "
-                            f"[{lo:g}, {f.max_power_kw:g}] kW; ramp counted from {out[i]:g} kW")
+                            f"[{lo:g}, {hi:g}] kW; ramp counted from {out[i]:g} kW")
     return out, warnings
 
 
