@@ -8,12 +8,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from zeropark.model import carbon, dr, ev, flexload, grid, pv, storage
 from zeropark.model.context import PyomoContext, pyo
 from zeropark.model.data import ModelData
 from zeropark.model.lp import MatrixLP
-
-FAMILIES = (grid, pv, storage, ev, flexload, dr, carbon)
+from zeropark.model.registry import FAMILIES
 
 
 def build_matrix(d: ModelData) -> MatrixLP:

@@ -22,6 +22,7 @@ import numpy as np
 from zeropark.model import emissions as em
 from zeropark.model.context import PyomoContext, pyo
 from zeropark.model.data import ModelData
+from zeropark.model.family import Family
 from zeropark.model.lp import MatrixLP
 
 
@@ -152,3 +153,6 @@ def add_pyomo(m: pyo.ConcreteModel, d: ModelData, ctx: PyomoContext) -> None:
             ctx.costs.append(cost * var)
         con = expr <= hi if np.isinf(lo) else expr >= lo
         getattr(m, block).add_component(attr, pyo.Constraint(expr=con))
+
+
+FAMILY = Family(name="carbon", add_matrix=add_matrix, add_pyomo=add_pyomo)

@@ -42,6 +42,7 @@ import numpy as np
 
 from zeropark.model.context import PyomoContext, pyo
 from zeropark.model.data import ModelData
+from zeropark.model.family import Family
 from zeropark.model.lp import MatrixLP
 from zeropark.profiles.base import DrEventProfile
 
@@ -191,3 +192,6 @@ def settle(e: DrEventProfile, net_kw: np.ndarray, dt_h: float, accepted: bool) -
     short = max(q - delivered, 0.0) if accepted else 0.0
     return Settlement(e.name, accepted, base, q, delivered, qualified, paid, short,
                       e.payment_per_kw / hours * paid, e.penalty_per_kwh * short)
+
+
+FAMILY = Family(name="dr", add_matrix=add_matrix, add_pyomo=add_pyomo)

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from zeropark.model.data import ModelData
+from zeropark.model.family import Family
 from zeropark.model.lp import MatrixLP
 
 if TYPE_CHECKING:
@@ -165,3 +166,6 @@ def delivered_and_unmet(d: ModelData, values: dict[str, np.ndarray]) -> tuple[np
     unmet = np.cumsum(np.asarray(values["ev.writeoff_kwh"], float).reshape(G, T), axis=1)
     flex = np.asarray(values["ev.flex_kwh"], float).reshape(G, T)
     return flex + e_lo - unmet, unmet
+
+
+FAMILY = Family(name="ev", add_matrix=add_matrix, add_pyomo=add_pyomo)

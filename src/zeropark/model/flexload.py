@@ -18,6 +18,7 @@ import numpy as np
 from zeropark.errors import ScenarioError
 from zeropark.model.context import PyomoContext, pyo
 from zeropark.model.data import ModelData
+from zeropark.model.family import Family
 from zeropark.model.lp import MatrixLP
 from zeropark.scenario.components import FlexibleLoad
 
@@ -164,3 +165,6 @@ def add_pyomo(m: pyo.ConcreteModel, d: ModelData, ctx: PyomoContext) -> None:
         b.max_on = pyo.Constraint(b.SEMI, b.T, rule=lambda b, f, t: b.power_kw[f, t]
                                   - loads[k[f]].max_power_kw * b.on[f, t] <= 0)
     ctx.balance.append(lambda t: -sum(b.power_kw[f, t] for f in F))
+
+
+FAMILY = Family(name="flexload", add_matrix=add_matrix, add_pyomo=add_pyomo)

@@ -31,6 +31,7 @@ import numpy as np
 
 from zeropark.model.context import PyomoContext, pyo
 from zeropark.model.data import ModelData
+from zeropark.model.family import Family
 from zeropark.model.lp import MatrixLP
 from zeropark.scenario import Scenario
 
@@ -416,3 +417,6 @@ def billing_kpis(d: ModelData, values: dict[str, np.ndarray]) -> dict[str, objec
         "basis_costs_same_dispatch": basis_costs(d, imp),
         "billed_demand_rule": d.prof.peak_ratio_source,
     }
+
+
+FAMILY = Family(name="grid", add_matrix=add_matrix, add_pyomo=add_pyomo)

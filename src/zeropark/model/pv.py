@@ -7,6 +7,7 @@ import numpy as np
 
 from zeropark.model.context import PyomoContext, pyo
 from zeropark.model.data import ModelData, pv_bus_efficiency
+from zeropark.model.family import Family
 from zeropark.model.lp import MatrixLP
 
 
@@ -62,3 +63,6 @@ def add_pyomo(m: pyo.ConcreteModel, d: ModelData, ctx: PyomoContext) -> None:
             g.min_take = pyo.Constraint(expr=sum(dt * g.direct_kw[t] for t in g.T) >= min_take_kwh(d))
         ctx.balance.append(lambda t: g.direct_kw[t])
         ctx.costs.append(sum(direct.price_per_kwh * dt * g.direct_kw[t] for t in range(T)))
+
+
+FAMILY = Family(name="pv", add_matrix=add_matrix, add_pyomo=add_pyomo)

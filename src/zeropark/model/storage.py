@@ -22,6 +22,7 @@ import numpy as np
 
 from zeropark.model.context import PyomoContext, pyo
 from zeropark.model.data import ModelData
+from zeropark.model.family import Family
 from zeropark.model.lp import MatrixLP
 
 
@@ -156,3 +157,6 @@ def add_pyomo(m: pyo.ConcreteModel, d: ModelData, ctx: PyomoContext) -> None:
             pyo.Set(initialize=limited, ordered=True), range(d.n_days), rule=cycles)
     ctx.balance.append(lambda t: sum(b.discharge_kw[s, t] - b.charge_kw[s, t] for s in S))
     ctx.costs.append(sum(p["cost"][k[s]] * dt * b.discharge_kw[s, t] for s in S for t in range(T)))
+
+
+FAMILY = Family(name="storage", add_matrix=add_matrix, add_pyomo=add_pyomo)
