@@ -15,10 +15,12 @@ import xarray as xr
 
 from zeropark.errors import ScenarioError
 from zeropark.io import atomic_write_bytes, atomic_write_group
+from zeropark.model import carbon, dr, registry
 from zeropark.model import emissions as em
 from zeropark.model.data import KGCE_PER_M3_GAS, ModelData
-from zeropark.model.grid import basic_charge, billed_demand_kw, billing_kpis
-from zeropark.model.pv import pv_efficiency
+from zeropark.model.ev import undeliverable_kwh
+from zeropark.model.family import Output
+from zeropark.model.grid import basic_charge, billing_kpis
 from zeropark.solve import SolveOutcome, Status
 
 
@@ -120,77 +122,19 @@ def timeseries_frame(ds: xr.Dataset) -> Any:
     return pd.DataFrame(cols, index=pd.Index(ds["time"].values, name="time"))
 
 
-def _get(v: dict[str, np.ndarray], name: str, shape: tuple[int, ...]) -> np.ndarray:
-    return np.asarray(v[name], float) if name in v else np.zeros(shape)
-
-
 def build_dataset(d: ModelData, out: SolveOutcome, engine: str) -> xr.Dataset:
-    """Every flow, state, price and factor on (time × asset) dimensions, units in attrs."""
-    v, T, prof = out.values, d.T, d.prof
-    A, S, G, F = len(d.pv_names), len(d.storage_names), len(d.ev_names), len(d.flex_names)
-    pv = _get(v, "pv.power_kw", (A, T))
-    eta = pv_efficiency(d)[:, None] if A else np.zeros((0, 1))
-    imp, exp = v["grid.import_kw"], v["grid.export_kw"]
-    soc = _get(v, "storage.soc_kwh", (S, T))
-    cap = np.array([u.energy_kwh for u in d.sc.storage])
-    dr_kw = np.zeros(T)
-    dr_base = np.full(T, np.nan)
-    for e in prof.dr_events:
-        dr_base[e.mask] = e.baseline_steps_kw()
-        dr_kw[e.mask] = dr_base[e.mask] - (imp - exp)[e.mask]
-    kw = {"units": "kW"}
-    from zeropark.model.ev import delivered_and_unmet
-
-    ev_delivered, ev_unmet = delivered_and_unmet(d, v)
-    data = {
-        "load_kw": (("time",), prof.load_kw, kw),
-        "pv_power_kw": (("pv", "time"), pv * eta, kw),
-        "pv_available_kw": (("pv", "time"), prof.pv_avail_kw * eta, kw),
-        "pv_curtailed_kw": (("pv", "time"), (prof.pv_avail_kw - pv) * eta, kw),
-        "green_direct_kw": (("time",), _get(v, "green.direct_kw", (T,)), kw),
-        "grid_import_kw": (("time",), imp, kw),
-        "grid_export_kw": (("time",), exp, kw),
-        "storage_charge_kw": (("storage", "time"), _get(v, "storage.charge_kw", (S, T)), kw),
-        "storage_discharge_kw": (("storage", "time"), _get(v, "storage.discharge_kw", (S, T)), kw),
-        "storage_soc_kwh": (("storage", "time"), soc, {"units": "kWh", "note": "end of step"}),
-        "storage_soc": (("storage", "time"), soc / np.where(cap > 0, cap, 1.0)[:, None],
-                        {"units": "1"}),
-        "storage_soc_start_kwh": (("storage",), _soc_start_kwh(d, v),
-                                  {"units": "kWh", "note": "SOC at the horizon start (chosen by "
-                                   "the optimiser where soc_initial is free)"}),
-        "ev_power_kw": (("ev_group", "time"), _get(v, "ev.power_kw", (G, T)), kw),
-        "ev_delivered_kwh": (("ev_group", "time"), ev_delivered,
-                             {"units": "kWh", "note": "cumulative, grid side"}),
-        "ev_unmet_kwh": (("ev_group", "time"), ev_unmet, {"units": "kWh", "note": "cumulative"}),
-        "ev_undeliverable_kwh": (("ev_group",), _undeliverable_kwh(d),
-                                 {"units": "kWh", "note": "grid side; asked beyond what pile and "
-                                  "car can deliver during the stay (not in ev_unmet_kwh)"}),
-        "ev_turned_away_kwh": (("ev_group",), _undeliverable_kwh(d, "turned_away_kwh"),
-                               {"units": "kWh", "note": "grid side; cars that found every pile "
-                                "busy (not in ev_unmet_kwh)"}),
-        "flex_power_kw": (("flex", "time"), _get(v, "flex.power_kw", (F, T)), kw),
-        "dr_delivered_kw": (("time",), dr_kw, {**kw, "note": "baseline − net import in event "
-                                                "steps (negative: above the baseline), 0 outside"}),
-        "dr_baseline_kw": (("time",), dr_base, {**kw, "note": "settlement baseline in event "
-                                                "steps, NaN outside"}),
-        "import_price_per_kwh": (("time",), prof.import_price_per_kwh, {"units": d.sc.currency}),
-        "export_price_per_kwh": (("time",), prof.export_price_per_kwh, {"units": d.sc.currency}),
-        "ef_kg_per_kwh": (("time",), prof.ef_kg_per_kwh, {"units": "kgCO2/kWh"}),
-        "emissions_kg": (("time",), prof.ef_kg_per_kwh * imp * d.dt_h, {"units": "kgCO2"}),
-        "peak_import_kw": (("month",), billed_demand_kw(d, imp), kw),
-    }
-    if "ev.v2g_kw" in v:
-        from zeropark.model.ev import v2g_names
-
-        full = np.zeros((G, T))
-        for i, g in enumerate(v2g_names(d)):
-            full[d.ev_names.index(g)] = v["ev.v2g_kw"][i]
-        data["ev_v2g_kw"] = (("ev_group", "time"), full, kw)
-    ds = xr.Dataset(
-        {k: xr.DataArray(val, dims=dims, attrs=attrs) for k, (dims, val, attrs) in data.items()},
-        coords={"time": prof.time, "pv": d.pv_names, "storage": d.storage_names,
-                "ev_group": d.ev_names, "flex": d.flex_names, "month": prof.month_labels},
-    )
+    """Every flow, state, price and factor on (time × asset) dimensions, units in attrs: the
+    load, then each registered family's outputs (:attr:`zeropark.model.family.Family.outputs`)
+    on the coordinates the families declare."""
+    prof = d.prof
+    outputs = [Output("load_kw", ("time",), prof.load_kw, "kW",
+                      "inflexible load (mean power over the step)")]
+    coords: dict[str, Any] = {"time": prof.time}
+    for family in registry.FAMILIES:
+        outputs.extend(family.outputs(d, out.values))
+        coords.update(family.coords(d))
+    ds = xr.Dataset({o.name: xr.DataArray(o.data, dims=o.dims, attrs=o.attrs()) for o in outputs},
+                    coords=coords)
     ds.attrs.update({
         "scenario": d.sc.name, "scenario_hash": d.sc.content_hash(), "engine": engine,
         "status": str(out.status), "objective": out.objective, "gap": out.gap,
@@ -216,9 +160,9 @@ def dr_kpis(d: ModelData, v: dict[str, np.ndarray], net_kw: np.ndarray
     out: dict[str, dict[str, Any]] = {}
     rev = pen = 0.0
     for i, (e, x) in enumerate(zip(events, event_data(d), strict=True)):
-        accepted = bool(v["dr.accept"][i] > 0.5)
+        accepted = bool(v[dr.ACCEPT][i] > 0.5)
         st = settle(e, net_kw, d.dt_h, accepted)
-        paid, short = float(v["dr.paid_kwh"][i]), float(v["dr.short_kwh"][i])
+        paid, short = float(v[dr.PAID_KWH][i]), float(v[dr.SHORT_KWH][i])
         r, p = x.pay_per_kwh * paid, e.penalty_per_kwh * short
         rev, pen = rev + r, pen + p
         out[e.name] = {
@@ -227,27 +171,10 @@ def dr_kpis(d: ModelData, v: dict[str, np.ndarray], net_kw: np.ndarray
             "baseline_kwh": st.baseline_kwh, "requested_kwh": st.requested_kwh,
             "delivered_kwh": st.delivered_kwh,
             "delivered_ratio": st.delivered_kwh / st.requested_kwh,
-            "qualified": bool(v["dr.qualified"][i] > 0.5) if accepted else False,
+            "qualified": bool(v[dr.QUALIFIED][i] > 0.5) if accepted else False,
             "paid_kwh": paid, "shortfall_kwh": short, "revenue": r, "penalty": p,
         }
     return out, rev, pen
-
-
-def _soc_start_kwh(d: ModelData, v: dict[str, np.ndarray]) -> np.ndarray:
-    """Per storage unit, the SOC at the horizon start [kWh]: given, or chosen where free."""
-    units = d.sc.storage
-    out = np.array([0.0 if u.free_start else float(u.soc_initial) * u.energy_kwh for u in units])
-    free = [i for i, u in enumerate(units) if u.free_start]
-    if free and "storage.soc_start_kwh" in v:
-        out[free] = np.asarray(v["storage.soc_start_kwh"], float)
-    return out
-
-
-def _undeliverable_kwh(d: ModelData, what: str = "undeliverable_kwh") -> np.ndarray:
-    """Per EV group, grid-side energy no dispatch can deliver [kWh]: asked beyond what fits the
-    stay (``undeliverable_kwh``) or of cars turned away (``turned_away_kwh``); see
-    ``EvGroupProfile``."""
-    return np.array([float(getattr(d.prof.ev.get(g), what, 0.0)) for g in d.ev_names])
 
 
 def _ev_unmet_by_group(d: ModelData, ds: xr.Dataset) -> dict[str, dict[str, float]]:
@@ -255,7 +182,7 @@ def _ev_unmet_by_group(d: ModelData, ds: xr.Dataset) -> dict[str, dict[str, floa
     if not d.ev_names:
         return {}
     dispatch = ds.ev_unmet_kwh.isel(time=-1).values
-    lost, away = _undeliverable_kwh(d), _undeliverable_kwh(d, "turned_away_kwh")
+    lost, away = undeliverable_kwh(d), undeliverable_kwh(d, "turned_away_kwh")
     return {
         g: {"unmet_kwh": float(dispatch[i] + lost[i] + away[i]),
             "dispatch_unmet_kwh": float(dispatch[i]) + 0.0,
@@ -299,11 +226,11 @@ def compute_kpis(d: ModelData, out: SolveOutcome, ds: xr.Dataset) -> dict[str, A
     dr_events, dr_rev, dr_pen = dr_kpis(d, v, imp - exp)
     tg = sc.targets
     penalties = (unmet * sc.ev.unmet_penalty_per_kwh
-                 + scalar.get("targets.green_short_kwh", 0.0)
+                 + scalar.get(carbon.GREEN_SHORT_KWH, 0.0)
                  * (tg.green_share.penalty_per_kwh if tg.green_share else 0.0)
-                 + scalar.get("targets.cap_over_t", 0.0)
+                 + scalar.get(carbon.CAP_OVER_T, 0.0)
                  * (tg.emission_cap.penalty_per_t if tg.emission_cap else 0.0)
-                 + scalar.get("targets.indicator_over_t", 0.0) * (ind.penalty_per_t if ind else 0.0))
+                 + scalar.get(carbon.INDICATOR_OVER_T, 0.0) * (ind.penalty_per_t if ind else 0.0))
     breakdown = {
         "energy": float((prof.import_price_per_kwh * imp).sum()) * dt,
         "demand": basic_charge(d, v),
@@ -344,7 +271,7 @@ def compute_kpis(d: ModelData, out: SolveOutcome, ds: xr.Dataset) -> dict[str, A
         "self_sufficiency": max(pv_used - export_kwh, 0.0) / consumption if consumption > 0 else 0.0,
         "green_share": green_share,
         "green_share_target": tg.green_share.value if tg.green_share else None,
-        "green_share_shortfall_kwh": scalar.get("targets.green_short_kwh", 0.0),
+        "green_share_shortfall_kwh": scalar.get(carbon.GREEN_SHORT_KWH, 0.0),
         "physical_green_share": physical_share,
         "co2_t": co2_t,
         "energy_tce": tce,
@@ -363,13 +290,13 @@ def compute_kpis(d: ModelData, out: SolveOutcome, ds: xr.Dataset) -> dict[str, A
             for i, u in enumerate(storage)},
         "ev_energy_kwh": float(ds.ev_power_kw.sum()) * dt,
         "ev_v2g_kwh": float(ds.ev_v2g_kw.sum()) * dt if "ev_v2g_kw" in ds else 0.0,
-        "ev_unmet_kwh": unmet + float(_undeliverable_kwh(d).sum())
-        + float(_undeliverable_kwh(d, "turned_away_kwh").sum()),
+        "ev_unmet_kwh": unmet + float(undeliverable_kwh(d).sum())
+        + float(undeliverable_kwh(d, "turned_away_kwh").sum()),
         "ev_unmet_by_group": _ev_unmet_by_group(d, ds),
         "dr_revenue": dr_rev,
         "dr_penalty": dr_pen,
         "dr_events_accepted": [e.name for i, e in enumerate(prof.dr_events)
-                               if v["dr.accept"][i] > 0.5],
+                               if v[dr.ACCEPT][i] > 0.5],
         "dr_events": dr_events,
         "solver": {"status": str(out.status), "objective": out.objective, "bound": out.bound,
                    "gap": out.gap},
@@ -394,8 +321,8 @@ def emissions_ledger(d: ModelData, values: dict[str, Any]) -> dict[str, Any]:
     sc, acc = d.sc, d.sc.targets.accounting
     ln = em.lines(d)
     full = dict(values)
-    if sc.green_power.certificates is not None and "certificates.covered_kw" not in full:
-        full["certificates.covered_kw"] = np.zeros(d.T)
+    if sc.green_power.certificates is not None and carbon.CERT_COVERED_KW not in full:
+        full[carbon.CERT_COVERED_KW] = np.zeros(d.T)
 
     def t(line: em.Line) -> float:
         return line.value(full) / 1000.0
@@ -456,7 +383,7 @@ def emissions_ledger(d: ModelData, values: dict[str, Any]) -> dict[str, Any]:
     return {
         "lines_t": lines_t, "energy_tce": tce, "indicator_t": core_t, "offsets_t": offsets_t,
         "carbon_priced_t": lines_t["carbon_priced_t"],
-        "certificates_mwh": float(np.sum(full.get("certificates.covered_kw", 0.0))) * d.dt_h
+        "certificates_mwh": float(np.sum(full.get(carbon.CERT_COVERED_KW, 0.0))) * d.dt_h
         / 1000.0,
         "zero_carbon_indicator": zc,
         "clean_energy_share": share_gas if acc.clean_share_counts_gas else share_nogas,

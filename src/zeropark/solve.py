@@ -4,7 +4,6 @@ interface) and map the outcome to one typed :class:`SolveOutcome` for both engin
 from __future__ import annotations
 
 import enum
-import itertools
 import os
 import sys
 import time
@@ -13,6 +12,7 @@ from dataclasses import dataclass, field
 import highspy
 import numpy as np
 
+from zeropark.model import registry
 from zeropark.model.context import pyo  # pyomo.environ, imported only by the Pyomo engine
 from zeropark.model.lp import MatrixLP
 from zeropark.progress import current as current_progress
@@ -128,34 +128,20 @@ _MODEL_STATUS = {
 def round_binaries(lp: MatrixLP, x: np.ndarray, permissive: bool = False) -> np.ndarray:
     """Integer values for every integer column, rounded the way each family needs.
 
-    Exclusivity binaries follow the dominant flow (import ≥ export → import side allowed) so the
-    rounded point stays feasible; semi-continuous loads stay on wherever the relaxation runs them
-    (or everywhere, in the permissive retry); the rest round to nearest.
+    Each registered family's ``rounding`` hook gives the values of its integer blocks (e.g. the
+    exclusivity binaries follow the dominant flow so the rounded point stays feasible; the
+    ``permissive`` retry is the more feasible choice); every other integer rounds to nearest.
     """
     ints = lp.arrays()["integer"]
     out = np.round(x[ints])
     values = lp.values(x)
     pos = {i: k for k, i in enumerate(np.flatnonzero(ints))}
-
-    def put(name: str, val: np.ndarray) -> None:
-        for col, v in zip(lp.cols(name).ravel(), np.asarray(val, float).ravel(), strict=True):
-            out[pos[col]] = v
-
-    if lp.has("grid.exclusive"):
-        steps = np.asarray(lp.var_blocks["grid.exclusive"].labels[0], int)
-        put("grid.exclusive", values["grid.import_kw"][steps] >= values["grid.export_kw"][steps])
-    if lp.has("flex.on"):
-        names = list(lp.var_blocks["flex.on"].labels[0])
-        all_names = list(lp.var_blocks["flex.power_kw"].labels[0])
-        rows = [all_names.index(n) for n in names]
-        p = values["flex.power_kw"][rows]
-        # on wherever the relaxation runs the load at all (keeps ramps and window energy
-        # reachable); the permissive retry keeps every semi-continuous load on
-        put("flex.on", np.ones_like(p) if permissive else p > 1e-6 * np.maximum(p.max(), 1.0))
-    if lp.has("storage.mode"):
-        steps = np.asarray(lp.var_blocks["storage.mode"].labels[1], int)
-        put("storage.mode", values["storage.charge_kw"][:, steps]
-            >= values["storage.discharge_kw"][:, steps])
+    for family in registry.FAMILIES:
+        if family.rounding is None:
+            continue
+        for name, val in family.rounding(lp, values, permissive).items():
+            cols = lp.cols(name).ravel()
+            out[[pos[int(c)] for c in cols]] = np.asarray(val, float).ravel()
     return out
 
 
@@ -182,30 +168,13 @@ def within_gap(objective: float, bound: float, mip_gap: float) -> bool:
 
 
 def rounding_candidates(lp: MatrixLP, x: np.ndarray, rounded: np.ndarray) -> list[np.ndarray]:
-    """Integer points to try as the warm start: ``rounded``, then for demand-response events the
-    relaxation takes part-way (accept strictly between 0 and 1), every settlement of them
-    (declined; accepted and not qualified; accepted and qualified) with the rest as rounded.
-
-    An event's payment in the relaxation scales with a fractional accept, so rounding it to the
-    nearest value can leave the start far above the optimum (demo year: 0.13 % above the bound
-    with the event accepted, 0.08 % declined), which the MILP then cannot close in minutes.
-    """
-    if not lp.has("dr.accept") or not lp.has("dr.qualified"):
-        return [rounded]
-    arr = lp.arrays()
-    pos = {int(c): k for k, c in enumerate(np.flatnonzero(arr["integer"]))}
-    acc, qual = lp.cols("dr.accept").ravel(), lp.cols("dr.qualified").ravel()
-    # committed events (accept fixed to 1) are not declined
-    part = [e for e in range(acc.size) if 1e-6 < x[acc[e]] < 1 - 1e-6 and arr["lb"][acc[e]] < 0.5]
-    if not part or len(part) > 3:  # at most 27 LPs, each from the relaxation's basis
-        return [rounded]
+    """Integer points to try as the warm start: ``rounded``, then the points each registered
+    family's ``candidates`` hook proposes from the relaxation ``x`` (demand response: every
+    settlement of the events the relaxation takes part-way)."""
     out = [rounded]
-    for combo in itertools.product(((0.0, 0.0), (1.0, 0.0), (1.0, 1.0)), repeat=len(part)):
-        cand = rounded.copy()
-        for e, (a, q) in zip(part, combo, strict=True):
-            cand[pos[int(acc[e])]], cand[pos[int(qual[e])]] = a, q
-        if not np.array_equal(cand, rounded):
-            out.append(cand)
+    for family in registry.FAMILIES:
+        if family.candidates is not None:
+            out.extend(family.candidates(lp, x, rounded))
     return out
 
 

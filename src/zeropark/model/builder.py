@@ -8,18 +8,19 @@ from __future__ import annotations
 
 import numpy as np
 
+from zeropark.model import registry
 from zeropark.model.context import PyomoContext, pyo
 from zeropark.model.data import ModelData
+from zeropark.model.family import BALANCE_POWER
 from zeropark.model.lp import MatrixLP
-from zeropark.model.registry import FAMILIES
 
 
 def build_matrix(d: ModelData) -> MatrixLP:
     """The model as a sparse matrix (default engine)."""
     lp = MatrixLP()
     load = np.asarray(d.prof.load_kw, float)
-    bal = lp.rows("balance.power", (range(d.T),), load, load)
-    for family in FAMILIES:
+    bal = lp.rows(BALANCE_POWER, (range(d.T),), load, load)
+    for family in registry.FAMILIES:
         family.add_matrix(lp, d, bal)
     return lp
 
@@ -32,7 +33,7 @@ def build_pyomo(d: ModelData) -> pyo.ConcreteModel:
     """
     m = pyo.ConcreteModel(name=d.sc.name)
     ctx = PyomoContext()
-    for family in FAMILIES:
+    for family in registry.FAMILIES:
         family.add_pyomo(m, d, ctx)
     load = np.asarray(d.prof.load_kw, float)
     m.balance = pyo.Block()

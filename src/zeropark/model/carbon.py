@@ -22,8 +22,26 @@ import numpy as np
 from zeropark.model import emissions as em
 from zeropark.model.context import PyomoContext, pyo
 from zeropark.model.data import ModelData
-from zeropark.model.family import Family
+from zeropark.model.family import Family, Output, Values
 from zeropark.model.lp import MatrixLP
+
+# Block names: certificates, offsets and targets (columns, then rows)
+CERT_COVERED_KW = "certificates.covered_kw"
+OFFSETS_CCER_T = "offsets.ccer_t"
+CARBON_COST = "targets.carbon_cost"
+GREEN_SHORT_KWH = "targets.green_short_kwh"
+CAP_OVER_T = "targets.cap_over_t"
+INDICATOR_OVER_T = "targets.indicator_over_t"
+CERT_WITHIN_IMPORT = "certificates.within_import"
+CERT_MAX = "certificates.max"
+OFFSETS_CAP = "offsets.cap"
+OFFSETS_WITHIN_PRICED = "targets.offsets_within_priced"
+CARBON_COST_DEF = "targets.carbon_cost_def"
+GREEN_SHARE = "targets.green_share"
+EMISSION_CAP = "targets.emission_cap"
+INDICATOR = "targets.indicator"
+#: target rows whose right-hand side a ledger carry-over shifts (operations)
+TARGET_ROWS = (GREEN_SHARE, EMISSION_CAP, INDICATOR)
 
 
 def indicator_rhs(d: ModelData, thr: float) -> float:
@@ -43,23 +61,23 @@ def _rows(d: ModelData) -> dict[str, tuple[em.Line, float, float]]:
     if offs is not None:
         base = em.offset_base_line(d)
         line = ln["offsets"] - base * offs.max_share
-        out["offsets.cap"] = (line, -np.inf, -line.const)
+        out[OFFSETS_CAP] = (line, -np.inf, -line.const)
     if cp > 0:
         priced = em.priced_line(d)
         if offs is not None:
             line = ln["offsets"] - priced
-            out["targets.offsets_within_priced"] = (line, -np.inf, -line.const)
+            out[OFFSETS_WITHIN_PRICED] = (line, -np.inf, -line.const)
     if tg.green_share is not None:
         s = tg.green_share.value
         line = ln["green"] - ln["consumption"] * s
-        out["targets.green_share"] = (line, s * led.consumption_kwh - led.green_kwh, np.inf)
+        out[GREEN_SHARE] = (line, s * led.consumption_kwh - led.green_kwh, np.inf)
     ind_line = em.indicator_line(d)
     if tg.emission_cap is not None:
-        out["targets.emission_cap"] = (ind_line, -np.inf, tg.emission_cap.value_t * 1000
+        out[EMISSION_CAP] = (ind_line, -np.inf, tg.emission_cap.value_t * 1000
                                        - ind_line.const - led.co2_kg)
     if tg.zero_carbon_indicator is not None:
         thr, _ = em.indicator_threshold(d)
-        out["targets.indicator"] = (ind_line - ln["tce"] * thr, -np.inf, indicator_rhs(d, thr))
+        out[INDICATOR] = (ind_line - ln["tce"] * thr, -np.inf, indicator_rhs(d, thr))
     return out
 
 
@@ -67,12 +85,12 @@ def _slack(d: ModelData) -> dict[str, tuple[str, float, float]]:
     """Soft rows: slack column name, its coefficient in the row and its cost."""
     tg, out = d.sc.targets, {}
     if tg.green_share is not None and tg.green_share.mode == "soft":
-        out["targets.green_share"] = ("targets.green_short_kwh", 1.0, tg.green_share.penalty_per_kwh)
+        out[GREEN_SHARE] = (GREEN_SHORT_KWH, 1.0, tg.green_share.penalty_per_kwh)
     if tg.emission_cap is not None and tg.emission_cap.mode == "soft":
-        out["targets.emission_cap"] = ("targets.cap_over_t", -1000.0, tg.emission_cap.penalty_per_t)
+        out[EMISSION_CAP] = (CAP_OVER_T, -1000.0, tg.emission_cap.penalty_per_t)
     ind = tg.zero_carbon_indicator
     if ind is not None and ind.mode == "soft":
-        out["targets.indicator"] = ("targets.indicator_over_t", -1000.0, ind.penalty_per_t)
+        out[INDICATOR] = (INDICATOR_OVER_T, -1000.0, ind.penalty_per_t)
     return out
 
 
@@ -155,4 +173,38 @@ def add_pyomo(m: pyo.ConcreteModel, d: ModelData, ctx: PyomoContext) -> None:
         getattr(m, block).add_component(attr, pyo.Constraint(expr=con))
 
 
-FAMILY = Family(name="carbon", add_matrix=add_matrix, add_pyomo=add_pyomo)
+def outputs(d: ModelData, values: Values) -> list[Output]:
+    """The grid emission factor and the import's emissions per step for ``results.nc``."""
+    from zeropark.model.grid import IMPORT_KW
+
+    ef = d.prof.ef_kg_per_kwh
+    return [
+        Output("ef_kg_per_kwh", ("time",), ef, "kg/kWh",
+               "grid CO2 emission factor (kg CO2 per kWh imported)"),
+        Output("emissions_kg", ("time",), ef * np.asarray(values[IMPORT_KW], float) * d.dt_h,
+               "kg", "CO2 emissions of grid import in the step (kg CO2)"),
+    ]
+
+
+FAMILY = Family(
+    name="carbon", add_matrix=add_matrix, add_pyomo=add_pyomo,
+    row_words={
+        OFFSETS_CAP: "CCER offset cap",
+        CERT_WITHIN_IMPORT: "certificates within each step's import",
+        CERT_MAX: "certificate purchase limit",
+        OFFSETS_WITHIN_PRICED: "offsets within the carbon-priced emissions",
+        CARBON_COST_DEF: "carbon cost",
+        GREEN_SHARE: "green-power share target",
+        EMISSION_CAP: "emission cap",
+        INDICATOR: "zero-carbon indicator",
+    },
+    col_words={
+        CERT_COVERED_KW: "certificate-covered import [kW]",
+        OFFSETS_CCER_T: "CCER offsets [t]",
+        CARBON_COST: "carbon cost",
+        GREEN_SHORT_KWH: "green-power share shortfall [kWh]",
+        CAP_OVER_T: "emissions above the cap [t]",
+        INDICATOR_OVER_T: "emissions above the zero-carbon indicator [t]",
+    },
+    outputs=outputs,
+)

@@ -30,8 +30,24 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from zeropark.model.data import ModelData
-from zeropark.model.family import Family
+from zeropark.model.family import Family, Output, Values
 from zeropark.model.lp import MatrixLP
+
+# Block names (columns, then rows) of the dispatch ...
+POWER_KW = "ev.power_kw"
+FLEX_KWH = "ev.flex_kwh"
+WRITEOFF_KWH = "ev.writeoff_kwh"
+V2G_KW = "ev.v2g_kw"
+UNMET_KWH = "ev.unmet_kwh"
+ENERGY_BALANCE = "ev.energy_balance"
+UNMET_SUM = "ev.unmet_sum"
+DELIVERED_NONNEG = "ev.delivered_nonneg"
+# ... of the sizing model (:func:`zeropark.planning.sizing.add_sizing`) ...
+PILES = "ev.piles"
+PILE_LIMIT = "ev.pile_limit"
+# ... and the recovered e(t), u(t) a rolling horizon stitches into its values
+DELIVERED_KWH = "ev.delivered_kwh"
+UNMET_CUM_KWH = "ev.unmet_cum_kwh"
 
 if TYPE_CHECKING:
     import pyomo.environ as pyo
@@ -151,21 +167,82 @@ def add_pyomo(m: pyo.ConcreteModel, d: ModelData, ctx: PyomoContext) -> None:
         ctx.costs.append(sum(wear[kv[g]] * dt * b.v2g_kw[g, t] for g in V for t in range(T)))
 
 
-def delivered_and_unmet(d: ModelData, values: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+def delivered_and_unmet(d: ModelData, values: Values) -> tuple[np.ndarray, np.ndarray]:
     """Cumulative delivered energy e(t) and unmet energy u(t) per group [kWh], (G, T) each.
 
     u(t) = Σ_{τ≤t} w(τ) and e(t) = f(t) + E_lo(t) − u(t) (see the module docstring).
     """
     G, T = len(d.ev_names), d.T
-    if "ev.delivered_kwh" in values:  # already recovered and stitched (rolling horizon)
-        return (np.asarray(values["ev.delivered_kwh"], float),
-                np.asarray(values["ev.unmet_cum_kwh"], float))
-    if not G or "ev.flex_kwh" not in values:
+    if DELIVERED_KWH in values:  # already recovered and stitched (rolling horizon)
+        return (np.asarray(values[DELIVERED_KWH], float),
+                np.asarray(values[UNMET_CUM_KWH], float))
+    if not G or FLEX_KWH not in values:
         return np.zeros((G, T)), np.zeros((G, T))
     e_lo = _arrays(d)[0]
-    unmet = np.cumsum(np.asarray(values["ev.writeoff_kwh"], float).reshape(G, T), axis=1)
-    flex = np.asarray(values["ev.flex_kwh"], float).reshape(G, T)
+    unmet = np.cumsum(np.asarray(values[WRITEOFF_KWH], float).reshape(G, T), axis=1)
+    flex = np.asarray(values[FLEX_KWH], float).reshape(G, T)
     return flex + e_lo - unmet, unmet
 
 
-FAMILY = Family(name="ev", add_matrix=add_matrix, add_pyomo=add_pyomo)
+def undeliverable_kwh(d: ModelData, what: str = "undeliverable_kwh") -> np.ndarray:
+    """Per group, grid-side energy no dispatch can deliver [kWh]: asked beyond what fits the
+    stay (``undeliverable_kwh``) or of cars turned away (``turned_away_kwh``); see
+    ``EvGroupProfile``."""
+    return np.array([float(getattr(d.prof.ev.get(g), what, 0.0)) for g in d.ev_names])
+
+
+def outputs(d: ModelData, values: Values) -> list[Output]:
+    """Charging power, cumulative delivered and unmet energy, undeliverable and turned-away
+    energy per group, and the V2G power of every group (0 where not V2G) when any group has
+    V2G, for ``results.nc``."""
+    G, T = len(d.ev_names), d.T
+    power = np.asarray(values[POWER_KW], float) if POWER_KW in values else np.zeros((G, T))
+    delivered, unmet = delivered_and_unmet(d, values)
+    out = [
+        Output("ev_power_kw", ("ev_group", "time"), power, "kW",
+               "EV charging power of the pile group, grid side"),
+        Output("ev_delivered_kwh", ("ev_group", "time"), delivered, "kWh",
+               "EV energy delivered since the start of the horizon, grid side",
+               note="cumulative, grid side"),
+        Output("ev_unmet_kwh", ("ev_group", "time"), unmet, "kWh",
+               "EV energy requested but not delivered so far", note="cumulative"),
+        Output("ev_undeliverable_kwh", ("ev_group",), undeliverable_kwh(d), "kWh",
+               "EV energy asked beyond what pile and car can deliver during the stay, grid side",
+               note="grid side; asked beyond what pile and car can deliver during the stay "
+                    "(not in ev_unmet_kwh)"),
+        Output("ev_turned_away_kwh", ("ev_group",), undeliverable_kwh(d, "turned_away_kwh"),
+               "kWh", "EV energy of cars that found every pile busy, grid side",
+               note="grid side; cars that found every pile busy (not in ev_unmet_kwh)"),
+    ]
+    if V2G_KW in values:
+        full = np.zeros((G, T))
+        for i, g in enumerate(v2g_names(d)):
+            full[d.ev_names.index(g)] = values[V2G_KW][i]
+        out.append(Output("ev_v2g_kw", ("ev_group", "time"), full, "kW",
+                          "EV vehicle-to-grid discharge of the pile group"))
+    return out
+
+
+def coords(d: ModelData) -> dict[str, list[str]]:
+    """EV pile group names."""
+    return {"ev_group": list(d.ev_names)}
+
+
+FAMILY = Family(
+    name="ev", add_matrix=add_matrix, add_pyomo=add_pyomo,
+    row_words={
+        ENERGY_BALANCE: "EV energy balance",
+        UNMET_SUM: "EV unmet energy",
+        DELIVERED_NONNEG: "EV energy returned by V2G",
+        PILE_LIMIT: "EV charging power within the sized piles",
+    },
+    col_words={
+        POWER_KW: "EV charging power (plugged-in limit) [kW]",
+        FLEX_KWH: "EV charging envelope (energy ahead of the minimum) [kWh]",
+        WRITEOFF_KWH: "EV energy written off as unmet [kWh]",
+        UNMET_KWH: "EV unmet energy [kWh]",
+        V2G_KW: "V2G power [kW]",
+        PILES: "EV piles to build",
+    },
+    outputs=outputs, coords=coords,
+)

@@ -20,7 +20,11 @@ What a family owns
 ``coords(d)``
     The dimension coordinates its outputs use (e.g. ``{"storage": [...]}``).
 ``rounding(lp, values, permissive)``
-    Integer values for its integer blocks, from a relaxed solution ``values`` (warm start).
+    Integer values for its integer blocks, from a relaxed solution ``values`` (warm start);
+    blocks it leaves out round to nearest.
+``candidates(lp, x, rounded)``
+    Further integer points worth trying as the warm start besides ``rounded`` (optional; e.g.
+    each way of settling the demand-response events the relaxation takes part-way).
 ``sizing``
     The capacities that can be decision variables, each a :class:`SizingHook`.
 ``kpis(d, values)``
@@ -41,6 +45,9 @@ if TYPE_CHECKING:
     from zeropark.model.lp import MatrixLP
 
 Values = Mapping[str, np.ndarray]
+
+#: Row block of the power balance (supply − demand = load), built by the core before any family.
+BALANCE_POWER = "balance.power"
 
 
 @dataclass(frozen=True)
@@ -101,5 +108,6 @@ class Family:
     outputs: Callable[[ModelData, Values], list[Output]] = _no_outputs
     coords: Callable[[ModelData], dict[str, Sequence[str]]] = _no_coords
     rounding: Callable[[MatrixLP, Values, bool], dict[str, np.ndarray]] | None = None
+    candidates: Callable[[MatrixLP, np.ndarray, np.ndarray], list[np.ndarray]] | None = None
     sizing: tuple[SizingHook, ...] = ()
     kpis: Callable[[ModelData, Values], dict[str, float]] | None = None

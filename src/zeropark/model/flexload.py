@@ -18,9 +18,26 @@ import numpy as np
 from zeropark.errors import ScenarioError
 from zeropark.model.context import PyomoContext, pyo
 from zeropark.model.data import ModelData
-from zeropark.model.family import Family
+from zeropark.model.family import Family, Output, Values
 from zeropark.model.lp import MatrixLP
 from zeropark.scenario.components import FlexibleLoad
+
+# Block names (columns, then rows); the window rows are one block per load, named by
+# :func:`window_energy` (``flex.window_energy_0``, …).
+POWER_KW = "flex.power_kw"
+ON = "flex.on"
+RAMP = "flex.ramp"
+RAMP_START = "flex.ramp_start"
+MIN_ON = "flex.min_on"
+MAX_ON = "flex.max_on"
+WINDOW_ENERGY_PREFIX = "flex.window_energy_"
+#: ``MatrixLP.meta`` key of the semi-continuous loads' minimum-on power [kW]
+META_MIN_ON_KW = "flex.min_on_kw"
+
+
+def window_energy(i: int) -> str:
+    """Row block of load ``i``'s energy windows."""
+    return f"{WINDOW_ENERGY_PREFIX}{i}"
 
 
 def windows(d: ModelData, i: int) -> tuple[np.ndarray, np.ndarray]:
@@ -167,4 +184,38 @@ def add_pyomo(m: pyo.ConcreteModel, d: ModelData, ctx: PyomoContext) -> None:
     ctx.balance.append(lambda t: -sum(b.power_kw[f, t] for f in F))
 
 
-FAMILY = Family(name="flexload", add_matrix=add_matrix, add_pyomo=add_pyomo)
+def outputs(d: ModelData, values: Values) -> list[Output]:
+    """Power per flexible load and step for ``results.nc``."""
+    p = (np.asarray(values[POWER_KW], float) if POWER_KW in values
+         else np.zeros((len(d.flex_names), d.T)))
+    return [Output("flex_power_kw", ("flex", "time"), p, "kW", "flexible-load power")]
+
+
+def coords(d: ModelData) -> dict[str, list[str]]:
+    """Flexible load names."""
+    return {"flex": list(d.flex_names)}
+
+
+def rounding(lp: MatrixLP, values: Values, permissive: bool) -> dict[str, np.ndarray]:
+    """Semi-continuous loads stay on wherever the relaxation runs them at all (keeps ramps and
+    window energy reachable); the permissive retry keeps every semi-continuous load on."""
+    if not lp.has(ON):
+        return {}
+    names = list(lp.var_blocks[ON].labels[0])
+    all_names = list(lp.var_blocks[POWER_KW].labels[0])
+    p = values[POWER_KW][[all_names.index(n) for n in names]]
+    return {ON: np.ones_like(p) if permissive else p > 1e-6 * np.maximum(p.max(), 1.0)}
+
+
+FAMILY = Family(
+    name="flexload", add_matrix=add_matrix, add_pyomo=add_pyomo,
+    row_words={
+        RAMP: "flexible-load ramp limit",
+        RAMP_START: "flexible-load ramp limit from its initial power",
+        MIN_ON: "flexible-load minimum-on power",
+        MAX_ON: "flexible-load on/off",
+        WINDOW_ENERGY_PREFIX: "energy window of flexible load",  # + the load's index
+    },
+    col_words={POWER_KW: "flexible-load power band [kW]", ON: "flexible-load on/off"},
+    outputs=outputs, coords=coords, rounding=rounding,
+)

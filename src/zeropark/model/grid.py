@@ -31,9 +31,23 @@ import numpy as np
 
 from zeropark.model.context import PyomoContext, pyo
 from zeropark.model.data import ModelData
-from zeropark.model.family import Family
+from zeropark.model.family import Family, Output, Values
 from zeropark.model.lp import MatrixLP
 from zeropark.scenario import Scenario
+
+# Block names (columns, then rows): the only place outside the builders that spells them.
+IMPORT_KW = "grid.import_kw"
+EXPORT_KW = "grid.export_kw"
+PEAK_KW = "grid.peak_kw"
+CONTRACT_KW = "grid.contract_kw"
+EXCESS_KW = "grid.excess_kw"
+CAPACITY_BASIS = "grid.capacity_basis"
+EXCLUSIVE = "grid.exclusive"
+PEAK = "grid.peak"
+CONTRACT = "grid.contract"
+CONTRACT_FLOOR = "grid.contract_floor"
+IMPORT_IF_ON = "grid.import_if_on"
+EXPORT_IF_OFF = "grid.export_if_off"
 
 
 @dataclass(frozen=True)
@@ -225,12 +239,12 @@ def basic_charge(d: ModelData, values: dict[str, np.ndarray]) -> float:
     def val(name: str, n: int) -> np.ndarray:
         return np.asarray(values.get(name, np.zeros(n)), float)
 
-    total = float((bc.c_peak * val("grid.peak_kw", d.months)).sum()) + bc.offset
+    total = float((bc.c_peak * val(PEAK_KW, d.months)).sum()) + bc.offset
     if bc.has_contract:
-        total += float((bc.c_contract * val("grid.contract_kw", d.months)).sum())
-        total += float((bc.c_excess * val("grid.excess_kw", d.months)).sum())
+        total += float((bc.c_contract * val(CONTRACT_KW, d.months)).sum())
+        total += float((bc.c_excess * val(EXCESS_KW, d.months)).sum())
     if bc.has_choice:
-        total += float((bc.c_capacity * val("grid.capacity_basis", len(bc.periods))).sum())
+        total += float((bc.c_capacity * val(CAPACITY_BASIS, len(bc.periods))).sum())
     return total
 
 
@@ -388,13 +402,13 @@ def billing_kpis(d: ModelData, values: dict[str, np.ndarray]) -> dict[str, objec
     dispatch."""
     bc = basic_charge_data(d)
     months = d.prof.month_labels
-    imp = np.asarray(values.get("grid.import_kw", np.zeros(d.T)), float)
+    imp = np.asarray(values.get(IMPORT_KW, np.zeros(d.T)), float)
     contract = excess = None
     if bc.has_contract:
-        contract = np.asarray(values["grid.contract_kw"], float)
-        excess = np.asarray(values["grid.excess_kw"], float)
+        contract = np.asarray(values[CONTRACT_KW], float)
+        excess = np.asarray(values[EXCESS_KW], float)
     if bc.has_choice:
-        y = np.round(np.asarray(values["grid.capacity_basis"], float)).astype(bool)
+        y = np.round(np.asarray(values[CAPACITY_BASIS], float)).astype(bool)
         basis = {q: ("capacity" if on else "contract") for q, on in zip(bc.periods, y, strict=True)}
         on_contract = ~y[bc.period_of_month]
         contract = np.where(on_contract, contract, np.nan)
@@ -419,4 +433,53 @@ def billing_kpis(d: ModelData, values: dict[str, np.ndarray]) -> dict[str, objec
     }
 
 
-FAMILY = Family(name="grid", add_matrix=add_matrix, add_pyomo=add_pyomo)
+def outputs(d: ModelData, values: Values) -> list[Output]:
+    """Grid flows, prices and the billed demand of each month for ``results.nc``."""
+    imp, exp = np.asarray(values[IMPORT_KW], float), np.asarray(values[EXPORT_KW], float)
+    per_kwh = f"{d.sc.currency}/kWh"
+    return [
+        Output("grid_import_kw", ("time",), imp, "kW", "grid import"),
+        Output("grid_export_kw", ("time",), exp, "kW", "grid export"),
+        Output("import_price_per_kwh", ("time",), d.prof.import_price_per_kwh, per_kwh,
+               "grid import price"),
+        Output("export_price_per_kwh", ("time",), d.prof.export_price_per_kwh, per_kwh,
+               "grid export price"),
+        Output("peak_import_kw", ("month",), billed_demand_kw(d, imp), "kW",
+               "billed peak grid import of the month"),
+    ]
+
+
+def coords(d: ModelData) -> dict[str, list[str]]:
+    """Billing months (``YYYY-MM``) of the ``peak_import_kw`` output."""
+    return {"month": list(d.prof.month_labels)}
+
+
+def rounding(lp: MatrixLP, values: Values, permissive: bool) -> dict[str, np.ndarray]:
+    """Exclusivity binaries follow the dominant flow of the relaxation (import ≥ export → the
+    import side is allowed), so the rounded point stays feasible."""
+    if not lp.has(EXCLUSIVE):
+        return {}
+    steps = np.asarray(lp.var_blocks[EXCLUSIVE].labels[0], int)
+    return {EXCLUSIVE: values[IMPORT_KW][steps] >= values[EXPORT_KW][steps]}
+
+
+FAMILY = Family(
+    name="grid", add_matrix=add_matrix, add_pyomo=add_pyomo,
+    row_words={
+        PEAK: "monthly peak",
+        CONTRACT: "contracted maximum demand",
+        CONTRACT_FLOOR: "contract floor share of the transformer",
+        IMPORT_IF_ON: "import/export exclusivity",
+        EXPORT_IF_OFF: "import/export exclusivity",
+    },
+    col_words={
+        IMPORT_KW: "grid import [kW]",
+        EXPORT_KW: "grid export [kW]",
+        PEAK_KW: "monthly peak import [kW]",
+        CONTRACT_KW: "contracted maximum demand [kW]",
+        EXCESS_KW: "demand above the contract tolerance [kW]",
+        CAPACITY_BASIS: "capacity (kVA) basis chosen",
+        EXCLUSIVE: "import/export on-off",
+    },
+    outputs=outputs, coords=coords, rounding=rounding,
+)

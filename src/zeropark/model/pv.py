@@ -7,8 +7,16 @@ import numpy as np
 
 from zeropark.model.context import PyomoContext, pyo
 from zeropark.model.data import ModelData, pv_bus_efficiency
-from zeropark.model.family import Family
+from zeropark.model.family import Family, Output, Values
 from zeropark.model.lp import MatrixLP
+
+# Block names: PV power per array and step, the direct green supply and its minimum take, and
+# the capacity column and rows sizing adds (:func:`zeropark.planning.sizing.add_sizing`).
+POWER_KW = "pv.power_kw"
+GREEN_DIRECT_KW = "green.direct_kw"
+GREEN_MIN_TAKE = "green.min_take"
+CAPACITY_KWP = "pv.capacity_kwp"
+CAPACITY = "pv.capacity"
 
 
 def pv_efficiency(d: ModelData) -> np.ndarray:
@@ -65,4 +73,36 @@ def add_pyomo(m: pyo.ConcreteModel, d: ModelData, ctx: PyomoContext) -> None:
         ctx.costs.append(sum(direct.price_per_kwh * dt * g.direct_kw[t] for t in range(T)))
 
 
-FAMILY = Family(name="pv", add_matrix=add_matrix, add_pyomo=add_pyomo)
+def outputs(d: ModelData, values: Values) -> list[Output]:
+    """PV used, available and curtailed (AC side: DC-coupled arrays through their converter) and
+    the direct green power taken, for ``results.nc``."""
+    A, T = len(d.pv_names), d.T
+    pv = np.asarray(values[POWER_KW], float) if POWER_KW in values else np.zeros((A, T))
+    eta = pv_efficiency(d)[:, None] if A else np.zeros((0, 1))
+    avail = d.prof.pv_avail_kw
+    green = (np.asarray(values[GREEN_DIRECT_KW], float) if GREEN_DIRECT_KW in values
+             else np.zeros(T))
+    return [
+        Output("pv_power_kw", ("pv", "time"), pv * eta, "kW", "PV power used, AC side"),
+        Output("pv_available_kw", ("pv", "time"), avail * eta, "kW",
+               "PV power available from the weather, AC side"),
+        Output("pv_curtailed_kw", ("pv", "time"), (avail - pv) * eta, "kW",
+               "PV power curtailed (available minus used)"),
+        Output("green_direct_kw", ("time",), green, "kW", "direct green power taken (PPA)"),
+    ]
+
+
+def coords(d: ModelData) -> dict[str, list[str]]:
+    """PV array names."""
+    return {"pv": list(d.pv_names)}
+
+
+FAMILY = Family(
+    name="pv", add_matrix=add_matrix, add_pyomo=add_pyomo,
+    row_words={GREEN_MIN_TAKE: "green direct minimum take",
+               CAPACITY: "PV power within the sized capacity"},
+    col_words={POWER_KW: "PV power (availability) [kW]",
+               GREEN_DIRECT_KW: "green direct supply (contract profile) [kW]",
+               CAPACITY_KWP: "PV capacity to build [kWp]"},
+    outputs=outputs, coords=coords,
+)

@@ -22,8 +22,28 @@ import numpy as np
 
 from zeropark.model.context import PyomoContext, pyo
 from zeropark.model.data import ModelData
-from zeropark.model.family import Family
+from zeropark.model.family import Family, Output, Values
 from zeropark.model.lp import MatrixLP
+
+# Block names (columns, then rows) of the dispatch ...
+CHARGE_KW = "storage.charge_kw"
+DISCHARGE_KW = "storage.discharge_kw"
+SOC_KWH = "storage.soc_kwh"
+SOC_START_KWH = "storage.soc_start_kwh"
+MODE = "storage.mode"
+SOC_BALANCE = "storage.soc_balance"
+END = "storage.end"
+CHARGE_IF_ON = "storage.charge_if_on"
+DISCHARGE_IF_OFF = "storage.discharge_if_off"
+DAILY_CYCLES = "storage.daily_cycles"
+# ... and of the sizing model (:func:`zeropark.planning.sizing.add_sizing`)
+ENERGY_CAP_KWH = "storage.energy_cap_kwh"
+POWER_CAP_KW = "storage.power_cap_kw"
+CHARGE_CAP = "storage.charge_cap"
+DISCHARGE_CAP = "storage.discharge_cap"
+DURATION = "storage.duration"
+SOC_MAX_CAP = "storage.soc_max_cap"
+SOC_MIN_CAP = "storage.soc_min_cap"
 
 
 def params(d: ModelData) -> dict[str, np.ndarray]:
@@ -159,4 +179,78 @@ def add_pyomo(m: pyo.ConcreteModel, d: ModelData, ctx: PyomoContext) -> None:
     ctx.costs.append(sum(p["cost"][k[s]] * dt * b.discharge_kw[s, t] for s in S for t in range(T)))
 
 
-FAMILY = Family(name="storage", add_matrix=add_matrix, add_pyomo=add_pyomo)
+def soc_start_kwh(d: ModelData, values: Values) -> np.ndarray:
+    """Per unit, the SOC at the horizon start [kWh]: given, or chosen where free."""
+    units = d.sc.storage
+    out = np.array([0.0 if u.free_start else float(u.soc_initial) * u.energy_kwh for u in units])
+    free = [i for i, u in enumerate(units) if u.free_start]
+    if free and SOC_START_KWH in values:
+        out[free] = np.asarray(values[SOC_START_KWH], float)
+    return out
+
+
+def outputs(d: ModelData, values: Values) -> list[Output]:
+    """Charge, discharge and SOC per unit and step for ``results.nc``."""
+    shape = (len(d.storage_names), d.T)
+
+    def get(name: str) -> np.ndarray:
+        return np.asarray(values[name], float) if name in values else np.zeros(shape)
+
+    soc = get(SOC_KWH)
+    cap = np.array([u.energy_kwh for u in d.sc.storage])
+    return [
+        Output("storage_charge_kw", ("storage", "time"), get(CHARGE_KW), "kW",
+               "battery charging power, AC side"),
+        Output("storage_discharge_kw", ("storage", "time"), get(DISCHARGE_KW), "kW",
+               "battery discharging power, AC side"),
+        Output("storage_soc_kwh", ("storage", "time"), soc, "kWh",
+               "stored energy at the end of the step", note="end of step"),
+        Output("storage_soc", ("storage", "time"), soc / np.where(cap > 0, cap, 1.0)[:, None],
+               "1", "state of charge at the end of the step, share of capacity"),
+        Output("storage_soc_start_kwh", ("storage",), soc_start_kwh(d, values), "kWh",
+               "stored energy at the start of the horizon (chosen by the optimiser where "
+               "soc_initial is free)",
+               note="SOC at the horizon start (chosen by the optimiser where soc_initial is "
+                    "free)"),
+    ]
+
+
+def coords(d: ModelData) -> dict[str, list[str]]:
+    """Storage unit names."""
+    return {"storage": list(d.storage_names)}
+
+
+def rounding(lp: MatrixLP, values: Values, permissive: bool) -> dict[str, np.ndarray]:
+    """Charge/discharge binaries follow the dominant flow of the relaxation (charge ≥ discharge
+    → charging allowed), so the rounded point stays feasible."""
+    if not lp.has(MODE):
+        return {}
+    steps = np.asarray(lp.var_blocks[MODE].labels[1], int)
+    return {MODE: values[CHARGE_KW][:, steps] >= values[DISCHARGE_KW][:, steps]}
+
+
+FAMILY = Family(
+    name="storage", add_matrix=add_matrix, add_pyomo=add_pyomo,
+    row_words={
+        SOC_BALANCE: "storage energy balance",
+        END: "storage end condition",
+        CHARGE_IF_ON: "charge/discharge exclusivity",
+        DISCHARGE_IF_OFF: "charge/discharge exclusivity",
+        DAILY_CYCLES: "storage daily cycle limit",
+        CHARGE_CAP: "storage charge power within the sized power",
+        DISCHARGE_CAP: "storage discharge power within the sized power",
+        DURATION: "storage power within energy / duration",
+        SOC_MAX_CAP: "storage SOC within the sized energy",
+        SOC_MIN_CAP: "storage SOC above its minimum share of the sized energy",
+    },
+    col_words={
+        CHARGE_KW: "storage charge power [kW]",
+        DISCHARGE_KW: "storage discharge power [kW]",
+        SOC_KWH: "storage SOC window [kWh]",
+        SOC_START_KWH: "storage start SOC (free, cyclic) [kWh]",
+        MODE: "storage charge/discharge on-off",
+        ENERGY_CAP_KWH: "storage energy to build [kWh]",
+        POWER_CAP_KW: "storage power to build [kW]",
+    },
+    outputs=outputs, coords=coords, rounding=rounding,
+)

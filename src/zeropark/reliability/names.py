@@ -6,76 +6,53 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from zeropark.model import registry
 from zeropark.model.data import ModelData
+from zeropark.model.dr import ACCEPT as DR_ACCEPT
+from zeropark.model.family import BALANCE_POWER
+from zeropark.model.flexload import WINDOW_ENERGY_PREFIX
 from zeropark.model.lp import Block, MatrixLP
+from zeropark.model.storage import DAILY_CYCLES
 
-ROW_WORDS: dict[str, str] = {
-    "balance.power": "power balance",
-    "grid.peak": "monthly peak",
-    "grid.import_if_on": "import/export exclusivity",
-    "grid.export_if_off": "import/export exclusivity",
-    "storage.soc_balance": "storage energy balance",
-    "storage.end": "storage end condition",
-    "storage.charge_if_on": "charge/discharge exclusivity",
-    "storage.discharge_if_off": "charge/discharge exclusivity",
-    "storage.daily_cycles": "storage daily cycle limit",
-    "ev.energy_balance": "EV energy balance",
-    "ev.unmet_sum": "EV unmet energy",
-    "ev.delivered_nonneg": "EV energy returned by V2G",
-    "flex.ramp": "flexible-load ramp limit",
-    "flex.ramp_start": "flexible-load ramp limit from its initial power",
-    "flex.min_on": "flexible-load minimum-on power",
-    "flex.max_on": "flexible-load on/off",
-    "dr.qualify": "demand-response qualification",
-    "dr.cap": "demand-response payment cap",
-    "dr.paid": "demand-response paid delivery",
-    "dr.minimum": "demand-response minimum response",
-    "dr.shortfall": "demand-response shortfall",
-    "green.min_take": "green direct minimum take",
-    "offsets.cap": "CCER offset cap",
-    "certificates.within_import": "certificates within each step's import",
-    "certificates.max": "certificate purchase limit",
-    "targets.offsets_within_priced": "offsets within the carbon-priced emissions",
-    "targets.carbon_cost_def": "carbon cost",
-    "targets.green_share": "green-power share target",
-    "targets.emission_cap": "emission cap",
-    "targets.indicator": "zero-carbon indicator",
-}
+_DR = DR_ACCEPT.partition(".")[0] + "."  # demand-response blocks: labels may be "event,step"
 
-COL_WORDS: dict[str, str] = {
-    "grid.import_kw": "grid import [kW]",
-    "grid.export_kw": "grid export [kW]",
-    "grid.peak_kw": "monthly peak import [kW]",
-    "grid.exclusive": "import/export on-off",
-    "pv.power_kw": "PV power (availability) [kW]",
-    "green.direct_kw": "green direct supply (contract profile) [kW]",
-    "storage.charge_kw": "storage charge power [kW]",
-    "storage.discharge_kw": "storage discharge power [kW]",
-    "storage.soc_kwh": "storage SOC window [kWh]",
-    "storage.soc_start_kwh": "storage start SOC (free, cyclic) [kWh]",
-    "storage.mode": "storage charge/discharge on-off",
-    "ev.power_kw": "EV charging power (plugged-in limit) [kW]",
-    "ev.flex_kwh": "EV charging envelope (energy ahead of the minimum) [kWh]",
-    "ev.writeoff_kwh": "EV energy written off as unmet [kWh]",
-    "ev.unmet_kwh": "EV unmet energy [kWh]",
-    "ev.v2g_kw": "V2G power [kW]",
-    "flex.power_kw": "flexible-load power band [kW]",
-    "flex.on": "flexible-load on/off",
-    "dr.accept": "demand-response participation",
-    "dr.qualified": "demand-response minimum reached",
-    "dr.paid_kwh": "demand-response settled delivery [kWh]",
-    "dr.short_kwh": "demand-response shortfall [kWh]",
-    "certificates.covered_kw": "certificate-covered import [kW]",
-    "offsets.ccer_t": "CCER offsets [t]",
-}
+#: Words of the rows the core builds; every other block's words come from its family.
+CORE_ROW_WORDS: dict[str, str] = {BALANCE_POWER: "power balance"}
+
+
+def row_words() -> dict[str, str]:
+    """Row block name → words, over the core and every registered family."""
+    out = dict(CORE_ROW_WORDS)
+    for family in registry.FAMILIES:
+        out.update(family.row_words)
+    return out
+
+
+def col_words() -> dict[str, str]:
+    """Column block name → words, over every registered family."""
+    out: dict[str, str] = {}
+    for family in registry.FAMILIES:
+        out.update(family.col_words)
+    return out
+
+
+ROW_WORDS: dict[str, str] = row_words()
+COL_WORDS: dict[str, str] = col_words()
 
 
 def words(name: str, *, row: bool) -> str:
-    """Words for a block name (``flex.window_energy_0`` → energy window of flexible load 0)."""
-    if row and name.startswith("flex.window_energy_"):
-        return f"energy window of flexible load {name.rsplit('_', 1)[1]}"
-    table = ROW_WORDS if row else COL_WORDS
-    return table.get(name, name)
+    """Words for a block name, from the family that owns it.
+
+    A family's words for a name prefix ending in ``_`` (one block per component, e.g.
+    ``flex.window_energy_0``) read "<words> <suffix>": energy window of flexible load 0.
+    """
+    table = row_words() if row else col_words()
+    if name in table:
+        return table[name]
+    for key, text in table.items():
+        if key.endswith("_") and name.startswith(key):
+            return f"{text} {name[len(key):]}"
+    return name
 
 
 def when(d: ModelData, t: int) -> str:
@@ -87,7 +64,7 @@ def when(d: ModelData, t: int) -> str:
 
 def _is_time_axis(block: Block, axis: int, d: ModelData) -> bool:
     labels = block.labels[axis]
-    if block.name.startswith("flex.window_energy_") or block.name == "storage.daily_cycles":
+    if block.name.startswith(WINDOW_ENERGY_PREFIX) or block.name == DAILY_CYCLES:
         return False
     return isinstance(labels, range) and labels.stop <= d.T and len(labels) >= d.T - 1
 
@@ -111,7 +88,7 @@ def label(block: Block, pos: tuple[int, ...], d: ModelData) -> str:
             else block.labels[axis][p]
         if _is_time_axis(block, axis, d):
             parts.append(when(d, int(value)))
-        elif isinstance(value, str) and "," in value and block.name.startswith("dr."):
+        elif isinstance(value, str) and "," in value and block.name.startswith(_DR):
             event, t = value.rsplit(",", 1)
             parts.append(f"{event}, {when(d, int(t))}")
         else:
