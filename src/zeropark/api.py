@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from zeropark.errors import ScenarioError, SolveError
+from zeropark.model import grid as grid_family
+from zeropark.model import storage
 from zeropark.model.builder import build_matrix
 from zeropark.model.builder import build_pyomo as _build_pyomo
 from zeropark.model.data import ModelData, model_data
@@ -90,14 +92,14 @@ def solve_model(m: pyo.ConcreteModel, *, relax: bool = False) -> Result:
 def _violations(d: ModelData, out: SolveOutcome) -> tuple[np.ndarray, np.ndarray]:
     """Steps without binaries where the solution flows both ways at once."""
     v = out.values
-    imp, exp = v["grid.import_kw"], v["grid.export_kw"]
+    imp, exp = v[grid_family.IMPORT_KW], v[grid_family.EXPORT_KW]
     scale = max(d.sc.grid.import_limit_kw, 1.0) * _EXCLUSIVE_TOL
     grid = np.flatnonzero(np.minimum(imp, exp) > scale)
     grid = np.setdiff1d(grid, d.grid_binary_steps)
     sto = np.zeros(0, int)
-    if "storage.charge_kw" in v:
+    if storage.CHARGE_KW in v:
         p = np.array([max(u.power_kw, 1.0) for u in d.sc.storage])[:, None] * _EXCLUSIVE_TOL
-        both = (np.minimum(v["storage.charge_kw"], v["storage.discharge_kw"]) > p).any(axis=0)
+        both = (np.minimum(v[storage.CHARGE_KW], v[storage.DISCHARGE_KW]) > p).any(axis=0)
         sto = np.setdiff1d(np.flatnonzero(both), d.storage_binary_steps)
     return grid, sto
 

@@ -20,6 +20,7 @@ import numpy as np
 
 from zeropark.api import finish, prepare, solve_data
 from zeropark.errors import ScenarioError, SolveError
+from zeropark.model import carbon, dr, ev, flexload, grid, storage
 from zeropark.model import emissions as em
 from zeropark.model.data import Ledger, ModelData, model_data
 from zeropark.model.dr import settle
@@ -53,7 +54,7 @@ def _scalar_shares(d: ModelData, values: dict[str, np.ndarray], n: int) -> dict[
     steps would lose cover whenever the committed day imports more than the window's mean and
     leave a deficit the last window cannot buy back). Everything else goes by the share of steps.
     """
-    imp = values["grid.import_kw"]
+    imp = values[grid.IMPORT_KW]
     total = float(imp.sum())
     by_import = float(imp[:n].sum()) / total if total > 1e-9 else n / d.T
     return {"certificates.gec_mwh": by_import}
@@ -75,15 +76,15 @@ def _target_slacks(d: ModelData, values: dict[str, np.ndarray], led: Ledger) -> 
     """Target shortfalls of the stitched horizon, from its final totals (not window sums)."""
     tg, out = d.sc.targets, {}
     if tg.green_share is not None and tg.green_share.mode == "soft":
-        out["targets.green_short_kwh"] = max(0.0, tg.green_share.value * led.consumption_kwh
+        out[carbon.GREEN_SHORT_KWH] = max(0.0, tg.green_share.value * led.consumption_kwh
                                              - led.green_kwh)
     if tg.emission_cap is not None and tg.emission_cap.mode == "soft":
         net = em.indicator_line(d).value(values)
-        out["targets.cap_over_t"] = max(0.0, net / 1000.0 - tg.emission_cap.value_t)
+        out[carbon.CAP_OVER_T] = max(0.0, net / 1000.0 - tg.emission_cap.value_t)
     ind = tg.zero_carbon_indicator
     if ind is not None and ind.mode == "soft":
         thr, _ = em.indicator_threshold(d)
-        out["targets.indicator_over_t"] = max(0.0, (led.co2_kg - thr * led.kgce) / 1000.0)
+        out[carbon.INDICATOR_OVER_T] = max(0.0, (led.co2_kg - thr * led.kgce) / 1000.0)
     return out
 
 
@@ -146,52 +147,52 @@ def run_rolling(sc: Scenario, spec: str, *, start: int = 0, steps: int | None = 
                              f": {r.explanation}")
         v = dict(r.values)
         if d_w.ev_names:  # the window's own cumulative EV energy, stitched below
-            v["ev.delivered_kwh"] = delivered_and_unmet(d_w, r.values)[0]
+            v[ev.DELIVERED_KWH] = delivered_and_unmet(d_w, r.values)[0]
         pieces.append({k: a[..., :commit] for k, a in v.items()
                        if np.ndim(a) >= 1 and a.shape[-1] == stop - pos
-                       and not k.startswith("dr.")})
+                       and k not in dr.COLUMNS})
         shares = _scalar_shares(d_w, v, commit)
         for k, a in v.items():
             if np.ndim(a) == 0:
                 scalars[k] = scalars.get(k, 0.0) + float(a) * shares.get(k, commit / (stop - pos))
         for i, e in enumerate(d_w.prof.dr_events):
             if e.mask[:commit].any() and e.name not in accept:
-                accept[e.name] = float(v["dr.accept"][i])
-        imp = v["grid.import_kw"][:commit]
+                accept[e.name] = float(v[dr.ACCEPT][i])
+        imp = v[grid.IMPORT_KW][:commit]
         rise = prof.peak_excursion_kw[pos:pos + commit]  # billed: highest 15-min average
         np.maximum.at(peaks, prof.month_index[pos:pos + commit], imp + rise)
         if sc.flexible_loads:  # the ramp continues from the last committed power
-            flex_last = {i: float(v["flex.power_kw"][i, commit - 1])
+            flex_last = {i: float(v[flexload.POWER_KW][i, commit - 1])
                          for i in range(len(sc.flexible_loads))}
         if sc.storage:
-            soc = list(v["storage.soc_kwh"][:, commit - 1]
+            soc = list(v[storage.SOC_KWH][:, commit - 1]
                        / np.maximum([u.energy_kwh for u in sc.storage], 1e-9))
         add = _committed_ledger(d_w, v, commit)
         ledger = Ledger(*(a + b for a, b in zip(dataclasses.astuple(ledger),
                                                 dataclasses.astuple(add), strict=True)))
         pos += commit
     values = {k: np.concatenate([p[k] for p in pieces], axis=-1) for k in pieces[0]}
-    if "ev.delivered_kwh" in values:  # each window counts from 0: stitch the steps, sum up
-        steps_kwh = np.concatenate([np.diff(p["ev.delivered_kwh"], axis=-1, prepend=0.0)
+    if ev.DELIVERED_KWH in values:  # each window counts from 0: stitch the steps, sum up
+        steps_kwh = np.concatenate([np.diff(p[ev.DELIVERED_KWH], axis=-1, prepend=0.0)
                                     for p in pieces], axis=-1)
-        values["ev.delivered_kwh"] = np.cumsum(steps_kwh, axis=-1)
+        values[ev.DELIVERED_KWH] = np.cumsum(steps_kwh, axis=-1)
         # unmet energy of the stitched charging against the whole horizon's envelope: the least
         # non-decreasing write-off u with e + u ≥ E_lo (a window does not know what an earlier
         # one delivered to a car plugged in across their boundary, so its own write-offs are not
         # the horizon's)
         e_lo = ev_envelope_kwh(full)
-        short = np.maximum(e_lo - values["ev.delivered_kwh"], 0.0)
-        values["ev.unmet_cum_kwh"] = np.maximum.accumulate(short, axis=-1)
+        short = np.maximum(e_lo - values[ev.DELIVERED_KWH], 0.0)
+        values[ev.UNMET_CUM_KWH] = np.maximum.accumulate(short, axis=-1)
     values.update(scalars)
     values.update(_target_slacks(full, values, ledger))
-    values["grid.peak_kw"] = peaks
-    values["dr.accept"] = np.array([accept.get(e.name, 0.0) for e in prof.dr_events])
+    values[grid.PEAK_KW] = peaks
+    values[dr.ACCEPT] = np.array([accept.get(e.name, 0.0) for e in prof.dr_events])
     # each event settled once on the stitched dispatch, by the same rule as the model
-    st = [settle(e, values["grid.import_kw"] - values["grid.export_kw"], prof.dt_h, a > 0.5)
-          for e, a in zip(prof.dr_events, values["dr.accept"], strict=True)]
-    values["dr.qualified"] = np.array([float(x.qualified) for x in st])
-    values["dr.paid_kwh"] = np.array([x.paid_kwh for x in st])
-    values["dr.short_kwh"] = np.array([x.short_kwh for x in st])
+    st = [settle(e, values[grid.IMPORT_KW] - values[grid.EXPORT_KW], prof.dt_h, a > 0.5)
+          for e, a in zip(prof.dr_events, values[dr.ACCEPT], strict=True)]
+    values[dr.QUALIFIED] = np.array([float(x.qualified) for x in st])
+    values[dr.PAID_KWH] = np.array([x.paid_kwh for x in st])
+    values[dr.SHORT_KWH] = np.array([x.short_kwh for x in st])
     out = SolveOutcome(Status.OPTIMAL, float("nan"), float("nan"), 0.0, values,
                        size={"windows": n_windows}, message=f"rolling {spec}")
     result = finish(full, out, engine or sc.solver.engine, timings)

@@ -56,6 +56,7 @@ CAP = "dr.cap"
 PAID = "dr.paid"
 MINIMUM = "dr.minimum"
 SHORTFALL = "dr.shortfall"
+COLUMNS = (ACCEPT, QUALIFIED, PAID_KWH, SHORT_KWH)
 
 SETTLE_RTOL = 1e-6  # relative tolerance of the ex-post minimum-ratio test (solver feasibility)
 
@@ -267,7 +268,7 @@ FAMILY = Family(
     },
     col_words={
         ACCEPT: "demand-response participation",
-        QUALIFIED: "demand-response minimum reached",
+        QUALIFIED: "demand-response minimum response",
         PAID_KWH: "demand-response settled delivery [kWh]",
         SHORT_KWH: "demand-response shortfall [kWh]",
     },

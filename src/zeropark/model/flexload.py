@@ -216,6 +216,6 @@ FAMILY = Family(
         MAX_ON: "flexible-load on/off",
         WINDOW_ENERGY_PREFIX: "energy window of flexible load",  # + the load's index
     },
-    col_words={POWER_KW: "flexible-load power band [kW]", ON: "flexible-load on/off"},
+    col_words={POWER_KW: "flexible-load power band [kW]", ON: "minimum-on power of flexible loads"},
     outputs=outputs, coords=coords, rounding=rounding,
 )

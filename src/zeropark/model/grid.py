@@ -479,7 +479,7 @@ FAMILY = Family(
         CONTRACT_KW: "contracted maximum demand [kW]",
         EXCESS_KW: "demand above the contract tolerance [kW]",
         CAPACITY_BASIS: "capacity (kVA) basis chosen",
-        EXCLUSIVE: "import/export on-off",
+        EXCLUSIVE: "no simultaneous import/export",
     },
     outputs=outputs, coords=coords, rounding=rounding,
 )

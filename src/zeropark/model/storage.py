@@ -248,7 +248,7 @@ FAMILY = Family(
         DISCHARGE_KW: "storage discharge power [kW]",
         SOC_KWH: "storage SOC window [kWh]",
         SOC_START_KWH: "storage start SOC (free, cyclic) [kWh]",
-        MODE: "storage charge/discharge on-off",
+        MODE: "no simultaneous charge/discharge",
         ENERGY_CAP_KWH: "storage energy to build [kWh]",
         POWER_CAP_KW: "storage power to build [kW]",
     },

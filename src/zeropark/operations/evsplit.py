@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from zeropark.model import ev
 from zeropark.model.data import ModelData
 from zeropark.model.lp import MatrixLP
 from zeropark.operations.plan import Plan
@@ -94,9 +95,9 @@ def add_session_rows(lp: MatrixLP, d: ModelData, sessions: pd.DataFrame
     dict of group name to (column indices, SessionPairs)
     """
     out: dict[str, tuple[np.ndarray, SessionPairs]] = {}
-    if not lp.has("ev.power_kw"):
+    if not lp.has(ev.POWER_KW):
         return out
-    power = lp.cols("ev.power_kw")
+    power = lp.cols(ev.POWER_KW)
     dt = d.dt_h
     for k, g in enumerate(d.sc.ev.groups):  # groups, not time steps
         rows = _group_rows(sessions, g.name)

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from zeropark.errors import ScenarioError
+from zeropark.model import carbon
 from zeropark.model.data import (
     HOURS_PER_YEAR,
     KGCE_PER_GJ_HEAT,
@@ -306,7 +307,7 @@ def pro_rata(sc: Scenario, state: OpsState, start: pd.Timestamp, hours: float,
     if tg.green_share is not None and history:
         deficit = tg.green_share.value * lg.consumption_kwh - (lg.green_kwh
                                                                + 1000 * lg.certificates_mwh)
-        carry["targets.green_share"] = -deficit * share
+        carry[carbon.GREEN_SHARE] = -deficit * share
         info["green_deficit_kwh"] = deficit
     if tg.emission_cap is not None:
         cap_kg = tg.emission_cap.value_t * 1000
@@ -314,7 +315,7 @@ def pro_rata(sc: Scenario, state: OpsState, start: pd.Timestamp, hours: float,
             budget = (cap_kg - lg.emissions_kg - fuel_co2 + 1000 * lg.offsets_t) * share
         else:
             budget = cap_kg * min(1.0, hours / period_h)
-        carry["targets.emission_cap"] = cap_kg - budget
+        carry[carbon.EMISSION_CAP] = cap_kg - budget
         info["emission_budget_kg"] = budget
         if budget < 0:
             warnings.append(f"the emission cap of the period is already exceeded "
@@ -329,7 +330,7 @@ def pro_rata(sc: Scenario, state: OpsState, start: pd.Timestamp, hours: float,
             co2 -= 1000 * lg.certificates_mwh * ef_avg
         thr = ind.threshold_t_per_tce if threshold_t_per_tce is None else threshold_t_per_tce
         allowed = thr * (kgce_per_kwh(sc) * lg.consumption_kwh + fuel_kgce)
-        carry["targets.indicator"] = (co2 - allowed) * share
+        carry[carbon.INDICATOR] = (co2 - allowed) * share
         info["indicator_excess_kg"] = co2 - allowed
     return ProRata(share, carry, info, warnings)
 

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from zeropark.api import finish
+from zeropark.model import dr, ev, flexload, pv, storage
 from zeropark.model.builder import build_matrix
 from zeropark.model.data import model_data, pv_bus_efficiency
 from zeropark.operations.ledger import read_actuals, update_state
@@ -180,12 +181,12 @@ def evaluate_dispatch(sc: Scenario, prof: Profiles, dispatch: dict[str, np.ndarr
     d = model_data(sc, prof)
     lp = build_matrix(d)
     eta = pv_bus_efficiency(sc)
-    fixed = {"pv.power_kw": dispatch["pv_kw"] / eta[:, None] if len(sc.pv) else None,
-             "green.direct_kw": dispatch.get("green_direct_kw"),
-             "storage.charge_kw": dispatch["storage_charge_kw"],
-             "storage.discharge_kw": dispatch["storage_discharge_kw"],
-             "ev.power_kw": np.maximum(dispatch["ev_group_kw"], 0.0),
-             "flex.power_kw": dispatch["flex_kw"]}
+    fixed = {pv.POWER_KW: dispatch["pv_kw"] / eta[:, None] if len(sc.pv) else None,
+             pv.GREEN_DIRECT_KW: dispatch.get("green_direct_kw"),
+             storage.CHARGE_KW: dispatch["storage_charge_kw"],
+             storage.DISCHARGE_KW: dispatch["storage_discharge_kw"],
+             ev.POWER_KW: np.maximum(dispatch["ev_group_kw"], 0.0),
+             flexload.POWER_KW: dispatch["flex_kw"]}
     for name, value in fixed.items():
         if value is None or not lp.has(name):
             continue
@@ -194,9 +195,9 @@ def evaluate_dispatch(sc: Scenario, prof: Profiles, dispatch: dict[str, np.ndarr
         rows = lp.rows(f"replay.fix.{name}", (range(cols.size),), v - _FIX_TOL_KW,
                        v + _FIX_TOL_KW)
         lp.add(rows, cols, 1.0)
-    if lp.has("dr.accept"):
+    if lp.has(dr.ACCEPT):
         take = np.array([1.0 if n in (dr_accepted or []) else 0.0 for n in d.dr_names])
         rows = lp.rows("replay.fix.dr", (d.dr_names,), take, take)
-        lp.add(rows, lp.cols("dr.accept"), 1.0)
+        lp.add(rows, lp.cols(dr.ACCEPT), 1.0)
     out = solve_matrix(lp, sc.solver)
     return finish(d, out, "matrix", dict(out.timings))

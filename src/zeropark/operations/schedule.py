@@ -21,6 +21,7 @@ import pandas as pd
 
 from zeropark.api import solve_data
 from zeropark.errors import ScenarioError
+from zeropark.model import storage
 from zeropark.model.data import ModelData, model_data
 from zeropark.model.grid import capacity_cost
 from zeropark.model.lp import MatrixLP
@@ -83,12 +84,12 @@ def _apply_carry(lp: MatrixLP, d: ModelData, carry: dict[str, float],
         for name, coef in present.items():
             lp.add(lp.row_blocks[name].index(), one, coef)
     names = [n for n in d.storage_names if n in (end_soc or {})]
-    if names and lp.has("storage.soc_kwh"):
+    if names and lp.has(storage.SOC_KWH):
         idx = [d.storage_names.index(n) for n in names]
         energy = np.array([d.sc.storage[i].energy_kwh for i in idx])
         target = np.array([end_soc[n] for n in names]) * energy
         rows = lp.rows("operations.end_soc", (names,), lo=target)
-        lp.add(rows, lp.cols("storage.soc_kwh")[idx, -1], 1.0)
+        lp.add(rows, lp.cols(storage.SOC_KWH)[idx, -1], 1.0)
 
 
 def optimise(hz: Horizon, *, end_soc: dict[str, float] | None = None

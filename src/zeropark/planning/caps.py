@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 import highspy
 import numpy as np
 
+from zeropark.model import ev, pv, storage
 from zeropark.model.lp import MatrixLP
 from zeropark.scenario import Solver
 
@@ -31,8 +32,8 @@ if TYPE_CHECKING:
 #: Relative tolerance for "the size is at its cap".
 AT_CAP_RTOL = 1e-6
 
-_COLS = (("pv", "pv.capacity_kwp"), ("energy", "storage.energy_cap_kwh"),
-         ("power", "storage.power_cap_kw"), ("piles", "ev.piles"))
+_COLS = (("pv", pv.CAPACITY_KWP), ("energy", storage.ENERGY_CAP_KWH),
+         ("power", storage.POWER_CAP_KW), ("piles", ev.PILES))
 
 
 def at_cap(size: float, cap: float) -> bool:

@@ -24,6 +24,7 @@ import pandas as pd
 from zeropark.api import prepare, solve_data
 from zeropark.errors import ScenarioError, SolveError
 from zeropark.io import atomic_write_text
+from zeropark.model import carbon
 from zeropark.model.builder import build_matrix
 from zeropark.model.data import ModelData
 from zeropark.model.lp import MatrixLP
@@ -38,6 +39,10 @@ PARETO_TABLE = "pareto.csv"
 PARETO_PLOT = "pareto.png"
 _DINKELBACH_MAX_ITER = 20
 _REL_TOL = 1e-6
+#: Scenario fields of the targets the ε-constraint sets (their rows are ``carbon.EMISSION_CAP``
+#: and ``carbon.GREEN_SHARE``, which happen to read the same).
+CAP_FIELD = "targets.emission_cap"  # scenario field path
+SHARE_FIELD = "targets.green_share"  # scenario field path
 
 
 @dataclass
@@ -68,15 +73,15 @@ class ParetoResult:
 
 def _base(sc: Scenario, versus: Versus) -> Scenario:
     """The scenario without the target the ε-constraint replaces."""
-    key = "targets.emission_cap" if versus == "co2" else "targets.green_share"
+    key = CAP_FIELD if versus == "co2" else SHARE_FIELD
     current = sc.targets.emission_cap if versus == "co2" else sc.targets.green_share
     return sc.replace({key: None}) if current is not None else sc
 
 
 def _target(versus: Versus, eps: float) -> dict[str, Any]:
     if versus == "co2":
-        return {"targets.emission_cap": {"value_t": float(eps), "mode": "hard"}}
-    return {"targets.green_share": {"value": float(eps), "mode": "hard"}}
+        return {CAP_FIELD: {"value_t": float(eps), "mode": "hard"}}
+    return {SHARE_FIELD: {"value": float(eps), "mode": "hard"}}
 
 
 def _matrix(sc: Scenario, profiles: Profiles | None, start: int, steps: int | None,
@@ -99,9 +104,9 @@ def min_emissions_t(sc: Scenario, profiles: Profiles | None = None, *, start: in
     With ``sizing`` the capacities are free up to their caps (see
     :func:`zeropark.planning.sizing.size`).
     """
-    probe = sc.replace({"targets.emission_cap": {"value_t": 1e9, "mode": "hard"}})
+    probe = sc.replace({CAP_FIELD: {"value_t": 1e9, "mode": "hard"}})
     lp, d = _matrix(probe, profiles, start, steps, sizing, all_factor)
-    row = int(lp.row_blocks["targets.emission_cap"].index())
+    row = int(lp.row_blocks[carbon.EMISSION_CAP].index())
     set_objective(lp, row_vector(lp, row))
     out = solve_matrix(lp, sc.solver)
     if not out.status.has_solution:
@@ -114,16 +119,16 @@ def max_green_share(sc: Scenario, profiles: Profiles | None = None, *, start: in
                     all_factor: float | None = None) -> float:
     """Highest achievable green-power share G/C (≤ 1) by Dinkelbach's iteration from ``s0``."""
     def model(s: float) -> tuple[Any, np.ndarray]:
-        probe = sc.replace({"targets.green_share": {"value": s, "mode": "hard"}})
+        probe = sc.replace({SHARE_FIELD: {"value": s, "mode": "hard"}})
         lp, _ = _matrix(probe, profiles, start, steps, sizing, all_factor)
-        row = int(lp.row_blocks["targets.green_share"].index())
+        row = int(lp.row_blocks[carbon.GREEN_SHARE].index())
         return lp, row_vector(lp, row)
 
     lp, g = model(0.0)  # row at s = 0: G
     _, g_minus_c = model(1.0)  # row at s = 1: G − C
     c = g - g_minus_c
     arr = own_arrays(lp)
-    row = int(lp.row_blocks["targets.green_share"].index())
+    row = int(lp.row_blocks[carbon.GREEN_SHARE].index())
     arr["row_lo"][row] = -np.inf  # the probe's G ≥ 0 is not a constraint here
     cap = lp.rows("pareto.share_at_most_one", (), hi=0.0)
     nz = np.flatnonzero(g_minus_c)

@@ -51,6 +51,7 @@ import numpy as np
 import pandas as pd
 
 from zeropark.errors import ScenarioError
+from zeropark.model import ev, flexload, grid, storage
 from zeropark.model.builder import build_matrix
 from zeropark.model.data import ModelData, model_data
 from zeropark.model.lp import INF, MatrixLP
@@ -62,11 +63,11 @@ from zeropark.profiles.base import EvGroupProfile, Profiles
 PERIOD_HOURS = {"typical-days": 24.0, "typical-weeks": 168.0}
 
 #: Row blocks whose rows link a step to the previous one (cut at period starts).
-_CHAINS_DROP_PREVIOUS = ("ev.energy_balance",)
-_CHAINS_DROP_ROW = ("ev.unmet_monotone", "flex.ramp")
+_CHAINS_DROP_PREVIOUS = (ev.ENERGY_BALANCE,)
+_CHAINS_DROP_ROW = (flexload.RAMP,)
 #: Column blocks labelled by a subset of the steps (binaries placed only where they can pay).
-_STEP_SUBSET_BLOCKS = ("grid.exclusive", "storage.mode", "grid.import_if_on", "grid.export_if_off",
-                       "storage.charge_if_on", "storage.discharge_if_off")
+_STEP_SUBSET_BLOCKS = (grid.EXCLUSIVE, storage.MODE, grid.IMPORT_IF_ON, grid.EXPORT_IF_OFF,
+                       storage.CHARGE_IF_ON, storage.DISCHARGE_IF_OFF)
 
 
 @dataclass(frozen=True)
@@ -361,8 +362,8 @@ def aggregate_lp(lp: MatrixLP, d: ModelData, sel: Selection, full: MatrixLP,
     is_start[rep_starts] = True
     r, c, v = _own_triplets(lp)
     # EV unmet energy: penalised at the end of every period (chains are cut below)
-    if lp.has("ev.unmet_kwh"):
-        u = lp.cols("ev.unmet_kwh")
+    if lp.has(ev.UNMET_KWH):
+        u = lp.cols(ev.UNMET_KWH)
         pen = arr["cost"][u[:, -1]].copy()
         arr["cost"][u] = 0.0
         arr["cost"][u[:, rep_starts + rep_len - 1]] = pen[:, None]
@@ -374,7 +375,7 @@ def aggregate_lp(lp: MatrixLP, d: ModelData, sel: Selection, full: MatrixLP,
     cs = np.where(c >= 0, col_step[c], -1)
     at_start = (rs >= 0) & is_start[np.maximum(rs, 0)]
     cross = at_start & (cs >= 0) & (cs != rs)
-    soc_rows = _block_rows(lp, "storage.soc_balance")
+    soc_rows = _block_rows(lp, storage.SOC_BALANCE)
     drop_prev = np.zeros(lp.n_rows, bool)
     for name in _CHAINS_DROP_PREVIOUS:
         drop_prev[_block_rows(lp, name)] = True
@@ -453,9 +454,9 @@ def _block_of(blocks: dict, i: int) -> str:
 
 def _add_peaks(lp: MatrixLP, sel: Selection, month_of_full_step: np.ndarray) -> None:
     """``peak[m] ≥ import[t]`` for the months the periods represented by t's period fall in."""
-    if not lp.has("grid.peak_kw"):
+    if not lp.has(grid.PEAK_KW):
         return
-    peak, imp = lp.cols("grid.peak_kw"), lp.cols("grid.import_kw")
+    peak, imp = lp.cols(grid.PEAK_KW), lp.cols(grid.IMPORT_KW)
     rep_starts = sel.rep_starts
     pairs: set[tuple[int, int]] = set()
     for p in range(len(sel.starts)):
@@ -488,15 +489,15 @@ def _add_storage_linking(lp: MatrixLP, d: ModelData, sel: Selection,
                          energy_cols: dict[int, int], link: bool = True) -> None:
     """Inter-period SOC S_i of every original period, linked through the intra-period SOC
     (``link=False``: one start state per representative period, which must return to it)."""
-    if not lp.has("storage.soc_kwh"):
+    if not lp.has(storage.SOC_KWH):
         return
     arr = own_arrays(lp)
     p = storage_params(d)
-    soc = lp.cols("storage.soc_kwh")
+    soc = lp.cols(storage.SOC_KWH)
     names = d.storage_names
     arr["lb"][soc.ravel()] = -INF
     arr["ub"][soc.ravel()] = INF
-    for block in ("storage.soc_max_cap", "storage.soc_min_cap", "storage.end"):
+    for block in (storage.SOC_MAX_CAP, storage.SOC_MIN_CAP, storage.END):
         rows = _block_rows(lp, block)
         arr["row_lo"][rows] = -INF
         arr["row_hi"][rows] = INF

@@ -44,6 +44,7 @@ import pandas as pd
 
 from zeropark.api import finish, prepare, solve_outcome
 from zeropark.errors import ScenarioError
+from zeropark.model import ev, pv, storage
 from zeropark.model.builder import build_matrix
 from zeropark.model.data import ModelData
 from zeropark.model.lp import INF, MatrixLP
@@ -260,9 +261,9 @@ def add_sizing(lp: MatrixLP, d: ModelData, plan: SizingPlan, per_kwp: dict[int, 
         names = [d.pv_names[s.index] for s in plan.pv]
         rows_of = [s.index for s in plan.pv]
         cost = np.array([s.cost.annualized_per_year * frac for s in plan.pv])
-        cap = lp.var("pv.capacity_kwp", (names,), 0.0, np.array([s.cap for s in plan.pv]), cost)
-        power = lp.cols("pv.power_kw")[rows_of]
-        r = lp.rows("pv.capacity", (names, steps), hi=0.0)
+        cap = lp.var(pv.CAPACITY_KWP, (names,), 0.0, np.array([s.cap for s in plan.pv]), cost)
+        power = lp.cols(pv.POWER_KW)[rows_of]
+        r = lp.rows(pv.CAPACITY, (names, steps), hi=0.0)
         lp.add(r, power, 1.0)
         lp.add(r, cap[:, None], -np.array([per_kwp[i] for i in rows_of]))
     if plan.energy:
@@ -271,18 +272,18 @@ def add_sizing(lp: MatrixLP, d: ModelData, plan: SizingPlan, per_kwp: dict[int, 
         names = [d.ev_names[s.index] for s in plan.piles]
         idx = [s.index for s in plan.piles]
         caps = np.array([s.cap for s in plan.piles])
-        n = lp.var("ev.piles", (names,), np.minimum(_plugged_at_once(d, names), caps), caps,
+        n = lp.var(ev.PILES, (names,), np.minimum(_plugged_at_once(d, names), caps), caps,
                    np.array([s.cost.annualized_per_year * frac for s in plan.piles]),
                    integer=True)
         pile_kw = np.array([d.sc.ev.groups[i].power_kw for i in idx])
-        r = lp.rows("ev.pile_limit", (names, steps), hi=0.0)
-        lp.add(r, lp.cols("ev.power_kw")[idx], 1.0)
+        r = lp.rows(ev.PILE_LIMIT, (names, steps), hi=0.0)
+        lp.add(r, lp.cols(ev.POWER_KW)[idx], 1.0)
         lp.add(r, n[:, None], -pile_kw[:, None])
-        if lp.has("ev.v2g_kw"):
+        if lp.has(ev.V2G_KW):
             v2g = [g.name for g in d.sc.ev.groups if g.v2g]
             for k, i in enumerate(idx):
                 if d.ev_names[i] in v2g:
-                    lp.add(r[k], lp.cols("ev.v2g_kw")[v2g.index(d.ev_names[i])], 1.0)
+                    lp.add(r[k], lp.cols(ev.V2G_KW)[v2g.index(d.ev_names[i])], 1.0)
 
 
 def _plugged_at_once(d: ModelData, names: list[str]) -> np.ndarray:
@@ -305,10 +306,10 @@ def _turn_away_at_caps(prof: Profiles, plan: SizingPlan, sc: Scenario) -> Profil
     if not prof.n_steps:
         return prof
     start, end = prof.time[0], prof.time[-1] + pd.Timedelta(hours=prof.dt_h)
-    ev = dict(prof.ev)
+    groups = dict(prof.ev)
     for s in plan.piles:
         name = sc.ev.groups[s.index].name
-        g = ev.get(name)
+        g = groups.get(name)
         if g is None or g.spec is None or not len(g.sessions):
             continue
         if peak_plugged(g.sessions, start, end) <= s.cap:
@@ -317,11 +318,11 @@ def _turn_away_at_caps(prof: Profiles, plan: SizingPlan, sc: Scenario) -> Profil
         away = pd.concat([g.turned_away, away]) if len(g.turned_away) else away
         env = ev_envelopes(served, prof.time, prof.dt_h, [g.spec])[name]
         away_kwh, n_away = leaving_kwh(away, prof.time, prof.dt_h, g.spec)
-        ev[name] = EvGroupProfile(env.e_lo_kwh, env.e_hi_kwh, env.p_max_kw,
-                                  float(env.requested_kwh), served.reset_index(drop=True), g.spec,
-                                  env.undeliverable_kwh, env.n_undeliverable, away, away_kwh,
-                                  n_away)
-    return dataclasses.replace(prof, ev=ev)
+        groups[name] = EvGroupProfile(env.e_lo_kwh, env.e_hi_kwh, env.p_max_kw,
+                                      float(env.requested_kwh), served.reset_index(drop=True),
+                                      g.spec, env.undeliverable_kwh, env.n_undeliverable, away,
+                                      away_kwh, n_away)
+    return dataclasses.replace(prof, ev=groups)
 
 
 def _add_storage(lp: MatrixLP, d: ModelData, plan: SizingPlan) -> None:
@@ -334,39 +335,39 @@ def _add_storage(lp: MatrixLP, d: ModelData, plan: SizingPlan) -> None:
     soc_min = np.array([u.soc_min for u in units])
     soc_max = np.array([u.soc_max for u in units])
     soc_init = np.array([0.0 if u.free_start else float(u.soc_initial) for u in units])
-    e = lp.var("storage.energy_cap_kwh", (names,), 0.0, np.array([s.cap for s in plan.energy]),
+    e = lp.var(storage.ENERGY_CAP_KWH, (names,), 0.0, np.array([s.cap for s in plan.energy]),
                np.array([s.cost.annualized_per_year * frac for s in plan.energy]))
-    pw = lp.var("storage.power_cap_kw", (names,), 0.0, np.array([s.cap for s in plan.power]),
+    pw = lp.var(storage.POWER_CAP_KW, (names,), 0.0, np.array([s.cap for s in plan.power]),
                 np.array([s.cost.annualized_per_year * frac for s in plan.power]))
-    ch, dis = lp.cols("storage.charge_kw")[idx], lp.cols("storage.discharge_kw")[idx]
-    soc = lp.cols("storage.soc_kwh")[idx]
-    for name, flow in (("storage.charge_cap", ch), ("storage.discharge_cap", dis)):
+    ch, dis = lp.cols(storage.CHARGE_KW)[idx], lp.cols(storage.DISCHARGE_KW)[idx]
+    soc = lp.cols(storage.SOC_KWH)[idx]
+    for name, flow in ((storage.CHARGE_CAP, ch), (storage.DISCHARGE_CAP, dis)):
         r = lp.rows(name, (names, steps), hi=0.0)
         lp.add(r, flow, 1.0)
         lp.add(r, pw[:, None], -1.0)
-    r = lp.rows("storage.duration", (names,), hi=0.0)
+    r = lp.rows(storage.DURATION, (names,), hi=0.0)
     lp.add(r, pw, 1.0)
     lp.add(r, e, -1.0 / np.array(plan.durations_h))
     set_cols(lp, soc, lb=0.0)
-    r = lp.rows("storage.soc_max_cap", (names, steps), hi=0.0)
+    r = lp.rows(storage.SOC_MAX_CAP, (names, steps), hi=0.0)
     lp.add(r, soc, 1.0)
     lp.add(r, e[:, None], -soc_max[:, None])
     if (soc_min > 0).any():
-        r = lp.rows("storage.soc_min_cap", (names, steps), lo=0.0)
+        r = lp.rows(storage.SOC_MIN_CAP, (names, steps), lo=0.0)
         lp.add(r, soc, 1.0)
         lp.add(r, e[:, None], -soc_min[:, None])
     free = [k for k, u in enumerate(units) if u.free_start]
     if free:
         # A free start is cyclic (S0 = soc[T-1]), so the sized window rows on soc already keep
         # it within [soc_min·E, soc_max·E]; only its bound soc_min·cap must go.
-        labels = list(lp.var_blocks["storage.soc_start_kwh"].labels[0])
-        set_cols(lp, lp.cols("storage.soc_start_kwh")[[labels.index(names[k]) for k in free]],
+        labels = list(lp.var_blocks[storage.SOC_START_KWH].labels[0])
+        set_cols(lp, lp.cols(storage.SOC_START_KWH)[[labels.index(names[k]) for k in free]],
                  lb=0.0)
-    bal0 = lp.row_blocks["storage.soc_balance"].index()[idx, 0]
+    bal0 = lp.row_blocks[storage.SOC_BALANCE].index()[idx, 0]
     set_rows(lp, bal0, lo=0.0, hi=0.0)
     lp.add(bal0, e, -p["keep"][idx] * soc_init)
-    if "storage.end" in lp.row_blocks:
-        block = lp.row_blocks["storage.end"]
+    if storage.END in lp.row_blocks:
+        block = lp.row_blocks[storage.END]
         ends = list(block.labels[0])
         for k, i in enumerate(idx):
             if names[k] in ends:
@@ -374,8 +375,8 @@ def _add_storage(lp: MatrixLP, d: ModelData, plan: SizingPlan) -> None:
                 cyclic = p["end"][i] == "cyclic"
                 set_rows(lp, row, lo=0.0, hi=0.0 if cyclic else np.inf)
                 lp.add(row, e[k], -soc_init[k])
-    if "storage.daily_cycles" in lp.row_blocks:
-        block = lp.row_blocks["storage.daily_cycles"]
+    if storage.DAILY_CYCLES in lp.row_blocks:
+        block = lp.row_blocks[storage.DAILY_CYCLES]
         limited = list(block.labels[0])
         for k, i in enumerate(idx):
             if names[k] in limited:
@@ -386,8 +387,8 @@ def _add_storage(lp: MatrixLP, d: ModelData, plan: SizingPlan) -> None:
 
 def _sizes(plan: SizingPlan, values: dict[str, np.ndarray]) -> dict[str, float]:
     out: dict[str, float] = {}
-    for assets, col in ((plan.pv, "pv.capacity_kwp"), (plan.energy, "storage.energy_cap_kwh"),
-                        (plan.power, "storage.power_cap_kw"), (plan.piles, "ev.piles")):
+    for assets, col in ((plan.pv, pv.CAPACITY_KWP), (plan.energy, storage.ENERGY_CAP_KWH),
+                        (plan.power, storage.POWER_CAP_KW), (plan.piles, ev.PILES)):
         for k, s in enumerate(assets):
             x = float(values[col][k])
             x = round(x) if s.unit == "piles" and abs(x - round(x)) < 1e-6 else x
@@ -579,18 +580,18 @@ def loosen_envelope(lp: MatrixLP, plan: SizingPlan) -> None:
     The feasible set is unchanged, but the duals of the caps then sit on the capacity columns,
     where :mod:`zeropark.planning.caps` reads them."""
     if plan.pv:
-        set_cols(lp, lp.cols("pv.power_kw")[[s.index for s in plan.pv]], ub=INF)
+        set_cols(lp, lp.cols(pv.POWER_KW)[[s.index for s in plan.pv]], ub=INF)
     if plan.energy:
         idx = [s.index for s in plan.energy]
-        for name in ("storage.charge_kw", "storage.discharge_kw", "storage.soc_kwh"):
+        for name in (storage.CHARGE_KW, storage.DISCHARGE_KW, storage.SOC_KWH):
             set_cols(lp, lp.cols(name)[idx], ub=INF)
 
 
 def fix_sizes(lp: MatrixLP, plan: SizingPlan, sizes: Mapping[str, float]) -> None:
     """Fix the capacity columns of :func:`add_sizing` at ``sizes`` (a dispatch of given sizes,
     priced like the sizing model)."""
-    for assets, col in ((plan.pv, "pv.capacity_kwp"), (plan.energy, "storage.energy_cap_kwh"),
-                        (plan.power, "storage.power_cap_kw"), (plan.piles, "ev.piles")):
+    for assets, col in ((plan.pv, pv.CAPACITY_KWP), (plan.energy, storage.ENERGY_CAP_KWH),
+                        (plan.power, storage.POWER_CAP_KW), (plan.piles, ev.PILES)):
         if assets:
             x = np.array([sizes[s.key] for s in assets])
             set_cols(lp, lp.cols(col), lb=x, ub=x)
@@ -610,7 +611,7 @@ def _solve_periods(spec: PeriodSpec, plan: SizingPlan, d: ModelData,
 
     def hook(lp: MatrixLP, d_now: ModelData) -> None:
         add_sizing(lp, d_now, plan, per_kwp_agg)
-        energy = {s.index: int(lp.cols("storage.energy_cap_kwh")[k])
+        energy = {s.index: int(lp.cols(storage.ENERGY_CAP_KWH)[k])
                   for k, s in enumerate(plan.energy)}
         aggregate_lp(lp, d_now, sel, full, d.prof.month_index, energy, spec.link_storage)
 

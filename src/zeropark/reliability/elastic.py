@@ -43,15 +43,17 @@ from dataclasses import dataclass
 import highspy
 import numpy as np
 
+from zeropark.model import carbon, flexload, pv, storage
 from zeropark.model.builder import build_matrix
 from zeropark.model.data import ModelData
+from zeropark.model.family import BALANCE_POWER
 from zeropark.model.lp import INF, MatrixLP
 
 #: hard target key → (row block, attribute holding its value, "max" or "min")
 TARGETS: dict[str, tuple[str, str, str]] = {
-    "green_share": ("targets.green_share", "value", "max"),
-    "emission_cap": ("targets.emission_cap", "value_t", "min"),
-    "zero_carbon_indicator": ("targets.indicator", "threshold_t_per_tce", "min"),
+    "green_share": (carbon.GREEN_SHARE, "value", "max"),
+    "emission_cap": (carbon.EMISSION_CAP, "value_t", "min"),
+    "zero_carbon_indicator": (carbon.INDICATOR, "threshold_t_per_tce", "min"),
 }
 _MAX_ITER = 30
 
@@ -126,23 +128,23 @@ def build_elastic(d: ModelData) -> Elastic:
         into[name] = SlackBlock(name, row_block, cols, weight, kwh_per_unit)
 
     dt = d.dt_h
-    add("slack.unserved_kw", "balance.power", 1.0, 1.0, dt, slacks)
-    add("slack.surplus_kw", "balance.power", -1.0, 1.0, dt, slacks)
-    for row_block in [b for b in lp.row_blocks if b.startswith("flex.window_energy_")]:
+    add("slack.unserved_kw", BALANCE_POWER, 1.0, 1.0, dt, slacks)
+    add("slack.surplus_kw", BALANCE_POWER, -1.0, 1.0, dt, slacks)
+    for row_block in [b for b in lp.row_blocks if b.startswith(flexload.WINDOW_ENERGY_PREFIX)]:
         i = row_block.rsplit("_", 1)[1]
         add(f"slack.flex_short_kwh_{i}", row_block, 1.0, 1.5, 1.0, slacks)
         add(f"slack.flex_excess_kwh_{i}", row_block, -1.0, 1.5, 1.0, slacks)
-    if "flex.ramp" in lp.row_blocks:
-        add("slack.ramp_up_kw", "flex.ramp", -1.0, 1.5, dt, slacks)
-        add("slack.ramp_down_kw", "flex.ramp", 1.0, 1.5, dt, slacks)
-    if "flex.ramp_start" in lp.row_blocks:
-        add("slack.ramp_start_up_kw", "flex.ramp_start", -1.0, 1.5, dt, slacks)
-        add("slack.ramp_start_down_kw", "flex.ramp_start", 1.0, 1.5, dt, slacks)
-    if "storage.end" in lp.row_blocks:
-        add("slack.storage_end_short_kwh", "storage.end", 1.0, 1.5, 1.0, slacks)
-        add("slack.storage_end_excess_kwh", "storage.end", -1.0, 1.5, 1.0, slacks)
-    if "green.min_take" in lp.row_blocks:
-        add("slack.min_take_short_kwh", "green.min_take", 1.0, 1.0, 1.0, slacks)
+    if flexload.RAMP in lp.row_blocks:
+        add("slack.ramp_up_kw", flexload.RAMP, -1.0, 1.5, dt, slacks)
+        add("slack.ramp_down_kw", flexload.RAMP, 1.0, 1.5, dt, slacks)
+    if flexload.RAMP_START in lp.row_blocks:
+        add("slack.ramp_start_up_kw", flexload.RAMP_START, -1.0, 1.5, dt, slacks)
+        add("slack.ramp_start_down_kw", flexload.RAMP_START, 1.0, 1.5, dt, slacks)
+    if storage.END in lp.row_blocks:
+        add("slack.storage_end_short_kwh", storage.END, 1.0, 1.5, 1.0, slacks)
+        add("slack.storage_end_excess_kwh", storage.END, -1.0, 1.5, 1.0, slacks)
+    if pv.GREEN_MIN_TAKE in lp.row_blocks:
+        add("slack.min_take_short_kwh", pv.GREEN_MIN_TAKE, 1.0, 1.0, 1.0, slacks)
     hard: dict[str, int] = {}
     target_slacks: dict[str, SlackBlock] = {}
     for key, (row_block, _, sense) in TARGETS.items():

@@ -12,10 +12,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from zeropark.model import ev, flexload, grid, pv, storage
 from zeropark.model.data import ModelData
 from zeropark.model.flexload import ramp_start
 from zeropark.model.lp import MatrixLP
-from zeropark.reliability.names import when
+from zeropark.reliability.names import when, words
 
 Found = tuple[str, str, dict[str, Any]]
 
@@ -52,13 +53,13 @@ def _unserved(d: ModelData, values: dict[str, np.ndarray], energy: np.ndarray) -
     s_kw = np.asarray(values["slack.unserved_kw"], float)
     t = int(np.argmax(s_kw))
     limit = d.sc.grid.import_limit_kw
-    imp = float(values["grid.import_kw"][t])
+    imp = float(values[grid.IMPORT_KW][t])
     load = float(d.prof.load_kw[t])
     need = imp + float(s_kw[t])
     at_limit = imp >= limit - 1e-6 * max(1.0, limit)
-    extra = {"flexible loads": _sum_rows(values, "flex.power_kw", t),
-             "EV charging": _sum_rows(values, "ev.power_kw", t),
-             "storage charging": _sum_rows(values, "storage.charge_kw", t)}
+    extra = {"flexible loads": _sum_rows(values, flexload.POWER_KW, t),
+             "EV charging": _sum_rows(values, ev.POWER_KW, t),
+             "storage charging": _sum_rows(values, storage.CHARGE_KW, t)}
     parts = ", ".join(f"{k} {_kw(v)}" for k, v in extra.items() if v > 1e-6 * max(1.0, need))
     data = {"limit_kw": limit, "time": when(d, t), "load_kw": load, "need_kw": need,
             "unserved_kw": float(s_kw[t]), "unserved_kwh": float(energy.sum()),
@@ -85,7 +86,7 @@ def _surplus(d: ModelData, values: dict[str, np.ndarray], energy: np.ndarray) ->
     t = int(np.argmax(s_kw))
     limit = d.sc.grid.export_limit_kw
     load = float(d.prof.load_kw[t])
-    gd = _sum_rows(values, "green.direct_kw", t)
+    gd = _sum_rows(values, pv.GREEN_DIRECT_KW, t)
     why = []
     if load < 0:
         why.append(f"the load is negative ({_kw(load)}), i.e. generation the park must absorb")
@@ -257,15 +258,10 @@ def joint_sentence(d: ModelData, kept: list[str], key: str, best: float) -> str:
             f"{quantity} {fmt_target(key, best)}")
 
 
-_INTEGER_WORDS = {"grid.exclusive": "no simultaneous import/export",
-                  "storage.mode": "no simultaneous charge/discharge",
-                  "flex.on": "minimum-on power of flexible loads",
-                  "dr.accept": "demand-response participation",
-                  "dr.qualified": "demand-response minimum response"}
-
-
 def integer_families(lp: MatrixLP) -> str:
+    """The integer blocks of ``lp`` in their families' words, e.g. "no simultaneous
+    import/export, minimum-on power of flexible loads"."""
     ints = lp.arrays()["integer"]
     names = [b.name for b in lp.var_blocks.values()
              if b.size and ints[b.start:b.start + b.size].any()]
-    return ", ".join(_INTEGER_WORDS.get(n, n) for n in names)
+    return ", ".join(words(n, row=False) for n in names)
