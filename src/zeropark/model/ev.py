@@ -25,13 +25,17 @@ LPs several times faster for the simplex. Outputs e and u are recovered by :func
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import dataclasses
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from zeropark.model.data import ModelData
-from zeropark.model.family import Family, Output, Values
+from zeropark.model.family import Family, Output, SizedAsset, SizingHook, SizingPlan, Values, size_cap
 from zeropark.model.lp import MatrixLP
+from zeropark.profiles.base import Profiles
+from zeropark.scenario import Scenario
 
 # Block names (columns, then rows) of the dispatch ...
 POWER_KW = "ev.power_kw"
@@ -228,6 +232,115 @@ def coords(d: ModelData) -> dict[str, list[str]]:
     return {"ev_group": list(d.ev_names)}
 
 
+# -- sizing ------------------------------------------------------------------------------------
+# Group g with cap n̄: integer column ev.piles[g] n ∈ [N_g, n̄] and rows ev.pile_limit[g,t]:
+# p_ev + p_v2g − n·pile_kw ≤ 0: the piles bound the group's simultaneous charging power. Piles
+# are piles, one car each at a time: N_g is the largest number of the group's sessions plugged in
+# at once within the horizon, so the sized count can hold every car it serves. Where more cars are
+# plugged in at once than the cap n̄ allows, they are served first come, first served on n̄ piles
+# before the solve (each car, in arrival order, takes the pile free longest; a car finding all n̄
+# busy is turned away) and the turned-away energy is reported unmet
+# (``kpis["ev_unmet_by_group"]``); energy the piles cannot deliver is unmet at the penalty.
+
+
+def _select(plan: SizingPlan, sc: Scenario, profiles: Profiles, options: Mapping[str, Any]) -> None:
+    """Groups with a cap on their pile count (``max_count`` or ``all_factor`` × count)."""
+    from zeropark.planning.capex import pile_cost
+
+    for i, g in enumerate(sc.ev.groups):
+        cap = size_cap(g.max_count, g.count, options.get("all_factor"), f"ev.groups.{i}.max_count")
+        if cap is None:
+            continue
+        plan.add(PILES, SizedAsset(f"ev.{g.name}.count", i, g.count, float(np.floor(cap)), "piles",
+                                   pile_cost(sc, i), integer=True))
+
+
+def plugged_at_once(d: ModelData, names: list[str]) -> np.ndarray:
+    """Per group, the most sessions plugged in at the same time within the horizon: the fewest
+    piles that hold every car served at once (0 for a group without a session table)."""
+    import pandas as pd
+
+    from zeropark.profiles.ev import peak_plugged
+
+    start = d.prof.time[0]
+    end = start + pd.Timedelta(hours=d.T * d.dt_h)
+    return np.array([float(peak_plugged(d.prof.ev[g].sessions, start, end))
+                     if g in d.prof.ev and len(d.prof.ev[g].sessions) else 0.0 for g in names])
+
+
+def _add_sizing(lp: MatrixLP, d: ModelData, plan: SizingPlan,
+                per_kwp: Mapping[int, np.ndarray]) -> None:
+    """Pile-count columns ``ev.piles`` and rows ``ev.pile_limit`` (see above)."""
+    sized = plan.of(PILES)
+    if not sized:
+        return
+    names = [d.ev_names[s.index] for s in sized]
+    idx = [s.index for s in sized]
+    caps = np.array([s.cap for s in sized])
+    n = lp.var(PILES, (names,), np.minimum(plugged_at_once(d, names), caps), caps,
+               np.array([s.cost.annualized_per_year * d.horizon_fraction for s in sized]),
+               integer=True)
+    pile_kw = np.array([d.sc.ev.groups[i].power_kw for i in idx])
+    r = lp.rows(PILE_LIMIT, (names, range(d.T)), hi=0.0)
+    lp.add(r, lp.cols(POWER_KW)[idx], 1.0)
+    lp.add(r, n[:, None], -pile_kw[:, None])
+    if lp.has(V2G_KW):
+        v2g = [g.name for g in d.sc.ev.groups if g.v2g]
+        for k, i in enumerate(idx):
+            if d.ev_names[i] in v2g:
+                lp.add(r[k], lp.cols(V2G_KW)[v2g.index(d.ev_names[i])], 1.0)
+
+
+def _changes(sc: Scenario, plan: SizingPlan, sizes: Mapping[str, float]) -> dict[str, Any]:
+    """Pile counts at ``sizes`` (whole piles)."""
+    return {f"ev.groups.{s.index}.count": int(round(sizes[s.key])) for s in plan.of(PILES)}
+
+
+def _profiles(prof: Profiles, sc: Scenario, plan: SizingPlan, sizes: Mapping[str, float],
+              per_kwp: Mapping[int, np.ndarray], envelope: bool) -> Profiles:
+    """For the envelope model: every sized group holds at most its cap of cars at once; where
+    more sessions overlap, they are served first come, first served on the cap's piles and the
+    others turned away (see above)."""
+    import pandas as pd
+
+    from zeropark.profiles.base import EvGroupProfile
+    from zeropark.profiles.ev import ev_envelopes, leaving_kwh, peak_plugged, turn_away
+
+    if not envelope or not prof.n_steps or not plan.of(PILES):
+        return prof
+    start, end = prof.time[0], prof.time[-1] + pd.Timedelta(hours=prof.dt_h)
+    groups = dict(prof.ev)
+    for s in plan.of(PILES):
+        name = sc.ev.groups[s.index].name
+        g = groups.get(name)
+        if g is None or g.spec is None or not len(g.sessions):
+            continue
+        if peak_plugged(g.sessions, start, end) <= s.cap:
+            continue
+        served, away = turn_away(g.sessions, int(s.cap))
+        away = pd.concat([g.turned_away, away]) if len(g.turned_away) else away
+        env = ev_envelopes(served, prof.time, prof.dt_h, [g.spec])[name]
+        away_kwh, n_away = leaving_kwh(away, prof.time, prof.dt_h, g.spec)
+        groups[name] = EvGroupProfile(env.e_lo_kwh, env.e_hi_kwh, env.p_max_kw,
+                                      float(env.requested_kwh), served.reset_index(drop=True),
+                                      g.spec, env.undeliverable_kwh, env.n_undeliverable, away,
+                                      away_kwh, n_away)
+    return dataclasses.replace(prof, ev=groups)
+
+
+def _widen(sc: Scenario, key: str, cap: float, options: Mapping[str, Any]) -> dict[str, Any]:
+    """``max_count`` of a sized group, in whole piles."""
+    family, name, _ = key.split(".", 2)
+    if family != "ev":
+        return {}
+    return {f"ev.groups.{[g.name for g in sc.ev.groups].index(name)}.max_count": int(np.floor(cap))}
+
+
+SIZING = SizingHook(key="ev.{name}.count", cap_field="ev.groups.N.max_count", unit="piles",
+                    add=_add_sizing, columns=(PILES,), select=_select, changes=_changes,
+                    profiles=_profiles, widen=_widen)
+
+
 FAMILY = Family(
     name="ev", add_matrix=add_matrix, add_pyomo=add_pyomo,
     row_words={
@@ -244,5 +357,5 @@ FAMILY = Family(
         V2G_KW: "V2G power [kW]",
         PILES: "EV piles to build",
     },
-    outputs=outputs, coords=coords,
+    outputs=outputs, coords=coords, sizing=(SIZING,),
 )

@@ -74,18 +74,122 @@ class Output:
 
 
 @dataclass(frozen=True)
-class SizingHook:
-    """A capacity of the family that sizing can turn into a decision variable.
+class SizedAsset:
+    """One sized decision of a sizing run.
 
-    ``key`` is the scenario field path pattern (e.g. ``"storage.{i}.energy_kwh"``), ``cap_field``
-    the field holding its cap (e.g. ``"storage.{i}.max_energy_kwh"``), ``unit`` its unit and
-    ``add(lp, d, plan)`` adds the capacity columns and the rows tying dispatch to them.
+    Attributes
+    ----------
+    key : str
+        Asset key of ``kpis["sizing"]``: ``pv.<name>.capacity_kw``, ``storage.<name>.energy_kwh``,
+        ``storage.<name>.power_kw``, ``ev.<name>.count``, ...
+    index : int
+        Position of the asset in its scenario list.
+    existing : float
+        The scenario's present size [kWp, kWh, kW, piles, ...].
+    cap : float
+        Upper bound of the size.
+    unit : str
+    cost : zeropark.planning.capex.UnitCost
+        Annualized cost of one unit.
+    integer : bool
+        Whole units only (pile counts).
+    """
+
+    key: str
+    index: int
+    existing: float
+    cap: float
+    unit: str
+    cost: Any
+    integer: bool = False
+
+
+@dataclass
+class SizingPlan:
+    """What a sizing run sizes: the assets of each capacity column block, in column order, and
+    what the hooks keep between choosing the assets and building their rows.
+
+    ``per_kwp`` maps a PV array index to its availability per kWp over the full horizon
+    [kW/kWp]; ``data`` holds any other per-family numbers (e.g. storage durations).
+    """
+
+    sized: dict[str, list[SizedAsset]] = field(default_factory=dict)
+    per_kwp: dict[int, np.ndarray] = field(default_factory=dict)
+    data: dict[str, Any] = field(default_factory=dict)
+
+    def add(self, column: str, asset: SizedAsset) -> None:
+        """Size ``asset`` with the next column of block ``column``."""
+        self.sized.setdefault(column, []).append(asset)
+
+    def of(self, column: str) -> list[SizedAsset]:
+        """The assets sized by column block ``column`` (empty if none)."""
+        return self.sized.get(column, [])
+
+    @property
+    def assets(self) -> list[SizedAsset]:
+        return [a for assets in self.sized.values() for a in assets]
+
+
+def size_cap(explicit: float | None, size: float, factor: float | None,
+             field_path: str) -> float | None:
+    """Cap of a sized asset: its explicit cap, else ``factor`` × its present size (``all``
+    sizing), else None (not sized).
+
+    Raises
+    ------
+    ScenarioError
+        ``factor`` given but the present size is 0 (nothing to multiply).
+    """
+    from zeropark.errors import ScenarioError
+
+    if explicit is not None:
+        return float(explicit)
+    if factor is None:
+        return None
+    if size <= 0:
+        raise ScenarioError(field_path, None, "an explicit cap: the asset's present size is 0, "
+                                              "so all_factor × size gives nothing to size")
+    return factor * size
+
+
+@dataclass(frozen=True)
+class SizingHook:
+    """The capacities of a family that sizing can turn into decision variables
+    (:mod:`zeropark.planning.sizing` calls these for every hook of every registered family).
+
+    ``key`` is the asset key pattern (e.g. ``"storage.{name}.energy_kwh"``), ``cap_field`` the
+    scenario field that sets its cap (e.g. ``"storage.N.max_energy_kwh"``), ``unit`` its unit and
+    ``columns`` the capacity column blocks it adds, one column per sized asset.
+
+    ``select(plan, sc, profiles, options)``
+        Adds the assets to size to ``plan`` (with caps and unit costs); ``options`` holds
+        ``all_factor``, ``roof_m2`` and known ``per_kwp`` profiles.
+    ``add(lp, d, plan, per_kwp)``
+        Adds the capacity columns and the rows tying the dispatch to them to the envelope
+        model (every sized asset at its cap); ``per_kwp`` on the model's steps.
+    ``changes(sc, plan, sizes)``
+        Scenario field changes that give the sized assets the ``sizes`` (asset key → size).
+    ``profiles(prof, sc, plan, sizes, per_kwp, envelope)``
+        Profiles at ``sizes`` (``envelope``: the envelope model's, at the caps).
+    ``loosen(lp, plan)``
+        Drops dispatch bounds that only repeat a cap (so the cap's dual sits on its column).
+    ``widen(sc, key, cap, options)``
+        ``{field path: cap}`` widening asset ``key``'s cap to ``cap`` ({} if it cannot widen).
+    ``shadow(rc, lp, plan, frac)``
+        Shadow price per asset key from reduced costs (default: −rc of its column / frac).
     """
 
     key: str
     cap_field: str
     unit: str
-    add: Callable[..., Any] | None = None
+    add: Callable[..., None] | None = None
+    columns: tuple[str, ...] = ()
+    select: Callable[..., None] | None = None
+    changes: Callable[..., dict[str, Any]] | None = None
+    profiles: Callable[..., Any] | None = None
+    loosen: Callable[..., None] | None = None
+    widen: Callable[..., dict[str, Any]] | None = None
+    shadow: Callable[..., dict[str, float]] | None = None
 
 
 def _no_outputs(d: ModelData, values: Values) -> list[Output]:

@@ -3,12 +3,18 @@ power supply (绿电直连/PPA: contract profile as upper bound, price per kWh, 
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Mapping
+from typing import Any
+
 import numpy as np
 
 from zeropark.model.context import PyomoContext, pyo
 from zeropark.model.data import ModelData, pv_bus_efficiency
-from zeropark.model.family import Family, Output, Values
-from zeropark.model.lp import MatrixLP
+from zeropark.model.family import Family, Output, SizedAsset, SizingHook, SizingPlan, Values, size_cap
+from zeropark.model.lp import INF, MatrixLP
+from zeropark.profiles.base import Profiles
+from zeropark.scenario import Scenario
 
 # Block names: PV power per array and step, the direct green supply and its minimum take, and
 # the capacity column and rows sizing adds (:func:`zeropark.planning.sizing.add_sizing`).
@@ -17,6 +23,10 @@ GREEN_DIRECT_KW = "green.direct_kw"
 GREEN_MIN_TAKE = "green.min_take"
 CAPACITY_KWP = "pv.capacity_kwp"
 CAPACITY = "pv.capacity"
+
+#: Rooftop PV per m² of usable roof [kWp/m²]: labelled default for flat C&I roofs with row
+#: spacing (≈ 20 % efficient modules cover 1 m² per 0.2 kWp; spacing and access leave ~75 %).
+KWP_PER_M2 = 0.15
 
 
 def pv_efficiency(d: ModelData) -> np.ndarray:
@@ -97,6 +107,135 @@ def coords(d: ModelData) -> dict[str, list[str]]:
     return {"pv": list(d.pv_names)}
 
 
+# -- sizing ------------------------------------------------------------------------------------
+# Array a with cap K̄: column pv.capacity_kwp[a] K ∈ [0, K̄] at the annualized cost per kWp, and
+# rows pv.capacity[a,t]: p_pv[a,t] − avail_per_kwp[a,t]·K ≤ 0, where avail_per_kwp is the
+# scenario's availability divided by its capacity (recomputed at 1 kWp by pvlib when the capacity
+# is 0). The inverter is assumed to scale with the array (DC/AC ratio kept).
+
+
+def at_one_kwp(sc: Scenario, arrays: list[int]) -> Scenario:
+    """``sc`` with the given arrays at 1 kWp (inverter at the technology's DC/AC ratio)."""
+    from zeropark.scenario.resolve import library_for
+
+    changes: dict[str, Any] = {}
+    for i in arrays:
+        a = sc.pv[i]
+        entry = library_for(sc).get("technologies", a.technology, f"pv.{i}.technology")
+        changes[f"pv.{i}.capacity_kw"] = 1.0
+        changes[f"pv.{i}.ac_limit_kw"] = 1.0 / float(entry.get("dc_ac_ratio", 1.2))
+    return sc.replace(changes) if changes else sc
+
+
+def per_kwp(sc: Scenario, profiles: Profiles, i: int) -> np.ndarray:
+    """Available power per kWp of array ``i`` [kW/kWp] on the profiles' time index."""
+    from zeropark.errors import ScenarioError
+
+    a = sc.pv[i]
+    if a.capacity_kw > 0:
+        return profiles.pv_avail_kw[i] / a.capacity_kw
+    if a.profile is not None and a.profile.unit == "kw":
+        raise ScenarioError(f"pv.{i}.capacity_kw", 0.0, "> 0 to size an array whose profile is "
+                                                        "in kW (or give it in kw_per_kwp)")
+    from zeropark.profiles.build import pv_profiles, weather_frame
+    from zeropark.scenario.resolve import library_for
+
+    one = at_one_kwp(sc, [i])
+    wx = weather_frame(one, library_for(one), profiles.time)
+    return pv_profiles(one, profiles.time, wx)[i]
+
+
+def _select(plan: SizingPlan, sc: Scenario, profiles: Profiles, options: Mapping[str, Any]) -> None:
+    """Arrays with a cap (``max_capacity_kw``, ``all_factor`` × size, or roof area ×
+    :data:`KWP_PER_M2`, whichever is smaller) and their per-kWp availability."""
+    from zeropark.errors import ScenarioError
+    from zeropark.planning.capex import pv_cost
+
+    roof = dict(options.get("roof_m2") or {})
+    known = options.get("per_kwp") or {}
+    unknown = sorted(set(roof) - {a.name for a in sc.pv})
+    if unknown:
+        raise ScenarioError("roof_m2", unknown[0], f"a PV array name, one of {[a.name for a in sc.pv]}")
+    for i, a in enumerate(sc.pv):
+        cap = size_cap(a.max_capacity_kw, a.capacity_kw,
+                       None if a.name in roof else options.get("all_factor"),
+                       f"pv.{i}.max_capacity_kw")
+        if a.name in roof:
+            if roof[a.name] < 0:
+                raise ScenarioError(f"roof_m2.{a.name}", roof[a.name], "an area ≥ 0 m²")
+            area_cap = roof[a.name] * KWP_PER_M2
+            cap = area_cap if cap is None else min(cap, area_cap)
+        if cap is None:
+            continue
+        plan.add(CAPACITY_KWP, SizedAsset(f"pv.{a.name}.capacity_kw", i, a.capacity_kw, cap, "kWp",
+                                          pv_cost(sc, i)))
+        given = known.get(i)
+        plan.per_kwp[i] = given if given is not None else per_kwp(sc, profiles, i)
+
+
+def _add_sizing(lp: MatrixLP, d: ModelData, plan: SizingPlan,
+                per_kwp: Mapping[int, np.ndarray]) -> None:
+    """Capacity columns ``pv.capacity_kwp`` and rows ``pv.capacity`` (see above)."""
+    sized = plan.of(CAPACITY_KWP)
+    if not sized:
+        return
+    names = [d.pv_names[s.index] for s in sized]
+    rows_of = [s.index for s in sized]
+    cost = np.array([s.cost.annualized_per_year * d.horizon_fraction for s in sized])
+    cap = lp.var(CAPACITY_KWP, (names,), 0.0, np.array([s.cap for s in sized]), cost)
+    power = lp.cols(POWER_KW)[rows_of]
+    r = lp.rows(CAPACITY, (names, range(d.T)), hi=0.0)
+    lp.add(r, power, 1.0)
+    lp.add(r, cap[:, None], -np.array([per_kwp[i] for i in rows_of]))
+
+
+def _changes(sc: Scenario, plan: SizingPlan, sizes: Mapping[str, float]) -> dict[str, Any]:
+    """Array capacities at ``sizes``, inverter limits scaled with them."""
+    changes: dict[str, Any] = {}
+    for s in plan.of(CAPACITY_KWP):
+        k = sizes[s.key]
+        a = sc.pv[s.index]
+        changes[f"pv.{s.index}.capacity_kw"] = k
+        raw_ac = a.ac_limit_kw if a.capacity_kw > 0 else None
+        if raw_ac is not None and k > 0:
+            changes[f"pv.{s.index}.ac_limit_kw"] = raw_ac * k / a.capacity_kw
+    return changes
+
+
+def _profiles(prof: Profiles, sc: Scenario, plan: SizingPlan, sizes: Mapping[str, float],
+              per_kwp: Mapping[int, np.ndarray], envelope: bool) -> Profiles:
+    """Profiles with the sized arrays' availability at ``sizes`` (``per_kwp`` on their index)."""
+    sized = plan.of(CAPACITY_KWP)
+    if not sized:
+        return prof
+    avail = prof.pv_avail_kw.copy()
+    for s in sized:
+        avail[s.index] = per_kwp[s.index] * sizes[s.key]
+    return dataclasses.replace(prof, pv_avail_kw=avail)
+
+
+def _loosen(lp: MatrixLP, plan: SizingPlan) -> None:
+    """PV power of the sized arrays without its cap bound (the capacity rows bound it)."""
+    from zeropark.planning.lpedit import set_cols
+
+    sized = plan.of(CAPACITY_KWP)
+    if sized:
+        set_cols(lp, lp.cols(POWER_KW)[[s.index for s in sized]], ub=INF)
+
+
+def _widen(sc: Scenario, key: str, cap: float, options: Mapping[str, Any]) -> dict[str, Any]:
+    """``max_capacity_kw`` of a sized array; a cap set by a roof area is physical: never widened."""
+    family, name, _ = key.split(".", 2)
+    if family != "pv" or name in (options.get("roof_m2") or {}):
+        return {}
+    return {f"pv.{[a.name for a in sc.pv].index(name)}.max_capacity_kw": cap}
+
+
+SIZING = SizingHook(key="pv.{name}.capacity_kw", cap_field="pv.N.max_capacity_kw", unit="kWp",
+                    add=_add_sizing, columns=(CAPACITY_KWP,), select=_select, changes=_changes,
+                    profiles=_profiles, loosen=_loosen, widen=_widen)
+
+
 FAMILY = Family(
     name="pv", add_matrix=add_matrix, add_pyomo=add_pyomo,
     row_words={GREEN_MIN_TAKE: "green direct minimum take",
@@ -104,5 +243,5 @@ FAMILY = Family(
     col_words={POWER_KW: "PV power (availability) [kW]",
                GREEN_DIRECT_KW: "green direct supply (contract profile) [kW]",
                CAPACITY_KWP: "PV capacity to build [kWp]"},
-    outputs=outputs, coords=coords,
+    outputs=outputs, coords=coords, sizing=(SIZING,),
 )

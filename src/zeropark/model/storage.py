@@ -18,12 +18,17 @@ rolling horizon, whose initial SOC is the carried one, ends at the scenario's in
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import numpy as np
 
 from zeropark.model.context import PyomoContext, pyo
 from zeropark.model.data import ModelData
-from zeropark.model.family import Family, Output, Values
-from zeropark.model.lp import MatrixLP
+from zeropark.model.family import Family, Output, SizedAsset, SizingHook, SizingPlan, Values, size_cap
+from zeropark.model.lp import INF, MatrixLP
+from zeropark.profiles.base import Profiles
+from zeropark.scenario import Scenario
 
 # Block names (columns, then rows) of the dispatch ...
 CHARGE_KW = "storage.charge_kw"
@@ -229,6 +234,151 @@ def rounding(lp: MatrixLP, values: Values, permissive: bool) -> dict[str, np.nda
     return {MODE: values[CHARGE_KW][:, steps] >= values[DISCHARGE_KW][:, steps]}
 
 
+# -- sizing ------------------------------------------------------------------------------------
+# Unit s with cap Ē: columns storage.energy_cap_kwh[s] E ∈ [0, Ē] and storage.power_cap_kw[s]
+# P ∈ [0, Ē/d] with d the technology's duration_h (the C-rate limit, P ≤ E/d: storage.duration);
+# rows charge ≤ P, discharge ≤ P (storage.charge_cap, storage.discharge_cap), soc_min·E ≤ soc ≤
+# soc_max·E (storage.soc_min_cap, storage.soc_max_cap); the initial SOC (right-hand side of
+# storage.soc_balance at t = 0), the end condition and the daily cycle limit become coefficients
+# on E.
+
+_DURATIONS_H = "storage.durations_h"  # SizingPlan.data key: duration d of each sized unit [h]
+
+
+def _select(plan: SizingPlan, sc: Scenario, profiles: Profiles, options: Mapping[str, Any]) -> None:
+    """Units with a cap on energy (``max_energy_kwh`` or ``all_factor`` × size); the power cap
+    follows at Ē/d."""
+    from zeropark.planning.capex import storage_costs
+
+    for i, u in enumerate(sc.storage):
+        cap = size_cap(u.max_energy_kwh, u.energy_kwh, options.get("all_factor"),
+                       f"storage.{i}.max_energy_kwh")
+        if cap is None:
+            continue
+        c_e, c_p, dur = storage_costs(sc, i)
+        plan.add(ENERGY_CAP_KWH, SizedAsset(f"storage.{u.name}.energy_kwh", i, u.energy_kwh, cap,
+                                            "kWh", c_e))
+        plan.add(POWER_CAP_KW, SizedAsset(f"storage.{u.name}.power_kw", i, u.power_kw, cap / dur,
+                                          "kW", c_p))
+        plan.data.setdefault(_DURATIONS_H, []).append(dur)
+
+
+def _add_sizing(lp: MatrixLP, d: ModelData, plan: SizingPlan,
+                per_kwp: Mapping[int, np.ndarray]) -> None:
+    """Energy and power columns and the rows tying the dispatch to them (see above)."""
+    from zeropark.planning.lpedit import set_cols, set_rows
+
+    energy, power = plan.of(ENERGY_CAP_KWH), plan.of(POWER_CAP_KW)
+    if not energy:
+        return
+    frac, T = d.horizon_fraction, d.T
+    p = params(d)
+    idx = [s.index for s in energy]
+    names = [d.storage_names[i] for i in idx]
+    steps = range(T)
+    units = [d.sc.storage[i] for i in idx]
+    soc_min = np.array([u.soc_min for u in units])
+    soc_max = np.array([u.soc_max for u in units])
+    soc_init = np.array([0.0 if u.free_start else float(u.soc_initial) for u in units])
+    e = lp.var(ENERGY_CAP_KWH, (names,), 0.0, np.array([s.cap for s in energy]),
+               np.array([s.cost.annualized_per_year * frac for s in energy]))
+    pw = lp.var(POWER_CAP_KW, (names,), 0.0, np.array([s.cap for s in power]),
+                np.array([s.cost.annualized_per_year * frac for s in power]))
+    ch, dis = lp.cols(CHARGE_KW)[idx], lp.cols(DISCHARGE_KW)[idx]
+    soc = lp.cols(SOC_KWH)[idx]
+    for name, flow in ((CHARGE_CAP, ch), (DISCHARGE_CAP, dis)):
+        r = lp.rows(name, (names, steps), hi=0.0)
+        lp.add(r, flow, 1.0)
+        lp.add(r, pw[:, None], -1.0)
+    r = lp.rows(DURATION, (names,), hi=0.0)
+    lp.add(r, pw, 1.0)
+    lp.add(r, e, -1.0 / np.array(plan.data[_DURATIONS_H]))
+    set_cols(lp, soc, lb=0.0)
+    r = lp.rows(SOC_MAX_CAP, (names, steps), hi=0.0)
+    lp.add(r, soc, 1.0)
+    lp.add(r, e[:, None], -soc_max[:, None])
+    if (soc_min > 0).any():
+        r = lp.rows(SOC_MIN_CAP, (names, steps), lo=0.0)
+        lp.add(r, soc, 1.0)
+        lp.add(r, e[:, None], -soc_min[:, None])
+    free = [k for k, u in enumerate(units) if u.free_start]
+    if free:
+        # A free start is cyclic (S0 = soc[T-1]), so the sized window rows on soc already keep
+        # it within [soc_min·E, soc_max·E]; only its bound soc_min·cap must go.
+        labels = list(lp.var_blocks[SOC_START_KWH].labels[0])
+        set_cols(lp, lp.cols(SOC_START_KWH)[[labels.index(names[k]) for k in free]], lb=0.0)
+    bal0 = lp.row_blocks[SOC_BALANCE].index()[idx, 0]
+    set_rows(lp, bal0, lo=0.0, hi=0.0)
+    lp.add(bal0, e, -p["keep"][idx] * soc_init)
+    if END in lp.row_blocks:
+        block = lp.row_blocks[END]
+        ends = list(block.labels[0])
+        for k, i in enumerate(idx):
+            if names[k] in ends:
+                row = block.index()[ends.index(names[k])]
+                cyclic = p["end"][i] == "cyclic"
+                set_rows(lp, row, lo=0.0, hi=0.0 if cyclic else np.inf)
+                lp.add(row, e[k], -soc_init[k])
+    if DAILY_CYCLES in lp.row_blocks:
+        block = lp.row_blocks[DAILY_CYCLES]
+        limited = list(block.labels[0])
+        for k, i in enumerate(idx):
+            if names[k] in limited:
+                rows = block.index()[limited.index(names[k])]
+                set_rows(lp, rows, hi=0.0)
+                lp.add(rows, e[k], -p["cycles"][i] * (soc_max[k] - soc_min[k]))
+
+
+def _changes(sc: Scenario, plan: SizingPlan, sizes: Mapping[str, float]) -> dict[str, Any]:
+    """Energy and power of the sized units at ``sizes``."""
+    changes: dict[str, Any] = {}
+    for s in plan.of(ENERGY_CAP_KWH):
+        changes[f"storage.{s.index}.energy_kwh"] = sizes[s.key]
+    for s in plan.of(POWER_CAP_KW):
+        changes[f"storage.{s.index}.power_kw"] = sizes[s.key]
+    return changes
+
+
+def _loosen(lp: MatrixLP, plan: SizingPlan) -> None:
+    """Charge, discharge and SOC of the sized units without their cap bounds."""
+    from zeropark.planning.lpedit import set_cols
+
+    idx = [s.index for s in plan.of(ENERGY_CAP_KWH)]
+    if idx:
+        for name in (CHARGE_KW, DISCHARGE_KW, SOC_KWH):
+            set_cols(lp, lp.cols(name)[idx], ub=INF)
+
+
+def _widen(sc: Scenario, key: str, cap: float, options: Mapping[str, Any]) -> dict[str, Any]:
+    """``max_energy_kwh`` of a sized unit; the power cap follows the energy cap (none of its own)."""
+    family, name, what = key.split(".", 2)
+    if family != "storage" or what != "energy_kwh":
+        return {}
+    return {f"storage.{[u.name for u in sc.storage].index(name)}.max_energy_kwh": cap}
+
+
+def _shadow(rc: np.ndarray, lp: MatrixLP, plan: SizingPlan, frac: float) -> dict[str, float]:
+    """The energy cap Ē also caps power at Ē/d: its shadow price is −(r_E + r_P/d)/frac per kWh,
+    and the power row carries the same value per kW (× d)."""
+    out: dict[str, float] = {}
+    energy, power = plan.of(ENERGY_CAP_KWH), plan.of(POWER_CAP_KW)
+    if not energy:
+        return out
+    e_cols, p_cols = lp.cols(ENERGY_CAP_KWH), lp.cols(POWER_CAP_KW)
+    for k, (e, p) in enumerate(zip(energy, power, strict=True)):
+        dur = plan.data[_DURATIONS_H][k]
+        value = -(float(rc[e_cols[k]]) + float(rc[p_cols[k]]) / dur) / frac
+        out[e.key] = value
+        out[p.key] = value * dur  # per kW of power = per d kWh of energy cap
+    return out
+
+
+SIZING = SizingHook(key="storage.{name}.energy_kwh", cap_field="storage.N.max_energy_kwh",
+                    unit="kWh", add=_add_sizing, columns=(ENERGY_CAP_KWH, POWER_CAP_KW),
+                    select=_select, changes=_changes, loosen=_loosen, widen=_widen,
+                    shadow=_shadow)
+
+
 FAMILY = Family(
     name="storage", add_matrix=add_matrix, add_pyomo=add_pyomo,
     row_words={
@@ -252,5 +402,5 @@ FAMILY = Family(
         ENERGY_CAP_KWH: "storage energy to build [kWh]",
         POWER_CAP_KW: "storage power to build [kW]",
     },
-    outputs=outputs, coords=coords, rounding=rounding,
+    outputs=outputs, coords=coords, rounding=rounding, sizing=(SIZING,),
 )

@@ -22,18 +22,15 @@ from typing import TYPE_CHECKING, Any
 import highspy
 import numpy as np
 
-from zeropark.model import ev, pv, storage
 from zeropark.model.lp import MatrixLP
 from zeropark.scenario import Solver
 
 if TYPE_CHECKING:
-    from zeropark.planning.sizing import SizingPlan
+    from zeropark.model.family import SizingPlan
 
 #: Relative tolerance for "the size is at its cap".
 AT_CAP_RTOL = 1e-6
 
-_COLS = (("pv", pv.CAPACITY_KWP), ("energy", storage.ENERGY_CAP_KWH),
-         ("power", storage.POWER_CAP_KW), ("piles", ev.PILES))
 
 
 def at_cap(size: float, cap: float) -> bool:
@@ -89,16 +86,15 @@ def shadow_prices(lp: MatrixLP, plan: SizingPlan, rc: np.ndarray | None,
     out: dict[str, float | None] = {}
     if rc is None or frac <= 0:
         return {s.key: None for s in plan.assets}
-    cols = {kind: lp.cols(name) for kind, name in _COLS if lp.has(name)}
-    for k, s in enumerate(plan.pv):
-        out[s.key] = -float(rc[cols["pv"][k]]) / frac
-    for k, (e, p) in enumerate(zip(plan.energy, plan.power, strict=True)):
-        value = -(float(rc[cols["energy"][k]])
-                  + float(rc[cols["power"][k]]) / plan.durations_h[k]) / frac
-        out[e.key] = value
-        out[p.key] = value * plan.durations_h[k]  # per kW of power = per d kWh of energy cap
-    for k, s in enumerate(plan.piles):
-        out[s.key] = -float(rc[cols["piles"][k]]) / frac
+    from zeropark.planning.sizing import hooks
+
+    for hook in hooks():
+        if hook.shadow is not None:
+            out.update(hook.shadow(rc, lp, plan, frac))
+            continue
+        for col in hook.columns:
+            for k, s in enumerate(plan.of(col)):
+                out[s.key] = -float(rc[lp.cols(col)[k]]) / frac
     return out
 
 

@@ -54,6 +54,7 @@ from zeropark.errors import ScenarioError
 from zeropark.model import ev, flexload, grid, storage
 from zeropark.model.builder import build_matrix
 from zeropark.model.data import ModelData, model_data
+from zeropark.model.family import SizingPlan
 from zeropark.model.lp import INF, MatrixLP
 from zeropark.model.storage import params as storage_params
 from zeropark.planning.lpedit import own_arrays
@@ -450,6 +451,13 @@ def _block_of(blocks: dict, i: int) -> str:
         if b.start <= i < b.start + b.size:
             return name
     return "?"
+
+
+def sized_energy_cols(lp: MatrixLP, plan: SizingPlan) -> dict[int, int]:
+    """Column of the sized energy E of each sized storage unit (by unit index) in a sizing
+    model, for :func:`aggregate_lp`."""
+    return {s.index: int(lp.cols(storage.ENERGY_CAP_KWH)[k])
+            for k, s in enumerate(plan.of(storage.ENERGY_CAP_KWH))}
 
 
 def _add_peaks(lp: MatrixLP, sel: Selection, month_of_full_step: np.ndarray) -> None:
