@@ -24,6 +24,8 @@ from zeropark.model.context import PyomoContext, pyo
 from zeropark.model.data import ModelData
 from zeropark.model.family import Family, Output, Values
 from zeropark.model.lp import MatrixLP
+from zeropark.profiles.base import Profiles
+from zeropark.scenario import Scenario
 
 # Block names: certificates, offsets and targets (columns, then rows)
 CERT_COVERED_KW = "certificates.covered_kw"
@@ -186,6 +188,12 @@ def outputs(d: ModelData, values: Values) -> list[Output]:
     ]
 
 
+def profile_outputs(sc: Scenario, prof: Profiles) -> tuple[list[Output], dict[str, list[str]]]:
+    """The grid emission factor for ``profiles.nc``."""
+    return [Output("ef_kg_per_kwh", ("time",), prof.ef_kg_per_kwh, "kg/kWh",
+                   "grid CO2 emission factor (kg CO2 per kWh imported)")], {}
+
+
 FAMILY = Family(
     name="carbon", add_matrix=add_matrix, add_pyomo=add_pyomo,
     row_words={
@@ -206,5 +214,5 @@ FAMILY = Family(
         CAP_OVER_T: "emissions above the cap [t]",
         INDICATOR_OVER_T: "emissions above the zero-carbon indicator [t]",
     },
-    outputs=outputs,
+    outputs=outputs, profile_outputs=profile_outputs,
 )

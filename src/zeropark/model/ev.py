@@ -227,6 +227,24 @@ def outputs(d: ModelData, values: Values) -> list[Output]:
     return out
 
 
+def profile_outputs(sc: Scenario, prof: Profiles) -> tuple[list[Output], dict[str, list[str]]]:
+    """Each group's cumulative-energy envelope and plugged-in power limit for ``profiles.nc``."""
+    groups = list(prof.ev)
+
+    def stack(attr: str) -> np.ndarray:
+        return (np.array([getattr(prof.ev[g], attr) for g in groups]) if groups
+                else np.zeros((0, prof.n_steps)))
+
+    return [
+        Output("ev_e_lo_kwh", ("ev_group", "time"), stack("e_lo_kwh"), "kWh",
+               "EV cumulative energy needed by the end of the step"),
+        Output("ev_e_hi_kwh", ("ev_group", "time"), stack("e_hi_kwh"), "kWh",
+               "EV cumulative energy the plugged-in cars can take by the end of the step"),
+        Output("ev_p_max_kw", ("ev_group", "time"), stack("p_max_kw"), "kW",
+               "EV charging power limit of the plugged-in cars"),
+    ], {"ev_group": groups}
+
+
 def coords(d: ModelData) -> dict[str, list[str]]:
     """EV pile group names."""
     return {"ev_group": list(d.ev_names)}
@@ -357,5 +375,5 @@ FAMILY = Family(
         V2G_KW: "V2G power [kW]",
         PILES: "EV piles to build",
     },
-    outputs=outputs, coords=coords, sizing=(SIZING,),
+    outputs=outputs, coords=coords, sizing=(SIZING,), profile_outputs=profile_outputs,
 )

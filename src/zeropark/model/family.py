@@ -19,6 +19,9 @@ What a family owns
     Its variables of ``results.nc``: list of :class:`Output` (name, dims, units, long name, data).
 ``coords(d)``
     The dimension coordinates its outputs use (e.g. ``{"storage": [...]}``).
+``profile_outputs(sc, prof)``
+    Its variables of ``profiles.nc`` (the inputs it reads from the profiles) and their
+    coordinates, as ``(outputs, coords)`` (optional).
 ``rounding(lp, values, permissive)``
     Integer values for its integer blocks, from a relaxed solution ``values`` (warm start);
     blocks it leaves out round to nearest.
@@ -64,13 +67,14 @@ class Output:
     units: str
     long_name: str
     note: str = ""
+    extra: Mapping[str, str] = field(default_factory=dict)
 
     def attrs(self) -> dict[str, str]:
         """The xarray attributes of this output."""
         a = {"units": self.units, "long_name": self.long_name}
         if self.note:
             a["note"] = self.note
-        return a
+        return {**a, **self.extra}
 
 
 @dataclass(frozen=True)
@@ -215,3 +219,4 @@ class Family:
     candidates: Callable[[MatrixLP, np.ndarray, np.ndarray], list[np.ndarray]] | None = None
     sizing: tuple[SizingHook, ...] = ()
     kpis: Callable[[ModelData, Values], dict[str, float]] | None = None
+    profile_outputs: Callable[[Any, Any], tuple[list[Output], dict[str, Sequence[str]]]] | None = None

@@ -33,6 +33,7 @@ from zeropark.model.context import PyomoContext, pyo
 from zeropark.model.data import ModelData
 from zeropark.model.family import Family, Output, Values
 from zeropark.model.lp import MatrixLP
+from zeropark.profiles.base import Profiles
 from zeropark.scenario import Scenario
 
 # Block names (columns, then rows): the only place outside the builders that spells them.
@@ -449,6 +450,20 @@ def outputs(d: ModelData, values: Values) -> list[Output]:
     ]
 
 
+def profile_outputs(sc: Scenario, prof: Profiles) -> tuple[list[Output], dict[str, list[str]]]:
+    """Prices and the billing month of each step for ``profiles.nc``."""
+    per_kwh = f"{sc.currency}/kWh"
+    return [
+        Output("import_price_per_kwh", ("time",), prof.import_price_per_kwh, per_kwh,
+               "grid import price"),
+        Output("export_price_per_kwh", ("time",), prof.export_price_per_kwh, per_kwh,
+               "grid export price"),
+        Output("month_index", ("time",), prof.month_index, "1",
+               "billing month of the step (index into the month labels)",
+               extra={"labels": ",".join(prof.month_labels)}),
+    ], {}
+
+
 def coords(d: ModelData) -> dict[str, list[str]]:
     """Billing months (``YYYY-MM``) of the ``peak_import_kw`` output."""
     return {"month": list(d.prof.month_labels)}
@@ -481,5 +496,5 @@ FAMILY = Family(
         CAPACITY_BASIS: "capacity (kVA) basis chosen",
         EXCLUSIVE: "no simultaneous import/export",
     },
-    outputs=outputs, coords=coords, rounding=rounding,
+    outputs=outputs, coords=coords, rounding=rounding, profile_outputs=profile_outputs,
 )

@@ -102,6 +102,17 @@ def outputs(d: ModelData, values: Values) -> list[Output]:
     ]
 
 
+def profile_outputs(sc: Scenario, prof: Profiles) -> tuple[list[Output], dict[str, list[str]]]:
+    """Available PV power (as built, before any converter) and the green direct contract profile
+    for ``profiles.nc``."""
+    out = [Output("pv_available_kw", ("pv", "time"), prof.pv_avail_kw, "kW",
+                  "PV power available from the weather, AC side")]
+    if prof.green_direct_kw is not None:
+        out.append(Output("green_direct_kw", ("time",), prof.green_direct_kw, "kW",
+                          "direct green power taken (PPA)"))
+    return out, {"pv": [a.name for a in sc.pv]}
+
+
 def coords(d: ModelData) -> dict[str, list[str]]:
     """PV array names."""
     return {"pv": list(d.pv_names)}
@@ -243,5 +254,5 @@ FAMILY = Family(
     col_words={POWER_KW: "PV power (availability) [kW]",
                GREEN_DIRECT_KW: "green direct supply (contract profile) [kW]",
                CAPACITY_KWP: "PV capacity to build [kWp]"},
-    outputs=outputs, coords=coords, sizing=(SIZING,),
+    outputs=outputs, coords=coords, sizing=(SIZING,), profile_outputs=profile_outputs,
 )

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import numpy as np
+from typing import Any
+
 import xarray as xr
 
 from zeropark.profiles.base import Profiles
@@ -10,28 +11,21 @@ from zeropark.scenario import Scenario
 
 
 def profiles_dataset(sc: Scenario, prof: Profiles) -> xr.Dataset:
-    """Every profile on (time × asset) with units in attrs."""
-    groups = list(prof.ev)
-    ev = lambda attr: (np.array([getattr(prof.ev[g], attr) for g in groups])  # noqa: E731
-                       if groups else np.zeros((0, prof.n_steps)))
-    kw = {"units": "kW"}
-    data = {
-        "load_kw": (("time",), prof.load_kw, kw),
-        "pv_available_kw": (("pv", "time"), prof.pv_avail_kw, kw),
-        "import_price_per_kwh": (("time",), prof.import_price_per_kwh, {"units": sc.currency}),
-        "export_price_per_kwh": (("time",), prof.export_price_per_kwh, {"units": sc.currency}),
-        "ef_kg_per_kwh": (("time",), prof.ef_kg_per_kwh, {"units": "kgCO2/kWh"}),
-        "month_index": (("time",), prof.month_index, {"labels": ",".join(prof.month_labels)}),
-        "ev_e_lo_kwh": (("ev_group", "time"), ev("e_lo_kwh"), {"units": "kWh"}),
-        "ev_e_hi_kwh": (("ev_group", "time"), ev("e_hi_kwh"), {"units": "kWh"}),
-        "ev_p_max_kw": (("ev_group", "time"), ev("p_max_kw"), kw),
-    }
-    if prof.green_direct_kw is not None:
-        data["green_direct_kw"] = (("time",), prof.green_direct_kw, kw)
-    ds = xr.Dataset(
-        {k: xr.DataArray(v, dims=dims, attrs=a) for k, (dims, v, a) in data.items()},
-        coords={"time": prof.time, "pv": [a.name for a in sc.pv], "ev_group": groups},
-    )
+    """Every profile on (time × asset) with units in attrs: the load, then each registered
+    family's ``profile_outputs`` (prices, PV availability, EV envelopes, emission factor, ...)."""
+    from zeropark.model import registry
+    from zeropark.model.family import Output
+
+    outputs = [Output("load_kw", ("time",), prof.load_kw, "kW",
+                      "inflexible load (mean power over the step)")]
+    coords: dict[str, Any] = {"time": prof.time}
+    for family in registry.FAMILIES:
+        if family.profile_outputs is not None:
+            more, more_coords = family.profile_outputs(sc, prof)
+            outputs.extend(more)
+            coords.update(more_coords)
+    ds = xr.Dataset({o.name: xr.DataArray(o.data, dims=o.dims, attrs=o.attrs()) for o in outputs},
+                    coords=coords)
     ds.attrs.update({"scenario": sc.name, "scenario_hash": sc.content_hash(), "dt_h": prof.dt_h,
                      "demand_charge_per_kw_month": prof.demand_charge_per_kw_month})
     from zeropark.cf import apply_cf
