@@ -97,7 +97,9 @@ def _slack(d: ModelData) -> dict[str, tuple[str, float, float]]:
 
 
 def add_matrix(lp: MatrixLP, d: ModelData, bal: np.ndarray) -> None:
-    """Matrix form (built after every other component)."""
+    """Matrix form of the module docstring (built after every other family: the ledger lines
+    read their columns): certificate and offset columns, the carbon-cost definition row and one
+    row per target, with its slack column when soft."""
     sc, dt = d.sc, d.dt_h
     steps = range(d.T)
     cert, offs = sc.green_power.certificates, sc.green_power.offsets
@@ -131,7 +133,8 @@ def add_matrix(lp: MatrixLP, d: ModelData, bal: np.ndarray) -> None:
 
 
 def add_pyomo(m: pyo.ConcreteModel, d: ModelData, ctx: PyomoContext) -> None:
-    """Pyomo form (built after every other component)."""
+    """Pyomo form of the module docstring (built after every other family): blocks
+    ``m.certificates``, ``m.offsets`` and ``m.targets``."""
     sc, dt, T = d.sc, d.dt_h, d.T
     g = m.grid
     labels = em.pyomo_labels(d)

@@ -92,7 +92,9 @@ def event_data(d: ModelData) -> list[EventData]:
 
 
 def add_matrix(lp: MatrixLP, d: ModelData, bal: np.ndarray) -> None:
-    """Matrix form."""
+    """Matrix form of the module docstring: per event the accept/qualified binaries, the paid and
+    short columns and the five settlement rows, with the delivered energy D written on the grid
+    columns of the event's steps (after the grid family is built)."""
     events = d.prof.dr_events
     if not events:
         return
@@ -138,7 +140,8 @@ def add_matrix(lp: MatrixLP, d: ModelData, bal: np.ndarray) -> None:
 
 
 def add_pyomo(m: pyo.ConcreteModel, d: ModelData, ctx: PyomoContext) -> None:
-    """Pyomo form."""
+    """Pyomo form of the module docstring: block ``m.dr`` over the events, reading
+    ``m.grid.import_kw`` and ``m.grid.export_kw``."""
     events = {e.name: e for e in d.prof.dr_events}
     if not events:
         return

@@ -1,6 +1,19 @@
 """DC-flexible loads (data centre, electrolyser, 光储直柔 building): power band, ramp limit, a fixed
 energy per window shiftable inside the window, and optional minimum-on (semi-continuous) power.
 
+Per load f and step t (Δt [h]):
+
+    P_min[f] ≤ p[f,t] ≤ P_max[f]         [kW]  (flex.power_kw; balance: − p[f,t])
+    Σ_{t ∈ w} Δt·p[f,t] = E[f,w]         [kWh] every window w of window_h hours
+                                               (flex.window_energy_<f>; a window cut short by
+                                               the horizon end gets E pro rata)
+
+Semi-continuous loads (``min_on_power_kw`` P_on) run at 0 or in [P_on, P_max], with on[f,t] ∈
+{0, 1} and the band's lower end 0:
+
+    p[f,t] − P_on·on[f,t] ≥ 0                  (flex.min_on)
+    p[f,t] − P_max·on[f,t] ≤ 0                 (flex.max_on)
+
 Ramp limit with ramp rate r_f [kW/h] and step Δt [h]:
 
     |p[f,t] − p[f,t−1]| ≤ r_f·Δt           t = 1..T−1                    (flex.ramp)
@@ -97,7 +110,9 @@ def ramp_start(d: ModelData) -> list[tuple[int, float, float]]:
 
 
 def add_matrix(lp: MatrixLP, d: ModelData, bal: np.ndarray) -> None:
-    """Matrix form."""
+    """Matrix form of the module docstring: power band columns, one block of window-energy rows
+    per load, ramp rows (with the start row where the initial power is known) and the on/off
+    rows of semi-continuous loads."""
     F, T, dt = d.flex_names, d.T, d.dt_h
     if not F:
         return
@@ -138,7 +153,8 @@ def add_matrix(lp: MatrixLP, d: ModelData, bal: np.ndarray) -> None:
 
 
 def add_pyomo(m: pyo.ConcreteModel, d: ModelData, ctx: PyomoContext) -> None:
-    """Pyomo form."""
+    """Pyomo form of the module docstring: block ``m.flex`` with ``power_kw[load, t]``,
+    ``window_energy_<i>``, ``ramp``, ``ramp_start``, ``on``, ``min_on`` and ``max_on``."""
     F, T, dt = d.flex_names, d.T, d.dt_h
     if not F:
         return

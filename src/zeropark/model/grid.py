@@ -2,6 +2,18 @@
 two-part tariff, and import/export exclusivity binaries only in the steps where simultaneous flow
 could pay.
 
+Flows per step t (Δt [h], c^imp_t and c^exp_t the import and export prices [currency/kWh]):
+
+- :math:`0 \\le p^{imp}_t \\le L^{imp}`, :math:`0 \\le p^{exp}_t \\le L^{exp}_t` [kW]
+  (``grid.import_kw``, ``grid.export_kw``; :math:`L^{exp}_t = 0` where exporting would need
+  simultaneous import);
+- balance: :math:`+p^{imp}_t - p^{exp}_t`; cost :math:`\\sum_t (c^{imp}_t p^{imp}_t -
+  c^{exp}_t p^{exp}_t)\\Delta t`;
+- exclusivity in the binary steps B, with :math:`u_t \\in \\{0, 1\\}` (``grid.exclusive``) and
+  data-derived :math:`M^{imp}_t`, :math:`M^{exp}_t` (the most the park could import or export):
+  :math:`p^{imp}_t \\le M^{imp}_t u_t` (``grid.import_if_on``),
+  :math:`p^{exp}_t \\le M^{exp}_t (1 - u_t)` (``grid.export_if_off``).
+
 Basic charge (see ``docs/billing.md``), with :math:`f_m` the share of billing month :math:`m` the
 horizon covers, :math:`c^{dem}` the demand price [currency/(kW·month)], :math:`C^{cap}` the
 capacity charge of the transformer [currency/month], :math:`r_t` the intra-step peak-to-mean
@@ -317,7 +329,8 @@ def _add_basic_pyomo(b: pyo.Block, d: ModelData, ctx: PyomoContext) -> None:
 
 
 def add_matrix(lp: MatrixLP, d: ModelData, bal: np.ndarray) -> None:
-    """Matrix form."""
+    """Matrix form of the module docstring: import/export columns with their energy costs and
+    balance terms, the basic charge (:func:`_add_basic_matrix`) and the exclusivity rows."""
     T, dt = d.T, d.dt_h
     L_imp, L_exp = _limits(d)
     steps = range(T)

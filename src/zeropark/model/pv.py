@@ -1,5 +1,20 @@
 """PV arrays (curtailable; DC-coupled arrays feed through a converter efficiency) and direct green
-power supply (绿电直连/PPA: contract profile as upper bound, price per kWh, minimum take)."""
+power supply (绿电直连/PPA: contract profile as upper bound, price per kWh, minimum take).
+
+Per array a and step t (Δt the step length [h]):
+
+    0 ≤ p[a,t] ≤ A[a,t]                 [kW]  available power from the profiles (pv.power_kw)
+    balance: + η[a]·p[a,t]                    η = 1 for AC-coupled arrays, the converter
+                                              efficiency for DC-coupled ones
+
+Direct green supply, with G(t) [kW] the contract profile, π [currency/kWh] its price and M
+[kWh] the minimum take over the horizon (the annual minimum pro rata, at most what the contract
+delivers in the horizon):
+
+    0 ≤ g(t) ≤ G(t)                     [kW]  (green.direct_kw)
+    Σ_t Δt·g(t) ≥ M                     [kWh] (green.min_take)
+    balance: + g(t);  cost: Σ_t π·Δt·g(t)
+"""
 
 from __future__ import annotations
 
@@ -45,7 +60,8 @@ def min_take_kwh(d: ModelData) -> float:
 
 
 def add_matrix(lp: MatrixLP, d: ModelData, bal: np.ndarray) -> None:
-    """Matrix form."""
+    """Matrix form of the module docstring: PV power per array and step (bounded by the
+    availability) and the direct green supply with its minimum take, in the balance rows."""
     steps = range(d.T)
     if d.pv_names:
         pv = lp.var("pv.power_kw", (d.pv_names, steps), 0.0, d.prof.pv_avail_kw)
@@ -61,7 +77,8 @@ def add_matrix(lp: MatrixLP, d: ModelData, bal: np.ndarray) -> None:
 
 
 def add_pyomo(m: pyo.ConcreteModel, d: ModelData, ctx: PyomoContext) -> None:
-    """Pyomo form."""
+    """Pyomo form of the module docstring: blocks ``m.pv`` (``power_kw[array, t]``) and
+    ``m.green`` (``direct_kw[t]``, ``min_take``)."""
     T, dt = d.T, d.dt_h
     if d.pv_names:
         eff = dict(zip(d.pv_names, pv_efficiency(d), strict=True))

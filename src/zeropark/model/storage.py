@@ -76,7 +76,9 @@ def params(d: ModelData) -> dict[str, np.ndarray]:
 
 
 def add_matrix(lp: MatrixLP, d: ModelData, bal: np.ndarray) -> None:
-    """Matrix form."""
+    """Matrix form of the module docstring: charge, discharge and SOC columns (throughput cost
+    on discharge), the SOC balance rows, the free start and end condition, the exclusivity rows
+    in the binary steps and the daily cycle limit (Σ_day Δt·dis ≤ cycles·(soc_max − soc_min)·E)."""
     if not d.storage_names:
         return
     p, S, T, dt = params(d), d.storage_names, d.T, d.dt_h
@@ -125,7 +127,9 @@ def add_matrix(lp: MatrixLP, d: ModelData, bal: np.ndarray) -> None:
 
 
 def add_pyomo(m: pyo.ConcreteModel, d: ModelData, ctx: PyomoContext) -> None:
-    """Pyomo form."""
+    """Pyomo form of the module docstring: block ``m.storage`` with ``charge_kw``,
+    ``discharge_kw`` and ``soc_kwh`` over (unit, t), ``soc_balance``, ``end``, ``mode`` and
+    ``daily_cycles``."""
     if not d.storage_names:
         return
     p, S, T, dt = params(d), d.storage_names, d.T, d.dt_h
