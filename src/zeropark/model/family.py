@@ -3,7 +3,9 @@
 A family module (``grid``, ``pv``, ``storage``, ``ev``, ``flexload``, ``dr``, ``carbon``, and the
 heat families) ends with ``FAMILY = Family(...)`` and is listed once in
 :data:`zeropark.model.registry.FAMILIES`. The core (builder, solve, results, diagnosis, sizing)
-loops over that registry and never spells a family's block names itself.
+loops over that registry and never spells a family's block names itself: each family module
+defines its block names as constants (``storage.CHARGE_KW = "storage.charge_kw"``), which the
+rest of the code base uses.
 
 What a family owns
 ------------------
@@ -14,7 +16,9 @@ What a family owns
     The same model as a Pyomo block ``m.<name>`` (imported lazily), adding its balance terms and
     costs to ``ctx``. Both forms must build the same model (``tests/test_equivalence.py``).
 ``row_words`` / ``col_words``
-    Block name → words a park engineer understands (diagnosis, error messages).
+    Block name → words a park engineer understands (diagnosis, error messages). A key ending in
+    ``_`` names a prefix of per-component blocks (``flex.window_energy_`` → "energy window of
+    flexible load 0" for ``flex.window_energy_0``).
 ``outputs(d, values)``
     Its variables of ``results.nc``: list of :class:`Output` (name, dims, units, long name, data).
 ``coords(d)``
@@ -31,7 +35,8 @@ What a family owns
 ``sizing``
     The capacities that can be decision variables, each a :class:`SizingHook`.
 ``kpis(d, values)``
-    Its KPI and cost-line contributions (optional).
+    Its KPI and cost-line contributions (optional; :func:`zeropark.results.compute_kpis` does not
+    read it yet).
 """
 
 from __future__ import annotations
