@@ -38,10 +38,9 @@ def demo_data():
     return prepare(SRC.parents[1] / "scenarios" / "demo-park.yaml", start=24 * 180, steps=48)
 
 
-def test_every_demo_block_is_a_family_constant_with_words(demo_data) -> None:
+def _assert_constants_with_words(lp: MatrixLP) -> None:
     known = set().union(*(_constants(m) for m in FAMILY_MODULES)) | {BALANCE_POWER}
-    lp = build_matrix(demo_data)
-    words = {**{BALANCE_POWER: "power balance"}}
+    words = {BALANCE_POWER: "power balance"}
     for family in registry.FAMILIES:
         words.update(family.row_words)
         words.update(family.col_words)
@@ -51,6 +50,26 @@ def test_every_demo_block_is_a_family_constant_with_words(demo_data) -> None:
             continue
         assert name in known, f"{name} is not a family constant"
         assert name in words, f"{name} has no words for diagnosis"
+
+
+@pytest.mark.parametrize("park", ["demo-park", "guangdong-logistics", "inner-mongolia-park"])
+def test_every_block_is_a_family_constant_with_words(park: str) -> None:
+    from zeropark.api import prepare
+
+    d = prepare(SRC.parents[1] / "scenarios" / f"{park}.yaml", start=24 * 180, steps=48)
+    _assert_constants_with_words(build_matrix(d))
+
+
+def test_every_sizing_block_is_a_family_constant_with_words() -> None:
+    from zeropark.planning.sizing import sizing_matrix, sizing_model
+    from zeropark.scenario import load_scenario
+
+    sc = load_scenario(SRC.parents[1] / "scenarios" / "guangdong-logistics.yaml")
+    m = sizing_model(sc, start=24 * 180, steps=48, all_factor=2.0)
+    lp = sizing_matrix(m.data, m.plan, m.per_kwp)
+    assert {pv.CAPACITY_KWP, storage.ENERGY_CAP_KWH, storage.POWER_CAP_KW, ev.PILES} <= set(
+        lp.var_blocks)
+    _assert_constants_with_words(lp)
 
 
 def _literals(path: Path) -> list[tuple[int, str]]:
@@ -184,6 +203,7 @@ def _tiny_genset_data():
     return prepare(sc, prof)
 
 
+@pytest.mark.slow  # imports Pyomo (seconds on first use)
 def test_a_registered_family_is_built_in_both_forms_and_solved(with_genset, tmp_path) -> None:
     import numpy as np
     import xarray as xr
