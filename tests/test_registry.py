@@ -173,13 +173,19 @@ def genset_family(p_min_kw: float, p_max_kw: float, fuel_per_kwh: float, idle_pe
         # a genset the relaxation runs at less than half its P_max·on)
         return {GENSET_ON: np.asarray(values[GENSET_POWER_KW]) > 1e-6}
 
+    def kpis(d, values):  # noqa: ANN001, ANN202
+        p = np.asarray(values[GENSET_POWER_KW], float)
+        on = np.round(np.asarray(values[GENSET_ON], float))
+        cost = float((fuel_per_kwh * p + idle_per_h * on).sum()) * d.dt_h
+        return {"genset_energy_kwh": float(p.sum()) * d.dt_h, "cost_breakdown": {"genset": cost}}
+
     return Family(
         name="genset", add_matrix=add_matrix, add_pyomo=add_pyomo,
         row_words={GENSET_MIN_ON: "genset minimum stable output",
                    GENSET_MAX_ON: "genset output only when running",
                    GENSET_MIN_RUN: "genset exercise run hours"},
         col_words={GENSET_POWER_KW: "genset output [kW]", GENSET_ON: "genset on/off"},
-        outputs=outputs, rounding=rounding,
+        outputs=outputs, rounding=rounding, kpis=kpis,
     )
 
 
@@ -222,6 +228,10 @@ def test_a_registered_family_is_built_in_both_forms_and_solved(with_genset, tmp_
     m, p = solve_data(d, engine="matrix"), solve_data(d, engine="pyomo")
     assert m.objective == pytest.approx(2.4, abs=1e-6)
     assert p.objective == pytest.approx(2.4, abs=1e-6)
+    # its KPI and its cost line: the breakdown still adds up to the objective
+    assert m.kpis["genset_energy_kwh"] == pytest.approx(4.0, abs=1e-6)
+    assert m.kpis["cost_breakdown"]["genset"] == pytest.approx(2.2, abs=1e-6)
+    assert m.kpis["total_cost"] == pytest.approx(m.objective, abs=1e-6)
     m.to_netcdf(tmp_path / "results.nc")
     ds = xr.load_dataset(tmp_path / "results.nc", engine="h5netcdf")
     np.testing.assert_allclose(ds.genset_power_kw.values, [2.0, 0.0, 2.0], atol=1e-6)

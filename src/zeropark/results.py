@@ -20,7 +20,7 @@ from zeropark.model import emissions as em
 from zeropark.model.data import KGCE_PER_M3_GAS, ModelData
 from zeropark.model.ev import undeliverable_kwh
 from zeropark.model.family import Output
-from zeropark.model.grid import basic_charge, billing_kpis
+from zeropark.model.grid import basic_charge
 from zeropark.solve import SolveOutcome, Status
 
 
@@ -248,6 +248,12 @@ def compute_kpis(d: ModelData, out: SolveOutcome, ds: xr.Dataset) -> dict[str, A
         "dr_penalty": dr_pen,
         "dr_revenue": dr_rev,
     }
+    family_kpis: dict[str, Any] = {}  # each family's KPIs; its cost lines join the breakdown
+    for family in registry.FAMILIES:
+        if family.kpis is not None:
+            more = dict(family.kpis(d, v))
+            breakdown.update(more.pop("cost_breakdown", {}))
+            family_kpis.update(more)
     total = (sum(val for k, val in breakdown.items() if k not in ("export_revenue", "dr_revenue"))
              - breakdown["export_revenue"] - breakdown["dr_revenue"])
     pv_avail = float(ds.pv_available_kw.sum()) * dt
@@ -284,10 +290,7 @@ def compute_kpis(d: ModelData, out: SolveOutcome, ds: xr.Dataset) -> dict[str, A
         "zero_carbon_check": zero_carbon_check(sc, zc, ledger["clean_energy_share"]),
         "peak_import_kw_by_month": dict(zip(prof.month_labels,
                                             ds.peak_import_kw.values.tolist(), strict=True)),
-        "billing": billing_kpis(d, v),
-        "storage_equivalent_cycles": {
-            u.name: float(dis[i].sum() * dt / max(u.energy_kwh * (u.soc_max - u.soc_min), 1e-9))
-            for i, u in enumerate(storage)},
+        **family_kpis,
         "ev_energy_kwh": float(ds.ev_power_kw.sum()) * dt,
         "ev_v2g_kwh": float(ds.ev_v2g_kw.sum()) * dt if "ev_v2g_kw" in ds else 0.0,
         "ev_unmet_kwh": unmet + float(undeliverable_kwh(d).sum())

@@ -35,8 +35,10 @@ What a family owns
 ``sizing``
     The capacities that can be decision variables, each a :class:`SizingHook`.
 ``kpis(d, values)``
-    Its KPI and cost-line contributions (optional; :func:`zeropark.results.compute_kpis` does not
-    read it yet).
+    Its entries of ``kpis.json`` (optional); a ``"cost_breakdown"`` entry holds its cost lines
+    [currency], which join ``cost_breakdown`` and add up into ``total_cost`` (the grid's billing
+    and the storage cycles come this way; the older cost lines are still computed in
+    :func:`zeropark.results.compute_kpis`).
 """
 
 from __future__ import annotations
@@ -223,5 +225,5 @@ class Family:
     rounding: Callable[[MatrixLP, Values, bool], dict[str, np.ndarray]] | None = None
     candidates: Callable[[MatrixLP, np.ndarray, np.ndarray], list[np.ndarray]] | None = None
     sizing: tuple[SizingHook, ...] = ()
-    kpis: Callable[[ModelData, Values], dict[str, float]] | None = None
+    kpis: Callable[[ModelData, Values], dict[str, Any]] | None = None
     profile_outputs: Callable[[Any, Any], tuple[list[Output], dict[str, Sequence[str]]]] | None = None

@@ -38,6 +38,7 @@ ratio and :math:`P_m` the billed demand (highest 15-min average import) of month
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -477,6 +478,11 @@ def profile_outputs(sc: Scenario, prof: Profiles) -> tuple[list[Output], dict[st
     ], {}
 
 
+def kpis(d: ModelData, values: Values) -> dict[str, Any]:
+    """``billing``: what the run billed and why (:func:`billing_kpis`)."""
+    return {"billing": billing_kpis(d, dict(values))}
+
+
 def coords(d: ModelData) -> dict[str, list[str]]:
     """Billing months (``YYYY-MM``) of the ``peak_import_kw`` output."""
     return {"month": list(d.prof.month_labels)}
@@ -510,4 +516,5 @@ FAMILY = Family(
         EXCLUSIVE: "no simultaneous import/export",
     },
     outputs=outputs, coords=coords, rounding=rounding, profile_outputs=profile_outputs,
+    kpis=kpis,
 )

@@ -224,6 +224,16 @@ def outputs(d: ModelData, values: Values) -> list[Output]:
     ]
 
 
+def kpis(d: ModelData, values: Values) -> dict[str, Any]:
+    """``storage_equivalent_cycles`` per unit: Σ_t Δt·dis[s,t] / ((soc_max − soc_min)·E)."""
+    units = d.sc.storage
+    dis = (np.asarray(values[DISCHARGE_KW], float) if DISCHARGE_KW in values
+           else np.zeros((len(units), d.T)))
+    return {"storage_equivalent_cycles": {
+        u.name: float(dis[i].sum() * d.dt_h / max(u.energy_kwh * (u.soc_max - u.soc_min), 1e-9))
+        for i, u in enumerate(units)}}
+
+
 def coords(d: ModelData) -> dict[str, list[str]]:
     """Storage unit names."""
     return {"storage": list(d.storage_names)}
@@ -406,5 +416,5 @@ FAMILY = Family(
         ENERGY_CAP_KWH: "storage energy to build [kWh]",
         POWER_CAP_KW: "storage power to build [kW]",
     },
-    outputs=outputs, coords=coords, rounding=rounding, sizing=(SIZING,),
+    outputs=outputs, coords=coords, rounding=rounding, sizing=(SIZING,), kpis=kpis,
 )
