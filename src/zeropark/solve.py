@@ -135,7 +135,7 @@ def round_binaries(lp: MatrixLP, x: np.ndarray, permissive: bool = False) -> np.
     ints = lp.arrays()["integer"]
     out = np.round(x[ints])
     values = lp.values(x)
-    pos = {i: k for k, i in enumerate(np.flatnonzero(ints))}
+    pos = {int(i): k for k, i in enumerate(np.flatnonzero(ints))}
     for family in registry.FAMILIES:
         if family.rounding is None:
             continue

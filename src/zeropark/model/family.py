@@ -207,7 +207,7 @@ def _no_outputs(d: ModelData, values: Values) -> list[Output]:
     return []
 
 
-def _no_coords(d: ModelData) -> dict[str, Sequence[str]]:
+def _no_coords(d: ModelData) -> Mapping[str, Sequence[str]]:
     return {}
 
 
@@ -221,9 +221,9 @@ class Family:
     row_words: Mapping[str, str] = field(default_factory=dict)
     col_words: Mapping[str, str] = field(default_factory=dict)
     outputs: Callable[[ModelData, Values], list[Output]] = _no_outputs
-    coords: Callable[[ModelData], dict[str, Sequence[str]]] = _no_coords
+    coords: Callable[[ModelData], Mapping[str, Sequence[str]]] = _no_coords
     rounding: Callable[[MatrixLP, Values, bool], dict[str, np.ndarray]] | None = None
     candidates: Callable[[MatrixLP, np.ndarray, np.ndarray], list[np.ndarray]] | None = None
     sizing: tuple[SizingHook, ...] = ()
     kpis: Callable[[ModelData, Values], dict[str, Any]] | None = None
-    profile_outputs: Callable[[Any, Any], tuple[list[Output], dict[str, Sequence[str]]]] | None = None
+    profile_outputs: Callable[[Any, Any], tuple[list[Output], Mapping[str, Sequence[str]]]] | None = None
