@@ -212,12 +212,12 @@ def build_profiles(sc: Scenario) -> Profiles:
     demand_charge = g.demand_charge_per_kw_month
     capacity_charge = g.capacity_charge_per_kva_month
     if g.tariff is not None:
-        tar = lib.get("tariffs", g.tariff, "grid.tariff")
+        tar = lib.tariff(g.tariff, "grid.tariff")
         price = tariff.tou_price_per_kwh(time, tar, field="grid.tariff")
         if demand_charge is None:
-            demand_charge = tar.get("demand_charge_per_kw_month") or 0.0
+            demand_charge = tar.demand_charge_per_kw_month or 0.0
         if capacity_charge is None:
-            capacity_charge = tar.get("capacity_charge_per_kva_month") or 0.0
+            capacity_charge = tar.capacity_charge_per_kva_month or 0.0
     else:
         price = _csv(sc, g.price_file, time, "grid.price_file", "price")
     export = (np.full(len(time), g.export_price_per_kwh) if g.export_price_file is None
