@@ -23,6 +23,11 @@ from pydantic import (
 from zeropark.errors import ScenarioError
 from zeropark.scenario import resolve
 
+#: Default of a field the library fills while the scenario is validated (the ``mode="before"``
+#: validators below, see :mod:`zeropark.scenario.resolve`): the schema shows no default, and a
+#: validated model never holds it, so the field is typed ``float``.
+FROM_LIBRARY: Any = None
+
 
 class Strict(BaseModel):
     """Base model: unknown keys are errors (a typo must not be silently ignored); NaN and ±inf
@@ -170,7 +175,7 @@ class PvArray(Frozen):
         ge=0, le=1e7, description="DC nameplate [kWp]; also scales a kw_per_kwp profile"
     )
     ac_limit_kw: float = Field(
-        default=None, gt=0, le=1e7,
+        default=FROM_LIBRARY, gt=0, le=1e7,
         description="Inverter limit [kW] (converter rating if dc_coupled); None = capacity_kw / 1.2.",
     )
     tilt_deg: float = Field(
@@ -323,19 +328,19 @@ class Storage(Frozen):
     )
     power_kw: float = Field(ge=0, le=1e8, description="charge and discharge limit (AC)")
     charge_efficiency: float = Field(
-        default=None, gt=0, le=1,
+        default=FROM_LIBRARY, gt=0, le=1,
         description="Share of AC charging energy stored; None = technology value, else 0.94."
     )
     discharge_efficiency: float = Field(
-        default=None, gt=0, le=1,
+        default=FROM_LIBRARY, gt=0, le=1,
         description="Share of stored energy delivered on discharge (AC); None = technology value, else 0.94.",
     )
     soc_min: float = Field(
-        default=None, ge=0, le=1,
+        default=FROM_LIBRARY, ge=0, le=1,
         description="Lowest state of charge as a share of energy_kwh; None = technology value, else 0.05.",
     )
     soc_max: float = Field(
-        default=None, ge=0, le=1,
+        default=FROM_LIBRARY, ge=0, le=1,
         description="Highest state of charge as a share of energy_kwh; None = technology value, else 0.95.",
     )
     soc_initial: float | Literal["free"] = Field(
@@ -348,11 +353,11 @@ class Storage(Frozen):
         description="Final SOC rule: cyclic = end equals start, at_least_initial = end ≥ start, free = none.",
     )
     self_discharge_per_h: float = Field(
-        default=None, ge=0, lt=0.1,
+        default=FROM_LIBRARY, ge=0, lt=0.1,
         description="Share of stored energy lost per hour; None = technology value, else 0.",
     )
     throughput_cost_per_kwh: float = Field(
-        default=None, ge=0, le=10,
+        default=FROM_LIBRARY, ge=0, le=10,
         description="Wear cost per kWh discharged, added to the objective; None = technology value, else 0.",
     )
     max_cycles_per_day: float | None = Field(
@@ -420,23 +425,23 @@ class EvGroup(Frozen):
     )
     count: int = Field(ge=0, le=100000, description="Number of identical piles in the group [piles].")
     power_kw: float = Field(
-        default=None, gt=0, le=2000,
+        default=FROM_LIBRARY, gt=0, le=2000,
         description="Rated power of one pile, grid side; None = technology value (required without one).",
     )
     efficiency: float = Field(
-        default=None, gt=0, le=1,
+        default=FROM_LIBRARY, gt=0, le=1,
         description="Charging efficiency grid → battery; None = technology value, else 0.95."
     )
     v2g: bool = Field(
         default=False, description="Piles can discharge plugged-in cars back to the park (vehicle-to-grid)."
     )
     v2g_efficiency: float = Field(
-        default=None, gt=0, le=1,
+        default=FROM_LIBRARY, gt=0, le=1,
         description="V2G discharge efficiency car battery → park (AC): the battery gives up delivered "
         "/ v2g_efficiency; None = the group's charging efficiency.",
     )
     v2g_wear_cost_per_kwh: float = Field(
-        default=None, ge=0, le=10,
+        default=FROM_LIBRARY, ge=0, le=10,
         description="Car-battery wear cost per kWh delivered back by V2G, added to the objective; "
         "None = models/technologies.yaml ev-v2g value.",
     )
