@@ -133,8 +133,8 @@ def size(scenario: str, out_dir: str, sets: tuple[str, ...], all_factor: float |
         from zeropark.planning.periods import parse_periods
 
         spec = parse_periods(periods)
-    options: dict[str, Any] = {"start": first, "steps": steps, "all_factor": all_factor, "roof_m2": _roof(roof),
-               "relax": relax or None, "periods": spec}
+    options: dict[str, Any] = {"start": first, "steps": steps, "all_factor": all_factor,
+                               "roof_m2": _roof(roof), "relax": relax or None, "periods": spec}
     if widen is not None:
         from zeropark.planning.sizing import size_widening
 

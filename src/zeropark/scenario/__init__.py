@@ -149,8 +149,9 @@ class Scenario(Frozen):
         tz = zoneinfo.ZoneInfo(self.site.timezone)
         jan = pd.Timestamp("2025-01-15", tz=tz)
         jul = pd.Timestamp("2025-07-15", tz=tz)
-        offsets = [ts.utcoffset() - (ts.dst() or timedelta(0)) for ts in (jan, jul)]
-        return min(offsets).total_seconds() / 3600.0
+        offsets = [(ts.utcoffset() or timedelta(0)) - (ts.dst() or timedelta(0))
+                   for ts in (jan, jul)]
+        return float(min(offsets).total_seconds()) / 3600.0
 
     def time_index(self) -> pd.DatetimeIndex:
         """Step-start instants, tz-naive local standard time."""
