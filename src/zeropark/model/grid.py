@@ -26,6 +26,7 @@ ratio and :math:`P_m` the billed demand (highest 15-min average import) of month
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -201,7 +202,7 @@ def basic_charge_data(d: ModelData) -> BasicCharge:
     rules = billing_rules(d.sc)
     floor_kw = rules.contract_floor_share * float(g.transformer_kva or 0.0)
     M = d.months
-    kw = dict(c_contract=p_dem * w, c_excess=rules.excess_multiplier * p_dem * w,
+    kw: dict[str, Any] = dict(c_contract=p_dem * w, c_excess=rules.excess_multiplier * p_dem * w,
               tolerance=rules.contract_tolerance, floor_kw=floor_kw)
     if g.billing == "contract":
         if g.contract_kw is not None:  # a contract below the floor is set at the floor
