@@ -97,7 +97,7 @@ class PluggedEv(Strict):
 
     @field_validator("departure")
     @classmethod
-    def _departure(cls, v: str) -> str:
+    def _departure(cls, v: str) -> str | None:
         return _iso(v, "departure")
 
 
