@@ -1,6 +1,6 @@
 # Two commands do all the set-up on a fresh machine with Python 3.11:
 #   make demo   — create .venv, install zeropark, solve the bundled demo park (full year, hourly)
-#   make test   — create .venv, install zeropark with test extras, run the whole test suite
+#   make test   — create .venv, install zeropark with test extras, type-check src, run the whole test suite
 #   make test-min — the same in .venv-min with the lowest supported versions (constraints-min.txt)
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
@@ -25,6 +25,8 @@ demo: $(BIN)/zeropark
 	$(BIN)/zeropark run scenarios/demo-park.yaml -o out/demo
 
 test: $(BIN)/zeropark
+	@echo "== type-checking src with mypy (settings in pyproject.toml)"
+	$(BIN)/python -m mypy src
 	@echo "== running the test suite (one dot per test)"
 	$(BIN)/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import ast
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
+import zeropark
 from zeropark import library as library_module
+from zeropark.entries import Tariff
 from zeropark.errors import ScenarioError
 from zeropark.library import Library, bundled_library_dir
 
@@ -258,3 +264,35 @@ def test_invalid_tariff_in_override_fails_on_load(tmp_path: Path) -> None:
     with pytest.raises(ScenarioError, match="not covered") as info:
         Library.load([tmp_path])
     assert info.value.field == f"{tmp_path / 'tariffs.yaml'}:my-tariff.periods"
+
+
+def test_library_tariff_is_a_validated_model() -> None:
+    tariff = Library.load().tariff("jiangsu-2025", "grid.tariff")
+    assert isinstance(tariff, Tariff)
+    # models/tariffs.yaml jiangsu-2025: peak 0.98, flat 0.62, valley 0.33; 40 CNY/kW-month
+    assert tariff.prices_per_kwh == {"peak": 0.98, "flat": 0.62, "valley": 0.33}
+    assert tariff.demand_charge_per_kw_month == 40.0
+    assert tariff.periods[0].months == [1, 2, 6, 7, 8, 12]
+    assert tariff.periods[0].windows() == {"peak": [(14.0, 22.0)], "valley": [(0.0, 6.0), (11.0, 13.0)]}
+    with pytest.raises(ScenarioError, match=r"^grid\.tariff: got 'nowhere'; one of: "):
+        Library.load().tariff("nowhere", "grid.tariff")
+
+
+def test_overlap_error_names_the_period_of_the_rule(tmp_path: Path) -> None:
+    bad = _tariff(periods=[{"months": list(range(1, 13)), "peak": [[8, 12]], "flat": [[11, 14]]}])
+    _write(tmp_path, "tariffs.yaml", {"my-tariff": bad})
+    with pytest.raises(ScenarioError, match="do not overlap peak .both cover 11 h") as info:
+        Library.load([tmp_path])
+    assert info.value.field == f"{tmp_path / 'tariffs.yaml'}:my-tariff.periods.0.flat"
+    assert info.value.value == [[11.0, 14.0]]
+
+
+def test_library_imports_no_profile_builders() -> None:
+    # the library is data: it must not pull the profile builders (which import the scenario)
+    code = ("import sys, zeropark.library; "
+            "print(sorted(m for m in sys.modules if m.startswith('zeropark.')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env={**os.environ, "PYTHONPATH": str(Path(zeropark.__file__).parents[1])})
+    loaded = ast.literal_eval(out.stdout)
+    assert "zeropark.library" in loaded
+    assert not [m for m in loaded if m.startswith(("zeropark.profiles", "zeropark.scenario"))]

@@ -184,3 +184,21 @@ def test_cli_size_periods(tmp_path) -> None:
     res = runner.invoke(main, ["size", str(path), "-o", str(out), "--all", "3",
                                "--periods", "typical-months:2"])
     assert res.exit_code == 2 and "typical-days:K" in res.output
+
+
+def test_free_start_with_linked_periods_is_the_full_model() -> None:
+    # soc_initial 'free' (end = start, cyclic) with linked periods once failed while building
+    # the start row ('free' is not a share). With every day its own representative the linked
+    # model is the full-horizon model: same objective and sizes.
+    T = 24 * 6
+    h = np.arange(T) % 24
+    price = np.where((h >= 8) & (h < 18), 1.5, 0.3)
+    sc, prof = tiny(T, {"load_kw": np.full(T, 100.0), "price": price},
+                    storage=[battery("bat", 0.0, 0.0, max_energy_kwh=2000.0, soc_initial="free",
+                                     end_condition="cyclic")])
+    full = size(sc, prof)
+    agg = size(sc, prof, periods="typical-days:6")
+    assert full.status == zp.Status.OPTIMAL
+    assert full.kpis["sizing"]["sizes"]["storage.bat.energy_kwh"] > 0
+    assert agg.kpis["sizing"]["periods"]["objective"] == pytest.approx(full.objective, rel=1e-7)
+    assert agg.kpis["sizing"]["sizes"] == pytest.approx(full.kpis["sizing"]["sizes"], rel=1e-5)

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import yaml
 from click.testing import CliRunner
+from pydantic import ValidationError
 
 from zeropark import ScenarioError, load_scenario, scenario_from_dict
 from zeropark.cli import main
@@ -179,3 +180,39 @@ def test_cli_validate_exit_codes(tmp_path: Path) -> None:
     assert bad.exit_code == 2
     assert "storage.0.energy_kwh: got -10" in bad.output
     assert "Traceback" not in bad.output
+
+
+def test_validated_scenario_is_frozen_and_its_defaults_are_numbers() -> None:
+    data = tiny_dict(24)
+    data["storage"] = [{"name": "a", "energy_kwh": 10, "power_kw": 5, "technology": "lfp-4h"},
+                       {"name": "b", "energy_kwh": 10, "power_kw": 5, "soc_max": 0.9}]
+    data["ev"] = {"groups": [{"name": "g", "count": 2, "technology": "dc-60kw", "v2g": True},
+                             {"name": "h", "count": 1, "power_kw": 7, "efficiency": None}]}
+    sc = scenario_from_dict(data)
+    tech, fallback = sc.storage
+    # lfp-4h in models/technologies.yaml: 0.94 each way, 5–95 %, 0.0001 /h, 0.09 CNY/kWh
+    assert (tech.charge_efficiency, tech.soc_min, tech.soc_max) == (0.94, 0.05, 0.95)
+    assert (tech.self_discharge_per_h, tech.throughput_cost_per_kwh) == (0.0001, 0.09)
+    # no technology: the labelled fallback, except the value the file gives
+    assert (fallback.discharge_efficiency, fallback.soc_min, fallback.soc_max) == (0.94, 0.05, 0.9)
+    assert fallback.throughput_cost_per_kwh == 0.0
+    piles, own = sc.ev.groups
+    assert (piles.power_kw, piles.efficiency, piles.v2g_efficiency) == (60.0, 0.95, 0.95)
+    assert piles.v2g_wear_cost_per_kwh == 0.35  # ev-v2g entry
+    assert (own.power_kw, own.efficiency) == (7.0, 0.95)  # explicit null takes the default
+    for value in (tech.soc_min, fallback.self_discharge_per_h, own.v2g_wear_cost_per_kwh):
+        assert type(value) is float
+    with pytest.raises(ValidationError, match="frozen"):
+        sc.storage[0].soc_min = 0.2  # type: ignore[misc]
+    with pytest.raises(ValidationError, match="frozen"):
+        sc.grid.import_limit_kw = 1.0  # type: ignore[misc]
+
+
+def test_replace_resolves_the_new_technology() -> None:
+    data = tiny_dict(24)
+    data["storage"] = [{"name": "a", "energy_kwh": 10, "power_kw": 5}]
+    sc = scenario_from_dict(data)
+    assert sc.storage[0].throughput_cost_per_kwh == 0.0
+    assert sc.replace({"storage.0.technology": "lfp-4h"}).storage[0].throughput_cost_per_kwh == 0.09
+    with pytest.raises(ScenarioError, match=r"^storage\.0\.technology: got 'lfp-9h'; one of: "):
+        sc.replace({"storage.0.technology": "lfp-9h"})

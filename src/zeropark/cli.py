@@ -186,6 +186,7 @@ def run(scenario: str, out_dir: str, start: str | None, horizon: str | None,
     if result.ok and excel:
         from zeropark.excel import workbook_bytes
 
+        assert result.dataset is not None  # a solved result has its dataset
         figure["results.xlsx"] = workbook_bytes(result.dataset, result.kpis)
     # all-or-nothing, the figure and workbook included; a failed run writes only failure.json
     result.write(out, extra=figure)

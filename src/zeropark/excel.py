@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import math
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -145,7 +146,7 @@ def workbook_bytes(ds: xr.Dataset, kpis: dict[str, Any]) -> bytes:
     wb = openpyxl.Workbook(write_only=True)
     bold = Font(bold=True)
 
-    def sheet(title: str, header: list[str], rows: Any, widths: list[float]) -> None:
+    def sheet(title: str, header: list[str], rows: Any, widths: Sequence[float]) -> None:
         ws = wb.create_sheet(title)
         ws.freeze_panes = "B2"
         for i, width in enumerate(widths):

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
+def atomic_write_bytes(path: Path, data: bytes | memoryview) -> None:
     """Write ``data`` to ``path`` atomically (temp file + ``os.replace``)."""
     atomic_write_group({Path(path): data})
 
@@ -18,7 +19,7 @@ def atomic_write_text(path: Path, text: str) -> None:
     atomic_write_bytes(path, text.encode("utf-8"))
 
 
-def atomic_write_group(files: dict[Path, bytes]) -> None:
+def atomic_write_group(files: Mapping[Path, bytes | memoryview]) -> None:
     """Write several files so that either all are replaced or none is.
 
     Every temporary file is written and synced first (this is where a full disk fails, and then

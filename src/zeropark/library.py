@@ -6,8 +6,9 @@ entries. Every entry is a mapping that says where its numbers come from (``sourc
 year (``year``). The bundled folder is read first, then each user folder in order; an entry with
 the same (kind, key) as an earlier one replaces it whole.
 
-Kinds with a dedicated validator (``tariffs``) are checked entry by entry on load, so a broken
-override fails when the library is loaded rather than deep inside a model build.
+Every entry is validated on load with the pydantic models of :mod:`zeropark.entries`
+(:class:`~zeropark.entries.LibraryEntry`, and :class:`~zeropark.entries.Tariff` for ``tariffs``),
+so a broken override fails when the library is loaded rather than deep inside a model build.
 """
 
 from __future__ import annotations
@@ -15,19 +16,16 @@ from __future__ import annotations
 import copy
 import functools
 import importlib.resources
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
 from zeropark import guard
+from zeropark.entries import Tariff, check_entry
 from zeropark.errors import ScenarioError
 from zeropark.guard import snippet
-from zeropark.profiles.tariff import validate_tariff
 from zeropark.strictload import yaml_data
-
-#: Extra checks per kind, called as ``validator(entry, "<file>:<key>")``.
-KIND_VALIDATORS: dict[str, Callable[[Any, str], None]] = {"tariffs": validate_tariff}
 
 _Entries = dict[str, dict[str, dict[str, Any]]]
 _Origins = dict[tuple[str, str], str]
@@ -57,24 +55,6 @@ def bundled_library_dir() -> Traversable:
     raise ScenarioError(
         "library", str(checkout), "zeropark/models in the installed package or models/ in the repo"
     )
-
-
-def _check_entry(entry: Any, kind: str, location: str) -> None:
-    # a library file may be someone else's: errors show only a short, escaped snippet of it
-    if not isinstance(entry, Mapping):
-        raise ScenarioError(location, snippet(entry, 12), "a mapping with at least source and year")
-    source = entry.get("source")
-    if not isinstance(source, str) or not source.strip():
-        raise ScenarioError(
-            f"{location}.source", snippet(source, 12),
-            "a non-empty string naming document and publisher, or 'labelled default: <why>'",
-        )
-    year = entry.get("year")
-    if isinstance(year, bool) or not isinstance(year, int) or not 1900 <= year <= 2100:
-        raise ScenarioError(f"{location}.year", snippet(year, 12), "an integer year, 1900..2100")
-    validator = KIND_VALIDATORS.get(kind)
-    if validator is not None:
-        validator(entry, location)
 
 
 def _read_folder(folder: Traversable, entries: _Entries, origins: _Origins,
@@ -117,7 +97,7 @@ def _read_folder(folder: Traversable, entries: _Entries, origins: _Origins,
             if not isinstance(key, str) or not key:
                 raise ScenarioError(f"{location}:{snippet(key, 24)}", snippet(key, 24),
                                     "a non-empty string key")
-            _check_entry(entry, kind, f"{location}:{key}")
+            check_entry(entry, kind, f"{location}:{key}")
             bucket[key] = entry
             origins[(kind, key)] = location
 
@@ -230,6 +210,16 @@ class Library:
         if key not in bucket:
             raise ScenarioError(field, key, f"one of: {', '.join(sorted(bucket))}")
         return copy.deepcopy(dict(bucket[key]))
+
+    def tariff(self, key: str, field: str) -> Tariff:
+        """The validated TOU tariff ``key`` (kind ``tariffs``).
+
+        Raises
+        ------
+        ScenarioError
+            If the key is unknown (listing the known keys), naming ``field``.
+        """
+        return Tariff.parse(self.get("tariffs", key, field), field)
 
     def origin(self, kind: str, key: str) -> str:
         """File an entry was read from (the last one, after overrides)."""

@@ -18,7 +18,7 @@ import io
 import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import matplotlib
 import numpy as np
@@ -68,7 +68,7 @@ def _drawing() -> Iterator[None]:
 
     Mathtext is off: names come from scenario files, and a name such as ``park $\\foo$ bar``
     must draw as written, not fail as an unknown TeX command."""
-    rc = {"font.sans-serif": _font_fallback(), "svg.fonttype": "none",  # SVG text stays text
+    rc: dict[Any, Any] = {"font.sans-serif": _font_fallback(), "svg.fonttype": "none",  # SVG text stays text
           "text.parse_math": False}
     with warnings.catch_warnings(), matplotlib.rc_context(rc):
         warnings.filterwarnings("ignore", message=r"Glyph \d+ .*missing from",
@@ -88,7 +88,8 @@ def _plot(fn: Callable[..., Figure]) -> Callable[..., Figure]:
 
 
 def _subplots(figsize: tuple[float, float], nrows: int = 1, ncols: int = 1,
-              layout: str | None = None, **kw: Any) -> tuple[Figure, Any]:
+              layout: Literal["constrained", "compressed", "tight"] | None = None,
+              **kw: Any) -> tuple[Figure, Any]:
     """A figure outside pyplot: no GUI backend, no global figure registry to leak into; in
     Jupyter a returned figure still displays inline. ``layout="constrained"`` makes room for a
     legend placed outside the axes."""
@@ -507,7 +508,7 @@ def kpi_line(da: xr.DataArray, x: str | None = None, hue: str | None = None) -> 
         Dimension on the x axis and dimension per line (default: the first / second dim).
     """
     da = da.squeeze(drop=True)
-    dims = list(da.dims)
+    dims = [str(d) for d in da.dims]
     if not 1 <= len(dims) <= 2:
         raise ScenarioError("kpi_line.da", dims, "a KPI with one or two sweep dimensions")
     x = x or dims[0]
@@ -588,9 +589,9 @@ def pareto_front(x: Any, y: Any, *, labels: Sequence[Any] | None = None,
     ax.scatter(x[~front], y[~front], color="0.6", label="dominated")
     ax.plot(x[front][order], y[front][order], "o-", color="C3", label="Pareto front")
     if labels is not None:
-        labels = np.asarray([str(lab) for lab in labels])
+        texts = np.asarray([str(lab) for lab in labels])
         for i, (xi, yi, lab) in enumerate(zip(x[front][order], y[front][order],
-                                              labels[front][order], strict=True)):
+                                              texts[front][order], strict=True)):
             # alternate above/below so neighbours on a flat front stay readable
             ax.annotate(lab, (xi, yi), fontsize=7, xytext=(4, 6 if i % 2 == 0 else -12),
                         textcoords="offset points")

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from typing import Any
 
 import numpy as np
 
@@ -120,7 +121,8 @@ def run_rolling(sc: Scenario, spec: str, *, start: int = 0, steps: int | None = 
         stop = min(pos + window, T)
         last = stop == T
         commit = stop - pos if last else min(step, stop - pos)
-        changes = {f"storage.{i}.soc_initial": float(min(max(s, u.soc_min), u.soc_max))
+        changes: dict[str, object] = {
+            f"storage.{i}.soc_initial": float(min(max(s, u.soc_min), u.soc_max))
                    for i, (s, u) in enumerate(zip(soc, sc.storage, strict=True))}
         if not last:
             changes.update({f"storage.{i}.end_condition": "free" for i in range(len(sc.storage))})
@@ -140,8 +142,8 @@ def run_rolling(sc: Scenario, spec: str, *, start: int = 0, steps: int | None = 
                                   storage_end_kwh=end_kwh if last else None)
         r = solve_data(d_w, engine=engine)
         n_windows += 1
-        for k, v in r.timings.items():
-            timings[k] = timings.get(k, 0.0) + v
+        for k, seconds in r.timings.items():
+            timings[k] = timings.get(k, 0.0) + seconds
         if not r.ok:
             raise SolveError(f"rolling window {n_windows} ({prof.time[pos]} – {prof.time[stop - 1]})"
                              f": {r.explanation}")
@@ -171,7 +173,9 @@ def run_rolling(sc: Scenario, spec: str, *, start: int = 0, steps: int | None = 
         ledger = Ledger(*(a + b for a, b in zip(dataclasses.astuple(ledger),
                                                 dataclasses.astuple(add), strict=True)))
         pos += commit
-    values = {k: np.concatenate([p[k] for p in pieces], axis=-1) for k in pieces[0]}
+    # stitched arrays, then the scalars summed over the windows
+    values: dict[str, Any] = {k: np.concatenate([p[k] for p in pieces], axis=-1)
+                              for k in pieces[0]}
     if ev.DELIVERED_KWH in values:  # each window counts from 0: stitch the steps, sum up
         steps_kwh = np.concatenate([np.diff(p[ev.DELIVERED_KWH], axis=-1, prepend=0.0)
                                     for p in pieces], axis=-1)

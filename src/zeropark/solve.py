@@ -103,7 +103,7 @@ def solve_interruptibly(h: highspy.Highs, poll_s: float = 0.05) -> None:
         raise KeyboardInterrupt
 
 
-def _highs_options(opts: Solver) -> dict[str, object]:
+def _highs_options(opts: Solver) -> dict[str, bool | int | float | str]:
     return {
         "output_flag": False,
         "time_limit": float(max(opts.time_limit_s, 1e-3)),

@@ -108,7 +108,9 @@ def _command_section(cmd: click.Command, ctx: click.Context, level: int) -> list
 def cli_reference_markdown(group: click.Group | None = None) -> str:
     """The CLI reference as Markdown (default: every command of ``zeropark.cli.main``)."""
     if group is None:
-        from zeropark.cli import main as group
+        from zeropark.cli import main
+
+        group = main
     ctx = click.Context(group, info_name="zeropark")
     out = [HEADER.rstrip(), ""]
     out += ["## Commands", ""]

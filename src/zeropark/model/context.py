@@ -16,6 +16,9 @@ else:
     # built: the matrix engine never loads Pyomo (nor the scipy.stats its import hooks pull in).
     pyo = lazy_module("pyomo.environ")
 
+# ``pyo`` is re-exported: the family modules import it from here
+__all__ = ["PyomoContext", "TermFn", "pyo"]
+
 TermFn = Callable[[int], "NumericValue | float"]
 
 

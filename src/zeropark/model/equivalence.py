@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pyomo.environ as pyo
@@ -18,7 +19,7 @@ class CanonicalLP:
     """Columns by name and rows as sign-normalised, rounded tuples."""
 
     cols: dict[str, tuple[float, float, float, bool]]  # name -> (lb, ub, cost, integer)
-    rows: list[tuple]
+    rows: list[tuple[Any, ...]]
     nnz: int
     offset: float
 
@@ -29,7 +30,7 @@ def _r(x: float) -> float:
     return float(f"{x:.9g}") + 0.0  # +0.0 folds -0.0
 
 
-def _row(terms: dict[str, float], lo: float, hi: float) -> tuple:
+def _row(terms: dict[str, float], lo: float, hi: float) -> tuple[Any, ...]:
     items = sorted((k, c) for k, c in terms.items() if c != 0)
     if items and items[0][1] < 0:
         items = [(k, -c) for k, c in items]
@@ -55,7 +56,7 @@ def from_matrix(lp: MatrixLP) -> CanonicalLP:
 
 def from_pyomo(m: pyo.ConcreteModel) -> CanonicalLP:
     """Canonical form of the Pyomo builder's model."""
-    cols = {}
+    cols: dict[str, list[Any]] = {}
     for v in m.component_data_objects(pyo.Var, descend_into=True):
         lb = -np.inf if v.lb is None else float(v.lb)
         ub = np.inf if v.ub is None else float(v.ub)
@@ -75,7 +76,7 @@ def from_pyomo(m: pyo.ConcreteModel) -> CanonicalLP:
             terms[v.name] = terms.get(v.name, 0.0) + float(c)
         nnz += sum(1 for c in terms.values() if c != 0)
         rows.append(_row(terms, lo, hi))
-    return CanonicalLP({k: tuple(v) for k, v in cols.items()}, sorted(rows), nnz,
+    return CanonicalLP({k: (v[0], v[1], v[2], v[3]) for k, v in cols.items()}, sorted(rows), nnz,
                        _r(float(repn.constant or 0.0)))
 
 

@@ -229,7 +229,7 @@ def basic_charge_data(d: ModelData) -> BasicCharge:
     rules = billing_rules(d.sc)
     floor_kw = rules.contract_floor_share * float(g.transformer_kva or 0.0)
     M = d.months
-    kw = dict(c_contract=p_dem * w, c_excess=rules.excess_multiplier * p_dem * w,
+    kw: dict[str, Any] = dict(c_contract=p_dem * w, c_excess=rules.excess_multiplier * p_dem * w,
               tolerance=rules.contract_tolerance, floor_kw=floor_kw)
     if g.billing == "contract":
         if g.contract_kw is not None:  # a contract below the floor is set at the floor

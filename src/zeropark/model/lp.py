@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import highspy
 import numpy as np
@@ -23,7 +24,7 @@ class Block:
 
     name: str
     start: int
-    labels: tuple[Sequence, ...]
+    labels: tuple[Sequence[Any], ...]
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -65,7 +66,7 @@ class MatrixLP:
         self.objective_offset = 0.0
         self.meta: dict[str, np.ndarray] = {}  # data a heuristic may need (not part of the LP)
 
-    def var(self, name: str, labels: tuple[Sequence, ...], lb: float | np.ndarray = 0.0,
+    def var(self, name: str, labels: tuple[Sequence[Any], ...], lb: float | np.ndarray = 0.0,
             ub: float | np.ndarray = INF, cost: float | np.ndarray = 0.0,
             integer: bool = False) -> np.ndarray:
         """Add a block of columns; returns their indices shaped like ``labels``."""
@@ -79,7 +80,7 @@ class MatrixLP:
         self.n_cols += block.size
         return block.index()
 
-    def rows(self, name: str, labels: tuple[Sequence, ...], lo: float | np.ndarray = -INF,
+    def rows(self, name: str, labels: tuple[Sequence[Any], ...], lo: float | np.ndarray = -INF,
              hi: float | np.ndarray = INF) -> np.ndarray:
         """Add a block of rows ``lo <= a·x <= hi``; returns their indices shaped like ``labels``."""
         block = Block(name, self.n_rows, labels)

@@ -18,6 +18,7 @@ import datetime
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -257,7 +258,7 @@ def apply_forecast(sc: Scenario, prof: Profiles, fc: Forecast) -> Profiles:
     """
     v = fc.values
     T = prof.n_steps
-    changes: dict[str, object] = {}
+    changes: dict[str, Any] = {}
     if "load_kw" in v:
         changes["load_kw"] = v["load_kw"].copy()
         # the scenario's intra-step peak ratio belongs to its own load, not to the forecast's

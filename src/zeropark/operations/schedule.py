@@ -451,7 +451,7 @@ def make_schedule(sc: Scenario, state: OpsState, *, start: str | pd.Timestamp,
             status = "error"
             reasons.append(f"optimisation failed: {type(err).__name__}: {err}")
     timings["optimise_s"] = timer.perf_counter() - t1
-    common = {"state": state, "created_at": created_at, "timings": timings}
+    common: dict[str, Any] = {"state": state, "created_at": created_at, "timings": timings}
     if result is not None and result.ok:
         try:
             sched = assemble(hz, prof, plan_from_result(result), status=status, fallback=False,

@@ -27,7 +27,7 @@ from zeropark.scenario import DrEvent, Scenario
 from zeropark.scenario.components import Strict
 from zeropark.strictload import json_data
 
-STATE_SCHEMA_VERSION = 1
+STATE_SCHEMA_VERSION: Literal[1] = 1
 _MAX_STATE_BYTES = 20_000_000
 
 
@@ -97,7 +97,7 @@ class PluggedEv(Strict):
 
     @field_validator("departure")
     @classmethod
-    def _departure(cls, v: str) -> str:
+    def _departure(cls, v: str) -> str | None:
         return _iso(v, "departure")
 
 

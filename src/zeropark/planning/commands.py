@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import click
 
@@ -61,7 +62,7 @@ def _fmt(x: Any) -> str:
     return str(x)
 
 
-def _echo_table(rows: list[dict[str, Any]], cols: list[str]) -> None:
+def _echo_table(rows: Sequence[Mapping[Any, Any]], cols: list[str]) -> None:
     cells = [[_fmt(r.get(c, "")) for c in cols] for r in rows]
     width = [max(len(c), *(len(row[i]) for row in cells)) if cells else len(c)
              for i, c in enumerate(cols)]
@@ -132,8 +133,8 @@ def size(scenario: str, out_dir: str, sets: tuple[str, ...], all_factor: float |
         from zeropark.planning.periods import parse_periods
 
         spec = parse_periods(periods)
-    options = {"start": first, "steps": steps, "all_factor": all_factor, "roof_m2": _roof(roof),
-               "relax": relax or None, "periods": spec}
+    options: dict[str, Any] = {"start": first, "steps": steps, "all_factor": all_factor,
+                               "roof_m2": _roof(roof), "relax": relax or None, "periods": spec}
     if widen is not None:
         from zeropark.planning.sizing import size_widening
 
@@ -154,6 +155,7 @@ def size(scenario: str, out_dir: str, sets: tuple[str, ...], all_factor: float |
     if not no_plot:
         from zeropark.plots import save_dispatch_week
 
+        assert result.dataset is not None  # a solved result has its dataset
         save_dispatch_week(result.dataset, out / "dispatch.png")
     cur = result.kpis.get("currency", "CNY")
     _echo_table(sizing["assets"], ["asset", "size", "unit", "existing", "cap", "investment"])
@@ -301,7 +303,7 @@ def pareto(scenario: str, versus: str, points: int, sets: tuple[str, ...],
 
     sc = _variant(scenario, sets)
     first, steps = window_of(sc, start, horizon)
-    vs = "green_share" if versus == "green-share" else versus
+    vs: Literal["co2", "green_share"] = "co2" if versus == "co2" else "green_share"
     click.echo(f"anchors of {sc.name} …", err=True)
     result = run_pareto(sc, versus=vs, points=points, start=first, steps=steps,
                         sizing=sizing, all_factor=all_factor, out_dir=out_dir,

@@ -193,24 +193,24 @@ def pareto(scenario: Scenario | str | Path, profiles: Profiles | None = None, *,
 
         profiles = sizing_profiles(sc)[0]  # builds 0 kWp arrays too (as zeros)
     epsilons(0.0, 1.0, points)  # validate before solving anything
-    window = {"start": start, "steps": steps}
-    sized = {"sizing": sizing, "all_factor": all_factor}
     if sizing:
         from zeropark.planning.sizing import size
 
-        cheapest = size(sc, profiles, all_factor=all_factor, **window)
+        cheapest = size(sc, profiles, all_factor=all_factor, start=start, steps=steps)
     else:
-        cheapest = solve_data(prepare(sc, profiles, **window))
+        cheapest = solve_data(prepare(sc, profiles, start=start, steps=steps))
     if not cheapest.ok:
         raise SolveError(f"minimum-cost anchor: {cheapest.explanation}")
     if versus == "co2":
         a = float(cheapest.kpis["co2_t"])
-        b = min(min_emissions_t(sc, profiles, **window, **sized), a)
+        b = min(min_emissions_t(sc, profiles, start=start, steps=steps, sizing=sizing,
+                                all_factor=all_factor), a)
         eps = epsilons(a, b, points)
         eps[-1] = b + _REL_TOL * max(abs(b), 1.0)  # solver tolerance at the extreme point
     else:
         a = float(cheapest.kpis["green_share"])
-        b = max(max_green_share(sc, profiles, s0=a, **window, **sized), a)
+        b = max(max_green_share(sc, profiles, s0=a, start=start, steps=steps, sizing=sizing,
+                                all_factor=all_factor), a)
         eps = epsilons(min(a, 1.0), b, points)
         eps[-1] = max(b - _REL_TOL, 0.0)
     options = CaseOptions(mode="size" if sizing else "run", all_factor=all_factor)
@@ -253,11 +253,11 @@ def marginal_abatement_cost(table: pd.DataFrame, cost: str = "total_cost") -> pd
     out = pd.Series(np.nan, index=table.index, dtype=float)
     ok = table[table["outcome"] == "solved"].sort_values("co2_t", ascending=False, kind="stable")
     prev = None
-    for i, row in ok.iterrows():
+    for i, row in zip(ok.index, ok.to_dict("records"), strict=True):
         if prev is not None:
             d_co2 = float(prev["co2_t"]) - float(row["co2_t"])
             if d_co2 > 1e-9:
-                out[i] = (float(row[cost]) - float(prev[cost])) / d_co2
+                out.loc[i] = (float(row[cost]) - float(prev[cost])) / d_co2
         prev = row
     return out
 

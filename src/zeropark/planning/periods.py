@@ -554,11 +554,12 @@ def _add_storage_linking(lp: MatrixLP, d: ModelData, sel: Selection,
         own_arrays(lp)["row_lo"][down] = _cap_terms(lp, down, u.soc_min, e_col, e_fixed)
         if not link:
             continue
-        start = lp.rows(f"periods.soc_initial[{name}]", (), 0.0, 0.0)
-        lp.add(start, inter[0], 1.0)
-        const = _cap_terms(lp, start, u.soc_initial, e_col, e_fixed)
-        own_arrays(lp)["row_lo"][start] = const
-        own_arrays(lp)["row_hi"][start] = const
+        if not u.free_start:  # soc_initial 'free': the optimiser chooses the first state
+            start = lp.rows(f"periods.soc_initial[{name}]", (), 0.0, 0.0)
+            lp.add(start, inter[0], 1.0)
+            const = _cap_terms(lp, start, u.start_share, e_col, e_fixed)
+            own_arrays(lp)["row_lo"][start] = const
+            own_arrays(lp)["row_hi"][start] = const
         if u.end_condition != "free":
             end = lp.rows(f"periods.soc_end[{name}]", (), 0.0,
                           0.0 if u.end_condition == "cyclic" else INF)

@@ -142,7 +142,7 @@ def _sizes(plan: SizingPlan, values: dict[str, np.ndarray]) -> dict[str, float]:
 def sizing_kpis(plan: SizingPlan, sizes: Mapping[str, float], frac: float, rate: float,
                 operating_cost: float) -> dict[str, Any]:
     """The ``kpis["sizing"]`` block: sizes, investment and annualized cost."""
-    assets = []
+    assets: list[dict[str, Any]] = []
     for s in plan.assets:
         x = sizes[s.key]
         assets.append({

@@ -468,8 +468,10 @@ def run_sweep(cases: Sequence[Case], options: CaseOptions = CaseOptions(), *,
     out = Path(out_dir) if out_dir is not None else None
     ids = [c.case_id for c in cases]
     if len(set(ids)) != len(ids):
-        seen: set[str] = set()
-        cases = [c for c in cases if not (c.case_id in seen or seen.add(c.case_id))]
+        first: dict[str, Case] = {}
+        for c in cases:
+            first.setdefault(c.case_id, c)
+        cases = list(first.values())
     records: dict[str, dict[str, Any]] = {}
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)

@@ -159,7 +159,8 @@ class Profiles:
               for name, g in self.ev.items()}
         dr = [
             dataclasses.replace(e, mask=e.mask[sl].copy(), baseline_kw=(
-                e.baseline_kw[sl].copy() if np.ndim(e.baseline_kw) else e.baseline_kw))
+                e.baseline_kw[sl].copy() if isinstance(e.baseline_kw, np.ndarray)
+                and e.baseline_kw.ndim else e.baseline_kw))
             for e in self.dr_events
             if e.mask[sl].any()
         ]

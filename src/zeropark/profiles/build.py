@@ -15,7 +15,7 @@ from zeropark.library import Library
 from zeropark.profiles import csvio, ev, green, load, solar, tariff
 from zeropark.profiles.base import EvGroupProfile, Profiles
 from zeropark.profiles.drbaseline import dr_profiles
-from zeropark.scenario import ProfileFile, Scenario
+from zeropark.scenario import GreenDirect, ProfileFile, Scenario
 from zeropark.scenario.resolve import library_for
 
 _log = logging.getLogger(__name__)
@@ -74,15 +74,18 @@ def weather_frame(sc: Scenario, lib: Library, time: pd.DatetimeIndex) -> pd.Data
         return None
     site = sc.site
     if w.source == "file":
+        assert w.path is not None  # the schema requires a path for source file
         path = sc.resolve_path(w.path, "weather.path")
         return solar.read_weather_file(path, fmt=w.format, time=time,
                                        utc_offset_h=sc.utc_offset_h, field="weather.path")
     c = w.clearness
+    assert c is not None  # the schema requires a clearness block for source clearsky
     kt, temp = c.monthly_clearness, c.monthly_temp_air_c
     if c.preset is not None:
         preset = lib.get("climate", c.preset, "weather.clearness.preset")
         kt = kt or preset["monthly_clearness"]
         temp = temp or preset.get("monthly_temp_air_c")
+    assert kt is not None  # the schema requires a preset or monthly_clearness
     return solar.clearsky_weather(
         time, latitude=site.latitude, longitude=site.longitude, altitude_m=site.altitude_m,
         utc_offset_h=sc.utc_offset_h, monthly_clearness=kt, seed=c.seed,
@@ -99,6 +102,7 @@ def pv_profiles(sc: Scenario, time: pd.DatetimeIndex, wx: pd.DataFrame | None) -
             continue
         if a.capacity_kw == 0:
             continue  # an array of 0 kWp (e.g. a sweep's lower end) produces nothing
+        assert wx is not None  # the schema requires weather for an array without a profile
         out[i] = solar.pv_ac_power_kw(
             time, wx, latitude=sc.site.latitude, longitude=sc.site.longitude,
             altitude_m=sc.site.altitude_m, utc_offset_h=sc.utc_offset_h,
@@ -109,15 +113,17 @@ def pv_profiles(sc: Scenario, time: pd.DatetimeIndex, wx: pd.DataFrame | None) -
     return out
 
 
-def _green_direct(sc: Scenario, time: pd.DatetimeIndex, wx: pd.DataFrame | None) -> np.ndarray:
-    g = sc.green_power.direct
+def _green_direct(sc: Scenario, g: GreenDirect, time: pd.DatetimeIndex,
+                  wx: pd.DataFrame | None) -> np.ndarray:
     if g.shape == "flat":
         return np.full(len(time), g.capacity_kw)
     if g.shape == "wind":
         return g.capacity_kw * green.synthetic_wind_cf(time, seed=g.seed, dt_h=sc.dt_h)
     if g.shape == "file":
+        assert g.profile is not None  # the schema requires a profile for shape file
         values = _csv(sc, g.profile, time, "green_power.direct.profile", "power")
         return values * (g.capacity_kw if g.profile.unit == "kw_per_kwp" else 1.0)
+    assert wx is not None  # the schema requires weather for shape solar
     lat = sc.site.latitude
     return solar.pv_ac_power_kw(
         time, wx, latitude=lat, longitude=sc.site.longitude, altitude_m=sc.site.altitude_m,
@@ -144,6 +150,7 @@ def ev_sessions(sc: Scenario, time: pd.DatetimeIndex) -> pd.DataFrame:
     """The horizon's charging sessions (synthetic or from CSV)."""
     specs = ev_specs(sc)
     if sc.ev.sessions.source == "csv":
+        assert sc.ev.sessions.path is not None  # the schema requires a path for source csv
         path = sc.resolve_path(sc.ev.sessions.path, "ev.sessions.path")
         return ev.read_sessions_csv(path, {g.name: g.count for g in specs},
                                     field="ev.sessions.path")
@@ -200,9 +207,11 @@ def build_profiles(sc: Scenario) -> Profiles:
     dt = sc.dt_h
     csv_peak: list[np.ndarray | None] = []
     if sc.loads.source == "csv":
+        assert sc.loads.path is not None  # the schema requires a path for source csv
         pf = ProfileFile(path=sc.loads.path, column=sc.loads.column)
         load_kw = _csv(sc, pf, time, "loads", "power", peak=csv_peak)
     else:
+        assert sc.loads.peak_kw is not None  # the schema requires peak_kw for source synthetic
         load_kw = load.synthetic_load_kw(time, park_type=sc.loads.park_type,
                                          peak_kw=sc.loads.peak_kw, seed=sc.loads.seed, dt_h=dt,
                                          field="loads")
@@ -212,13 +221,14 @@ def build_profiles(sc: Scenario) -> Profiles:
     demand_charge = g.demand_charge_per_kw_month
     capacity_charge = g.capacity_charge_per_kva_month
     if g.tariff is not None:
-        tar = lib.get("tariffs", g.tariff, "grid.tariff")
+        tar = lib.tariff(g.tariff, "grid.tariff")
         price = tariff.tou_price_per_kwh(time, tar, field="grid.tariff")
         if demand_charge is None:
-            demand_charge = tar.get("demand_charge_per_kw_month") or 0.0
+            demand_charge = tar.demand_charge_per_kw_month or 0.0
         if capacity_charge is None:
-            capacity_charge = tar.get("capacity_charge_per_kva_month") or 0.0
+            capacity_charge = tar.capacity_charge_per_kva_month or 0.0
     else:
+        assert g.price_file is not None  # the schema requires a tariff or a price_file
         price = _csv(sc, g.price_file, time, "grid.price_file", "price")
     export = (np.full(len(time), g.export_price_per_kwh) if g.export_price_file is None
               else _csv(sc, g.export_price_file, time, "grid.export_price_file", "price"))
@@ -226,13 +236,15 @@ def build_profiles(sc: Scenario) -> Profiles:
         ef_entry = lib.get("emission_factors", g.emission_factor, "grid.emission_factor")
         ef = np.full(len(time), float(ef_entry["value_kg_per_kwh"]))
     else:
+        assert g.emission_factor_file is not None  # the schema requires a factor or a file
         ef = _csv(sc, g.emission_factor_file, time, "grid.emission_factor_file", "factor")
     month_index, month_labels = tariff.billing_month_index(time)
     month_fraction = tariff.billing_month_fraction(time, dt)
     demand_charge = float(demand_charge or 0.0) if g.billing != "capacity" else 0.0
     ratio, ratio_source = load_peak_ratio(sc, time, load_kw, csv_peak[0] if csv_peak else None,
                                           demand_charge, month_fraction, month_index)
-    gd = _green_direct(sc, time, wx) if sc.green_power.direct is not None else None
+    direct = sc.green_power.direct
+    gd = _green_direct(sc, direct, time, wx) if direct is not None else None
     prof = Profiles(
         time=time, dt_h=dt, load_kw=np.asarray(load_kw, float),
         pv_avail_kw=pv_profiles(sc, time, wx), import_price_per_kwh=np.asarray(price, float),
@@ -240,7 +252,7 @@ def build_profiles(sc: Scenario) -> Profiles:
         month_index=np.asarray(month_index, int), month_labels=list(month_labels),
         green_direct_kw=gd, ev=ev_profiles(sc, time),
         demand_charge_per_kw_month=demand_charge,
-        capacity_charge_per_month=(float(capacity_charge or 0.0) * g.transformer_kva
+        capacity_charge_per_month=(float(capacity_charge or 0.0) * (g.transformer_kva or 0.0)
                                    if g.billing in ("capacity", "choose") else 0.0),
         month_fraction=month_fraction, peak_ratio=ratio, peak_ratio_source=ratio_source,
     )

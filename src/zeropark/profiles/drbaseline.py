@@ -96,6 +96,7 @@ def read_history_kw(sc: Scenario, dt_h: float) -> pd.Series:
         of the run's step, magnitudes above 1e9 kW.
     """
     pf = sc.demand_response.baseline.history
+    assert pf is not None  # called only for a baseline with a history file
     field = "demand_response.baseline.history.path"
     path = sc.resolve_path(pf.path, field)
     df = csvio.read_table_csv(path, field=field, required=["time"])

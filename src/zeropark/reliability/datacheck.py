@@ -121,7 +121,7 @@ def inverted_bounds(lp: MatrixLP, d: ModelData, limit: int = 5) -> list[str]:
     """Columns whose lower bound exceeds the upper bound and rows whose lower limit exceeds the
     upper limit (such a model is infeasible before any constraint interacts)."""
     arr = lp.arrays()
-    found = []
+    found: list[str] = []
     for lo, hi, row in ((arr["lb"], arr["ub"], False), (arr["row_lo"], arr["row_hi"], True)):
         tol = 1e-9 * np.maximum(1.0, np.abs(lo))
         for i in np.flatnonzero(lo > hi + tol)[: limit - len(found)]:

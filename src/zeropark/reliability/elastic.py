@@ -200,10 +200,12 @@ class TargetRow:
 
 
 def _with_value(d: ModelData, key: str, value: float) -> ModelData:
-    sc = d.sc.model_copy(deep=True)
-    setattr(getattr(sc.targets, key), TARGETS[key][1], value)
+    changes: dict[str, object] = {TARGETS[key][1]: value}
     if key == "zero_carbon_indicator":  # the value probed, not the national band's
-        sc.targets.zero_carbon_indicator.threshold_rule = "own"
+        changes["threshold_rule"] = "own"
+    targets = d.sc.targets  # the scenario is frozen: copy the changed blocks
+    target = getattr(targets, key).model_copy(update=changes)
+    sc = d.sc.model_copy(update={"targets": targets.model_copy(update={key: target})})
     return dataclasses.replace(d, sc=sc)
 
 

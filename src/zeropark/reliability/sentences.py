@@ -130,6 +130,7 @@ def _ramp(d: ModelData, values: dict[str, np.ndarray], name: str) -> Found:
     k, t = np.unravel_index(int(np.argmax(s)), s.shape)
     ramped = [f for f in d.sc.flexible_loads if f.ramp_kw_per_h is not None]
     f = ramped[int(k)]
+    assert f.ramp_kw_per_h is not None  # ramped loads only
     step = int(t) + 1
     sentence = (f"flexible load {f.name} must change its power by {_kw(float(s[k, t]))} more than "
                 f"its ramp limit of {_kw(f.ramp_kw_per_h)}/h allows at {when(d, step)}")
@@ -142,6 +143,7 @@ def _ramp_start(d: ModelData, values: dict[str, np.ndarray], name: str) -> Found
     k = int(np.argmax(s))
     i, p0, _ = ramp_start(d)[k]
     f = d.sc.flexible_loads[i]
+    assert f.ramp_kw_per_h is not None  # ramp_start lists ramped loads only
     sentence = (f"flexible load {f.name} must change its power by {_kw(float(s[k]))} more than "
                 f"its ramp limit of {_kw(f.ramp_kw_per_h)}/h allows from its initial "
                 f"{_kw(p0)} at {when(d, 0)}")

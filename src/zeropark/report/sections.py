@@ -135,8 +135,8 @@ def scenario_rows_from_dataset(ds: xr.Dataset, kpis: dict[str, Any]) -> list[tup
 
 
 def _fmt(value: Any) -> str:
-    if isinstance(value, (float, np.floating)):
-        return f"{value:,.4g}" if abs(value) < 1e4 else f"{value:,.0f}"
+    if isinstance(value, float | np.floating):
+        return f"{value:,.4g}" if abs(float(value)) < 1e4 else f"{value:,.0f}"
     return str(value)
 
 

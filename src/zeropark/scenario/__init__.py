@@ -1,7 +1,9 @@
 """The validated scenario: one pydantic v2 model for the whole park, loaded from YAML.
 
 ``load_scenario(path)`` is the only way data enters zeropark; every invalid input becomes one
-``ScenarioError`` naming the field path, the value received and what is allowed.
+``ScenarioError`` naming the field path, the value received and what is allowed. Library keys are
+resolved during validation (:mod:`zeropark.scenario.resolve`): the validated scenario is frozen and
+every technology default is a number in it.
 """
 
 from __future__ import annotations
@@ -15,22 +17,22 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from pydantic import Field, PrivateAttr, ValidationError, model_validator
+from pydantic import Field, PrivateAttr, ValidationError, ValidationInfo, model_validator
 
 from zeropark import guard
-from zeropark.errors import ScenarioError
+from zeropark.errors import ScenarioError, from_validation_error
 from zeropark.scenario.components import (
     Clearness,
     Ev,
     EvGroup,
     EvSessions,
     FlexibleLoad,
+    Frozen,
     Loads,
     ProfileFile,
     PvArray,
     Site,
     Storage,
-    Strict,
     TimeSpec,
     Weather,
 )
@@ -52,6 +54,7 @@ from zeropark.scenario.market import (
     Solver,
     Targets,
 )
+from zeropark.scenario.resolve import check_library_keys, library_context, library_of, load_library
 from zeropark.strictload import yaml_data
 
 __all__ = [
@@ -69,7 +72,7 @@ _MAX_FILE_BYTES = 5_000_000
 MAX_STEPS = 8784 * 4 * 2
 
 
-class Scenario(Strict):
+class Scenario(Frozen):
     """A whole park: site, horizon, assets, market, targets and solver options."""
 
     name: str = Field(min_length=1, max_length=200, description="Short name of the park; "
@@ -124,6 +127,11 @@ class Scenario(Strict):
             raise ValueError("PV arrays without a 'profile' need a 'weather' block")
         return self
 
+    @model_validator(mode="after")
+    def _library_keys(self, info: ValidationInfo) -> Scenario:
+        check_library_keys(self, library_of(info))
+        return self
+
     # -- derived quantities -------------------------------------------------------------------
     @property
     def base_dir(self) -> Path:
@@ -141,8 +149,9 @@ class Scenario(Strict):
         tz = zoneinfo.ZoneInfo(self.site.timezone)
         jan = pd.Timestamp("2025-01-15", tz=tz)
         jul = pd.Timestamp("2025-07-15", tz=tz)
-        offsets = [ts.utcoffset() - (ts.dst() or timedelta(0)) for ts in (jan, jul)]
-        return min(offsets).total_seconds() / 3600.0
+        offsets = [(ts.utcoffset() or timedelta(0)) - (ts.dst() or timedelta(0))
+                   for ts in (jan, jul)]
+        return float(min(offsets).total_seconds()) / 3600.0
 
     def time_index(self) -> pd.DatetimeIndex:
         """Step-start instants, tz-naive local standard time."""
@@ -228,28 +237,6 @@ def _set_dotted(data: Any, dotted: str, value: Any) -> None:
             node = node[key]
 
 
-def _one_error(error: Any) -> ScenarioError:
-    loc = ".".join(str(p) for p in error["loc"]) or "(scenario)"
-    msg = error["msg"].removeprefix("Value error, ")
-    if error["type"] == "extra_forbidden":
-        msg = "unknown field (check spelling); allowed fields are in the README's scenario reference"
-    if error["type"] == "missing":
-        msg = "this field is required"
-    return ScenarioError(loc, error.get("input"), msg)
-
-
-def _error_from_validation(err: ValidationError) -> ScenarioError:
-    """The first error, its message counting the others; ``.lines`` holds every error, one line
-    each (the CLI prints them all)."""
-    errors = [_one_error(e) for e in err.errors()]
-    first, more = errors[0], len(errors) - 1
-    if more:
-        first = ScenarioError(first.field, first.value,
-                              f"{first.allowed} (and {more} more error{'s' if more > 1 else ''})")
-    first.lines = [str(e) for e in errors]  # type: ignore[attr-defined]
-    return first
-
-
 def scenario_from_dict(data: Any, *, base_dir: Path | str | None = None) -> Scenario:
     """Validate a dict into a :class:`Scenario`, resolving library keys and technology defaults.
 
@@ -260,18 +247,17 @@ def scenario_from_dict(data: Any, *, base_dir: Path | str | None = None) -> Scen
     """
     if not isinstance(data, dict):
         raise ScenarioError("(scenario)", type(data).__name__, "a YAML mapping at the top level")
+    folder = Path(base_dir) if base_dir is not None else Path.cwd()
+    lib = load_library(data.get("library"), folder)
     try:
-        sc = Scenario.model_validate(copy.deepcopy(data))
+        sc = Scenario.model_validate(copy.deepcopy(data), context=library_context(lib))
     except ValidationError as err:
-        raise _error_from_validation(err) from None
-    sc._base_dir = Path(base_dir) if base_dir is not None else Path.cwd()
+        raise from_validation_error(err) from None
+    sc._base_dir = folder
     sc._raw = copy.deepcopy(data)
     _check_time(sc)
     _check_physical(sc)
-    # late import: the library resolution needs the scenario classes above
-    from zeropark.scenario.resolve import resolve_with_library
-
-    return resolve_with_library(sc)
+    return sc
 
 
 def _check_physical(sc: Scenario) -> None:

@@ -1,15 +1,32 @@
 """Schema of the park's physical components: site, time, PV, weather, loads, storage, EV, flexible loads.
 
 Every field carries its unit in its name. Defaults are the technology defaults of ``models/`` where a
-``technology`` key is given; plain defaults here are conservative, documented values.
+``technology`` key is given; plain defaults here are conservative, documented values. Fields that
+say "None = technology value" are filled from the library while the scenario is validated (see
+:mod:`zeropark.scenario.resolve`), so a validated scenario holds a number in each.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from zeropark.errors import ScenarioError
+from zeropark.scenario import resolve
+
+#: Default of a field the library fills while the scenario is validated (the ``mode="before"``
+#: validators below, see :mod:`zeropark.scenario.resolve`): the schema shows no default, and a
+#: validated model never holds it, so the field is typed ``float``.
+FROM_LIBRARY: Any = None
 
 
 class Strict(BaseModel):
@@ -20,7 +37,14 @@ class Strict(BaseModel):
                               allow_inf_nan=False)
 
 
-class Site(Strict):
+class Frozen(Strict):
+    """Base of every scenario block: :class:`Strict`, and frozen once validated (make variants
+    with ``model_copy(update=...)`` or :meth:`zeropark.scenario.Scenario.replace`)."""
+
+    model_config = ConfigDict(frozen=True)
+
+
+class Site(Frozen):
     """Where the park is."""
 
     name: str = Field(min_length=1, max_length=200, description="Park name, shown in reports and results.")
@@ -38,7 +62,7 @@ class Site(Strict):
     timezone: str = Field(default="Asia/Shanghai", description="IANA name; its standard offset is used")
 
 
-class TimeSpec(Strict):
+class TimeSpec(Frozen):
     """The horizon: start, then either ``end`` (exclusive) or ``steps``; step length."""
 
     start: str = Field(description="ISO date or datetime, local standard time")
@@ -59,7 +83,7 @@ class TimeSpec(Strict):
         return self
 
 
-class Clearness(Strict):
+class Clearness(Frozen):
     """Seeded stochastic clearness model applied to pvlib clear-sky irradiance."""
 
     preset: str | None = Field(
@@ -96,7 +120,7 @@ class Clearness(Strict):
         return self
 
 
-class Weather(Strict):
+class Weather(Frozen):
     """Irradiance source for all PV arrays."""
 
     source: Literal["clearsky", "file"] = Field(
@@ -126,7 +150,7 @@ class Weather(Strict):
         return self
 
 
-class ProfileFile(Strict):
+class ProfileFile(Frozen):
     """A CSV time series (columns ``time`` and a value column)."""
 
     path: Path = Field(
@@ -143,15 +167,15 @@ class ProfileFile(Strict):
     )
 
 
-class PvArray(Strict):
+class PvArray(Frozen):
     """A PV array: DC capacity, inverter (AC) limit, orientation."""
 
     name: str = Field(min_length=1, max_length=100, description="Array name, unique among the PV arrays.")
     capacity_kw: float = Field(
         ge=0, le=1e7, description="DC nameplate [kWp]; also scales a kw_per_kwp profile"
     )
-    ac_limit_kw: float | None = Field(
-        default=None, gt=0, le=1e7,
+    ac_limit_kw: float = Field(
+        default=FROM_LIBRARY, gt=0, le=1e7,
         description="Inverter limit [kW] (converter rating if dc_coupled); None = capacity_kw / 1.2.",
     )
     tilt_deg: float = Field(
@@ -196,8 +220,19 @@ class PvArray(Strict):
         description="Technology key in models/technologies.yaml for capex, O&M, lifetime and DC/AC ratio.",
     )
 
+    @model_validator(mode="before")
+    @classmethod
+    def _library_defaults(cls, data: Any) -> Any:
+        return resolve.pv_defaults(data)
 
-class Loads(Strict):
+    @field_validator("temperature_model")
+    @classmethod
+    def _sapm_key(cls, key: str) -> str:
+        resolve.check_temperature_model(key)
+        return key
+
+
+class Loads(Frozen):
     """The park's inflexible electric load."""
 
     source: Literal["synthetic", "csv"] = Field(
@@ -238,7 +273,7 @@ class Loads(Strict):
         return self
 
 
-class FlexibleLoad(Strict):
+class FlexibleLoad(Frozen):
     """A DC-flexible load (data centre, electrolyser, 光储直柔 building) shiftable within windows."""
 
     name: str = Field(min_length=1, max_length=100, description="Load name, unique among the flexible loads.")
@@ -283,7 +318,7 @@ class FlexibleLoad(Strict):
         return self
 
 
-class Storage(Strict):
+class Storage(Frozen):
     """A battery storage unit."""
 
     name: str = Field(min_length=1, max_length=100, description="Unit name, unique among the storage units.")
@@ -292,20 +327,20 @@ class Storage(Strict):
         ge=0, le=1e8, description="Nameplate energy capacity; the SOC fields are shares of it."
     )
     power_kw: float = Field(ge=0, le=1e8, description="charge and discharge limit (AC)")
-    charge_efficiency: float | None = Field(
-        default=None, gt=0, le=1,
+    charge_efficiency: float = Field(
+        default=FROM_LIBRARY, gt=0, le=1,
         description="Share of AC charging energy stored; None = technology value, else 0.94."
     )
-    discharge_efficiency: float | None = Field(
-        default=None, gt=0, le=1,
+    discharge_efficiency: float = Field(
+        default=FROM_LIBRARY, gt=0, le=1,
         description="Share of stored energy delivered on discharge (AC); None = technology value, else 0.94.",
     )
-    soc_min: float | None = Field(
-        default=None, ge=0, le=1,
+    soc_min: float = Field(
+        default=FROM_LIBRARY, ge=0, le=1,
         description="Lowest state of charge as a share of energy_kwh; None = technology value, else 0.05.",
     )
-    soc_max: float | None = Field(
-        default=None, ge=0, le=1,
+    soc_max: float = Field(
+        default=FROM_LIBRARY, ge=0, le=1,
         description="Highest state of charge as a share of energy_kwh; None = technology value, else 0.95.",
     )
     soc_initial: float | Literal["free"] = Field(
@@ -317,12 +352,12 @@ class Storage(Strict):
         default="at_least_initial",
         description="Final SOC rule: cyclic = end equals start, at_least_initial = end ≥ start, free = none.",
     )
-    self_discharge_per_h: float | None = Field(
-        default=None, ge=0, lt=0.1,
+    self_discharge_per_h: float = Field(
+        default=FROM_LIBRARY, ge=0, lt=0.1,
         description="Share of stored energy lost per hour; None = technology value, else 0.",
     )
-    throughput_cost_per_kwh: float | None = Field(
-        default=None, ge=0, le=10,
+    throughput_cost_per_kwh: float = Field(
+        default=FROM_LIBRARY, ge=0, le=10,
         description="Wear cost per kWh discharged, added to the objective; None = technology value, else 0.",
     )
     max_cycles_per_day: float | None = Field(
@@ -333,6 +368,11 @@ class Storage(Strict):
         default=None, ge=0, description="sizing cap [kWh]; None = not sized (unless --all)"
     )
 
+    @model_validator(mode="before")
+    @classmethod
+    def _library_defaults(cls, data: Any, info: ValidationInfo) -> Any:
+        return resolve.storage_defaults(data, resolve.library_of(info))
+
     @field_validator("soc_initial", mode="before")
     @classmethod
     def _share_or_free(cls, value: object) -> object:
@@ -341,6 +381,23 @@ class Storage(Strict):
         if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
             raise ValueError("a share of energy_kwh in [0, 1], or 'free'")
         return value
+
+    @model_validator(mode="after")
+    def _soc_window(self) -> Storage:
+        if self.soc_min > self.soc_max:
+            raise ScenarioError("soc_min", self.soc_min, f"at most soc_max ({self.soc_max})")
+        if self.free_start and self.end_condition != "cyclic":
+            raise ScenarioError(
+                "soc_initial", "free",
+                f"a share in [soc_min, soc_max], or 'free' with end_condition 'cyclic' "
+                f"(end = start); end_condition is {self.end_condition!r}",
+            )
+        if not self.free_start and not self.soc_min <= float(self.soc_initial) <= self.soc_max:
+            raise ScenarioError(
+                "soc_initial", self.soc_initial,
+                f"within [soc_min, soc_max] = [{self.soc_min}, {self.soc_max}]",
+            )
+        return self
 
     @property
     def free_start(self) -> bool:
@@ -352,11 +409,11 @@ class Storage(Strict):
         """Initial SOC share for code that needs a number: ``soc_initial``, or the middle of the
         SOC window when it is free (a labelled default for heuristics and fresh states)."""
         if self.soc_initial == "free":
-            return 0.5 * (float(self.soc_min or 0.0) + float(self.soc_max or 1.0))
+            return 0.5 * (self.soc_min + self.soc_max)
         return float(self.soc_initial)
 
 
-class EvGroup(Strict):
+class EvGroup(Frozen):
     """A group of identical charging piles."""
 
     name: str = Field(
@@ -367,24 +424,24 @@ class EvGroup(Strict):
         default=None, description="pile key, e.g. dc-60kw; fills power_kw and efficiency"
     )
     count: int = Field(ge=0, le=100000, description="Number of identical piles in the group [piles].")
-    power_kw: float | None = Field(
-        default=None, gt=0, le=2000,
+    power_kw: float = Field(
+        default=FROM_LIBRARY, gt=0, le=2000,
         description="Rated power of one pile, grid side; None = technology value (required without one).",
     )
-    efficiency: float | None = Field(
-        default=None, gt=0, le=1,
+    efficiency: float = Field(
+        default=FROM_LIBRARY, gt=0, le=1,
         description="Charging efficiency grid → battery; None = technology value, else 0.95."
     )
     v2g: bool = Field(
         default=False, description="Piles can discharge plugged-in cars back to the park (vehicle-to-grid)."
     )
-    v2g_efficiency: float | None = Field(
-        default=None, gt=0, le=1,
+    v2g_efficiency: float = Field(
+        default=FROM_LIBRARY, gt=0, le=1,
         description="V2G discharge efficiency car battery → park (AC): the battery gives up delivered "
         "/ v2g_efficiency; None = the group's charging efficiency.",
     )
-    v2g_wear_cost_per_kwh: float | None = Field(
-        default=None, ge=0, le=10,
+    v2g_wear_cost_per_kwh: float = Field(
+        default=FROM_LIBRARY, ge=0, le=10,
         description="Car-battery wear cost per kWh delivered back by V2G, added to the objective; "
         "None = models/technologies.yaml ev-v2g value.",
     )
@@ -425,8 +482,13 @@ class EvGroup(Strict):
         default=None, ge=0, description="sizing cap on count [piles]; None = not sized (unless --all)"
     )
 
+    @model_validator(mode="before")
+    @classmethod
+    def _library_defaults(cls, data: Any, info: ValidationInfo) -> Any:
+        return resolve.ev_group_defaults(data, resolve.library_of(info))
 
-class EvSessions(Strict):
+
+class EvSessions(Frozen):
     """Where the charging sessions come from."""
 
     source: Literal["synthetic", "csv"] = Field(
@@ -450,7 +512,7 @@ class EvSessions(Strict):
         return self
 
 
-class Ev(Strict):
+class Ev(Frozen):
     """EV charging: pile groups, sessions and the unmet-energy penalty."""
 
     groups: list[EvGroup] = Field(default_factory=list, description="Charging pile groups of the park.")

@@ -8,10 +8,10 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from zeropark.scenario.components import ProfileFile, Strict
+from zeropark.scenario.components import Frozen, ProfileFile
 
 
-class Grid(Strict):
+class Grid(Frozen):
     """Grid connection, tariff and emission factor."""
 
     import_limit_kw: float = Field(gt=0, le=1e8, description="transformer / contract limit [kW]")
@@ -100,7 +100,7 @@ class Grid(Strict):
         return self
 
 
-class GreenDirect(Strict):
+class GreenDirect(Frozen):
     """Direct green-power supply (绿电直连 / PPA) with a contract profile."""
 
     capacity_kw: float = Field(
@@ -130,7 +130,7 @@ class GreenDirect(Strict):
         return self
 
 
-class Certificates(Strict):
+class Certificates(Frozen):
     """Green electricity certificates (GEC, 1 MWh each; bought as a continuous decision)."""
 
     price_per_mwh: float = Field(
@@ -143,7 +143,7 @@ class Certificates(Strict):
     )
 
 
-class Offsets(Strict):
+class Offsets(Frozen):
     """CCER offsets against emissions, capped as a share of a base (targets.accounting)."""
 
     price_per_t: float = Field(default=70.0, ge=0, le=1e5, description="Price of CCER offsets per tCO2.")
@@ -154,7 +154,7 @@ class Offsets(Strict):
     )
 
 
-class GreenPower(Strict):
+class GreenPower(Frozen):
     direct: GreenDirect | None = Field(
         default=None, description="Direct green-power supply (绿电直连 / PPA); None = none."
     )
@@ -164,7 +164,7 @@ class GreenPower(Strict):
     offsets: Offsets | None = Field(default=None, description="CCER offset purchases; None = none allowed.")
 
 
-class DrEvent(Strict):
+class DrEvent(Frozen):
     """A demand-response (peak-cut) event: reduce net grid import below the baseline."""
 
     name: str = Field(min_length=1, max_length=100, description="Event name, unique among the DR events.")
@@ -194,7 +194,7 @@ class DrEvent(Strict):
     committed: bool = Field(default=False, description="already accepted: participation forced")
 
 
-class DrBaseline(Strict):
+class DrBaseline(Frozen):
     """How the baseline of an event without a fixed ``baseline_kw`` is computed from data.
 
     Rule (labelled default, after the usual provincial practice "average load of the same hours on
@@ -224,7 +224,7 @@ class DrBaseline(Strict):
     )
 
 
-class DrSettlement(Strict):
+class DrSettlement(Frozen):
     """Settlement band of delivered reductions (labelled defaults; provincial rules vary)."""
 
     min_response_ratio: float = Field(
@@ -239,7 +239,7 @@ class DrSettlement(Strict):
     )
 
 
-class DemandResponse(Strict):
+class DemandResponse(Frozen):
     baseline: DrBaseline = Field(
         default_factory=DrBaseline, description="Baseline rule of events without a fixed baseline."
     )
@@ -254,7 +254,7 @@ class DemandResponse(Strict):
 Mode = Literal["hard", "soft"]
 
 
-class ShareTarget(Strict):
+class ShareTarget(Frozen):
     value: float = Field(
         ge=0, le=1,
         description="Minimum green share of electricity consumption "
@@ -266,7 +266,7 @@ class ShareTarget(Strict):
     penalty_per_kwh: float = Field(default=1.0, ge=0, le=1e4, description="per kWh short (soft)")
 
 
-class CapTarget(Strict):
+class CapTarget(Frozen):
     value_t: float = Field(
         ge=0, le=1e9,
         description="Emission cap over the horizon on the core indicator's CO2 line (co2_t: Scope 1 + "
@@ -281,7 +281,7 @@ class CapTarget(Strict):
     )
 
 
-class IndicatorTarget(Strict):
+class IndicatorTarget(Frozen):
     """Zero-carbon park core indicator: tCO2 per tce of energy consumption."""
 
     threshold_t_per_tce: float = Field(
@@ -303,7 +303,7 @@ class IndicatorTarget(Strict):
     penalty_per_t: float = Field(default=500.0, ge=0, le=1e6, description="per tCO2 over")
 
 
-class Accounting(Strict):
+class Accounting(Frozen):
     """How the emissions ledger counts (each option with its source or as an assumption in
     docs/accounting.md)."""
 
@@ -346,7 +346,7 @@ class Accounting(Strict):
     )
 
 
-class GuidingFigures(Strict):
+class GuidingFigures(Frozen):
     """The park's own figures for the guiding indicators of the zero-carbon park notice."""
 
     product_energy_intensity: float | None = Field(
@@ -373,7 +373,7 @@ class GuidingFigures(Strict):
         return self
 
 
-class Targets(Strict):
+class Targets(Frozen):
     green_share: ShareTarget | None = Field(
         default=None, description="Minimum green-electricity share target; None = no target."
     )
@@ -404,7 +404,7 @@ class Targets(Strict):
     )
 
 
-class Fuels(Strict):
+class Fuels(Frozen):
     """Fixed non-electric energy use per year, pro-rated to the horizon."""
 
     natural_gas_m3_per_year: float = Field(
@@ -421,7 +421,7 @@ class Fuels(Strict):
     )
 
 
-class Solver(Strict):
+class Solver(Frozen):
     """Solver options (HiGHS)."""
 
     engine: Literal["matrix", "pyomo"] = Field(
@@ -442,7 +442,7 @@ class Solver(Strict):
     relax: bool = Field(default=False, description="solve the LP relaxation only")
 
 
-class Sizing(Strict):
+class Sizing(Frozen):
     """Annualisation of capex for sizing mode."""
 
     discount_rate: float = Field(
@@ -456,5 +456,5 @@ class Sizing(Strict):
     )
 
 
-class LibraryRef(Strict):
+class LibraryRef(Frozen):
     paths: list[Path] = Field(default_factory=list, description="Library override folders of YAML files.")
