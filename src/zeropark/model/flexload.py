@@ -127,7 +127,7 @@ def add_matrix(lp: MatrixLP, d: ModelData, bal: np.ndarray) -> None:
         lp.add(rows[w], p[i], dt)
     ramped = [i for i, f in enumerate(loads) if f.ramp_kw_per_h is not None and T > 1]
     if ramped:
-        r = np.array([loads[i].ramp_kw_per_h * dt for i in ramped])[:, None]
+        r = np.array([float(loads[i].ramp_kw_per_h or 0.0) * dt for i in ramped])[:, None]
         rows = lp.rows("flex.ramp", ([F[i] for i in ramped], range(1, T)), -r, r)
         lp.add(rows, p[ramped, 1:], 1.0)
         lp.add(rows, p[ramped, :-1], -1.0)
@@ -180,9 +180,9 @@ def add_pyomo(m: pyo.ConcreteModel, d: ModelData, ctx: PyomoContext) -> None:
     if ramped:
         b.ramp = pyo.Constraint(
             pyo.Set(initialize=ramped, ordered=True), pyo.RangeSet(1, T - 1),
-            rule=lambda b, f, t: (-loads[k[f]].ramp_kw_per_h * dt,
+            rule=lambda b, f, t: (-float(loads[k[f]].ramp_kw_per_h or 0.0) * dt,
                                   b.power_kw[f, t] - b.power_kw[f, t - 1],
-                                  loads[k[f]].ramp_kw_per_h * dt))
+                                  float(loads[k[f]].ramp_kw_per_h or 0.0) * dt))
     first = {F[i]: (p0, r0) for i, p0, r0 in ramp_start(d)}
     if first:
         b.ramp_start = pyo.Constraint(

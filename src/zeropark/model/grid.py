@@ -37,7 +37,7 @@ ratio and :math:`P_m` the billed demand (highest 15-min average import) of month
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -177,24 +177,26 @@ class BasicCharge:
     basis: str
     c_peak: np.ndarray
     offset: float
-    c_contract: np.ndarray | None = None
-    c_excess: np.ndarray | None = None
-    contract_lb: np.ndarray | None = None
-    contract_ub: np.ndarray | None = None
+    c_contract: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    c_excess: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    contract_lb: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    contract_ub: np.ndarray = field(default_factory=lambda: np.zeros(0))
     tolerance: float = 1.0
-    periods: list[str] | None = None
-    period_of_month: np.ndarray | None = None
-    c_capacity: np.ndarray | None = None
-    big_m: np.ndarray | None = None
+    periods: list[str] = field(default_factory=list)
+    period_of_month: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    c_capacity: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    big_m: np.ndarray = field(default_factory=lambda: np.zeros(0))
     floor_kw: float = 0.0
 
     @property
     def has_contract(self) -> bool:
-        return self.c_contract is not None
+        """Contract rows exist (billing ``contract`` or ``choose``): one contract cost per month."""
+        return self.c_contract.size > 0
 
     @property
     def has_choice(self) -> bool:
-        return self.periods is not None
+        """The basis is chosen per period (billing ``choose``)."""
+        return len(self.periods) > 0
 
 
 def basis_periods(labels: list[str], period: str) -> tuple[list[str], np.ndarray]:
@@ -418,11 +420,12 @@ def billing_kpis(d: ModelData, values: dict[str, np.ndarray]) -> dict[str, objec
     bc = basic_charge_data(d)
     months = d.prof.month_labels
     imp = np.asarray(values.get(IMPORT_KW, np.zeros(d.T)), float)
-    contract = excess = None
+    contract: np.ndarray | None = None
+    excess: np.ndarray | None = None
     if bc.has_contract:
         contract = np.asarray(values[CONTRACT_KW], float)
         excess = np.asarray(values[EXCESS_KW], float)
-    if bc.has_choice:
+    if bc.has_choice and contract is not None and excess is not None:  # choice has contracts
         y = np.round(np.asarray(values[CAPACITY_BASIS], float)).astype(bool)
         basis = {q: ("capacity" if on else "contract") for q, on in zip(bc.periods, y, strict=True)}
         on_contract = ~y[bc.period_of_month]

@@ -161,7 +161,7 @@ def per_kwp(sc: Scenario, profiles: Profiles, i: int) -> np.ndarray:
 
     a = sc.pv[i]
     if a.capacity_kw > 0:
-        return profiles.pv_avail_kw[i] / a.capacity_kw
+        return np.asarray(profiles.pv_avail_kw[i] / a.capacity_kw, float)
     if a.profile is not None and a.profile.unit == "kw":
         raise ScenarioError(f"pv.{i}.capacity_kw", 0.0, "> 0 to size an array whose profile is "
                                                         "in kW (or give it in kw_per_kwp)")
@@ -170,7 +170,7 @@ def per_kwp(sc: Scenario, profiles: Profiles, i: int) -> np.ndarray:
 
     one = at_one_kwp(sc, [i])
     wx = weather_frame(one, library_for(one), profiles.time)
-    return pv_profiles(one, profiles.time, wx)[i]
+    return np.asarray(pv_profiles(one, profiles.time, wx)[i], float)
 
 
 def _select(plan: SizingPlan, sc: Scenario, profiles: Profiles, options: Mapping[str, Any]) -> None:

@@ -108,7 +108,7 @@ def add_matrix(lp: MatrixLP, d: ModelData, bal: np.ndarray) -> None:
         r = lp.rows("storage.end", (names,), p["end_kwh"][ends], hi)
         lp.add(r, soc[ends, -1], 1.0)
         if free.size:  # free starts are cyclic: soc[T-1] − S0 = 0
-            lp.add(r[[ends.index(i) for i in free]], s0, -1.0)
+            lp.add(r[[ends.index(int(i)) for i in free]], s0, -1.0)
     b = d.storage_binary_steps
     if len(b):
         z = lp.var("storage.mode", (S, list(b)), 0.0, 1.0, integer=True)

@@ -314,7 +314,8 @@ def size(scenario: Scenario | str | Path, profiles: Profiles | None = None, *, s
             "seconds": time.perf_counter() - t_start,
         })
         result.kpis["sizing"]["periods"] = agg
-    result.dataset.attrs["sizing_sizes"] = str(sizes)
+    if result.dataset is not None:
+        result.dataset.attrs["sizing_sizes"] = str(sizes)
     return result
 
 
