@@ -27,6 +27,7 @@ from zeropark.operations.fallback import storage_tou
 from zeropark.operations.forecast import read_forecast
 from zeropark.operations.horizon import build_horizon, pro_rata
 from zeropark.operations.ledger import read_actuals, update_state
+from zeropark.operations.margins import Margins
 from zeropark.operations.publish import (
     InvalidScheduleError,
     publish,
@@ -71,6 +72,7 @@ def tiny_forecast(load=None, price=1.0) -> pd.DataFrame:
 def tiny_schedule(sc=None, state=None, forecast=None, **kw) -> Schedule:
     sc = sc or tiny_park()
     state = state or state_from_dict({"storage": {"bat": {"soc": 0.5}}, "ev_plugged": []})
+    kw.setdefault("margins", Margins.off())  # hand-checked optima are at the lines
     return make_schedule(sc, state, start="2025-07-01T00:00", horizon_h=24, step="1h",
                          forecast=tiny_forecast() if forecast is None else forecast,
                          created_at=CREATED, **kw)

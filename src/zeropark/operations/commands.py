@@ -32,8 +32,19 @@ EXIT_FALLBACK = 4
 @click.option("--time-limit", type=float, default=None, help="Solver time limit [s].")
 @click.option("-o", "--out", "out_dir", type=click.Path(file_okay=False), default="schedules",
               show_default=True)
+@click.option("--peak-margin", default="auto", show_default=True,
+              help="Keep the plan this many kW below the month's peak (kW), or 'auto': "
+              "1.28 σ of the load/PV forecast error per step.")
+@click.option("--dr-margin", default="auto", show_default=True,
+              help="Plan DR events this many kW below their import cap (kW), or 'auto': "
+              "1.645 σ of the window's forecast error.")
+@click.option("--load-error", type=float, default=0.05, show_default=True,
+              help="Relative standard deviation of the load forecast (for 'auto' margins).")
+@click.option("--pv-error", type=float, default=0.25, show_default=True,
+              help="Relative standard deviation of the PV forecast (for 'auto' margins).")
 def schedule(scenario: str, start: str, horizon: str, step: str, state_path: str,
-             forecast: str | None, time_limit: float | None, out_dir: str) -> None:
+             forecast: str | None, time_limit: float | None, out_dir: str, peak_margin: str,
+             dr_margin: str, load_error: float, pv_error: float) -> None:
     """Make the day-ahead schedule DIR/schedule-<start>.json and .csv — always a plan.
 
     Exit 0: optimised schedule; 4: rule-based fallback schedule written (reasons printed);
@@ -42,15 +53,19 @@ def schedule(scenario: str, start: str, horizon: str, step: str, state_path: str
     from zeropark.clitools import handle_errors
 
     code = handle_errors(_schedule)(scenario, start, horizon, step, state_path, forecast,
-                                    time_limit, out_dir)
+                                    time_limit, out_dir, (peak_margin, dr_margin, load_error,
+                                                          pv_error))
     sys.exit(code)
 
 
 def _schedule(scenario: str, start: str, horizon: str, step: str, state_path: str,
-              forecast: str | None, time_limit: float | None, out_dir: str) -> int:
+              forecast: str | None, time_limit: float | None, out_dir: str,
+              margin_options: tuple[str, str, float, float] = ("auto", "auto", 0.05, 0.25),
+              ) -> int:
     from zeropark.clitools import parse_duration_h
     from zeropark.errors import ScenarioError
     from zeropark.operations.horizon import horizon_steps
+    from zeropark.operations.margins import Margins, parse_margin
     from zeropark.operations.publish import publish
     from zeropark.operations.schedule import make_schedule
     from zeropark.operations.state import check_against, load_state, salvage_state
@@ -58,6 +73,10 @@ def _schedule(scenario: str, start: str, horizon: str, step: str, state_path: st
 
     if time_limit is not None and time_limit < 0:
         raise ScenarioError("--time-limit", time_limit, "a time limit ≥ 0 s")
+    peak_m, dr_m, load_err, pv_err = margin_options
+    margins = Margins(peak_margin_kw=parse_margin(peak_m, "--peak-margin"),
+                      dr_margin_kw=parse_margin(dr_m, "--dr-margin"), load_error=load_err,
+                      pv_error=pv_err)
     sc = load_scenario(scenario)
     horizon_h = parse_duration_h(horizon, "--horizon")
     horizon_steps(horizon_h, step)  # refuse an unreasonable horizon before reading anything else
@@ -69,7 +88,8 @@ def _schedule(scenario: str, start: str, horizon: str, step: str, state_path: st
         click.echo(f"warning: state not usable as it is: {err}", err=True)
         state, ignored = salvage_state(state_path, sc, _start_text(start))
     s = make_schedule(sc, state, start=start, horizon_h=horizon_h, step=step,
-                      forecast=forecast, time_limit_s=time_limit, state_ignored=ignored)
+                      forecast=forecast, time_limit_s=time_limit, state_ignored=ignored,
+                      margins=margins)
     paths = publish(s, out_dir)
     meta = s.doc["metadata"]
     exp = meta["expected"]

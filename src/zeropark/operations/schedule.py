@@ -27,6 +27,7 @@ from zeropark.model.lp import MatrixLP
 from zeropark.operations.evsplit import add_session_rows, disaggregate, lp_split, session_grid
 from zeropark.operations.fallback import fallback_plan
 from zeropark.operations.horizon import Horizon, build_horizon
+from zeropark.operations.margins import Margins, add_margin_rows
 from zeropark.operations.plan import Plan, plan_from_result
 from zeropark.operations.publish import SCHEMA_VERSION, check_schedule
 from zeropark.operations.state import OpsState
@@ -91,7 +92,8 @@ def _apply_carry(lp: MatrixLP, d: ModelData, carry: dict[str, float],
         lp.add(rows, lp.cols("storage.soc_kwh")[idx, -1], 1.0)
 
 
-def optimise(hz: Horizon, *, end_soc: dict[str, float] | None = None
+def optimise(hz: Horizon, *, end_soc: dict[str, float] | None = None,
+             margins: Margins | None = None, info: dict[str, Any] | None = None,
              ) -> tuple[Result, dict[str, np.ndarray]]:
     """Solve the horizon's MILP with the matrix builder and HiGHS.
 
@@ -100,7 +102,9 @@ def optimise(hz: Horizon, *, end_soc: dict[str, float] | None = None
     taken out of the objective, the flexible loads' first step within their ramp limit of the
     state's last executed power, the exact per-session EV rows of
     :func:`~zeropark.operations.evsplit.add_session_rows`, and optional end-of-horizon SOC floors
-    ``end_soc`` [fraction] per storage unit.
+    ``end_soc`` [fraction] per storage unit, and the peak guard and DR delivery margin of
+    :mod:`zeropark.operations.margins` (``margins``; default :class:`Margins` ``()``, the
+    documented defaults; ``Margins.off()`` for none). ``info`` receives the margins used.
 
     Returns
     -------
@@ -118,6 +122,9 @@ def optimise(hz: Horizon, *, end_soc: dict[str, float] | None = None
     def hook(lp: MatrixLP, d_now: ModelData) -> None:
         _apply_carry(lp, d_now, hz.pro_rata.carry, end_soc)
         layout["sessions"] = add_session_rows(lp, d_now, hz.sessions)
+        used = add_margin_rows(lp, d_now, Margins() if margins is None else margins)
+        if info is not None:
+            info.update(used)
         lp.objective_offset -= incurred
 
     result = solve_data(d, engine="matrix", lp_hook=hook)
@@ -262,7 +269,8 @@ def _table(starts: list[str], cols: dict[str, np.ndarray], S: list[str], F: list
 def assemble(hz: Horizon, prof: Profiles, plan: Plan, *, status: str, fallback: bool,
              reasons: list[str], warnings: list[str], state: OpsState,
              result: Result | None, created_at: str, timings: dict[str, float],
-             lp_sessions: dict[str, np.ndarray] | None = None) -> Schedule:
+             lp_sessions: dict[str, np.ndarray] | None = None,
+             margins: dict[str, Any] | None = None) -> Schedule:
     """The schedule document and table of a plan (see ``schedule.schema.json``).
 
     Raises
@@ -354,6 +362,7 @@ def assemble(hz: Horizon, prof: Profiles, plan: Plan, *, status: str, fallback: 
                    "forecast_used": fc is not None and hz.forecast_error is None},
         "targets": dict(hz.pro_rata.info),
         "expected": exp_summary,
+        "margins": margins if margins else None,
         "timings_s": {k: round(v, 4) for k, v in timings.items()},
     }
     doc = {
@@ -380,7 +389,8 @@ def make_schedule(sc: Scenario, state: OpsState, *, start: str | pd.Timestamp,
                   forecast: str | pd.DataFrame | None = None, time_limit_s: float | None = None,
                   end_soc: dict[str, float] | None = None,
                   created_at: str | None = None,
-                  state_ignored: list[str] | None = None) -> Schedule:
+                  state_ignored: list[str] | None = None,
+                  margins: Margins | None = None) -> Schedule:
     """The day-ahead schedule of one horizon — always a plan.
 
     Parameters
@@ -406,6 +416,9 @@ def make_schedule(sc: Scenario, state: OpsState, *, start: str | pd.Timestamp,
         Problems of a broken state file that :func:`~zeropark.operations.state.salvage_state`
         worked around (one line per ignored field). When given, the optimisation is not trusted:
         the rule-based plan is published, flagged, with these lines as reasons.
+    margins : Margins, optional
+        Peak guard and DR delivery margin (default: the documented defaults of
+        :mod:`zeropark.operations.margins`; ``Margins.off()`` plans at the lines).
 
     Returns
     -------
@@ -431,6 +444,7 @@ def make_schedule(sc: Scenario, state: OpsState, *, start: str | pd.Timestamp,
     reasons: list[str] = []
     result: Result | None = None
     split: dict[str, np.ndarray] = {}
+    margin_info: dict[str, Any] = {}
     status = "not_solved"
     prof = hz.prof
     if state_ignored:
@@ -442,7 +456,7 @@ def make_schedule(sc: Scenario, state: OpsState, *, start: str | pd.Timestamp,
         prof = hz.base
     else:
         try:
-            result, split = optimise(hz, end_soc=end_soc)
+            result, split = optimise(hz, end_soc=end_soc, margins=margins, info=margin_info)
             status = str(result.status)
             if not result.ok:
                 reasons.append(f"solver {result.status}: {result.explanation}")
@@ -455,7 +469,7 @@ def make_schedule(sc: Scenario, state: OpsState, *, start: str | pd.Timestamp,
         try:
             sched = assemble(hz, prof, plan_from_result(result), status=status, fallback=False,
                              reasons=[], warnings=list(hz.warnings), result=result,
-                             lp_sessions=split, **common)
+                             lp_sessions=split, margins=margin_info, **common)
             check_schedule(sched.doc)
             timings["total_s"] = timer.perf_counter() - t0
             sched.doc["metadata"]["timings_s"] = {k: round(v, 4) for k, v in timings.items()}
