@@ -128,3 +128,31 @@ def test_auto_is_the_default_and_zero_is_off():
     assert parse_margin("auto", "--peak-margin") is None
     assert parse_margin("0", "--peak-margin") == 0.0
     assert Margins().peak_margin_kw is None and Margins.off().peak_margin_kw == 0.0
+
+
+def test_drift_report_says_whether_dr_was_delivered():
+    """The plan keeps the cut (cap 55 kW at 18–20 h). Metered import 57 kW in both hours:
+    delivered (60 − 57) × 2 = 6 of 5 × 2 = 10 kWh, 4 kWh short, both hours above the cap.
+    Metered 54 kW: 12 kWh delivered, none short."""
+    from zeropark.operations.ledger import drift_lines, read_actuals, update_state
+
+    state = state_from_dict({"storage": {"bat": {"soc": 0.5}}, "ev_plugged": [],
+                             "dr_committed": [EVENT]})
+    s = make_schedule(park(0.0), state, start="2025-07-01T00:00", horizon_h=24, step="1h",
+                      forecast=forecast(), margins=Margins.off(),
+                      created_at="2026-12-02T00:00:00+00:00")
+    for metered, short, above in ((57.0, 4.0, 2), (54.0, 0.0, 0)):
+        imp = np.full(24, 50.0)
+        imp[18:20] = metered
+        act = read_actuals(pd.DataFrame({"time": pd.date_range("2025-07-01", periods=24,
+                                                               freq="h"),
+                                         "grid_import_kw": imp, "ef_kg_per_kwh": 0.5}))
+        up = update_state(state, act, s.doc)
+        (dr,) = up.drift["dr_delivery"]
+        assert dr["event"] == "cut" and dr["complete"] and dr["committed"]
+        assert dr["requested_kwh"] == pytest.approx(10.0)
+        assert dr["delivered_kwh"] == pytest.approx(2 * (60.0 - metered))
+        assert dr["shortfall_kwh"] == pytest.approx(short)
+        assert dr["intervals_above_cap"] == above and dr["delivered"] is (short == 0.0)
+        line = next(x for x in drift_lines(up.drift, True) if x.startswith("DR cut"))
+        assert ("SHORT 4.0 kWh" in line) is (short > 0)

@@ -438,6 +438,7 @@ def _drift(act: Actuals, pv_: _PlanView, imp: np.ndarray, exp: np.ndarray,
                                             dt / pv_.doc["metadata"]["step_h"]),
                          "actual": _energy(ef[rows] * imp[rows], dt)},
         "soc_end": {},
+        "dr_delivery": _dr_delivery(act, pv_, imp, exp),
     }
     for u in pv_.doc["assets"]["storage"]:
         col = f"soc[{u['name']}]"
@@ -446,11 +447,47 @@ def _drift(act: Actuals, pv_: _PlanView, imp: np.ndarray, exp: np.ndarray,
             actual = float(act.values[col][rows[-1]])
             out["soc_end"][u["name"]] = {"planned": planned, "actual": actual,
                                          "drift": actual - planned}
+    out["dr_delivery"] = _dr_delivery(act, pv_, imp, exp)
     metered = [c for c in act.values if _PILE.match(c)]
     if metered:
         planned = sum(float(pv_.piles(g["name"]).sum()) for g in pv_.doc["assets"]["ev_groups"])
         out["ev_energy"] = {"planned_kwh": planned * dt,
                             "actual_kwh": sum(_energy(act.values[c][rows], dt) for c in metered)}
+    return out
+
+
+def _dr_delivery(act: Actuals, pv_: _PlanView, imp: np.ndarray, exp: np.ndarray
+                 ) -> list[dict[str, Any]]:
+    """Delivery of each accepted DR event of the plan against the metered net import.
+
+    Settlement as in the model: delivered energy = Σ (baseline − (import − export)) Δt over the
+    event window, shortfall = max(0, reduction × window hours − delivered) [kWh]. An event whose
+    window the actuals cover only in part is reported over that part (``complete: false``).
+    """
+    out: list[dict[str, Any]] = []
+    dt = act.dt_h
+    net = imp - exp
+    for e in pv_.doc["assets"]["dr_events"]:
+        if not e["accepted"]:
+            continue
+        w0, w1 = pd.Timestamp(e["start"]), pd.Timestamp(e["end"])
+        inside = np.asarray((act.time >= w0) & (act.time + pd.Timedelta(hours=dt) <= w1))
+        if not inside.any():
+            continue
+        hours_seen = float(inside.sum()) * dt
+        hours = (w1 - w0) / _HOUR
+        requested = float(e["reduction_kw"]) * hours_seen
+        delivered = float((e["baseline_kw"] - net[inside]).sum()) * dt
+        out.append({
+            "event": e["name"], "committed": bool(e["committed"]),
+            "complete": abs(hours_seen - hours) < 1e-9,
+            "import_cap_kw": float(e["import_cap_kw"]),
+            "actual_mean_net_import_kw": float(net[inside].mean()),
+            "requested_kwh": requested, "delivered_kwh": delivered,
+            "shortfall_kwh": max(0.0, requested - delivered),
+            "intervals_above_cap": int((net[inside] > e["import_cap_kw"] + 1e-6).sum()),
+            "delivered": delivered >= requested - 1e-6,
+        })
     return out
 
 
@@ -474,5 +511,13 @@ def drift_lines(drift: dict[str, Any] | None, plan_given: bool = False) -> list[
     rows.append(("emissions", f"plan {em['planned']:,.1f} kg, actual {em['actual']:,.1f} kg"))
     for unit, s in drift["soc_end"].items():
         rows.append((f"SOC {unit} at end", f"plan {s['planned']:.3f}, actual {s['actual']:.3f}"))
+    for e in drift.get("dr_delivery", []):
+        verdict = ("delivered" if e["delivered"] else
+                   f"SHORT {e['shortfall_kwh']:,.1f} kWh")
+        rows.append((f"DR {e['event']}", f"{verdict}: {e['delivered_kwh']:,.1f} of "
+                     f"{e['requested_kwh']:,.1f} kWh, mean net import "
+                     f"{e['actual_mean_net_import_kw']:,.1f} kW (cap {e['import_cap_kw']:,.1f} kW"
+                     f", {e['intervals_above_cap']} interval(s) above)"
+                     + ("" if e["complete"] else ", window not complete")))
     width = max(len(r[0]) for r in rows)
     return [f"{name:<{width}}  {val}" for name, val in rows]
