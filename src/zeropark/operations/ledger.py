@@ -33,6 +33,7 @@ _HOUR = pd.Timedelta(hours=1)
 _SOC = re.compile(r"^soc\[(.+)\]$")
 _PILE = re.compile(r"^ev_pile_kw\[(.+)/(\d+)\]$")
 _FLEX = re.compile(r"^flex_kw\[(.+)\]$")
+_STO = re.compile(r"^storage_kw\[(.+)\]$")
 _PLAIN = ("grid_import_kw", "grid_export_kw", "pv_kw", "green_direct_kw", "ef_kg_per_kwh")
 
 
@@ -90,12 +91,15 @@ def read_actuals(src: str | Path | pd.DataFrame, *, field: str = "actuals") -> A
     for col in df.columns:
         if col == "time":
             continue
-        if not (col in _PLAIN or _SOC.match(col) or _PILE.match(col) or _FLEX.match(col)):
+        if not (col in _PLAIN or _SOC.match(col) or _PILE.match(col) or _FLEX.match(col)
+                or _STO.match(col)):
             raise ScenarioError(f"{field}.{col}", col, f"one of {list(_PLAIN)}, soc[<unit>], "
-                                "ev_pile_kw[<group>/<pile>], flex_kw[<load>]")
+                                "storage_kw[<unit>], ev_pile_kw[<group>/<pile>], "
+                                "flex_kw[<load>]")
         values[col] = parse_number_column(df[col], field=f"{field}.{col}", column=col,
-                                          allow_negative=False, stamps=stamps).astype(float)
-        too_big = np.flatnonzero(values[col] > _MAX_METERED_KW)
+                                          allow_negative=bool(_STO.match(col)),
+                                          stamps=stamps).astype(float)
+        too_big = np.flatnonzero(np.abs(values[col]) > _MAX_METERED_KW)
         if too_big.size:  # a unit or typing error, which the ledger would carry for a year
             i = int(too_big[0])
             raise ScenarioError(f"{field}.{col}", f"{values[col][i]:g} in row {i + 1} "
@@ -326,6 +330,13 @@ def update_state(state: OpsState, actuals: Actuals, plan: dict[str, Any] | None 
             warnings.append(f"SOC of {unit!r} taken from the plan")
         else:
             warnings.append(f"no SOC for {unit!r} at {act.end}: kept from the state")
+        if unit in data["storage"]:  # last power: metered, else the plan's, else unknown
+            power = _storage_power(unit, act, pv_)
+            data["storage"][unit]["power_kw"] = power
+            if power is None and state.storage.get(unit, None) is not None and \
+                    state.storage[unit].power_kw is not None:
+                warnings.append(f"no power for storage {unit!r} at {act.end}: unknown (its next "
+                                "first step is not ramp-limited)")
     data["ev_plugged"], ev_warn = _plugged(state, act, plan, pv_)
     warnings += ev_warn
     data["dr_committed"] = _dr_ahead(state, act, plan)
@@ -389,6 +400,17 @@ def _flex_power(state: OpsState, act: Actuals, plan: dict[str, Any] | None,
             warnings.append(f"no power for flexible load {name!r} at {act.end}: unknown (its "
                             "next first step is not ramp-limited)")
     return out or None, warnings
+
+
+def _storage_power(unit: str, act: Actuals, pv_: _PlanView | None) -> float | None:
+    """A storage unit's net power in the last actual interval [kW, + discharge]: metered
+    (``storage_kw[<unit>]``), else the plan's setpoint when the plan covers that interval."""
+    col = f"storage_kw[{unit}]"
+    if col in act.values:
+        return float(act.values[col][-1])
+    if pv_ is not None and pv_.end_idx is not None and pv_.rows[-1] == len(act.time) - 1:
+        return float(pv_.doc["intervals"][pv_.end_idx]["storage"][unit]["power_kw"])
+    return None
 
 
 def _dr_ahead(state: OpsState, act: Actuals, plan: dict[str, Any] | None) -> list[dict]:

@@ -111,7 +111,8 @@ def optimise(hz: Horizon, *, end_soc: dict[str, float] | None = None,
     (Result, dict of group name to per-session power [kW], shape (sessions, T))
     """
     # the flexible loads' power before the start bounds their first step (ramp limit)
-    d = dataclasses.replace(model_data(hz.sc, hz.prof), flex_initial_kw=hz.flex_initial_kw)
+    d = dataclasses.replace(model_data(hz.sc, hz.prof), flex_initial_kw=hz.flex_initial_kw,
+                            storage_initial_kw=hz.storage_initial_kw)
     # already billed this month whatever the schedule does: the demand charge on the month-to-date
     # peak and (capacity basis) the month's capacity charge
     incurred = hz.prof.demand_charge_per_kw_month * float(np.sum(hz.floor_kw))
