@@ -102,7 +102,9 @@ def _schedule(scenario: str, start: str, horizon: str, step: str, state_path: st
                f"EV {exp['ev_energy_kwh']:,.0f} kWh")
     for w in meta["warnings"]:
         click.echo(f"warning: {w}", err=True)
-    click.echo(f"wrote {', '.join(str(p) for p in paths)}")
+    click.echo(f"wrote {', '.join(str(p) for p in paths)} (revision {meta['revision']}: "
+               f"{paths[0].name.split('.')[0]}.r{meta['revision']}.json/.csv; CSV metadata in "
+               ".meta.json)")
     if s.fallback:
         for r in meta["reasons"]:
             click.echo(f"fallback: {r}", err=True)
@@ -179,23 +181,11 @@ def ledger_update(state_path: str, actuals_path: str, schedule_path: str | None,
 
 
 def find_schedule(folder: Path, at: str) -> Path | None:
-    """The newest ``schedule-*.json`` in ``folder`` whose horizon covers ``at``."""
-    import pandas as pd
+    """The current ``schedule-<start>.json`` in ``folder`` whose horizon covers ``at`` (revision
+    files ``.r<N>.json`` are history, not candidates; only the files needed are validated)."""
+    from zeropark.operations.publish import find_current, local_time
 
-    from zeropark.operations.publish import InvalidScheduleError, read_schedule
-
-    ts = pd.Timestamp(at)
-    best: tuple[pd.Timestamp, Path] | None = None
-    for path in sorted(folder.glob("schedule-*.json")):
-        try:
-            meta = read_schedule(path)["metadata"]
-        except InvalidScheduleError:
-            continue
-        start, end = pd.Timestamp(meta["start"]), pd.Timestamp(meta["end"])
-        if start <= ts < end and (best is None or start > best[0]
-                                  or (start == best[0] and not meta["fallback"])):
-            best = (start, path)
-    return None if best is None else best[1]
+    return find_current(folder, local_time(at))
 
 
 def _update(state_path: str, actuals_path: str, schedule_path: str | None,

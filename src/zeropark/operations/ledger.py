@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from zeropark.errors import ScenarioError
+from zeropark.operations.publish import local_time
 from zeropark.operations.state import OpsState, ledger_period, state_from_dict
 from zeropark.profiles.csvio import parse_number_column, parse_time_column, read_table_csv
 
@@ -44,6 +45,7 @@ class Actuals:
     time: pd.DatetimeIndex
     dt_h: float
     values: dict[str, np.ndarray]
+    utc_offset_h: float | None = None  # the offset the timestamps carried (None: none given)
 
     @property
     def end(self) -> pd.Timestamp:
@@ -77,6 +79,7 @@ def read_actuals(src: str | Path | pd.DataFrame, *, field: str = "actuals") -> A
         df = read_table_csv(src, field=field, required=["time", "grid_import_kw"])
     if "grid_import_kw" not in df.columns:
         raise ScenarioError(field, list(df.columns), "a 'grid_import_kw' column")
+    df, offset_h = _strip_offset(df, f"{field}.time")
     stamps = parse_time_column(df["time"], field=f"{field}.time", column="time")
     time = pd.DatetimeIndex(stamps)
     if len(time) < 2:  # the step is read from consecutive timestamps: never guessed
@@ -106,7 +109,30 @@ def read_actuals(src: str | Path | pd.DataFrame, *, field: str = "actuals") -> A
                                 f"({time[i]})", f"at most {_MAX_METERED_KW:g} kW")
         if _SOC.match(col) and (values[col] > 1).any():
             raise ScenarioError(f"{field}.{col}", float(values[col].max()), "a fraction 0..1")
-    return Actuals(time, dt, values)
+    return Actuals(time, dt, values, offset_h)
+
+
+_OFFSET = re.compile(r"^(.*\d)([+-])(\d{2}):(\d{2})$")
+
+
+def _strip_offset(df: pd.DataFrame, field: str) -> tuple[pd.DataFrame, float | None]:
+    """Timestamps written as the schedule writes them (``…T00:00:00+08:00``): one offset for
+    every row, taken off (the wall time is local standard time) and returned [h]."""
+    col = df["time"]
+    if not len(col) or not all(isinstance(v, str) for v in col):
+        return df, None
+    found = [_OFFSET.match(v.strip()) for v in col]
+    if not any(found):
+        return df, None
+    offsets = {(m.group(2), m.group(3), m.group(4)) if m else None for m in found}
+    if len(offsets) != 1 or None in offsets:
+        raise ScenarioError(field, sorted(str(o) for o in offsets),
+                            "one UTC offset for every row (or none): local standard time")
+    sign, hh, mm = offsets.pop()
+    offset_h = (1 if sign == "+" else -1) * (int(hh) + int(mm) / 60)
+    out = df.copy()
+    out["time"] = [m.group(1) for m in found]
+    return out, offset_h
 
 
 @dataclass(frozen=True)
@@ -147,7 +173,7 @@ def _plan_view(doc: dict[str, Any] | None, act: Actuals, warnings: list[str]) ->
         return None
     meta = doc["metadata"]
     dt_p, T = meta["step_h"], meta["n_intervals"]
-    start = pd.Timestamp(meta["start"])
+    start = local_time(meta["start"])
     t0 = np.asarray((act.time - start) / _HOUR, float)  # row starts [h from plan start]
     edges = np.arange(T + 1) * dt_p
     lo = np.maximum(t0[:, None], edges[None, :-1])
@@ -199,7 +225,7 @@ def _session_deliveries(doc: dict[str, Any], act: Actuals, plan: _PlanView
     sessions = doc["ev_sessions"]
     dt = act.dt_h
     meta = doc["metadata"]
-    start = pd.Timestamp(meta["start"])
+    start = local_time(meta["start"])
     T = meta["n_intervals"]
     n = len(sessions)
     planned = np.zeros((n, T))
@@ -207,8 +233,8 @@ def _session_deliveries(doc: dict[str, Any], act: Actuals, plan: _PlanView
     for k, s in enumerate(sessions):  # sessions: bookkeeping, not model building
         f = s["first_interval"]
         planned[k, f:f + len(s["power_kw"])] = s["power_kw"]
-        a = (pd.Timestamp(s["arrival"]) - start) / _HOUR / meta["step_h"]
-        b = (pd.Timestamp(s["departure"]) - start) / _HOUR / meta["step_h"]
+        a = (local_time(s["arrival"]) - start) / _HOUR / meta["step_h"]
+        b = (local_time(s["departure"]) - start) / _HOUR / meta["step_h"]
         t = np.arange(T)
         plugged[k] = np.clip(np.minimum(b, t + 1) - np.maximum(a, t), 0.0, 1.0)
     planned_rows = planned @ plan.weight.T  # (sessions, covered rows) mean kW
@@ -272,10 +298,16 @@ def update_state(state: OpsState, actuals: Actuals, plan: dict[str, Any] | None 
                             "the ledger: skipped")
             if not keep.any():
                 return LedgerUpdate(state, None, warnings)
-            act = Actuals(act.time[keep], act.dt_h, {k: v[keep] for k, v in act.values.items()})
+            act = Actuals(act.time[keep], act.dt_h, {k: v[keep] for k, v in act.values.items()},
+                          act.utc_offset_h)
         if act.time[0] > pd.Timestamp(lg.through):
             warnings.append(f"gap: the ledger ends {lg.through}, the actuals start {act.time[0]}")
     dt = act.dt_h
+    planned_offset = (plan or {}).get("metadata", {}).get("utc_offset_h")
+    if (act.utc_offset_h is not None and planned_offset is not None
+            and abs(act.utc_offset_h - planned_offset) > 1e-9):
+        raise ScenarioError("actuals.time", f"UTC offset {act.utc_offset_h:+g} h",
+                            f"the schedule's offset {planned_offset:+g} h (local standard time)")
     pv_ = _plan_view(plan, act, warnings)
     imp = act.values["grid_import_kw"]
     exp = _column(act, "grid_export_kw", pv_, "grid_export_kw", 0.0, warnings)
@@ -356,11 +388,12 @@ def _plugged(state: OpsState, act: Actuals, plan: dict[str, Any] | None,
         eff = {g["name"]: g["efficiency"] for g in plan["assets"]["ev_groups"]}
         out = []
         for s, kwh in zip(sessions, delivered, strict=True):
-            if pd.Timestamp(s["arrival"]) < end < pd.Timestamp(s["departure"]):
+            if local_time(s["arrival"]) < end < local_time(s["departure"]):
                 out.append({"group": s["group"], "pile": s["pile"], "id": s["id"],
                             "energy_kwh": round(max(s["energy_kwh"] - kwh * eff[s["group"]], 0.0),
                                                 6),
-                            "departure": s["departure"], "max_power_kw": s["max_power_kw"]})
+                            "departure": local_time(s["departure"]).isoformat(),
+                            "max_power_kw": s["max_power_kw"]})
         return out, warnings
     if state.ev_plugged is None:
         return None, ["no plan: EVs plugged in are unknown (ev_plugged left null)"]
@@ -492,7 +525,7 @@ def _dr_delivery(act: Actuals, pv_: _PlanView, imp: np.ndarray, exp: np.ndarray
     for e in pv_.doc["assets"]["dr_events"]:
         if not e["accepted"]:
             continue
-        w0, w1 = pd.Timestamp(e["start"]), pd.Timestamp(e["end"])
+        w0, w1 = local_time(e["start"]), local_time(e["end"])
         inside = np.asarray((act.time >= w0) & (act.time + pd.Timedelta(hours=dt) <= w1))
         if not inside.any():
             continue

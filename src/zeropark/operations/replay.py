@@ -22,6 +22,7 @@ from zeropark.api import finish
 from zeropark.model.builder import build_matrix
 from zeropark.model.data import model_data, pv_bus_efficiency
 from zeropark.operations.ledger import read_actuals, update_state
+from zeropark.operations.publish import local_time
 from zeropark.operations.schedule import Schedule, make_schedule
 from zeropark.operations.state import OpsState, initial_state, state_from_dict
 from zeropark.profiles.base import Profiles
@@ -82,7 +83,7 @@ def actuals_from_schedule(sched: Schedule, hours: float) -> pd.DataFrame:
     """The first ``hours`` of a schedule as if metered exactly (unrounded plan values)."""
     p, meta = sched.plan, sched.doc["metadata"]
     n = int(round(hours / meta["step_h"]))
-    time = pd.date_range(meta["start"], periods=meta["n_intervals"],
+    time = pd.date_range(local_time(meta["start"]), periods=meta["n_intervals"],
                          freq=pd.Timedelta(hours=meta["step_h"]))[:n]
     cols: dict[str, object] = {
         "time": time, "grid_import_kw": np.maximum(p.grid_import_kw[:n], 0.0),

@@ -29,7 +29,12 @@ from zeropark.operations.fallback import fallback_plan
 from zeropark.operations.horizon import Horizon, build_horizon
 from zeropark.operations.margins import Margins, add_margin_rows
 from zeropark.operations.plan import Plan, plan_from_result
-from zeropark.operations.publish import SCHEMA_VERSION, check_schedule
+from zeropark.operations.publish import (
+    SCHEMA_VERSION,
+    check_schedule,
+    local_time,
+    utc_offset_text,
+)
 from zeropark.operations.state import OpsState
 from zeropark.profiles.base import Profiles
 from zeropark.results import Result
@@ -72,7 +77,8 @@ class Schedule:
 
     @property
     def start(self) -> pd.Timestamp:
-        return pd.Timestamp(self.doc["metadata"]["start"])
+        """First interval start, tz-naive local standard time."""
+        return local_time(self.doc["metadata"]["start"])
 
 
 def _apply_carry(lp: MatrixLP, d: ModelData, carry: dict[str, float],
@@ -139,8 +145,9 @@ def _r(x: Any, digits: int = 3) -> Any:
     return np.round(np.asarray(x, float), digits) + 0.0
 
 
-def _time(ts: pd.Timestamp) -> str:
-    return pd.Timestamp(ts).strftime("%Y-%m-%dT%H:%M:%S")
+def _time(ts: pd.Timestamp, offset: str = "") -> str:
+    """ISO 8601 local standard time, with the UTC offset ``offset`` (e.g. ``+08:00``)."""
+    return pd.Timestamp(ts).strftime("%Y-%m-%dT%H:%M:%S") + offset
 
 
 def expected(hz: Horizon, prof: Profiles, plan: Plan, owed_kwh: float) -> dict[str, Any]:
@@ -185,8 +192,8 @@ def _balance_residual(prof: Profiles, plan: Plan) -> np.ndarray:
     return supply + unserved - demand
 
 
-def _session_records(hz: Horizon, prof: Profiles, session_kw: dict[str, np.ndarray]
-                     ) -> list[dict[str, Any]]:
+def _session_records(hz: Horizon, prof: Profiles, session_kw: dict[str, np.ndarray],
+                     tz: str = "") -> list[dict[str, Any]]:
     """One record per EV session: identity, wishes, and its planned power while plugged in."""
     T, dt = prof.n_steps, prof.dt_h
     out: list[dict[str, Any]] = []
@@ -204,7 +211,7 @@ def _session_records(hz: Horizon, prof: Profiles, session_kw: dict[str, np.ndarr
             out.append({
                 "group": g.name, "pile": int(row.pile),
                 "id": None if ident is None or pd.isna(ident) else str(ident),
-                "arrival": _time(row.arrival), "departure": _time(row.departure),
+                "arrival": _time(row.arrival, tz), "departure": _time(row.departure, tz),
                 "energy_kwh": float(_r(row.energy_kwh)),
                 "max_power_kw": float(_r(row.max_power_kw)),
                 "planned_kwh": float(_r(x[j].sum() * dt)),
@@ -214,7 +221,7 @@ def _session_records(hz: Horizon, prof: Profiles, session_kw: dict[str, np.ndarr
     return out
 
 
-def _dr_records(sc: Scenario, prof: Profiles, plan: Plan
+def _dr_records(sc: Scenario, prof: Profiles, plan: Plan, tz: str = ""
                 ) -> tuple[list[dict[str, Any]], list[list[dict[str, Any]]]]:
     """DR events of the horizon (assets) and, per interval, the accepted ones active in it."""
     T, dt = prof.n_steps, prof.dt_h
@@ -228,8 +235,8 @@ def _dr_records(sc: Scenario, prof: Profiles, plan: Plan
         accepted = e.name in plan.dr_accepted
         src = next((ev for ev in sc.demand_response.events if ev.name == e.name), None)
         assets.append({
-            "name": e.name, "start": _time(prof.time[steps[0]]),
-            "end": _time(prof.time[steps[-1]] + pd.Timedelta(hours=dt)),
+            "name": e.name, "start": _time(prof.time[steps[0]], tz),
+            "end": _time(prof.time[steps[-1]] + pd.Timedelta(hours=dt), tz),
             "baseline_kw": float(_r(base.mean())), "reduction_kw": float(_r(e.reduction_kw)),
             "import_cap_kw": cap, "committed": bool(e.committed), "accepted": bool(accepted),
             "payment_per_kw": float(e.payment_per_kw), "penalty_per_kwh": float(e.penalty_per_kwh),
@@ -261,7 +268,8 @@ def _table(starts: list[str], cols: dict[str, np.ndarray], S: list[str], F: list
         if e.name in plan.dr_accepted:
             cap[e.mask] = np.fmin(cap[e.mask], e.baseline_steps_kw() - e.reduction_kw)
     table["dr_import_cap_kw"] = _r(cap)
-    for k in ("import_price_per_kwh", "ef_kg_per_kwh", "emissions_kg", "green_share"):
+    for k in ("import_price_per_kwh", "export_price_per_kwh", "expected_cost", "ef_kg_per_kwh",
+              "emissions_kg", "green_share"):
         table[k] = cols[k]
     table["fallback"] = np.full(T, int(fallback))
     return pd.DataFrame(table)
@@ -289,7 +297,8 @@ def assemble(hz: Horizon, prof: Profiles, plan: Plan, *, status: str, fallback: 
         raise ValueError(f"the plan breaks the power balance by {np.abs(resid).max():.3g} kW")
     pile_kw, session_kw, owed, ev_warn = disaggregate(sc, prof, hz.sessions, plan, lp_sessions)
     warnings = warnings + ev_warn
-    sessions_out = _session_records(hz, prof, session_kw)
+    tz = utc_offset_text(sc.utc_offset_h)
+    sessions_out = _session_records(hz, prof, session_kw, tz)
     exp_summary = expected(hz, prof, plan, owed)
     if owed > 1e-3:
         warnings.append(f"{owed:.3f} kWh of EV energy cannot be delivered in time")
@@ -304,7 +313,7 @@ def assemble(hz: Horizon, prof: Profiles, plan: Plan, *, status: str, fallback: 
     share = np.where(cons > 1e-9, np.clip((onsite - plan.grid_export_kw)
                                           / np.where(cons > 1e-9, cons, 1.0), 0, 1), 0.0)
     emissions = prof.ef_kg_per_kwh * plan.grid_import_kw * dt
-    dr_assets, dr_by_step = _dr_records(sc, prof, plan)
+    dr_assets, dr_by_step = _dr_records(sc, prof, plan, tz)
     F = [f.name for f in sc.flexible_loads]
     S = [u.name for u in sc.storage]
     G = [g.name for g in sc.ev.groups]
@@ -315,6 +324,10 @@ def assemble(hz: Horizon, prof: Profiles, plan: Plan, *, status: str, fallback: 
         "pv_kw": _r(np.maximum(plan.pv_kw.sum(axis=0), 0)),
         "green_direct_kw": _r(np.maximum(plan.green_direct_kw, 0)),
         "import_price_per_kwh": _r(prof.import_price_per_kwh, 6),
+        "export_price_per_kwh": _r(prof.export_price_per_kwh, 6),
+        "expected_cost": _r((prof.import_price_per_kwh * np.maximum(plan.grid_import_kw, 0)
+                             - prof.export_price_per_kwh * np.maximum(plan.grid_export_kw, 0))
+                            * dt),
         "ef_kg_per_kwh": _r(prof.ef_kg_per_kwh, 6),
         "emissions_kg": _r(np.maximum(emissions, 0)),
         "green_share": _r(share, 6),
@@ -324,7 +337,7 @@ def assemble(hz: Horizon, prof: Profiles, plan: Plan, *, status: str, fallback: 
     g_kw = _r(np.maximum(plan.ev_group_kw, 0))
     piles = {g: _r(np.maximum(pile_kw[g], 0)) for g in G}
     lists = {k: v.tolist() for k, v in cols.items()}
-    starts = [_time(t) for t in prof.time]
+    starts = [_time(t, tz) for t in prof.time]
     intervals = []
     for t in range(T):  # output formatting, one record per interval
         intervals.append({
@@ -337,15 +350,19 @@ def assemble(hz: Horizon, prof: Profiles, plan: Plan, *, status: str, fallback: 
             "ev_group_kw": {n: float(g_kw[i, t]) for i, n in enumerate(G)},
             "ev_piles_kw": {n: piles[n][:, t].tolist() for n in G},
             "dr": dr_by_step[t],
-            **{k: lists[k][t] for k in ("import_price_per_kwh", "ef_kg_per_kwh",
-                                        "emissions_kg", "green_share")},
+            **{k: lists[k][t] for k in ("import_price_per_kwh", "export_price_per_kwh",
+                                        "expected_cost", "ef_kg_per_kwh", "emissions_kg",
+                                        "green_share")},
         })
     solver = sc.solver
     fc = hz.forecast
     ok = result is not None and result.ok and not fallback
     meta = {
         "scenario": sc.name, "scenario_hash": sc.content_hash(), "created_at": created_at,
-        "start": starts[0], "end": _time(prof.time[-1] + pd.Timedelta(hours=dt)),
+        "start": starts[0], "end": _time(prof.time[-1] + pd.Timedelta(hours=dt), tz),
+        "time_zone": f"UTC{tz}", "utc_offset_h": float(sc.utc_offset_h),
+        "valid_from": starts[0], "valid_to": _time(prof.time[-1] + pd.Timedelta(hours=dt), tz),
+        "revision": 1,
         "horizon_h": T * dt, "step": sc.time.step, "step_h": dt, "n_intervals": T,
         "status": status,
         "objective": float(result.objective) if ok else None,
