@@ -65,10 +65,11 @@ def test_fixed_peak_guard_stays_below_the_month_peak():
 
 def test_peak_guard_that_cannot_be_kept_is_paid_for():
     """Floor 55 kW, guard 5 kW: import ≤ 50 kW would need x = 0 (impossible: the battery must
-    be refilled), the least peak is 155/3, so the billed peak variable is 155/3 + 5 = 56.667:
-    objective 1220 + 40 × (56.667 − 55) = 1286.667; the plan still peaks at 155/3."""
+    be refilled), the least peak is 155/3, so the guard is breached by 155/3 + 5 − 55 = 5/3 kW
+    at half the demand charge: objective 1220 + 0.5 × 40 × 5/3 = 1253.333; the billed peak
+    stays at the floor and the plan peaks at 155/3."""
     meta, imp = run(Margins(peak_margin_kw=5.0, dr_margin_kw=0.0), floor_kw=55.0)
-    assert meta["objective"] == pytest.approx(1220.0 + 40.0 * 5.0 / 3.0, rel=1e-6)
+    assert meta["objective"] == pytest.approx(1220.0 + 0.5 * 40.0 * 5.0 / 3.0, rel=1e-6)
     assert imp.max() == pytest.approx(155.0 / 3.0, abs=TOL)
     assert meta["expected"]["demand_charge_incremental"] == pytest.approx(0.0, abs=1e-6)
 

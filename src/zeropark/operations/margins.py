@@ -14,12 +14,16 @@ forecast with ``pv_error`` (default 25 %, day-ahead PV errs far more than load),
 with ``L_t`` the forecast inflexible load and ``PV_t`` the forecast available PV. A chance-style
 margin is ``z · σ_t``: the import exceeds the plan by more than it with probability 1 − Φ(z).
 
-**Peak guard.** The billed-demand rows become ``P_m − p^imp_t ≥ e_t + μ_t`` with the guard
-``μ_t = peak_margin_kw`` when given, else ``PEAK_Z · σ_t``. Below the month-to-date peak ``F`` this
-asks the plan to stay ``μ_t`` under it; where it cannot (or shaving costs more than the demand
-charge), ``P_m`` rises and the plan still keeps ``μ_t`` below its own planned peak. The objective
-then carries the demand charge on the guard as well (a reserve, stated in ``metadata.margins``);
-``metadata.expected`` is computed from the planned import without it.
+**Peak guard.** Rows ``P_m + G_m − p^imp_t ≥ e_t + μ_t`` (``operations.peak_guard``) with the
+guard ``μ_t = peak_margin_kw`` when given, else ``PEAK_Z · σ_t``, and a breach column
+``G_m ≥ 0`` per billing month priced at ``PEAK_GUARD_PRICE_SHARE`` (½) of the demand charge.
+Below the month-to-date peak ``F`` the plan keeps ``μ_t`` under it as long as that costs less
+than half the demand charge per kW given up; the billed peak ``P_m`` is never raised for the
+guard (that would bill a reserve at the full demand charge and take the battery from DR and
+energy). Why ½: at the line, a symmetric forecast error pushes the metered peak up with
+probability ½, so the first kW of distance saves about half a kW of expected demand.
+``metadata.expected`` is computed from the planned import; the objective includes the breach
+cost.
 
 **DR delivery margin.** For each DR event of the horizon a second shortfall row asks for the
 requested energy plus the margin ``M_e = H · (dr_margin_kw or DR_Z · mean_{t∈e} σ_t)`` when the
@@ -60,6 +64,9 @@ LOAD_ERROR = 0.05
 """Relative standard deviation of the day-ahead load forecast [-] (assumption: ±5 %)."""
 PV_ERROR = 0.25
 """Relative standard deviation of the day-ahead PV forecast [-] (assumption: ±25 % day to day)."""
+PEAK_GUARD_PRICE_SHARE = 0.5
+"""Price of a kW of peak guard given up, as a share of the demand charge [-]: at the line, a
+symmetric forecast error pushes the metered peak up with probability 1/2."""
 DR_MARGIN_PENALTY_FACTOR = 5.0
 """Cost of using the DR margin, as a multiple of the event's penalty per kWh [-]."""
 
@@ -163,9 +170,15 @@ def add_margin_rows(lp: MatrixLP, d: ModelData, margins: Margins) -> dict[str, A
     info["peak_margin_kw_max"] = float(np.round(guard.max(initial=0.0), 3))
     info["peak_margin_kw_mean"] = float(np.round(guard.mean() if guard.size else 0.0, 3))
     if lp.has("grid.peak_kw") and np.any(guard > 0):
+        from zeropark.model.grid import basic_charge_data
+
         imp, peak = lp.cols("grid.import_kw"), lp.cols("grid.peak_kw")
+        price = PEAK_GUARD_PRICE_SHARE * basic_charge_data(d).c_peak
+        breach = lp.var("operations.peak_guard_breach_kw", (prof.month_labels,), 0.0, np.inf,
+                        price)
         rows = lp.rows("operations.peak_guard", (range(d.T),), lo=prof.peak_excursion_kw + guard)
         lp.add(rows, peak[prof.month_index], 1.0)
+        lp.add(rows, breach[prof.month_index], 1.0)
         lp.add(rows, imp, -1.0)
     info["dr_margin_kw"] = {}
     if not prof.dr_events or not lp.has("dr.accept"):
