@@ -234,4 +234,70 @@ def _update(state_path: str, actuals_path: str, schedule_path: str | None,
     click.echo(f"wrote {target}")
 
 
-COMMANDS: list[click.Command] = [schedule, ledger]
+@click.command("replay")
+@click.argument("scenario", type=click.Path(dir_okay=False))
+@click.option("--start", required=True, help="First night, a local date, e.g. 2025-07-24.")
+@click.option("--days", type=int, required=True, help="Number of nights to replay.")
+@click.option("--horizon", default="48h", show_default=True, help="Each night's horizon.")
+@click.option("--step", type=click.Choice(["15min", "30min", "1h"]), default="1h",
+              show_default=True)
+@click.option("--load-error", type=float, default=0.05, show_default=True,
+              help="Forecast error model: relative standard deviation of the day's load.")
+@click.option("--pv-error", type=float, default=0.25, show_default=True,
+              help="Forecast error model: relative standard deviation of the day's PV.")
+@click.option("--seed", type=int, default=0, show_default=True,
+              help="Seed of the forecast errors (one draw per date).")
+@click.option("--perfect", is_flag=True, help="Perfect forecasts (no error model).")
+@click.option("--peak-margin", default="auto", show_default=True,
+              help="The schedules' peak guard (kW or 'auto'; see 'zeropark schedule').")
+@click.option("--dr-margin", default="auto", show_default=True,
+              help="The schedules' DR delivery margin (kW or 'auto').")
+@click.option("--time-limit", type=float, default=None, help="Solver time limit per night [s].")
+@click.option("-o", "--out", "out_path", type=click.Path(dir_okay=False), default=None,
+              help="Write the report as JSON here.")
+def replay_command(scenario: str, start: str, days: int, horizon: str, step: str,
+                   load_error: float, pv_error: float, seed: int, perfect: bool,
+                   peak_margin: str, dr_margin: str, time_limit: float | None,
+                   out_path: str | None) -> None:
+    """Replay N nights (schedule, execute against the truth, ledger update) and report the
+    regret against perfect foresight: energy, demand charge, DR delivery, peak exceedances,
+    ramp violations, fallbacks, per night and in total."""
+    from zeropark.clitools import handle_errors
+
+    handle_errors(_replay)(scenario, start, days, horizon, step, (load_error, pv_error, seed,
+                                                                  perfect),
+                           (peak_margin, dr_margin), time_limit, out_path)
+
+
+def _replay(scenario: str, start: str, days: int, horizon: str, step: str,
+            error_options: tuple[float, float, int, bool], margin_options: tuple[str, str],
+            time_limit: float | None, out_path: str | None) -> None:
+    from zeropark.clitools import parse_duration_h
+    from zeropark.errors import ScenarioError
+    from zeropark.io import atomic_write_text
+    from zeropark.operations.horizon import horizon_steps
+    from zeropark.operations.margins import Margins, parse_margin
+    from zeropark.operations.replay import ForecastError, replay_lines, run_replay
+    from zeropark.scenario import load_scenario
+
+    load_error, pv_error, seed, perfect = error_options
+    if time_limit is not None and time_limit < 0:
+        raise ScenarioError("--time-limit", time_limit, "a time limit ≥ 0 s")
+    error = None if perfect else ForecastError(load_error=load_error, pv_error=pv_error,
+                                               seed=seed)
+    margins = Margins(peak_margin_kw=parse_margin(margin_options[0], "--peak-margin"),
+                      dr_margin_kw=parse_margin(margin_options[1], "--dr-margin"),
+                      load_error=load_error, pv_error=pv_error)
+    horizon_h = parse_duration_h(horizon, "--horizon")
+    horizon_steps(horizon_h, step)
+    sc = load_scenario(scenario)
+    report, _ = run_replay(sc, start=start, days=days, horizon_h=horizon_h, step=step,
+                           error=error, margins=margins, time_limit_s=time_limit)
+    for line in replay_lines(report):
+        click.echo(line)
+    if out_path is not None:
+        atomic_write_text(Path(out_path), json.dumps(report, indent=1, allow_nan=False) + "\n")
+        click.echo(f"wrote {out_path}")
+
+
+COMMANDS: list[click.Command] = [schedule, ledger, replay_command]

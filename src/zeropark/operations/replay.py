@@ -297,7 +297,7 @@ def replay(sc: Scenario, prof: Profiles, *, start: str | pd.Timestamp, days: int
         else:
             first = int((t - prof.time[0]) / pd.Timedelta(hours=prof.dt_h))
             fc_pv = np.array([fc[f"pv_kw[{a.name}]"].to_numpy() for a in sc.pv]).reshape(
-                len(sc.pv), -1)
+                len(sc.pv), len(fc))
             run = execute(sched, prof, first, n, fc_pv, sc.grid.export_limit_kw)
             actuals = read_actuals(executed_actuals(sched, run, prof.time[first:first + n]))
         for key, arr in run.items():
@@ -478,3 +478,26 @@ def run_replay(sc: Scenario, *, start: str | pd.Timestamp, days: int, horizon_h:
     report["forecast_error"] = (None if error is None else dataclasses.asdict(error))
     report["margins"] = dataclasses.asdict(margins if margins is not None else Margins())
     return report, rep
+
+
+def replay_lines(report: dict) -> list[str]:
+    """A readable replay report: one line per night, then the totals."""
+    out = [f"{'night':<26} {'status':<10} {'plan peak':>10} {'actual':>10} {'exceed':>8} "
+           f"{'DR short':>9} {'EV unmet':>9}"]
+    for n in report["nights"]:
+        out.append(f"{n['start']:<26} {('FALLBACK' if n['fallback'] else n['status']):<10} "
+                   f"{n['planned_peak_kw']:>10,.0f} {n['actual_peak_kw']:>10,.0f} "
+                   f"{n['peak_exceedance_kw']:>8,.0f} {n['dr_shortfall_kwh']:>9,.0f} "
+                   f"{n['ev_unmet_kwh']:>9,.1f}")
+    parts = report["regret_by_part"]
+    out.append(f"regret {report['regret']:,.0f} ({report['regret_pct']:+.2f} % of the perfect-"
+               f"foresight bill {report['perfect_cost']:,.0f}): energy {parts['energy']:+,.0f}, "
+               f"demand {parts['demand']:+,.0f}, DR {parts['dr']:+,.0f}, other "
+               f"{parts['other']:+,.0f}")
+    ramps = report["ramp_violations"]
+    out.append(f"DR shortfall {report['dr_shortfall_kwh']:,.0f} kWh; peak exceedances "
+               f"{report['peak_exceedances']}; ramp violations "
+               f"{sum(ramps.values()) if ramps else 0}"
+               + (f" ({', '.join(f'{k} {v}' for k, v in ramps.items())})" if ramps else "")
+               + f"; fallbacks {report['fallbacks']}; EV unmet {report['ev_unmet_kwh']:,.1f} kWh")
+    return out
