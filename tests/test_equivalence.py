@@ -93,7 +93,8 @@ def small_case(draw: st.DrawFn) -> tuple:
             end_condition=end,
             self_discharge_per_h=draw(st.floats(0, 0.01)),
             throughput_cost_per_kwh=draw(st.floats(0, 0.1)),
-            max_cycles_per_day=draw(st.sampled_from([None, 1.0])))]
+            max_cycles_per_day=draw(st.sampled_from([None, 1.0])),
+            ramp_kw_per_h=draw(st.sampled_from([None, 3.0])))]
     ev = None
     if draw(st.booleans()):
         need = draw(st.floats(0, 7 * T))
@@ -172,3 +173,30 @@ def test_flexible_load_ramp_from_initial_power_same_model_and_optimum() -> None:
     assert_same_model(d)
     r = solve_data(d)
     assert r.dataset.flex_power_kw.values[0, 0] == pytest.approx(6.0, abs=1e-7)  # 9 − 3
+
+
+@pytest.mark.parametrize(("ramp", "initial", "cost"), [(None, None, 30.0), (5.0, None, 50.0),
+                                                       (5.0, 0.0, 50.0), (5.0, 5.0, 60.0)])
+def test_battery_ramp_same_model_and_hand_optimum(ramp: float | None, initial: float | None,
+                                                  cost: float) -> None:
+    """Load 10 kW for 3 h at 1, 1, 5 CNY/kWh; ideal 20 kWh / 10 kW battery, half full, must end
+    at least half full, so its net power q (discharge − charge) sums to ≤ 0 and the bill is
+    70 − (q0 + q1 + 5 q2). Unlimited: q = (−10, 0, 10), 30. Ramp 5 kW/h: q2 ≤ q1 + 5 and
+    |q1 − q0| ≤ 5 with q0 = −q1 − q2 give q1 ≤ 0, so q = (−5, 0, 5) and 70 − 20 = 50, the same
+    when the power before was 0 (q0 ∈ [−5, 5]). Discharging 5 kW before: q0 ≥ 0 forces
+    q1 ≤ −2.5, q = (0, −2.5, 2.5) and 70 − 10 = 60."""
+    sc, prof = tiny(3, dict(load_kw=[10, 10, 10], price=[1, 1, 5]), storage=[battery(
+        energy_kwh=20, power_kw=10, soc_initial=0.5, end_condition="at_least_initial",
+        ramp_kw_per_h=ramp)])
+    d = prepare(sc, prof)
+    if initial is not None:
+        d = replace(d, storage_initial_kw=np.array([initial]))
+    lp = build_matrix(d)
+    assert ("storage.ramp_start" in lp.row_blocks) is (ramp is not None and initial is not None)
+    assert_same_model(d)
+    r = solve_data(d)
+    assert r.objective == pytest.approx(cost, abs=1e-6)
+    q = r.dataset.storage_discharge_kw.values[0] - r.dataset.storage_charge_kw.values[0]
+    if ramp is not None:
+        assert np.abs(np.diff(np.r_[initial if initial is not None else q[0], q])).max() <= (
+            5.0 + 1e-6)

@@ -27,8 +27,10 @@ from zeropark.operations.fallback import storage_tou
 from zeropark.operations.forecast import read_forecast
 from zeropark.operations.horizon import build_horizon, pro_rata
 from zeropark.operations.ledger import read_actuals, update_state
+from zeropark.operations.margins import Margins
 from zeropark.operations.publish import (
     InvalidScheduleError,
+    local_time,
     publish,
     read_schedule,
     schedule_schema,
@@ -71,6 +73,7 @@ def tiny_forecast(load=None, price=1.0) -> pd.DataFrame:
 def tiny_schedule(sc=None, state=None, forecast=None, **kw) -> Schedule:
     sc = sc or tiny_park()
     state = state or state_from_dict({"storage": {"bat": {"soc": 0.5}}, "ev_plugged": []})
+    kw.setdefault("margins", Margins.off())  # hand-checked optima are at the lines
     return make_schedule(sc, state, start="2025-07-01T00:00", horizon_h=24, step="1h",
                          forecast=tiny_forecast() if forecast is None else forecast,
                          created_at=CREATED, **kw)
@@ -317,8 +320,8 @@ def test_pile_setpoints_respect_pile_power_and_every_ev_is_served(demo_schedule,
         power = np.zeros(192)
         power[s["first_interval"]:s["first_interval"] + len(s["power_kw"])] = s["power_kw"]
         assert power.max() <= cap + 1e-3
-        a = max((pd.Timestamp(s["arrival"]) - start) / pd.Timedelta(hours=1), 0.0)
-        d = (pd.Timestamp(s["departure"]) - start) / pd.Timedelta(hours=1)
+        a = max((local_time(s["arrival"]) - start) / pd.Timedelta(hours=1), 0.0)
+        d = (local_time(s["departure"]) - start) / pd.Timedelta(hours=1)
         t = np.arange(192) * dt
         plugged = (t + dt > a) & (t < d)
         assert power[~plugged].max(initial=0.0) == 0.0  # only while plugged in
@@ -349,7 +352,7 @@ def test_demo_schedule_state_dr_peak_and_balance(demo_schedule, demo):
     assert [(e["name"], e["committed"], e["accepted"]) for e in dr] == [
         ("grid-peak-cut-1130", True, True)]
     in_event = [iv for iv in doc["intervals"] if iv["dr"]]
-    assert len(in_event) == 8 and in_event[0]["start"] == "2026-11-30T17:00:00"
+    assert len(in_event) == 8 and in_event[0]["start"] == "2026-11-30T17:00:00+08:00"
     u = demo.storage[0]
     first = doc["intervals"][0]["storage"]["lfp-main"]["power_kw"]
     flow = first / u.discharge_efficiency if first > 0 else first * u.charge_efficiency
@@ -462,9 +465,21 @@ def test_fallback_never_replaces_a_good_schedule_and_broken_ones_are_not_written
     with pytest.raises(InvalidScheduleError, match="intervals/3/grid_import_kw"):
         publish(broken, tmp_path)
     assert json_path.read_bytes() == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == [
-        "schedule-20250701T0000.csv", "schedule-20250701T0000.fallback.csv",
-        "schedule-20250701T0000.fallback.json", "schedule-20250701T0000.json"]
+    # the current plan and the fallback, each with its CSV metadata sidecar, and both as
+    # immutable revisions (r1 the optimised plan, r2 the fallback; the broken one wrote nothing)
+    stem = "schedule-20250701T0000"
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        f"{stem}{kind}{ext}" for kind in ("", ".fallback", ".r1", ".r2")
+        for ext in (".csv", ".json", ".meta.json"))
+    assert read_schedule(tmp_path / f"{stem}.r1.json")["metadata"]["revision"] == 1
+    assert read_schedule(paths[0])["metadata"]["revision"] == 2
+    rerun = tiny_schedule()  # a rerun of the same day: revision 3 becomes the current plan
+    publish(rerun, tmp_path)
+    assert read_schedule(json_path)["metadata"]["revision"] == 3
+    assert (tmp_path / f"{stem}.r1.json").read_bytes() == before  # the previous one is kept
+    side = json.loads((tmp_path / f"{stem}.meta.json").read_text())
+    assert side["revision"] == 3 and side["time_zone"] == "UTC+08:00" and side["status"] == (
+        "optimal")
 
 
 # -- closing the loop ----------------------------------------------------------------------------
@@ -496,7 +511,7 @@ def test_ledger_update_rolls_actuals_into_the_state(demo_schedule):
     assert [e.name for e in new.dr_committed] == ["grid-peak-cut-1130"]
     end = pd.Timestamp("2026-11-30")
     still = [x for x in doc["ev_sessions"]
-             if pd.Timestamp(x["arrival"]) < end < pd.Timestamp(x["departure"])]
+             if local_time(x["arrival"]) < end < local_time(x["departure"])]
     assert len(new.ev_plugged) == len(still)
     assert up.drift["grid_import"]["drift_pct"] == pytest.approx(10.0, abs=0.01)
     assert up.drift["intervals"] == n

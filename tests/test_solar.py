@@ -182,9 +182,13 @@ def test_epw_read_and_aligned() -> None:
     assert meta["TZ"] == 8.0
     for column in solar.WEATHER_COLUMNS:
         np.testing.assert_allclose(weather[column].to_numpy(), raw[column].to_numpy(), atol=1e-6)
-    # the file was generated from the preset with seed 2025: alignment round-trips to the step
+    # the file was generated from the preset with seed 2025 by the generator as it was before
+    # weather was seeded per calendar day (so that a date is the same in every window): the
+    # hours no longer coincide, but both match the preset's monthly clearness, so the monthly
+    # sums agree (alignment is checked by the next test)
     synthetic = preset_weather("yangtze-delta", time, seed=2025)
-    np.testing.assert_allclose(weather["ghi"], synthetic["ghi"], atol=0.51)
+    np.testing.assert_allclose(weather["ghi"].groupby(time.month).sum(),
+                               synthetic["ghi"].groupby(time.month).sum(), rtol=0.03)
     yield_kwh = solar.annual_yield_kwh_per_kwp(pv(time, weather), 1.0, 1.0)
     assert 1100.0 <= yield_kwh <= 1200.0
 

@@ -48,10 +48,15 @@ def prepare(scenario: Scenario | str | Path, profiles: Profiles | None = None, *
     """Scenario + profiles (built if not given), restricted to ``steps`` from ``start``."""
     sc = _as_scenario(scenario)
     if profiles is None:
-        from zeropark.profiles.build import build_profiles
+        from zeropark.profiles.build import build_profiles, build_window_profiles
 
         current_progress().phase("profiles")
-        profiles = build_profiles(sc)
+        if start or steps is not None:  # only the window asked for (profiles are per date)
+            n = len(sc.time_index())
+            profiles = build_window_profiles(sc, start, n if steps is None else start + steps)
+            start, steps = 0, None
+        else:
+            profiles = build_profiles(sc)
     if start or steps is not None:
         stop = profiles.n_steps if steps is None else min(start + steps, profiles.n_steps)
         profiles = profiles.window(start, stop)

@@ -23,6 +23,7 @@ from zeropark.errors import SolveError
 # ``zeropark --version`` load nothing but click.
 LAZY_COMMANDS = {
     "schedule": "zeropark.operations.commands", "ledger": "zeropark.operations.commands",
+    "replay": "zeropark.operations.commands",
     "size": "zeropark.planning.commands", "sweep": "zeropark.planning.commands",
     "pareto": "zeropark.planning.commands",
     "report": "zeropark.report.commands", "plot": "zeropark.report.commands",

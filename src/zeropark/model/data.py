@@ -62,6 +62,10 @@ class ModelData:
     # (nightly operations: the last executed power); None or NaN = unknown, the first step is then
     # free of the ramp limit
     flex_initial_kw: np.ndarray | None = None
+    # Each storage unit's net power (discharge − charge) before the first step [kW] (nightly
+    # operations: the last executed setpoint); None or NaN = unknown, the first step is then free
+    # of the ramp limit
+    storage_initial_kw: np.ndarray | None = None
 
     @property
     def storage_names(self) -> list[str]:

@@ -9,6 +9,13 @@ Per unit s and step t (dt the step length [h], k = 1 − self-discharge·dt):
     S0 = storage.soc_start_kwh[s] ∈ [soc_min·E, soc_max·E] chosen by the optimiser
     soc[s,T-1] = S0 (cyclic), ≥ S0 (at_least_initial), none (free)  (storage.end)
 
+With ``ramp_kw_per_h`` r the net power q[s,t] = dis[s,t] − ch[s,t] changes by at most r·dt per
+step, and the first step stays within r·dt of the power before the horizon when it is known
+(``ModelData.storage_initial_kw``, nightly operations)::
+
+    −r·dt ≤ q[s,t] − q[s,t-1] ≤ r·dt,  t ≥ 1                      (storage.ramp)
+    q_init − r·dt ≤ q[s,0] ≤ q_init + r·dt                          (storage.ramp_start)
+
 A free start is only allowed with a cyclic end (PyPSA's cyclic storage convention): the horizon
 then neither borrows nor banks energy, whatever start the optimiser picks.
 
@@ -75,6 +82,24 @@ def params(d: ModelData) -> dict[str, np.ndarray]:
     }
 
 
+def ramp_limits(d: ModelData) -> tuple[list[int], np.ndarray, list[tuple[int, float, float]]]:
+    """Ramp-limited units: their indices, r·dt [kW] each, and (index, q_init [kW], r·dt [kW]) of
+    those whose power before the horizon is known (clamped to ±power_kw)."""
+    units = d.sc.storage
+    ramped = [i for i, u in enumerate(units) if u.ramp_kw_per_h is not None]
+    r = np.array([units[i].ramp_kw_per_h * d.dt_h for i in ramped])
+    first: list[tuple[int, float, float]] = []
+    if d.storage_initial_kw is not None and d.T:
+        given = np.asarray(d.storage_initial_kw, float)
+        if given.shape != (len(units),):
+            raise ValueError(f"storage_initial_kw: shape {given.shape}, expected ({len(units)},)")
+        for j, i in enumerate(ramped):
+            if np.isfinite(given[i]):
+                q0 = min(max(float(given[i]), -units[i].power_kw), units[i].power_kw)
+                first.append((i, q0, float(r[j])))
+    return ramped, r, first
+
+
 def add_matrix(lp: MatrixLP, d: ModelData, bal: np.ndarray) -> None:
     """Matrix form of the module docstring: charge, discharge and SOC columns (throughput cost
     on discharge), the SOC balance rows, the free start and end condition, the exclusivity rows
@@ -124,6 +149,20 @@ def add_matrix(lp: MatrixLP, d: ModelData, bal: np.ndarray) -> None:
         cap = (p["cycles"] * (p["hi"] - p["lo"]))[limited]
         r = lp.rows("storage.daily_cycles", (names, range(d.n_days)), hi=cap[:, None])
         lp.add(r[:, d.day_index], dis[limited, :], dt)
+    ramped, r_dt, first = ramp_limits(d)
+    if ramped and T > 1:
+        rows = lp.rows("storage.ramp", ([S[i] for i in ramped], range(1, T)),
+                       -r_dt[:, None], r_dt[:, None])
+        for c, sign in ((dis, 1.0), (ch, -1.0)):
+            lp.add(rows, c[ramped, 1:], sign)
+            lp.add(rows, c[ramped, :-1], -sign)
+    if first:
+        idx = [i for i, _, _ in first]
+        q0 = np.array([q for _, q, _ in first])
+        r0 = np.array([x for _, _, x in first])
+        rows = lp.rows("storage.ramp_start", ([S[i] for i in idx],), q0 - r0, q0 + r0)
+        lp.add(rows, dis[idx, 0], 1.0)
+        lp.add(rows, ch[idx, 0], -1.0)
 
 
 def add_pyomo(m: pyo.ConcreteModel, d: ModelData, ctx: PyomoContext) -> None:
@@ -184,6 +223,22 @@ def add_pyomo(m: pyo.ConcreteModel, d: ModelData, ctx: PyomoContext) -> None:
 
         b.daily_cycles = pyo.Constraint(
             pyo.Set(initialize=limited, ordered=True), range(d.n_days), rule=cycles)
+    ramped, r_dt, first = ramp_limits(d)
+    if ramped and T > 1:
+        r_of = {S[i]: float(r_dt[j]) for j, i in enumerate(ramped)}
+
+        def net(s: str, t: int) -> pyo.Expression:
+            return b.discharge_kw[s, t] - b.charge_kw[s, t]
+
+        b.ramp = pyo.Constraint(
+            pyo.Set(initialize=list(r_of), ordered=True), pyo.RangeSet(1, T - 1),
+            rule=lambda b, s, t: (-r_of[s], net(s, t) - net(s, t - 1), r_of[s]))
+    if first:
+        q_of = {S[i]: (q0, r0) for i, q0, r0 in first}
+        b.ramp_start = pyo.Constraint(
+            pyo.Set(initialize=list(q_of), ordered=True),
+            rule=lambda b, s: (q_of[s][0] - q_of[s][1],
+                               b.discharge_kw[s, 0] - b.charge_kw[s, 0], q_of[s][0] + q_of[s][1]))
     ctx.balance.append(lambda t: sum(b.discharge_kw[s, t] - b.charge_kw[s, t] for s in S))
     ctx.costs.append(sum(p["cost"][k[s]] * dt * b.discharge_kw[s, t] for s in S for t in range(T)))
 

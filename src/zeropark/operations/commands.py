@@ -32,8 +32,19 @@ EXIT_FALLBACK = 4
 @click.option("--time-limit", type=float, default=None, help="Solver time limit [s].")
 @click.option("-o", "--out", "out_dir", type=click.Path(file_okay=False), default="schedules",
               show_default=True)
+@click.option("--peak-margin", default="auto", show_default=True,
+              help="Keep the plan this many kW below the month's peak (kW), or 'auto': "
+              "1.28 σ of the load/PV forecast error per step.")
+@click.option("--dr-margin", default="auto", show_default=True,
+              help="Plan DR events this many kW below their import cap (kW), or 'auto': "
+              "1.645 σ of the window's forecast error.")
+@click.option("--load-error", type=float, default=0.05, show_default=True,
+              help="Relative standard deviation of the load forecast (for 'auto' margins).")
+@click.option("--pv-error", type=float, default=0.25, show_default=True,
+              help="Relative standard deviation of the PV forecast (for 'auto' margins).")
 def schedule(scenario: str, start: str, horizon: str, step: str, state_path: str,
-             forecast: str | None, time_limit: float | None, out_dir: str) -> None:
+             forecast: str | None, time_limit: float | None, out_dir: str, peak_margin: str,
+             dr_margin: str, load_error: float, pv_error: float) -> None:
     """Make the day-ahead schedule DIR/schedule-<start>.json and .csv — always a plan.
 
     Exit 0: optimised schedule; 4: rule-based fallback schedule written (reasons printed);
@@ -42,15 +53,19 @@ def schedule(scenario: str, start: str, horizon: str, step: str, state_path: str
     from zeropark.clitools import handle_errors
 
     code = handle_errors(_schedule)(scenario, start, horizon, step, state_path, forecast,
-                                    time_limit, out_dir)
+                                    time_limit, out_dir, (peak_margin, dr_margin, load_error,
+                                                          pv_error))
     sys.exit(code)
 
 
 def _schedule(scenario: str, start: str, horizon: str, step: str, state_path: str,
-              forecast: str | None, time_limit: float | None, out_dir: str) -> int:
+              forecast: str | None, time_limit: float | None, out_dir: str,
+              margin_options: tuple[str, str, float, float] = ("auto", "auto", 0.05, 0.25),
+              ) -> int:
     from zeropark.clitools import parse_duration_h
     from zeropark.errors import ScenarioError
     from zeropark.operations.horizon import horizon_steps
+    from zeropark.operations.margins import Margins, parse_margin
     from zeropark.operations.publish import publish
     from zeropark.operations.schedule import make_schedule
     from zeropark.operations.state import check_against, load_state, salvage_state
@@ -58,6 +73,10 @@ def _schedule(scenario: str, start: str, horizon: str, step: str, state_path: st
 
     if time_limit is not None and time_limit < 0:
         raise ScenarioError("--time-limit", time_limit, "a time limit ≥ 0 s")
+    peak_m, dr_m, load_err, pv_err = margin_options
+    margins = Margins(peak_margin_kw=parse_margin(peak_m, "--peak-margin"),
+                      dr_margin_kw=parse_margin(dr_m, "--dr-margin"), load_error=load_err,
+                      pv_error=pv_err)
     sc = load_scenario(scenario)
     horizon_h = parse_duration_h(horizon, "--horizon")
     horizon_steps(horizon_h, step)  # refuse an unreasonable horizon before reading anything else
@@ -69,7 +88,8 @@ def _schedule(scenario: str, start: str, horizon: str, step: str, state_path: st
         click.echo(f"warning: state not usable as it is: {err}", err=True)
         state, ignored = salvage_state(state_path, sc, _start_text(start))
     s = make_schedule(sc, state, start=start, horizon_h=horizon_h, step=step,
-                      forecast=forecast, time_limit_s=time_limit, state_ignored=ignored)
+                      forecast=forecast, time_limit_s=time_limit, state_ignored=ignored,
+                      margins=margins)
     paths = publish(s, out_dir)
     meta = s.doc["metadata"]
     exp = meta["expected"]
@@ -82,7 +102,9 @@ def _schedule(scenario: str, start: str, horizon: str, step: str, state_path: st
                f"EV {exp['ev_energy_kwh']:,.0f} kWh")
     for w in meta["warnings"]:
         click.echo(f"warning: {w}", err=True)
-    click.echo(f"wrote {', '.join(str(p) for p in paths)}")
+    click.echo(f"wrote {', '.join(str(p) for p in paths)} (revision {meta['revision']}: "
+               f"{paths[0].name.split('.')[0]}.r{meta['revision']}.json/.csv; CSV metadata in "
+               ".meta.json)")
     if s.fallback:
         for r in meta["reasons"]:
             click.echo(f"fallback: {r}", err=True)
@@ -159,23 +181,11 @@ def ledger_update(state_path: str, actuals_path: str, schedule_path: str | None,
 
 
 def find_schedule(folder: Path, at: str) -> Path | None:
-    """The newest ``schedule-*.json`` in ``folder`` whose horizon covers ``at``."""
-    import pandas as pd
+    """The current ``schedule-<start>.json`` in ``folder`` whose horizon covers ``at`` (revision
+    files ``.r<N>.json`` are history, not candidates; only the files needed are validated)."""
+    from zeropark.operations.publish import find_current, local_time
 
-    from zeropark.operations.publish import InvalidScheduleError, read_schedule
-
-    ts = pd.Timestamp(at)
-    best: tuple[pd.Timestamp, Path] | None = None
-    for path in sorted(folder.glob("schedule-*.json")):
-        try:
-            meta = read_schedule(path)["metadata"]
-        except InvalidScheduleError:
-            continue
-        start, end = pd.Timestamp(meta["start"]), pd.Timestamp(meta["end"])
-        if start <= ts < end and (best is None or start > best[0]
-                                  or (start == best[0] and not meta["fallback"])):
-            best = (start, path)
-    return None if best is None else best[1]
+    return find_current(folder, local_time(at))
 
 
 def _update(state_path: str, actuals_path: str, schedule_path: str | None,
@@ -224,4 +234,70 @@ def _update(state_path: str, actuals_path: str, schedule_path: str | None,
     click.echo(f"wrote {target}")
 
 
-COMMANDS: list[click.Command] = [schedule, ledger]
+@click.command("replay")
+@click.argument("scenario", type=click.Path(dir_okay=False))
+@click.option("--start", required=True, help="First night, a local date, e.g. 2025-07-24.")
+@click.option("--days", type=int, required=True, help="Number of nights to replay.")
+@click.option("--horizon", default="48h", show_default=True, help="Each night's horizon.")
+@click.option("--step", type=click.Choice(["15min", "30min", "1h"]), default="1h",
+              show_default=True)
+@click.option("--load-error", type=float, default=0.05, show_default=True,
+              help="Forecast error model: relative standard deviation of the day's load.")
+@click.option("--pv-error", type=float, default=0.25, show_default=True,
+              help="Forecast error model: relative standard deviation of the day's PV.")
+@click.option("--seed", type=int, default=0, show_default=True,
+              help="Seed of the forecast errors (one draw per date).")
+@click.option("--perfect", is_flag=True, help="Perfect forecasts (no error model).")
+@click.option("--peak-margin", default="auto", show_default=True,
+              help="The schedules' peak guard (kW or 'auto'; see 'zeropark schedule').")
+@click.option("--dr-margin", default="auto", show_default=True,
+              help="The schedules' DR delivery margin (kW or 'auto').")
+@click.option("--time-limit", type=float, default=None, help="Solver time limit per night [s].")
+@click.option("-o", "--out", "out_path", type=click.Path(dir_okay=False), default=None,
+              help="Write the report as JSON here.")
+def replay_command(scenario: str, start: str, days: int, horizon: str, step: str,
+                   load_error: float, pv_error: float, seed: int, perfect: bool,
+                   peak_margin: str, dr_margin: str, time_limit: float | None,
+                   out_path: str | None) -> None:
+    """Replay N nights (schedule, execute against the truth, ledger update) and report the
+    regret against perfect foresight: energy, demand charge, DR delivery, peak exceedances,
+    ramp violations, fallbacks, per night and in total."""
+    from zeropark.clitools import handle_errors
+
+    handle_errors(_replay)(scenario, start, days, horizon, step, (load_error, pv_error, seed,
+                                                                  perfect),
+                           (peak_margin, dr_margin), time_limit, out_path)
+
+
+def _replay(scenario: str, start: str, days: int, horizon: str, step: str,
+            error_options: tuple[float, float, int, bool], margin_options: tuple[str, str],
+            time_limit: float | None, out_path: str | None) -> None:
+    from zeropark.clitools import parse_duration_h
+    from zeropark.errors import ScenarioError
+    from zeropark.io import atomic_write_text
+    from zeropark.operations.horizon import horizon_steps
+    from zeropark.operations.margins import Margins, parse_margin
+    from zeropark.operations.replay import ForecastError, replay_lines, run_replay
+    from zeropark.scenario import load_scenario
+
+    load_error, pv_error, seed, perfect = error_options
+    if time_limit is not None and time_limit < 0:
+        raise ScenarioError("--time-limit", time_limit, "a time limit ≥ 0 s")
+    error = None if perfect else ForecastError(load_error=load_error, pv_error=pv_error,
+                                               seed=seed)
+    margins = Margins(peak_margin_kw=parse_margin(margin_options[0], "--peak-margin"),
+                      dr_margin_kw=parse_margin(margin_options[1], "--dr-margin"),
+                      load_error=load_error, pv_error=pv_error)
+    horizon_h = parse_duration_h(horizon, "--horizon")
+    horizon_steps(horizon_h, step)
+    sc = load_scenario(scenario)
+    report, _ = run_replay(sc, start=start, days=days, horizon_h=horizon_h, step=step,
+                           error=error, margins=margins, time_limit_s=time_limit)
+    for line in replay_lines(report):
+        click.echo(line)
+    if out_path is not None:
+        atomic_write_text(Path(out_path), json.dumps(report, indent=1, allow_nan=False) + "\n")
+        click.echo(f"wrote {out_path}")
+
+
+COMMANDS: list[click.Command] = [schedule, ledger, replay_command]

@@ -78,6 +78,9 @@ class Horizon:
     forecast_error : str or None
         Why the forecast was rejected (then ``prof`` is ``base``).
     warnings : list of str
+    storage_initial_kw : numpy.ndarray [kW] or None
+        Each storage unit's net power before the start (+ discharge; the state's last executed
+        power; NaN where unknown), None when the state knows none.
     flex_initial_kw : numpy.ndarray [kW] or None
         Each flexible load's power before the start (the state's last executed power, clamped to
         its band; NaN where unknown), None when the state knows none.
@@ -93,6 +96,7 @@ class Horizon:
     forecast_error: str | None
     warnings: list[str]
     flex_initial_kw: np.ndarray | None = None
+    storage_initial_kw: np.ndarray | None = None
 
     @property
     def start(self) -> pd.Timestamp:
@@ -402,4 +406,8 @@ def build_horizon(sc: Scenario, state: OpsState, *, start: str | pd.Timestamp, h
             error = str(err)
         except Exception as err:  # noqa: BLE001 - any bad forecast means the fallback plan
             error = f"{type(err).__name__}: {err}"
-    return Horizon(sc_h, base, prof_fc, sessions, floor, pr, fc, error, warnings, flex0)
+    sto0 = np.array([state.storage[u.name].power_kw if u.name in state.storage
+                     and state.storage[u.name].power_kw is not None else np.nan
+                     for u in sc_h.storage])
+    sto0 = sto0 if np.isfinite(sto0).any() else None
+    return Horizon(sc_h, base, prof_fc, sessions, floor, pr, fc, error, warnings, flex0, sto0)

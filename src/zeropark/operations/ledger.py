@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from zeropark.errors import ScenarioError
+from zeropark.operations.publish import local_time
 from zeropark.operations.state import OpsState, ledger_period, state_from_dict
 from zeropark.profiles.csvio import parse_number_column, parse_time_column, read_table_csv
 
@@ -33,6 +34,7 @@ _HOUR = pd.Timedelta(hours=1)
 _SOC = re.compile(r"^soc\[(.+)\]$")
 _PILE = re.compile(r"^ev_pile_kw\[(.+)/(\d+)\]$")
 _FLEX = re.compile(r"^flex_kw\[(.+)\]$")
+_STO = re.compile(r"^storage_kw\[(.+)\]$")
 _PLAIN = ("grid_import_kw", "grid_export_kw", "pv_kw", "green_direct_kw", "ef_kg_per_kwh")
 
 
@@ -43,6 +45,7 @@ class Actuals:
     time: pd.DatetimeIndex
     dt_h: float
     values: dict[str, np.ndarray]
+    utc_offset_h: float | None = None  # the offset the timestamps carried (None: none given)
 
     @property
     def end(self) -> pd.Timestamp:
@@ -76,6 +79,7 @@ def read_actuals(src: str | Path | pd.DataFrame, *, field: str = "actuals") -> A
         df = read_table_csv(src, field=field, required=["time", "grid_import_kw"])
     if "grid_import_kw" not in df.columns:
         raise ScenarioError(field, list(df.columns), "a 'grid_import_kw' column")
+    df, offset_h = _strip_offset(df, f"{field}.time")
     stamps = parse_time_column(df["time"], field=f"{field}.time", column="time")
     time = pd.DatetimeIndex(stamps)
     if len(time) < 2:  # the step is read from consecutive timestamps: never guessed
@@ -90,19 +94,45 @@ def read_actuals(src: str | Path | pd.DataFrame, *, field: str = "actuals") -> A
     for col in df.columns:
         if col == "time":
             continue
-        if not (col in _PLAIN or _SOC.match(col) or _PILE.match(col) or _FLEX.match(col)):
+        if not (col in _PLAIN or _SOC.match(col) or _PILE.match(col) or _FLEX.match(col)
+                or _STO.match(col)):
             raise ScenarioError(f"{field}.{col}", col, f"one of {list(_PLAIN)}, soc[<unit>], "
-                                "ev_pile_kw[<group>/<pile>], flex_kw[<load>]")
+                                "storage_kw[<unit>], ev_pile_kw[<group>/<pile>], "
+                                "flex_kw[<load>]")
         values[col] = parse_number_column(df[col], field=f"{field}.{col}", column=col,
-                                          allow_negative=False, stamps=stamps).astype(float)
-        too_big = np.flatnonzero(values[col] > _MAX_METERED_KW)
+                                          allow_negative=bool(_STO.match(col)),
+                                          stamps=stamps).astype(float)
+        too_big = np.flatnonzero(np.abs(values[col]) > _MAX_METERED_KW)
         if too_big.size:  # a unit or typing error, which the ledger would carry for a year
             i = int(too_big[0])
             raise ScenarioError(f"{field}.{col}", f"{values[col][i]:g} in row {i + 1} "
                                 f"({time[i]})", f"at most {_MAX_METERED_KW:g} kW")
         if _SOC.match(col) and (values[col] > 1).any():
             raise ScenarioError(f"{field}.{col}", float(values[col].max()), "a fraction 0..1")
-    return Actuals(time, dt, values)
+    return Actuals(time, dt, values, offset_h)
+
+
+_OFFSET = re.compile(r"^(.*\d)([+-])(\d{2}):(\d{2})$")
+
+
+def _strip_offset(df: pd.DataFrame, field: str) -> tuple[pd.DataFrame, float | None]:
+    """Timestamps written as the schedule writes them (``…T00:00:00+08:00``): one offset for
+    every row, taken off (the wall time is local standard time) and returned [h]."""
+    col = df["time"]
+    if not len(col) or not all(isinstance(v, str) for v in col):
+        return df, None
+    found = [_OFFSET.match(v.strip()) for v in col]
+    if not any(found):
+        return df, None
+    offsets = {(m.group(2), m.group(3), m.group(4)) if m else None for m in found}
+    if len(offsets) != 1 or None in offsets:
+        raise ScenarioError(field, sorted(str(o) for o in offsets),
+                            "one UTC offset for every row (or none): local standard time")
+    sign, hh, mm = offsets.pop()
+    offset_h = (1 if sign == "+" else -1) * (int(hh) + int(mm) / 60)
+    out = df.copy()
+    out["time"] = [m.group(1) for m in found]
+    return out, offset_h
 
 
 @dataclass(frozen=True)
@@ -143,7 +173,7 @@ def _plan_view(doc: dict[str, Any] | None, act: Actuals, warnings: list[str]) ->
         return None
     meta = doc["metadata"]
     dt_p, T = meta["step_h"], meta["n_intervals"]
-    start = pd.Timestamp(meta["start"])
+    start = local_time(meta["start"])
     t0 = np.asarray((act.time - start) / _HOUR, float)  # row starts [h from plan start]
     edges = np.arange(T + 1) * dt_p
     lo = np.maximum(t0[:, None], edges[None, :-1])
@@ -195,7 +225,7 @@ def _session_deliveries(doc: dict[str, Any], act: Actuals, plan: _PlanView
     sessions = doc["ev_sessions"]
     dt = act.dt_h
     meta = doc["metadata"]
-    start = pd.Timestamp(meta["start"])
+    start = local_time(meta["start"])
     T = meta["n_intervals"]
     n = len(sessions)
     planned = np.zeros((n, T))
@@ -203,8 +233,8 @@ def _session_deliveries(doc: dict[str, Any], act: Actuals, plan: _PlanView
     for k, s in enumerate(sessions):  # sessions: bookkeeping, not model building
         f = s["first_interval"]
         planned[k, f:f + len(s["power_kw"])] = s["power_kw"]
-        a = (pd.Timestamp(s["arrival"]) - start) / _HOUR / meta["step_h"]
-        b = (pd.Timestamp(s["departure"]) - start) / _HOUR / meta["step_h"]
+        a = (local_time(s["arrival"]) - start) / _HOUR / meta["step_h"]
+        b = (local_time(s["departure"]) - start) / _HOUR / meta["step_h"]
         t = np.arange(T)
         plugged[k] = np.clip(np.minimum(b, t + 1) - np.maximum(a, t), 0.0, 1.0)
     planned_rows = planned @ plan.weight.T  # (sessions, covered rows) mean kW
@@ -268,10 +298,16 @@ def update_state(state: OpsState, actuals: Actuals, plan: dict[str, Any] | None 
                             "the ledger: skipped")
             if not keep.any():
                 return LedgerUpdate(state, None, warnings)
-            act = Actuals(act.time[keep], act.dt_h, {k: v[keep] for k, v in act.values.items()})
+            act = Actuals(act.time[keep], act.dt_h, {k: v[keep] for k, v in act.values.items()},
+                          act.utc_offset_h)
         if act.time[0] > pd.Timestamp(lg.through):
             warnings.append(f"gap: the ledger ends {lg.through}, the actuals start {act.time[0]}")
     dt = act.dt_h
+    planned_offset = (plan or {}).get("metadata", {}).get("utc_offset_h")
+    if (act.utc_offset_h is not None and planned_offset is not None
+            and abs(act.utc_offset_h - planned_offset) > 1e-9):
+        raise ScenarioError("actuals.time", f"UTC offset {act.utc_offset_h:+g} h",
+                            f"the schedule's offset {planned_offset:+g} h (local standard time)")
     pv_ = _plan_view(plan, act, warnings)
     imp = act.values["grid_import_kw"]
     exp = _column(act, "grid_export_kw", pv_, "grid_export_kw", 0.0, warnings)
@@ -326,6 +362,13 @@ def update_state(state: OpsState, actuals: Actuals, plan: dict[str, Any] | None 
             warnings.append(f"SOC of {unit!r} taken from the plan")
         else:
             warnings.append(f"no SOC for {unit!r} at {act.end}: kept from the state")
+        if unit in data["storage"]:  # last power: metered, else the plan's, else unknown
+            power = _storage_power(unit, act, pv_)
+            data["storage"][unit]["power_kw"] = power
+            if power is None and state.storage.get(unit, None) is not None and \
+                    state.storage[unit].power_kw is not None:
+                warnings.append(f"no power for storage {unit!r} at {act.end}: unknown (its next "
+                                "first step is not ramp-limited)")
     data["ev_plugged"], ev_warn = _plugged(state, act, plan, pv_)
     warnings += ev_warn
     data["dr_committed"] = _dr_ahead(state, act, plan)
@@ -345,11 +388,12 @@ def _plugged(state: OpsState, act: Actuals, plan: dict[str, Any] | None,
         eff = {g["name"]: g["efficiency"] for g in plan["assets"]["ev_groups"]}
         out = []
         for s, kwh in zip(sessions, delivered, strict=True):
-            if pd.Timestamp(s["arrival"]) < end < pd.Timestamp(s["departure"]):
+            if local_time(s["arrival"]) < end < local_time(s["departure"]):
                 out.append({"group": s["group"], "pile": s["pile"], "id": s["id"],
                             "energy_kwh": round(max(s["energy_kwh"] - kwh * eff[s["group"]], 0.0),
                                                 6),
-                            "departure": s["departure"], "max_power_kw": s["max_power_kw"]})
+                            "departure": local_time(s["departure"]).isoformat(),
+                            "max_power_kw": s["max_power_kw"]})
         return out, warnings
     if state.ev_plugged is None:
         return None, ["no plan: EVs plugged in are unknown (ev_plugged left null)"]
@@ -389,6 +433,17 @@ def _flex_power(state: OpsState, act: Actuals, plan: dict[str, Any] | None,
             warnings.append(f"no power for flexible load {name!r} at {act.end}: unknown (its "
                             "next first step is not ramp-limited)")
     return out or None, warnings
+
+
+def _storage_power(unit: str, act: Actuals, pv_: _PlanView | None) -> float | None:
+    """A storage unit's net power in the last actual interval [kW, + discharge]: metered
+    (``storage_kw[<unit>]``), else the plan's setpoint when the plan covers that interval."""
+    col = f"storage_kw[{unit}]"
+    if col in act.values:
+        return float(act.values[col][-1])
+    if pv_ is not None and pv_.end_idx is not None and pv_.rows[-1] == len(act.time) - 1:
+        return float(pv_.doc["intervals"][pv_.end_idx]["storage"][unit]["power_kw"])
+    return None
 
 
 def _dr_ahead(state: OpsState, act: Actuals, plan: dict[str, Any] | None) -> list[dict]:
@@ -438,6 +493,7 @@ def _drift(act: Actuals, pv_: _PlanView, imp: np.ndarray, exp: np.ndarray,
                                             dt / pv_.doc["metadata"]["step_h"]),
                          "actual": _energy(ef[rows] * imp[rows], dt)},
         "soc_end": {},
+        "dr_delivery": _dr_delivery(act, pv_, imp, exp),
     }
     for u in pv_.doc["assets"]["storage"]:
         col = f"soc[{u['name']}]"
@@ -446,11 +502,47 @@ def _drift(act: Actuals, pv_: _PlanView, imp: np.ndarray, exp: np.ndarray,
             actual = float(act.values[col][rows[-1]])
             out["soc_end"][u["name"]] = {"planned": planned, "actual": actual,
                                          "drift": actual - planned}
+    out["dr_delivery"] = _dr_delivery(act, pv_, imp, exp)
     metered = [c for c in act.values if _PILE.match(c)]
     if metered:
         planned = sum(float(pv_.piles(g["name"]).sum()) for g in pv_.doc["assets"]["ev_groups"])
         out["ev_energy"] = {"planned_kwh": planned * dt,
                             "actual_kwh": sum(_energy(act.values[c][rows], dt) for c in metered)}
+    return out
+
+
+def _dr_delivery(act: Actuals, pv_: _PlanView, imp: np.ndarray, exp: np.ndarray
+                 ) -> list[dict[str, Any]]:
+    """Delivery of each accepted DR event of the plan against the metered net import.
+
+    Settlement as in the model: delivered energy = Σ (baseline − (import − export)) Δt over the
+    event window, shortfall = max(0, reduction × window hours − delivered) [kWh]. An event whose
+    window the actuals cover only in part is reported over that part (``complete: false``).
+    """
+    out: list[dict[str, Any]] = []
+    dt = act.dt_h
+    net = imp - exp
+    for e in pv_.doc["assets"]["dr_events"]:
+        if not e["accepted"]:
+            continue
+        w0, w1 = local_time(e["start"]), local_time(e["end"])
+        inside = np.asarray((act.time >= w0) & (act.time + pd.Timedelta(hours=dt) <= w1))
+        if not inside.any():
+            continue
+        hours_seen = float(inside.sum()) * dt
+        hours = (w1 - w0) / _HOUR
+        requested = float(e["reduction_kw"]) * hours_seen
+        delivered = float((e["baseline_kw"] - net[inside]).sum()) * dt
+        out.append({
+            "event": e["name"], "committed": bool(e["committed"]),
+            "complete": abs(hours_seen - hours) < 1e-9,
+            "import_cap_kw": float(e["import_cap_kw"]),
+            "actual_mean_net_import_kw": float(net[inside].mean()),
+            "requested_kwh": requested, "delivered_kwh": delivered,
+            "shortfall_kwh": max(0.0, requested - delivered),
+            "intervals_above_cap": int((net[inside] > e["import_cap_kw"] + 1e-6).sum()),
+            "delivered": delivered >= requested - 1e-6,
+        })
     return out
 
 
@@ -474,5 +566,13 @@ def drift_lines(drift: dict[str, Any] | None, plan_given: bool = False) -> list[
     rows.append(("emissions", f"plan {em['planned']:,.1f} kg, actual {em['actual']:,.1f} kg"))
     for unit, s in drift["soc_end"].items():
         rows.append((f"SOC {unit} at end", f"plan {s['planned']:.3f}, actual {s['actual']:.3f}"))
+    for e in drift.get("dr_delivery", []):
+        verdict = ("delivered" if e["delivered"] else
+                   f"SHORT {e['shortfall_kwh']:,.1f} kWh")
+        rows.append((f"DR {e['event']}", f"{verdict}: {e['delivered_kwh']:,.1f} of "
+                     f"{e['requested_kwh']:,.1f} kWh, mean net import "
+                     f"{e['actual_mean_net_import_kw']:,.1f} kW (cap {e['import_cap_kw']:,.1f} kW"
+                     f", {e['intervals_above_cap']} interval(s) above)"
+                     + ("" if e["complete"] else ", window not complete")))
     width = max(len(r[0]) for r in rows)
     return [f"{name:<{width}}  {val}" for name, val in rows]

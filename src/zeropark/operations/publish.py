@@ -9,8 +9,10 @@ written as ``schedule-<start>.fallback.json`` / ``.csv`` instead).
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import json
+import re
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -27,7 +29,7 @@ from zeropark.strictload import json_data
 if TYPE_CHECKING:
     from zeropark.operations.schedule import Schedule
 
-SCHEMA_VERSION = "1.0.0"
+SCHEMA_VERSION = "1.1.0"
 SCHEMA_FILE = "schedule.schema.json"
 _PILE_TOL_KW = 1e-3
 
@@ -125,6 +127,20 @@ def check_schedule(doc: dict[str, Any]) -> None:
         raise InvalidScheduleError(f"schedule holds NaN or infinity ({err})") from None
 
 
+def utc_offset_text(utc_offset_h: float) -> str:
+    """ISO 8601 offset of local standard time, e.g. ``+08:00``."""
+    minutes = int(round(float(utc_offset_h) * 60))
+    sign = "+" if minutes >= 0 else "-"
+    return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+
+
+def local_time(text: str | pd.Timestamp) -> pd.Timestamp:
+    """A schedule time as a tz-naive local standard time: schedules since 1.1 write the offset
+    (``2026-11-29T00:00:00+08:00``), 1.0 wrote none; the wall time is the same."""
+    ts = pd.Timestamp(text)
+    return ts.tz_localize(None) if ts.tzinfo is not None else ts
+
+
 def schedule_stem(start: pd.Timestamp) -> str:
     """File stem of a schedule: ``schedule-<YYYYMMDDTHHMM>``."""
     return f"schedule-{pd.Timestamp(start):%Y%m%dT%H%M}"
@@ -169,17 +185,46 @@ def schedule_json(doc: dict[str, Any]) -> str:
     return "".join(chunks) + "\n}\n"
 
 
-def publish(schedule: Schedule, out_dir: str | Path) -> list[Path]:
-    """Write ``schedule-<start>.json`` and ``.csv`` atomically into ``out_dir``.
+_REVISION = re.compile(r"^(schedule-\d{8}T\d{4})\.r(\d+)\.json$")
+_CURRENT = re.compile(r"^schedule-(\d{8}T\d{4})(\.fallback)?\.json$")
 
-    The document is checked first (:func:`check_schedule`); a fallback never replaces an
-    optimised schedule of the same start (it goes to ``schedule-<start>.fallback.*``, and the
-    document says so in its warnings).
+
+def next_revision(out: Path, stem: str) -> int:
+    """1 + the highest revision of ``stem`` already in ``out`` (1 for the first)."""
+    numbers = [int(m.group(2)) for p in out.glob(f"{stem}.r*.json")
+               if (m := _REVISION.match(p.name)) and m.group(1) == stem]
+    return max(numbers, default=0) + 1
+
+
+def csv_metadata(doc: dict[str, Any]) -> dict[str, Any]:
+    """The CSV's sidecar (``<stem>.meta.json``): what an EMS needs before the first row."""
+    meta = doc["metadata"]
+    keys = ("scenario", "status", "fallback", "revision", "valid_from", "valid_to", "created_at",
+            "time_zone", "utc_offset_h", "step", "n_intervals", "currency", "zeropark_version")
+    return {"schema": "zeropark.schedule.csv", "schema_version": doc["schema_version"],
+            **{k: meta.get(k) for k in keys},
+            "units": {"*_kw": "kW, interval mean", "storage_kw[*]": "kW, + discharge, − charge",
+                      "storage_soc[*]": "fraction of the unit's energy at the interval end",
+                      "*_price_per_kwh": f"{meta['currency']}/kWh",
+                      "expected_cost": meta["currency"], "emissions_kg": "kgCO2",
+                      "start": f"interval start, local standard time ({meta.get('time_zone')})"}}
+
+
+def publish(schedule: Schedule, out_dir: str | Path) -> list[Path]:
+    """Write the schedule atomically into ``out_dir``, as a new revision and as the current plan.
+
+    Every call writes ``schedule-<start>.r<N>.json``, ``.csv`` and ``.meta.json`` (the CSV's
+    metadata sidecar) with ``N`` one more than the highest revision of that start already there
+    (``metadata.revision``), so reruns and fallbacks never overwrite an earlier plan. The plan to
+    execute is ``schedule-<start>.json`` / ``.csv`` / ``.meta.json`` (the current pointer, a copy
+    of the newest revision written by atomic rename), except that a fallback never replaces an
+    optimised current plan: it is then ``schedule-<start>.fallback.*`` and its warnings say so.
 
     Returns
     -------
     list of Path
-        The JSON and CSV written.
+        The current JSON and CSV written (the revision's files are ``<stem>.r<N>.*``, ``N`` in
+        ``doc["metadata"]["revision"]``).
 
     Raises
     ------
@@ -189,16 +234,44 @@ def publish(schedule: Schedule, out_dir: str | Path) -> list[Path]:
     doc = schedule.doc
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    stem = schedule_stem(schedule.start)
+    base = schedule_stem(schedule.start)
+    stem = base
     if schedule.fallback and _is_good(out / f"{stem}.json"):
         doc["metadata"]["warnings"].append(
             f"an optimised schedule for this start exists and was kept: {stem}.json")
         stem += ".fallback"
+    revision = next_revision(out, base)
+    doc["metadata"]["revision"] = revision
     check_schedule(doc)
     text = schedule_json(doc)
     json.loads(text)  # the writer's own output must parse
     csv_text = schedule.frame.to_csv(index=False, lineterminator="\n")
-    json_path, csv_path = out / f"{stem}.json", out / f"{stem}.csv"
-    atomic_write_text(csv_path, csv_text)
-    atomic_write_text(json_path, text)
-    return [json_path, csv_path]
+    side = json.dumps(csv_metadata(doc), indent=1, allow_nan=False) + "\n"
+    rev = f"{base}.r{revision}"
+    for name in (rev, stem):  # the revision first: the current pointer never runs ahead of it
+        for suffix, content in ((".csv", csv_text), (".meta.json", side), (".json", text)):
+            atomic_write_text(out / f"{name}{suffix}", content)
+    return [out / f"{stem}.json", out / f"{stem}.csv"]
+
+
+def find_current(folder: Path, at: pd.Timestamp) -> Path | None:
+    """The current plan in ``folder`` covering ``at`` (tz-naive local time): the latest start at
+    or before ``at`` whose horizon still covers it, the optimised plan before a fallback of the
+    same start. Candidates are chosen by file name; only those opened are validated (newest
+    first, usually one)."""
+    cands: list[tuple[pd.Timestamp, bool, Path]] = []
+    for p in folder.glob("schedule-*.json"):
+        m = _CURRENT.match(p.name)
+        if m is None:
+            continue
+        start = pd.Timestamp(dt.datetime.strptime(m.group(1), "%Y%m%dT%H%M"))
+        if start <= at:
+            cands.append((start, m.group(2) is not None, p))
+    for _, _, path in sorted(cands, key=lambda c: (-c[0].value, c[1])):
+        try:
+            meta = read_schedule(path)["metadata"]
+        except InvalidScheduleError:
+            continue
+        if local_time(meta["start"]) <= at < local_time(meta["end"]):
+            return path
+    return None

@@ -13,16 +13,20 @@ be compared: the cost of deciding night by night.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from zeropark.api import finish
+from zeropark.errors import ScenarioError
 from zeropark.model import dr, ev, flexload, pv, storage
 from zeropark.model.builder import build_matrix
 from zeropark.model.data import model_data, pv_bus_efficiency
 from zeropark.operations.ledger import read_actuals, update_state
+from zeropark.operations.margins import Margins
+from zeropark.operations.publish import local_time
 from zeropark.operations.schedule import Schedule, make_schedule
 from zeropark.operations.state import OpsState, initial_state, state_from_dict
 from zeropark.profiles.base import Profiles
@@ -50,6 +54,8 @@ class ReplayResult:
         ``pv_kw`` (A, T, AC bus); ``green_direct_kw`` (T,); ``storage_charge_kw``,
         ``storage_discharge_kw`` (S, T); ``ev_group_kw`` (G, T); ``flex_kw`` (F, T).
     dr_accepted : list of str
+    drifts : list of dict or None
+        Each night's drift report (plan against the executed day, DR delivery included).
     """
 
     schedules: list[Schedule]
@@ -57,6 +63,7 @@ class ReplayResult:
     time: pd.DatetimeIndex
     dispatch: dict[str, np.ndarray]
     dr_accepted: list[str]
+    drifts: list[dict | None] = dataclasses.field(default_factory=list)
 
 
 def forecast_frame(prof: Profiles, sc: Scenario, start: pd.Timestamp, hours: float
@@ -83,7 +90,7 @@ def actuals_from_schedule(sched: Schedule, hours: float) -> pd.DataFrame:
     """The first ``hours`` of a schedule as if metered exactly (unrounded plan values)."""
     p, meta = sched.plan, sched.doc["metadata"]
     n = int(round(hours / meta["step_h"]))
-    time = pd.date_range(meta["start"], periods=meta["n_intervals"],
+    time = pd.date_range(local_time(meta["start"]), periods=meta["n_intervals"],
                          freq=pd.Timedelta(hours=meta["step_h"]))[:n]
     cols: dict[str, object] = {
         "time": time, "grid_import_kw": np.maximum(p.grid_import_kw[:n], 0.0),
@@ -103,11 +110,131 @@ def actuals_from_schedule(sched: Schedule, hours: float) -> pd.DataFrame:
     return pd.DataFrame(cols)
 
 
+@dataclass(frozen=True)
+class ForecastError:
+    """A seeded day-ahead forecast error: one relative error per calendar date for the load
+    and one for PV, normal with standard deviations ``load_error`` and ``pv_error``.
+
+    The forecast is ``truth × (1 + bias + ε_date)`` (``load_bias``, ``pv_bias``: a systematic
+    relative error, default 0; PV clipped to [0, the array's rating]); a date's
+    errors depend only on (seed, date), so the two nights that forecast a date (48 h horizons)
+    see the same error, and a replay is reproducible. Day-level errors are the hard case for
+    the demand charge and DR: the whole day is off the same way.
+    """
+
+    load_error: float = 0.05
+    pv_error: float = 0.25
+    seed: int = 0
+    load_bias: float = 0.0
+    pv_bias: float = 0.0
+
+    def __post_init__(self) -> None:
+        for name in ("load_error", "pv_error"):
+            v = getattr(self, name)
+            if not (np.isfinite(v) and 0.0 <= v <= 1.0):
+                raise ScenarioError(f"--{name.replace('_', '-')}", v, "a fraction in [0, 1]")
+        for name in ("load_bias", "pv_bias"):
+            v = getattr(self, name)
+            if not (np.isfinite(v) and -1.0 <= v <= 1.0):
+                raise ScenarioError(f"--{name.replace('_', '-')}", v, "a fraction in [-1, 1]")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
+            raise ScenarioError("--seed", self.seed, "an integer >= 0")
+
+    def factors(self, time: pd.DatetimeIndex) -> tuple[np.ndarray, np.ndarray]:
+        """(1 + ε_load, 1 + ε_pv) per step of ``time``."""
+        load, pv = np.ones(len(time)), np.ones(len(time))
+        dates = time.normalize()
+        for day in pd.unique(dates):
+            rng = np.random.default_rng([self.seed, pd.Timestamp(day).toordinal()])
+            e_load, e_pv = rng.standard_normal(2)
+            mask = np.asarray(dates == day)
+            load[mask] = 1.0 + self.load_bias + self.load_error * e_load
+            pv[mask] = max(1.0 + self.pv_bias + self.pv_error * e_pv, 0.0)
+        return np.maximum(load, 0.0), pv
+
+    def apply(self, fc: pd.DataFrame, sc: Scenario) -> pd.DataFrame:
+        """The forecast table with the errors laid on (load and PV columns)."""
+        out = fc.copy()
+        f_load, f_pv = self.factors(pd.DatetimeIndex(fc["time"]))
+        out["load_kw"] = fc["load_kw"] * f_load
+        for a in sc.pv:
+            col = f"pv_kw[{a.name}]"
+            if col in out:
+                rating = max(a.ac_limit_kw or 0.0, a.capacity_kw)
+                out[col] = np.clip(fc[col] * f_pv, 0.0, rating)
+        return out
+
+
+def execute(sched: Schedule, truth: Profiles, first: int, n: int, fc_pv_kw: np.ndarray,
+            export_limit_kw: float = np.inf) -> dict[str, np.ndarray]:
+    """The first ``n`` steps of a plan executed against the truth from step ``first``.
+
+    Storage, EVs and flexible loads follow their setpoints (the plan is feasible for them
+    whatever the weather); PV runs at the true availability unless the plan curtailed it (then
+    at most the planned power); the grid absorbs the difference (import, or export up to the
+    export limit, beyond which PV is curtailed).
+
+    Returns the executed arrays (as :attr:`ReplayResult.dispatch`) for the ``n`` steps.
+    """
+    p = sched.plan
+    sl = slice(first, first + n)
+    avail = truth.pv_avail_kw[:, sl]
+    planned_pv = p.pv_kw[:, :n]
+    curtailed = planned_pv < fc_pv_kw[:, :n] - _FIX_TOL_KW
+    pv = np.where(curtailed, np.minimum(planned_pv, avail), avail)
+    gd = p.green_direct_kw[:n]
+    if truth.green_direct_kw is not None:
+        gd = np.minimum(gd, truth.green_direct_kw[sl])
+    ch, dis = p.storage_charge_kw[:, :n], p.storage_discharge_kw[:, :n]
+    ev, flex = p.ev_group_kw[:, :n], p.flex_kw[:, :n]
+    net = (truth.load_kw[sl] + flex.sum(axis=0) + ev.sum(axis=0) + ch.sum(axis=0)
+           - dis.sum(axis=0) - pv.sum(axis=0) - gd)
+    export = np.minimum(np.maximum(-net, 0.0), export_limit_kw)
+    spill = np.maximum(-net, 0.0) - export  # PV curtailed beyond the export limit
+    if spill.any() and pv.size:
+        share = pv / np.maximum(pv.sum(axis=0), 1e-9)
+        pv = pv - share * spill
+    return {"grid_import_kw": np.maximum(net, 0.0), "grid_export_kw": export, "pv_kw": pv,
+            "green_direct_kw": gd, "storage_charge_kw": ch, "storage_discharge_kw": dis,
+            "ev_group_kw": ev, "flex_kw": flex}
+
+
+def executed_actuals(sched: Schedule, run: dict[str, np.ndarray], time: pd.DatetimeIndex
+                     ) -> pd.DataFrame:
+    """Metered actuals of an executed day: grid, PV, SOC and device power as executed."""
+    cols: dict[str, object] = {
+        "time": time, "grid_import_kw": run["grid_import_kw"],
+        "grid_export_kw": run["grid_export_kw"], "pv_kw": run["pv_kw"].sum(axis=0),
+        "green_direct_kw": run["green_direct_kw"],
+        "ef_kg_per_kwh": [iv["ef_kg_per_kwh"] for iv in sched.doc["intervals"][:len(time)]],
+    }
+    p = sched.plan
+    for i, u in enumerate(sched.doc["assets"]["storage"]):
+        cols[f"soc[{u['name']}]"] = np.clip(p.storage_soc_kwh[i, :len(time)]
+                                            / max(u["energy_kwh"], 1e-9), 0.0, 1.0)
+        cols[f"storage_kw[{u['name']}]"] = (run["storage_discharge_kw"][i]
+                                            - run["storage_charge_kw"][i])
+    for i, f in enumerate(sched.doc["assets"]["flexible_loads"]):
+        cols[f"flex_kw[{f['name']}]"] = np.maximum(run["flex_kw"][i], 0.0)
+    for group, piles in sched.pile_kw.items():
+        for k in range(piles.shape[0]):
+            cols[f"ev_pile_kw[{group}/{k}]"] = np.maximum(piles[k, :len(time)], 0.0)
+    return pd.DataFrame(cols)
+
+
 def replay(sc: Scenario, prof: Profiles, *, start: str | pd.Timestamp, days: int,
            horizon_h: float = 48.0, state: OpsState | None = None,
            end_soc: dict[str, float] | None = None,
-           time_limit_s: float | None = None) -> ReplayResult:
-    """Run ``days`` nightly schedules with perfect execution of each first day.
+           time_limit_s: float | None = None, error: ForecastError | None = None,
+           margins: Margins | None = None) -> ReplayResult:
+    """Run ``days`` nightly schedules and execute each first day.
+
+    Without ``error`` the forecasts are ``prof`` itself and each day is executed exactly as
+    planned. With a :class:`ForecastError` each night's forecast is ``prof`` with the seeded
+    errors laid on, and the day is executed against ``prof`` (the truth) by :func:`execute`:
+    devices follow the setpoints, the grid absorbs the difference, and the ledger is updated
+    with those actuals (``ReplayResult.drifts`` holds each night's drift report, DR delivery
+    included).
 
     Parameters
     ----------
@@ -125,6 +252,10 @@ def replay(sc: Scenario, prof: Profiles, *, start: str | pd.Timestamp, days: int
     end_soc : dict of str to float, optional
         Minimum SOC [fraction] per unit at the end of the replay (applied to the last night).
     time_limit_s : float [s], optional
+    error : ForecastError, optional
+        Forecast error model (default: perfect forecasts).
+    margins : Margins, optional
+        Margins of every night's schedule (default: the documented defaults).
     """
     t0 = pd.Timestamp(start)
     end = t0 + pd.Timedelta(days=days)
@@ -136,38 +267,53 @@ def replay(sc: Scenario, prof: Profiles, *, start: str | pd.Timestamp, days: int
         base["ev_plugged"] = None  # night one: the scenario's own sessions already plugged in
         state = state_from_dict(base)
     schedules, states = [], [state]
+    drifts: list[dict | None] = []
     parts: dict[str, list[np.ndarray]] = {}
     accepted: list[str] = []
     for night in range(days):  # nights, not time steps
         t = t0 + pd.Timedelta(days=night)
         hours = min(horizon_h, (end - t) / pd.Timedelta(hours=1))
         fc = forecast_frame(prof, sc, t, hours)
+        if error is not None:
+            fc = error.apply(fc, sc)
         last = night == days - 1
         # the flexible loads' ramp continues from the power executed in the last step
         sc_night = sc if night == 0 or not sc.flexible_loads else sc.replace(
             {f"flexible_loads.{i}.initial_power_kw": float(parts["flex_kw"][-1][i, -1])
              for i in range(len(sc.flexible_loads))})
         sched = make_schedule(sc_night, state, start=t, horizon_h=hours, step=step, forecast=fc,
-                              time_limit_s=time_limit_s, end_soc=end_soc if last else None)
+                              time_limit_s=time_limit_s, end_soc=end_soc if last else None,
+                              margins=margins)
         schedules.append(sched)
         n = int(round(24 / prof.dt_h))
         p = sched.plan
-        for key, arr in (("grid_import_kw", p.grid_import_kw), ("grid_export_kw", p.grid_export_kw),
-                         ("pv_kw", p.pv_kw), ("green_direct_kw", p.green_direct_kw),
-                         ("storage_charge_kw", p.storage_charge_kw),
-                         ("storage_discharge_kw", p.storage_discharge_kw),
-                         ("ev_group_kw", p.ev_group_kw), ("flex_kw", p.flex_kw)):
-            parts.setdefault(key, []).append(arr[..., :n])
+        if error is None:
+            run = {"grid_import_kw": p.grid_import_kw, "grid_export_kw": p.grid_export_kw,
+                   "pv_kw": p.pv_kw, "green_direct_kw": p.green_direct_kw,
+                   "storage_charge_kw": p.storage_charge_kw,
+                   "storage_discharge_kw": p.storage_discharge_kw,
+                   "ev_group_kw": p.ev_group_kw, "flex_kw": p.flex_kw}
+            run = {k: v[..., :n] for k, v in run.items()}
+            actuals = read_actuals(actuals_from_schedule(sched, 24.0))
+        else:
+            first = int((t - prof.time[0]) / pd.Timedelta(hours=prof.dt_h))
+            fc_pv = np.array([fc[f"pv_kw[{a.name}]"].to_numpy() for a in sc.pv]).reshape(
+                len(sc.pv), len(fc))
+            run = execute(sched, prof, first, n, fc_pv, sc.grid.export_limit_kw)
+            actuals = read_actuals(executed_actuals(sched, run, prof.time[first:first + n]))
+        for key, arr in run.items():
+            parts.setdefault(key, []).append(arr)
         accepted += [e for e in p.dr_accepted if e not in accepted]
-        actuals = read_actuals(actuals_from_schedule(sched, 24.0))
         executed = min(24.0 / hours, 1.0)  # certificates and offsets: the executed day's share
-        state = update_state(state, actuals, sched.doc,
-                             certificates_mwh=p.certificates_mwh * executed,
-                             offsets_t=p.offsets_t * executed).state
+        up = update_state(state, actuals, sched.doc,
+                          certificates_mwh=p.certificates_mwh * executed,
+                          offsets_t=p.offsets_t * executed)
+        state = up.state
         states.append(state)
+        drifts.append(up.drift)
     dispatch = {k: np.concatenate(v, axis=-1) for k, v in parts.items()}
     time = pd.date_range(t0, end, freq=pd.Timedelta(hours=prof.dt_h), inclusive="left")
-    return ReplayResult(schedules, states, time, dispatch, accepted)
+    return ReplayResult(schedules, states, time, dispatch, accepted, drifts)
 
 
 def evaluate_dispatch(sc: Scenario, prof: Profiles, dispatch: dict[str, np.ndarray],
@@ -201,3 +347,158 @@ def evaluate_dispatch(sc: Scenario, prof: Profiles, dispatch: dict[str, np.ndarr
         lp.add(rows, lp.cols(dr.ACCEPT), 1.0)
     out = solve_matrix(lp, sc.solver)
     return finish(d, out, "matrix", dict(out.timings))
+
+
+def ramp_violations(sc: Scenario, dispatch: dict[str, np.ndarray], dt_h: float) -> dict[str, int]:
+    """Steps where a ramp-limited device changed power by more than its ramp × step (night
+    boundaries included), per flexible load and storage unit."""
+    out: dict[str, int] = {}
+    for i, f in enumerate(sc.flexible_loads):
+        if f.ramp_kw_per_h is not None:
+            jumps = np.abs(np.diff(dispatch["flex_kw"][i]))
+            out[f"flex:{f.name}"] = int((jumps > f.ramp_kw_per_h * dt_h + _FIX_TOL_KW).sum())
+    for i, u in enumerate(sc.storage):
+        if u.ramp_kw_per_h is not None:
+            q = dispatch["storage_discharge_kw"][i] - dispatch["storage_charge_kw"][i]
+            out[f"storage:{u.name}"] = int((np.abs(np.diff(q)) > u.ramp_kw_per_h * dt_h
+                                            + _FIX_TOL_KW).sum())
+    return out
+
+
+def _split(k: dict) -> dict[str, float]:
+    b = k["cost_breakdown"]
+    parts = {"energy": b["energy"] - b["export_revenue"], "demand": b["demand"],
+             "dr": b["dr_penalty"] - b["dr_revenue"]}
+    parts["other"] = k["total_cost"] - sum(parts.values())
+    return parts
+
+
+def regret_report(sc: Scenario, prof: Profiles, rep: ReplayResult, perfect: Result,
+                  realized: Result) -> dict[str, object]:
+    """Regret of the replayed nights against perfect foresight, split by cost, and per night:
+    peak exceedance over the plan, DR delivery, EV unmet energy, fallbacks.
+
+    Parameters
+    ----------
+    sc : Scenario
+        The scenario re-timed to the replayed stretch.
+    prof : Profiles
+        The truth over the stretch.
+    rep : ReplayResult
+    perfect : Result
+        The full-stretch optimum on the truth (perfect foresight).
+    realized : Result
+        :func:`evaluate_dispatch` of the replayed dispatch on the truth.
+    """
+    a, b = _split(realized.kpis), _split(perfect.kpis)
+    bill = perfect.kpis["total_cost"]
+    n = int(round(24 / prof.dt_h))
+    nights = []
+    for k, (sched, drift) in enumerate(zip(rep.schedules, rep.drifts, strict=True)):
+        meta = sched.doc["metadata"]
+        day = rep.dispatch["grid_import_kw"][k * n:(k + 1) * n]
+        planned = float(np.max(sched.plan.grid_import_kw[:n]))
+        floor = rep.states[k].month_to_date
+        floor_kw = floor.peak_import_kw if floor is not None else 0.0
+        delivery = (drift or {}).get("dr_delivery", [])
+        nights.append({
+            "start": meta["start"], "status": meta["status"], "fallback": meta["fallback"],
+            "planned_peak_kw": planned, "actual_peak_kw": float(day.max()),
+            "month_peak_before_kw": floor_kw,
+            "peak_exceedance_kw": max(0.0, float(day.max()) - max(planned, floor_kw)),
+            "dr_shortfall_kwh": float(sum(e["shortfall_kwh"] for e in delivery)),
+            "dr_events": [e["event"] for e in delivery],
+            "ev_unmet_kwh": float(meta["expected"]["ev_unmet_kwh"]),
+        })
+    regret = {key: a[key] - b[key] for key in a}
+    return {
+        "days": len(rep.schedules), "from": str(rep.time[0]), "to": str(rep.time[-1]),
+        "perfect_cost": bill, "replayed_cost": realized.kpis["total_cost"],
+        "regret": realized.kpis["total_cost"] - bill,
+        "regret_pct": 100.0 * (realized.kpis["total_cost"] - bill) / bill if bill else 0.0,
+        "regret_by_part": regret,
+        "dr_shortfall_kwh": float(sum(x["dr_shortfall_kwh"] for x in nights)),
+        "peak_exceedances": int(sum(x["peak_exceedance_kw"] > 1e-3 for x in nights)),
+        "ramp_violations": ramp_violations(sc, rep.dispatch, prof.dt_h),
+        "fallbacks": int(sum(x["fallback"] for x in nights)),
+        "ev_unmet_kwh": float(realized.kpis.get("ev_unmet_kwh", 0.0)),
+        "nights": nights,
+    }
+
+
+def run_replay(sc: Scenario, *, start: str | pd.Timestamp, days: int, horizon_h: float = 48.0,
+               step: str = "1h", error: ForecastError | None = None,
+               margins: Margins | None = None, time_limit_s: float | None = None
+               ) -> tuple[dict[str, object], ReplayResult]:
+    """Replay ``days`` nights of ``sc`` from ``start`` against its own profiles as the truth and
+    report the regret against perfect foresight (:func:`regret_report`).
+
+    The truth is the scenario's profiles re-timed to ``[start, start + days)`` at ``step``
+    (window-independent, so a date is the same as in the scenario's own run). DR events without
+    a ``baseline_kw`` get the truth's baseline (window mean) as a published baseline, so the
+    nightly plans and the settlement use the same one, as a DR programme does (a baseline taken
+    from each night's own forecast would move with the forecast error). Forecasts are the
+    truth with ``error`` laid on (None: perfect forecasts); the last night ends each storage unit
+    at least at its scenario initial SOC, as the perfect-foresight run does.
+    """
+    from zeropark.api import prepare, solve_data
+    from zeropark.operations.horizon import STEPS
+    from zeropark.profiles.build import build_profiles
+
+    if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= 366:
+        raise ScenarioError("--days", days, "a whole number of days, 1 to 366")
+    if step not in STEPS:
+        raise ScenarioError("--step", step, f"one of {list(STEPS)}")
+    try:
+        t0 = pd.Timestamp(start)
+    except (ValueError, TypeError):
+        raise ScenarioError("--start", start, "an ISO date such as 2025-07-24") from None
+    if t0.tzinfo is not None or t0 != t0.normalize():
+        raise ScenarioError("--start", start, "a local midnight without UTC offset")
+    steps = int(round(days * 24 / STEPS[step]))
+    stretch = sc.replace({"time": {"start": t0.isoformat(), "steps": steps, "step": step}})
+    truth = build_profiles(stretch)
+    if truth.dr_events:  # DR baselines are published data: the same for plans and settlement
+        base = {e.name: float(np.mean(e.baseline_steps_kw())) for e in truth.dr_events}
+        events = [{**e.model_dump(mode="json", exclude_none=True),
+                   **({"baseline_kw": base[e.name]} if e.name in base else {})}
+                  for e in sc.demand_response.events]
+        sc = sc.replace({"demand_response.events": events})
+        stretch = stretch.replace({"demand_response.events": events})
+        truth = build_profiles(stretch)
+    end_soc = {u.name: float(u.soc_initial) for u in sc.storage
+               if u.end_condition != "free" and not u.free_start}
+    rep = replay(sc, truth, start=t0, days=days, horizon_h=horizon_h, end_soc=end_soc or None,
+                 time_limit_s=time_limit_s, error=error, margins=margins)
+    perfect = solve_data(prepare(stretch, truth))
+    realized = evaluate_dispatch(stretch, truth, rep.dispatch, rep.dr_accepted)
+    if not (perfect.ok and realized.ok):
+        raise ScenarioError("replay", f"perfect foresight {perfect.status}, replayed "
+                            f"{realized.status}", "both solved (see the scenario's limits)")
+    report = regret_report(stretch, truth, rep, perfect, realized)
+    report["forecast_error"] = (None if error is None else dataclasses.asdict(error))
+    report["margins"] = dataclasses.asdict(margins if margins is not None else Margins())
+    return report, rep
+
+
+def replay_lines(report: dict) -> list[str]:
+    """A readable replay report: one line per night, then the totals."""
+    out = [f"{'night':<26} {'status':<10} {'plan peak':>10} {'actual':>10} {'exceed':>8} "
+           f"{'DR short':>9} {'EV unmet':>9}"]
+    for n in report["nights"]:
+        out.append(f"{n['start']:<26} {('FALLBACK' if n['fallback'] else n['status']):<10} "
+                   f"{n['planned_peak_kw']:>10,.0f} {n['actual_peak_kw']:>10,.0f} "
+                   f"{n['peak_exceedance_kw']:>8,.0f} {n['dr_shortfall_kwh']:>9,.0f} "
+                   f"{n['ev_unmet_kwh']:>9,.1f}")
+    parts = report["regret_by_part"]
+    out.append(f"regret {report['regret']:,.0f} ({report['regret_pct']:+.2f} % of the perfect-"
+               f"foresight bill {report['perfect_cost']:,.0f}): energy {parts['energy']:+,.0f}, "
+               f"demand {parts['demand']:+,.0f}, DR {parts['dr']:+,.0f}, other "
+               f"{parts['other']:+,.0f}")
+    ramps = report["ramp_violations"]
+    out.append(f"DR shortfall {report['dr_shortfall_kwh']:,.0f} kWh; peak exceedances "
+               f"{report['peak_exceedances']}; ramp violations "
+               f"{sum(ramps.values()) if ramps else 0}"
+               + (f" ({', '.join(f'{k} {v}' for k, v in ramps.items())})" if ramps else "")
+               + f"; fallbacks {report['fallbacks']}; EV unmet {report['ev_unmet_kwh']:,.1f} kWh")
+    return out

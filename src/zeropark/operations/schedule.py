@@ -28,8 +28,14 @@ from zeropark.model.lp import MatrixLP
 from zeropark.operations.evsplit import add_session_rows, disaggregate, lp_split, session_grid
 from zeropark.operations.fallback import fallback_plan
 from zeropark.operations.horizon import Horizon, build_horizon
+from zeropark.operations.margins import Margins, add_margin_rows
 from zeropark.operations.plan import Plan, plan_from_result
-from zeropark.operations.publish import SCHEMA_VERSION, check_schedule
+from zeropark.operations.publish import (
+    SCHEMA_VERSION,
+    check_schedule,
+    local_time,
+    utc_offset_text,
+)
 from zeropark.operations.state import OpsState
 from zeropark.profiles.base import Profiles
 from zeropark.results import Result
@@ -72,7 +78,8 @@ class Schedule:
 
     @property
     def start(self) -> pd.Timestamp:
-        return pd.Timestamp(self.doc["metadata"]["start"])
+        """First interval start, tz-naive local standard time."""
+        return local_time(self.doc["metadata"]["start"])
 
 
 def _apply_carry(lp: MatrixLP, d: ModelData, carry: dict[str, float],
@@ -92,7 +99,8 @@ def _apply_carry(lp: MatrixLP, d: ModelData, carry: dict[str, float],
         lp.add(rows, lp.cols(storage.SOC_KWH)[idx, -1], 1.0)
 
 
-def optimise(hz: Horizon, *, end_soc: dict[str, float] | None = None
+def optimise(hz: Horizon, *, end_soc: dict[str, float] | None = None,
+             margins: Margins | None = None, info: dict[str, Any] | None = None,
              ) -> tuple[Result, dict[str, np.ndarray]]:
     """Solve the horizon's MILP with the matrix builder and HiGHS.
 
@@ -101,14 +109,17 @@ def optimise(hz: Horizon, *, end_soc: dict[str, float] | None = None
     taken out of the objective, the flexible loads' first step within their ramp limit of the
     state's last executed power, the exact per-session EV rows of
     :func:`~zeropark.operations.evsplit.add_session_rows`, and optional end-of-horizon SOC floors
-    ``end_soc`` [fraction] per storage unit.
+    ``end_soc`` [fraction] per storage unit, and the peak guard and DR delivery margin of
+    :mod:`zeropark.operations.margins` (``margins``; default :class:`Margins` ``()``, the
+    documented defaults; ``Margins.off()`` for none). ``info`` receives the margins used.
 
     Returns
     -------
     (Result, dict of group name to per-session power [kW], shape (sessions, T))
     """
     # the flexible loads' power before the start bounds their first step (ramp limit)
-    d = dataclasses.replace(model_data(hz.sc, hz.prof), flex_initial_kw=hz.flex_initial_kw)
+    d = dataclasses.replace(model_data(hz.sc, hz.prof), flex_initial_kw=hz.flex_initial_kw,
+                            storage_initial_kw=hz.storage_initial_kw)
     # already billed this month whatever the schedule does: the demand charge on the month-to-date
     # peak and (capacity basis) the month's capacity charge
     incurred = hz.prof.demand_charge_per_kw_month * float(np.sum(hz.floor_kw))
@@ -119,6 +130,9 @@ def optimise(hz: Horizon, *, end_soc: dict[str, float] | None = None
     def hook(lp: MatrixLP, d_now: ModelData) -> None:
         _apply_carry(lp, d_now, hz.pro_rata.carry, end_soc)
         layout["sessions"] = add_session_rows(lp, d_now, hz.sessions)
+        used = add_margin_rows(lp, d_now, Margins() if margins is None else margins)
+        if info is not None:
+            info.update(used)
         lp.objective_offset -= incurred
 
     result = solve_data(d, engine="matrix", lp_hook=hook)
@@ -132,8 +146,9 @@ def _r(x: Any, digits: int = 3) -> Any:
     return np.round(np.asarray(x, float), digits) + 0.0
 
 
-def _time(ts: pd.Timestamp) -> str:
-    return pd.Timestamp(ts).strftime("%Y-%m-%dT%H:%M:%S")
+def _time(ts: pd.Timestamp, offset: str = "") -> str:
+    """ISO 8601 local standard time, with the UTC offset ``offset`` (e.g. ``+08:00``)."""
+    return pd.Timestamp(ts).strftime("%Y-%m-%dT%H:%M:%S") + offset
 
 
 def expected(hz: Horizon, prof: Profiles, plan: Plan, owed_kwh: float) -> dict[str, Any]:
@@ -178,8 +193,8 @@ def _balance_residual(prof: Profiles, plan: Plan) -> np.ndarray:
     return supply + unserved - demand
 
 
-def _session_records(hz: Horizon, prof: Profiles, session_kw: dict[str, np.ndarray]
-                     ) -> list[dict[str, Any]]:
+def _session_records(hz: Horizon, prof: Profiles, session_kw: dict[str, np.ndarray],
+                     tz: str = "") -> list[dict[str, Any]]:
     """One record per EV session: identity, wishes, and its planned power while plugged in."""
     T, dt = prof.n_steps, prof.dt_h
     out: list[dict[str, Any]] = []
@@ -197,7 +212,7 @@ def _session_records(hz: Horizon, prof: Profiles, session_kw: dict[str, np.ndarr
             out.append({
                 "group": g.name, "pile": int(row.pile),
                 "id": None if ident is None or pd.isna(ident) else str(ident),
-                "arrival": _time(row.arrival), "departure": _time(row.departure),
+                "arrival": _time(row.arrival, tz), "departure": _time(row.departure, tz),
                 "energy_kwh": float(_r(row.energy_kwh)),
                 "max_power_kw": float(_r(row.max_power_kw)),
                 "planned_kwh": float(_r(x[j].sum() * dt)),
@@ -207,7 +222,7 @@ def _session_records(hz: Horizon, prof: Profiles, session_kw: dict[str, np.ndarr
     return out
 
 
-def _dr_records(sc: Scenario, prof: Profiles, plan: Plan
+def _dr_records(sc: Scenario, prof: Profiles, plan: Plan, tz: str = ""
                 ) -> tuple[list[dict[str, Any]], list[list[dict[str, Any]]]]:
     """DR events of the horizon (assets) and, per interval, the accepted ones active in it."""
     T, dt = prof.n_steps, prof.dt_h
@@ -221,8 +236,8 @@ def _dr_records(sc: Scenario, prof: Profiles, plan: Plan
         accepted = e.name in plan.dr_accepted
         src = next((ev for ev in sc.demand_response.events if ev.name == e.name), None)
         assets.append({
-            "name": e.name, "start": _time(prof.time[steps[0]]),
-            "end": _time(prof.time[steps[-1]] + pd.Timedelta(hours=dt)),
+            "name": e.name, "start": _time(prof.time[steps[0]], tz),
+            "end": _time(prof.time[steps[-1]] + pd.Timedelta(hours=dt), tz),
             "baseline_kw": float(_r(base.mean())), "reduction_kw": float(_r(e.reduction_kw)),
             "import_cap_kw": cap, "committed": bool(e.committed), "accepted": bool(accepted),
             "payment_per_kw": float(e.payment_per_kw), "penalty_per_kwh": float(e.penalty_per_kwh),
@@ -254,7 +269,8 @@ def _table(starts: list[str], cols: dict[str, np.ndarray], S: list[str], F: list
         if e.name in plan.dr_accepted:
             cap[e.mask] = np.fmin(cap[e.mask], e.baseline_steps_kw() - e.reduction_kw)
     table["dr_import_cap_kw"] = _r(cap)
-    for k in ("import_price_per_kwh", "ef_kg_per_kwh", "emissions_kg", "green_share"):
+    for k in ("import_price_per_kwh", "export_price_per_kwh", "expected_cost", "ef_kg_per_kwh",
+              "emissions_kg", "green_share"):
         table[k] = cols[k]
     table["fallback"] = np.full(T, int(fallback))
     return pd.DataFrame(table)
@@ -263,7 +279,8 @@ def _table(starts: list[str], cols: dict[str, np.ndarray], S: list[str], F: list
 def assemble(hz: Horizon, prof: Profiles, plan: Plan, *, status: str, fallback: bool,
              reasons: list[str], warnings: list[str], state: OpsState,
              result: Result | None, created_at: str, timings: dict[str, float],
-             lp_sessions: dict[str, np.ndarray] | None = None) -> Schedule:
+             lp_sessions: dict[str, np.ndarray] | None = None,
+             margins: dict[str, Any] | None = None) -> Schedule:
     """The schedule document and table of a plan (see ``schedule.schema.json``).
 
     Raises
@@ -281,7 +298,8 @@ def assemble(hz: Horizon, prof: Profiles, plan: Plan, *, status: str, fallback: 
         raise ValueError(f"the plan breaks the power balance by {np.abs(resid).max():.3g} kW")
     pile_kw, session_kw, owed, ev_warn = disaggregate(sc, prof, hz.sessions, plan, lp_sessions)
     warnings = warnings + ev_warn
-    sessions_out = _session_records(hz, prof, session_kw)
+    tz = utc_offset_text(sc.utc_offset_h)
+    sessions_out = _session_records(hz, prof, session_kw, tz)
     exp_summary = expected(hz, prof, plan, owed)
     if owed > 1e-3:
         warnings.append(f"{owed:.3f} kWh of EV energy cannot be delivered in time")
@@ -296,7 +314,7 @@ def assemble(hz: Horizon, prof: Profiles, plan: Plan, *, status: str, fallback: 
     share = np.where(cons > 1e-9, np.clip((onsite - plan.grid_export_kw)
                                           / np.where(cons > 1e-9, cons, 1.0), 0, 1), 0.0)
     emissions = prof.ef_kg_per_kwh * plan.grid_import_kw * dt
-    dr_assets, dr_by_step = _dr_records(sc, prof, plan)
+    dr_assets, dr_by_step = _dr_records(sc, prof, plan, tz)
     F = [f.name for f in sc.flexible_loads]
     S = [u.name for u in sc.storage]
     G = [g.name for g in sc.ev.groups]
@@ -307,6 +325,10 @@ def assemble(hz: Horizon, prof: Profiles, plan: Plan, *, status: str, fallback: 
         "pv_kw": _r(np.maximum(plan.pv_kw.sum(axis=0), 0)),
         "green_direct_kw": _r(np.maximum(plan.green_direct_kw, 0)),
         "import_price_per_kwh": _r(prof.import_price_per_kwh, 6),
+        "export_price_per_kwh": _r(prof.export_price_per_kwh, 6),
+        "expected_cost": _r((prof.import_price_per_kwh * np.maximum(plan.grid_import_kw, 0)
+                             - prof.export_price_per_kwh * np.maximum(plan.grid_export_kw, 0))
+                            * dt),
         "ef_kg_per_kwh": _r(prof.ef_kg_per_kwh, 6),
         "emissions_kg": _r(np.maximum(emissions, 0)),
         "green_share": _r(share, 6),
@@ -316,7 +338,7 @@ def assemble(hz: Horizon, prof: Profiles, plan: Plan, *, status: str, fallback: 
     g_kw = _r(np.maximum(plan.ev_group_kw, 0))
     piles = {g: _r(np.maximum(pile_kw[g], 0)) for g in G}
     lists = {k: v.tolist() for k, v in cols.items()}
-    starts = [_time(t) for t in prof.time]
+    starts = [_time(t, tz) for t in prof.time]
     intervals = []
     for t in range(T):  # output formatting, one record per interval
         intervals.append({
@@ -329,15 +351,19 @@ def assemble(hz: Horizon, prof: Profiles, plan: Plan, *, status: str, fallback: 
             "ev_group_kw": {n: float(g_kw[i, t]) for i, n in enumerate(G)},
             "ev_piles_kw": {n: piles[n][:, t].tolist() for n in G},
             "dr": dr_by_step[t],
-            **{k: lists[k][t] for k in ("import_price_per_kwh", "ef_kg_per_kwh",
-                                        "emissions_kg", "green_share")},
+            **{k: lists[k][t] for k in ("import_price_per_kwh", "export_price_per_kwh",
+                                        "expected_cost", "ef_kg_per_kwh", "emissions_kg",
+                                        "green_share")},
         })
     solver = sc.solver
     fc = hz.forecast
     ok = result is not None and result.ok and not fallback
     meta = {
         "scenario": sc.name, "scenario_hash": sc.content_hash(), "created_at": created_at,
-        "start": starts[0], "end": _time(prof.time[-1] + pd.Timedelta(hours=dt)),
+        "start": starts[0], "end": _time(prof.time[-1] + pd.Timedelta(hours=dt), tz),
+        "time_zone": f"UTC{tz}", "utc_offset_h": float(sc.utc_offset_h),
+        "valid_from": starts[0], "valid_to": _time(prof.time[-1] + pd.Timedelta(hours=dt), tz),
+        "revision": 1,
         "horizon_h": T * dt, "step": sc.time.step, "step_h": dt, "n_intervals": T,
         "status": status,
         "objective": float(result.objective) if ok else None,
@@ -355,6 +381,7 @@ def assemble(hz: Horizon, prof: Profiles, plan: Plan, *, status: str, fallback: 
                    "forecast_used": fc is not None and hz.forecast_error is None},
         "targets": dict(hz.pro_rata.info),
         "expected": exp_summary,
+        "margins": margins if margins else None,
         "timings_s": {k: round(v, 4) for k, v in timings.items()},
     }
     doc = {
@@ -381,7 +408,8 @@ def make_schedule(sc: Scenario, state: OpsState, *, start: str | pd.Timestamp,
                   forecast: str | pd.DataFrame | None = None, time_limit_s: float | None = None,
                   end_soc: dict[str, float] | None = None,
                   created_at: str | None = None,
-                  state_ignored: list[str] | None = None) -> Schedule:
+                  state_ignored: list[str] | None = None,
+                  margins: Margins | None = None) -> Schedule:
     """The day-ahead schedule of one horizon — always a plan.
 
     Parameters
@@ -407,6 +435,9 @@ def make_schedule(sc: Scenario, state: OpsState, *, start: str | pd.Timestamp,
         Problems of a broken state file that :func:`~zeropark.operations.state.salvage_state`
         worked around (one line per ignored field). When given, the optimisation is not trusted:
         the rule-based plan is published, flagged, with these lines as reasons.
+    margins : Margins, optional
+        Peak guard and DR delivery margin (default: the documented defaults of
+        :mod:`zeropark.operations.margins`; ``Margins.off()`` plans at the lines).
 
     Returns
     -------
@@ -432,6 +463,7 @@ def make_schedule(sc: Scenario, state: OpsState, *, start: str | pd.Timestamp,
     reasons: list[str] = []
     result: Result | None = None
     split: dict[str, np.ndarray] = {}
+    margin_info: dict[str, Any] = {}
     status = "not_solved"
     prof = hz.prof
     if state_ignored:
@@ -443,7 +475,7 @@ def make_schedule(sc: Scenario, state: OpsState, *, start: str | pd.Timestamp,
         prof = hz.base
     else:
         try:
-            result, split = optimise(hz, end_soc=end_soc)
+            result, split = optimise(hz, end_soc=end_soc, margins=margins, info=margin_info)
             status = str(result.status)
             if not result.ok:
                 reasons.append(f"solver {result.status}: {result.explanation}")
@@ -456,7 +488,7 @@ def make_schedule(sc: Scenario, state: OpsState, *, start: str | pd.Timestamp,
         try:
             sched = assemble(hz, prof, plan_from_result(result), status=status, fallback=False,
                              reasons=[], warnings=list(hz.warnings), result=result,
-                             lp_sessions=split, **common)
+                             lp_sessions=split, margins=margin_info, **common)
             check_schedule(sched.doc)
             timings["total_s"] = timer.perf_counter() - t0
             sched.doc["metadata"]["timings_s"] = {k: round(v, 4) for k, v in timings.items()}

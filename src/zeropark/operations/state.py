@@ -48,6 +48,10 @@ class StorageState(Strict):
     """State of one storage unit at ``as_of``."""
 
     soc: float = Field(ge=0, le=1, description="state of charge [fraction of energy_kwh]")
+    power_kw: float | None = Field(
+        default=None, ge=-1e8, le=1e8, allow_inf_nan=False,
+        description="last executed net power [kW], + discharge, − charge (the first step of the "
+        "next plan is within the unit's ramp limit of it); None = unknown (first step free)")
 
 
 class MonthPeak(Strict):
@@ -130,7 +134,11 @@ class OpsState(Strict):
         """SHA-256 (16 hex digits) of the canonical JSON of the state."""
         # an unknown flex_power_kw is left out: states written before the field keep their hash
         drop = {"flex_power_kw"} if self.flex_power_kw is None else None
-        text = json.dumps(self.model_dump(mode="json", exclude=drop), sort_keys=True)
+        data = self.model_dump(mode="json", exclude=drop)
+        for unit in data["storage"].values():  # likewise an unknown storage power
+            if unit.get("power_kw") is None:
+                unit.pop("power_kw", None)
+        text = json.dumps(data, sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
     def to_json(self) -> str:

@@ -7,6 +7,8 @@ labelled as such in the scenario. A measured contract profile should be supplied
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pandas as pd
 
@@ -21,14 +23,20 @@ def synthetic_wind_cf(time: pd.DatetimeIndex, *, seed: int, mean_speed_m_s: floa
     ----------
     time : DatetimeIndex, step starts
     seed : int
+        One random stream per (seed, calendar year, step): the AR(1) runs over the calendar year
+        and a window takes its steps from it, so a date's wind does not depend on the window.
     mean_speed_m_s : float [m/s] hub-height mean wind speed
     dt_h : float [h]
     """
-    rng = np.random.default_rng(seed)
-    n = len(time)
     phi = 0.97 ** dt_h  # hour-to-hour persistence of the weather
-    z = rng.standard_normal(n)
-    x = ar1_filter(z, phi, gain=np.sqrt(1 - phi**2))
+    step = pd.Timedelta(hours=dt_h)
+    x = np.empty(len(time))
+    years = np.asarray(time.year)
+    for y in pd.unique(years):
+        mask = years == y
+        pos = np.asarray((time[mask] - pd.Timestamp(year=int(y), month=1, day=1)) // step,
+                         dtype=np.int64)
+        x[mask] = _year_noise(int(seed), int(y), float(dt_h), phi)[pos]
     hours = time.hour.to_numpy() + time.minute.to_numpy() / 60
     diurnal = 1 + 0.15 * np.cos(2 * np.pi * (hours - 2) / 24)  # stronger at night (inland China)
     speed = mean_speed_m_s * diurnal * np.exp(0.45 * x - 0.45**2 / 2)
@@ -36,3 +44,14 @@ def synthetic_wind_cf(time: pd.DatetimeIndex, *, seed: int, mean_speed_m_s: floa
     cf = np.clip((speed**3 - cut_in**3) / (rated**3 - cut_in**3), 0.0, 1.0)
     cf[speed >= cut_out] = 0.0
     return cf
+
+
+@functools.lru_cache(maxsize=16)
+def _year_noise(seed: int, year: int, dt_h: float, phi: float) -> np.ndarray:
+    """Unit-variance AR(1) noise on the calendar year's step grid from 1 January 00:00
+    (read-only)."""
+    n = int(np.ceil((366 * 24) / dt_h)) + 1  # covers a leap year and a step off the grid
+    rng = np.random.default_rng([seed % 2**63, year, int(round(dt_h * 3600))])
+    x = ar1_filter(rng.standard_normal(n), phi, gain=np.sqrt(1 - phi**2))
+    x.flags.writeable = False
+    return x

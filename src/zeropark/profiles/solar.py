@@ -14,6 +14,7 @@ the network: the Linke turbidity climatology is the ``LinkeTurbidities.h5`` file
 from __future__ import annotations
 
 import datetime
+import functools
 import io
 import warnings
 from collections.abc import Sequence
@@ -166,6 +167,69 @@ def _match_monthly_mean(
     return k_day
 
 
+
+def _whole_days(time: pd.DatetimeIndex, dt_h: float) -> pd.DatetimeIndex:
+    """The window extended to whole calendar days on its own step grid (same phase)."""
+    step = pd.Timedelta(hours=dt_h)
+    first_day = time[0].normalize()
+    before = int((time[0] - first_day) // step)
+    end = time[-1].normalize() + pd.Timedelta(days=1)
+    after = int(-((time[-1] - end) // step)) - 1  # steps after time[-1] that still start in the day
+    return pd.date_range(time[0] - before * step, time[-1] + after * step, freq=step)
+
+
+@functools.lru_cache(maxsize=32)
+def _year_clear_day_wh(latitude: float, longitude: float, altitude_m: float, utc_offset_h: float,
+                       year: int) -> np.ndarray:
+    """Clear-sky GHI of each day of a calendar year [Wh/m2], hourly midpoints (read-only)."""
+    hours = pd.date_range(f"{year}-01-01", f"{year + 1}-01-01", freq="h", inclusive="left")
+    mid_utc = _midpoints_utc(hours, 1.0, utc_offset_h)
+    solpos = pvlib.solarposition.get_solarposition(mid_utc, latitude, longitude, altitude_m)
+    ghi = _clearsky(mid_utc, solpos, latitude, longitude, altitude_m)["ghi"].to_numpy()
+    out = np.bincount(np.asarray(hours.day_of_year) - 1, ghi)
+    out.flags.writeable = False
+    return out
+
+
+@functools.lru_cache(maxsize=32)
+def _year_clearness(latitude: float, longitude: float, altitude_m: float, utc_offset_h: float,
+                    target: tuple[float, ...], seed: int, variability: float,
+                    year: int) -> np.ndarray:
+    """Daily clearness of every day of a calendar year (read-only).
+
+    One random stream per (seed, year): the day-to-day AR(1) runs over the calendar year and the
+    monthly rescale weighs each month's days by their clear-sky GHI (hourly), so a day's
+    clearness does not depend on the window asked for.
+    """
+    clear_day = _year_clear_day_wh(latitude, longitude, altitude_m, utc_offset_h, year)
+    days = pd.date_range(f"{year}-01-01", periods=clear_day.size, freq="D")
+    month = np.asarray(days.month)
+    target_day = np.asarray(target)[month - 1]
+    rng = np.random.default_rng([seed % 2**63, year])
+    k_day = _daily_clearness(rng, target_day, variability)
+    k_day = _match_monthly_mean(k_day, clear_day, month - 1, target_day)
+    k_day.flags.writeable = False
+    return k_day
+
+
+def _intraday_noise(full: pd.DatetimeIndex, day_code: np.ndarray, days: pd.DatetimeIndex,
+                    seed: int, dt_h: float) -> np.ndarray:
+    """Unit-variance within-day AR(1) noise, one random stream per (seed, date, step).
+
+    Each day starts afresh (at midnight, where GHI is zero), so a day's noise is the same in
+    every window that contains it.
+    """
+    phi = np.exp(-dt_h / INTRADAY_CORRELATION_TIME_H)
+    steps_per_day = int(round(24.0 / dt_h * 1000))
+    eps = np.empty(len(full))
+    counts = np.bincount(day_code, minlength=len(days))
+    offsets = np.concatenate([[0], np.cumsum(counts)])
+    for i, day in enumerate(days):
+        rng = np.random.default_rng([seed % 2**63, day.toordinal(), steps_per_day])
+        eps[offsets[i]:offsets[i + 1]] = _ar1(rng.standard_normal(int(counts[i])), phi)
+    return eps
+
+
 def clearsky_weather(
     time: pd.DatetimeIndex, *, latitude: float, longitude: float, altitude_m: float,
     utc_offset_h: float, monthly_clearness: Sequence[float], seed: int, variability: float = 0.3,
@@ -225,20 +289,22 @@ def clearsky_weather(
     if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
         raise ScenarioError(f"{field}.seed", seed, "an integer")
 
-    mid_utc = _midpoints_utc(time, dt_h, utc_offset_h)
+    # Whole calendar days on the window's step grid: every value of a day depends only on that
+    # day (and its year's daily clearness), so a date's weather is the same in any window.
+    full = _whole_days(time, dt_h)
+    mid_utc = _midpoints_utc(full, dt_h, utc_offset_h)
     solpos = pvlib.solarposition.get_solarposition(mid_utc, latitude, longitude, altitude_m)
     clear = _clearsky(mid_utc, solpos, latitude, longitude, altitude_m)
     clear_ghi = clear["ghi"].to_numpy()
 
-    day_code, days = pd.factorize(time.normalize())
-    month_code, _ = pd.factorize(np.asarray(days.year) * 12 + np.asarray(days.month))
-    clear_day = np.bincount(day_code, clear_ghi)
-    rng = np.random.default_rng(int(seed))
-    target_day = target[np.asarray(days.month) - 1]
-    k_day = _daily_clearness(rng, target_day, float(variability))
-    k_day = _match_monthly_mean(k_day, clear_day, month_code, target_day)[day_code]
+    day_code, days = pd.factorize(full.normalize())
+    k_day = np.concatenate([
+        _year_clearness(float(latitude), float(longitude), float(altitude_m), float(utc_offset_h),
+                        tuple(float(v) for v in target), int(seed), float(variability), int(y))
+        [np.asarray(days[days.year == y].day_of_year) - 1]
+        for y in pd.unique(np.asarray(days.year))])[day_code]
 
-    eps = _ar1(rng.standard_normal(len(time)), np.exp(-dt_h / INTRADAY_CORRELATION_TIME_H))
+    eps = _intraday_noise(full, day_code, days, int(seed), dt_h)
     k_step = np.clip(k_day * (1.0 + 2.0 * variability * (1.0 - k_day) * eps), 0.02, 1.05)
     got_day = np.bincount(day_code, k_step * clear_ghi)
     want_day = np.bincount(day_code, k_day * clear_ghi)
@@ -250,7 +316,7 @@ def clearsky_weather(
     dni = np.minimum(np.nan_to_num(split["dni"].to_numpy()), clear["dni"].to_numpy())
     dhi = np.clip(ghi - dni * cos_zenith, 0.0, None)
 
-    mid_local = time + pd.Timedelta(hours=dt_h / 2.0)
+    mid_local = full + pd.Timedelta(hours=dt_h / 2.0)
     hour = np.asarray(mid_local.hour, dtype=float) + np.asarray(mid_local.minute) / 60.0
     day_of_year = np.asarray(mid_local.day_of_year, dtype=float) - 1.0 + hour / 24.0
     mid_months = np.concatenate([_MONTH_MID_DOY - 365.0, _MONTH_MID_DOY, _MONTH_MID_DOY + 365.0])
@@ -258,7 +324,8 @@ def clearsky_weather(
     temp_air += (1.0 + 5.5 * k_day) * np.cos(2.0 * np.pi * (hour - 15.0) / 24.0)
     wind = WIND_SPEED_M_PER_S + 0.8 * np.cos(2.0 * np.pi * (hour - 14.0) / 24.0)
     columns = {"ghi": ghi, "dni": dni, "dhi": dhi, "temp_air": temp_air, "wind_speed": wind}
-    return pd.DataFrame(columns, index=time)
+    pos = full.get_indexer(time)
+    return pd.DataFrame({k: v[pos] for k, v in columns.items()}, index=time)
 
 
 def _typical_hour(time: pd.DatetimeIndex) -> np.ndarray:

@@ -364,6 +364,13 @@ class Storage(Frozen):
         default=None, gt=0, le=24,
         description="Daily discharge cap in full cycles of the SOC window [cycles/day]; None = unlimited.",
     )
+    ramp_kw_per_h: float | None = Field(
+        default=None, gt=0, le=1e9,
+        description="Maximum change of the net power (discharge − charge) between consecutive "
+        "steps, per hour of step [kW/h]; None = unlimited (default: battery inverters reach full "
+        "power within a second, so a limit is an operating choice, e.g. a grid code or a "
+        "transformer to spare).",
+    )
     max_energy_kwh: float | None = Field(
         default=None, ge=0, description="sizing cap [kWh]; None = not sized (unless --all)"
     )
