@@ -379,8 +379,8 @@ def emissions_ledger(d: ModelData, values: dict[str, Any]) -> dict[str, Any]:
     }
     green_kwh = ln["green"].value(full)
     kgce_elec = em.kgce_per_kwh(d) * green_kwh
-    f = sc.fuels
-    gas_kgce = f.natural_gas_m3_per_year * KGCE_PER_M3_GAS * d.horizon_fraction
+    fuels = sc.fuels
+    gas_kgce = fuels.natural_gas_m3_per_year * KGCE_PER_M3_GAS * d.horizon_fraction
     share_gas = (kgce_elec + gas_kgce) / 1000 / tce if tce > 0 else 0.0
     share_nogas = kgce_elec / 1000 / tce if tce > 0 else 0.0
     return {

@@ -48,6 +48,8 @@ END = "storage.end"
 CHARGE_IF_ON = "storage.charge_if_on"
 DISCHARGE_IF_OFF = "storage.discharge_if_off"
 DAILY_CYCLES = "storage.daily_cycles"
+RAMP = "storage.ramp"
+RAMP_START = "storage.ramp_start"
 # ... and of the sizing model (:func:`zeropark.planning.sizing.add_sizing`)
 ENERGY_CAP_KWH = "storage.energy_cap_kwh"
 POWER_CAP_KW = "storage.power_cap_kw"
@@ -87,7 +89,7 @@ def ramp_limits(d: ModelData) -> tuple[list[int], np.ndarray, list[tuple[int, fl
     those whose power before the horizon is known (clamped to ±power_kw)."""
     units = d.sc.storage
     ramped = [i for i, u in enumerate(units) if u.ramp_kw_per_h is not None]
-    r = np.array([units[i].ramp_kw_per_h * d.dt_h for i in ramped])
+    r = np.array([float(units[i].ramp_kw_per_h or 0.0) * d.dt_h for i in ramped])
     first: list[tuple[int, float, float]] = []
     if d.storage_initial_kw is not None and d.T:
         given = np.asarray(d.storage_initial_kw, float)
@@ -151,7 +153,7 @@ def add_matrix(lp: MatrixLP, d: ModelData, bal: np.ndarray) -> None:
         lp.add(r[:, d.day_index], dis[limited, :], dt)
     ramped, r_dt, first = ramp_limits(d)
     if ramped and T > 1:
-        rows = lp.rows("storage.ramp", ([S[i] for i in ramped], range(1, T)),
+        rows = lp.rows(RAMP, ([S[i] for i in ramped], range(1, T)),
                        -r_dt[:, None], r_dt[:, None])
         for c, sign in ((dis, 1.0), (ch, -1.0)):
             lp.add(rows, c[ramped, 1:], sign)
@@ -160,7 +162,7 @@ def add_matrix(lp: MatrixLP, d: ModelData, bal: np.ndarray) -> None:
         idx = [i for i, _, _ in first]
         q0 = np.array([q for _, q, _ in first])
         r0 = np.array([x for _, _, x in first])
-        rows = lp.rows("storage.ramp_start", ([S[i] for i in idx],), q0 - r0, q0 + r0)
+        rows = lp.rows(RAMP_START, ([S[i] for i in idx],), q0 - r0, q0 + r0)
         lp.add(rows, dis[idx, 0], 1.0)
         lp.add(rows, ch[idx, 0], -1.0)
 
@@ -456,6 +458,8 @@ FAMILY = Family(
         CHARGE_IF_ON: "charge/discharge exclusivity",
         DISCHARGE_IF_OFF: "charge/discharge exclusivity",
         DAILY_CYCLES: "storage daily cycle limit",
+        RAMP: "storage power ramp limit",
+        RAMP_START: "storage power ramp limit from its last metered power",
         CHARGE_CAP: "storage charge power within the sized power",
         DISCHARGE_CAP: "storage discharge power within the sized power",
         DURATION: "storage power within energy / duration",

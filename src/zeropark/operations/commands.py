@@ -230,7 +230,8 @@ def _update(state_path: str, actuals_path: str, schedule_path: str | None,
     lg = up.state.ledger
     click.echo(f"state as of {up.state.as_of}: ledger {lg.consumption_kwh / 1e3:,.1f} MWh "
                f"consumed, {lg.emissions_kg / 1e3:,.1f} t CO2 since {lg.period_start}; "
-               f"month peak {up.state.month_to_date.peak_import_kw:,.1f} kW")
+               + (f"month peak {up.state.month_to_date.peak_import_kw:,.1f} kW"
+                  if up.state.month_to_date is not None else "no month peak yet"))
     click.echo(f"wrote {target}")
 
 

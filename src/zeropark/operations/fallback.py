@@ -61,7 +61,7 @@ def ev_asap_kw(sc: Scenario, prof: Profiles) -> np.ndarray:
     return out
 
 
-def _take(amount: np.ndarray, cap: np.ndarray) -> np.ndarray:
+def _take(amount: float, cap: np.ndarray) -> np.ndarray:
     """Split a scalar ``amount`` over units in order, each up to its ``cap``."""
     before = np.cumsum(cap) - cap
     return np.clip(amount - before, 0.0, cap)
@@ -96,7 +96,7 @@ def storage_tou(sc: Scenario, prof: Profiles, net_kw: np.ndarray, dr_mask: np.nd
         e = e * keep
         room_ch = np.clip((hi - e) / (eta_c * dt), 0.0, P)
         room_dis = np.clip((e - lo) * eta_d / dt, 0.0, P)
-        need = net_kw[t]
+        need = float(net_kw[t])
         if dear[t] and need > 0:
             dis[:, t] = _take(need, room_dis)
         elif cheap[t]:

@@ -409,5 +409,5 @@ def build_horizon(sc: Scenario, state: OpsState, *, start: str | pd.Timestamp, h
     sto0 = np.array([state.storage[u.name].power_kw if u.name in state.storage
                      and state.storage[u.name].power_kw is not None else np.nan
                      for u in sc_h.storage])
-    sto0 = sto0 if np.isfinite(sto0).any() else None
-    return Horizon(sc_h, base, prof_fc, sessions, floor, pr, fc, error, warnings, flex0, sto0)
+    return Horizon(sc_h, base, prof_fc, sessions, floor, pr, fc, error, warnings, flex0,
+                   sto0 if np.isfinite(sto0).any() else None)

@@ -115,6 +115,14 @@ def read_actuals(src: str | Path | pd.DataFrame, *, field: str = "actuals") -> A
 _OFFSET = re.compile(r"^(.*\d)([+-])(\d{2}):(\d{2})$")
 
 
+def _match(pattern: re.Pattern[str], text: str) -> re.Match[str]:
+    """The match of a column name the caller already selected with ``pattern``."""
+    m = pattern.match(text)
+    if m is None:
+        raise ValueError(f"{text!r} does not match {pattern.pattern}")
+    return m
+
+
 def _strip_offset(df: pd.DataFrame, field: str) -> tuple[pd.DataFrame, float | None]:
     """Timestamps written as the schedule writes them (``…T00:00:00+08:00``): one offset for
     every row, taken off (the wall time is local standard time) and returned [h]."""
@@ -128,10 +136,12 @@ def _strip_offset(df: pd.DataFrame, field: str) -> tuple[pd.DataFrame, float | N
     if len(offsets) != 1 or None in offsets:
         raise ScenarioError(field, sorted(str(o) for o in offsets),
                             "one UTC offset for every row (or none): local standard time")
-    sign, hh, mm = offsets.pop()
+    pick = offsets.pop()
+    assert pick is not None  # checked above
+    sign, hh, mm = pick
     offset_h = (1 if sign == "+" else -1) * (int(hh) + int(mm) / 60)
     out = df.copy()
-    out["time"] = [m.group(1) for m in found]
+    out["time"] = [m.group(1) for m in found if m is not None]
     return out, offset_h
 
 
@@ -246,7 +256,7 @@ def _session_deliveries(doc: dict[str, Any], act: Actuals, plan: _PlanView
         delivered = np.zeros(n)
         lost = 0.0
         for col in metered:
-            group, pile = _PILE.match(col).groups()
+            group, pile = _match(_PILE, col).groups()
             mine = np.flatnonzero(key == f"{group}/{pile}")
             kw = act.values[col][plan.rows]
             if not len(mine):
@@ -261,7 +271,7 @@ def _session_deliveries(doc: dict[str, Any], act: Actuals, plan: _PlanView
         if lost > 1e-3:
             warnings.append(f"{lost:.3f} kWh metered on piles without a planned EV")
         missing = {f"{s['group']}/{s['pile']}" for s in sessions} - {
-            "/".join(_PILE.match(c).groups()) for c in metered}
+            "/".join(_match(_PILE, c).groups()) for c in metered}
         if missing:
             warnings.append(f"{len(missing)} pile(s) with planned EVs are not metered: counted "
                             "as delivering nothing")
@@ -416,8 +426,8 @@ def _flex_power(state: OpsState, act: Actuals, plan: dict[str, Any] | None,
     names = list(state.flex_power_kw or {}) + [
         f["name"] for f in (plan or {}).get("assets", {}).get("flexible_loads", [])
         if f["name"] not in (state.flex_power_kw or {})]
-    names += [_FLEX.match(c).group(1) for c in act.values
-              if _FLEX.match(c) and _FLEX.match(c).group(1) not in names]
+    names += [_match(_FLEX, c).group(1) for c in act.values
+              if _FLEX.match(c) and _match(_FLEX, c).group(1) not in names]
     out: dict[str, float] = {}
     warnings: list[str] = []
     for name in names:

@@ -94,7 +94,7 @@ def _apply_carry(lp: MatrixLP, d: ModelData, carry: dict[str, float],
     if names and lp.has(storage.SOC_KWH):
         idx = [d.storage_names.index(n) for n in names]
         energy = np.array([d.sc.storage[i].energy_kwh for i in idx])
-        target = np.array([end_soc[n] for n in names]) * energy
+        target = np.array([(end_soc or {})[n] for n in names]) * energy
         rows = lp.rows("operations.end_soc", (names,), lo=target)
         lp.add(rows, lp.cols(storage.SOC_KWH)[idx, -1], 1.0)
 
@@ -262,8 +262,8 @@ def _table(starts: list[str], cols: dict[str, np.ndarray], S: list[str], F: list
     for i, n in enumerate(F):
         table[f"flex_kw[{n}]"] = f_kw[i]
     for n, p in piles.items():
-        for k in range(p.shape[0]):
-            table[f"ev_pile_kw[{n}/{k}]"] = p[k]
+        for j in range(p.shape[0]):
+            table[f"ev_pile_kw[{n}/{j}]"] = p[j]
     cap = np.full(T, np.nan)
     for e in prof.dr_events:
         if e.name in plan.dr_accepted:
@@ -358,6 +358,7 @@ def assemble(hz: Horizon, prof: Profiles, plan: Plan, *, status: str, fallback: 
     solver = sc.solver
     fc = hz.forecast
     ok = result is not None and result.ok and not fallback
+    res = result if ok else None
     meta = {
         "scenario": sc.name, "scenario_hash": sc.content_hash(), "created_at": created_at,
         "start": starts[0], "end": _time(prof.time[-1] + pd.Timedelta(hours=dt), tz),
@@ -366,9 +367,9 @@ def assemble(hz: Horizon, prof: Profiles, plan: Plan, *, status: str, fallback: 
         "revision": 1,
         "horizon_h": T * dt, "step": sc.time.step, "step_h": dt, "n_intervals": T,
         "status": status,
-        "objective": float(result.objective) if ok else None,
-        "bound": float(result.bound) if ok and np.isfinite(result.bound) else None,
-        "gap": float(max(result.gap, 0.0)) if ok and np.isfinite(result.gap) else None,
+        "objective": float(res.objective) if res is not None else None,
+        "bound": float(res.bound) if res is not None and np.isfinite(res.bound) else None,
+        "gap": float(max(res.gap, 0.0)) if res is not None and np.isfinite(res.gap) else None,
         "fallback": fallback, "reasons": list(reasons), "warnings": list(warnings),
         "currency": sc.currency, "zeropark_version": version("zeropark"),
         "solver": {"engine": "matrix" if not fallback else "rules",
