@@ -1,4 +1,5 @@
-"""CLI commands of zeropark.planning (registered by zeropark.cli): ``size``, ``sweep``, ``pareto``."""
+"""CLI commands of zeropark.planning (registered by zeropark.cli): ``size``, ``sweep``, ``pareto``,
+``path``."""
 
 from __future__ import annotations
 
@@ -316,4 +317,63 @@ def pareto(scenario: str, versus: str, points: int, sets: tuple[str, ...],
         raise SolveError("no point of the front has a solution")
 
 
-COMMANDS: list[click.Command] = [size, sweep, pareto]
+@click.command("path")
+@click.argument("scenario", type=click.Path(dir_okay=False))
+@click.option("-o", "--out", "out_dir", type=click.Path(file_okay=False), default="out-path",
+              show_default=True, help="Output folder.")
+@click.option("--set", "sets", multiple=True, help=_SET_HELP)
+@click.option("--all", "all_factor", type=float, default=None,
+              help="Size every asset without a cap, capped at FACTOR × its present size.")
+@click.option("--roof", multiple=True,
+              help="Cap a PV array by its roof area, ARRAY=M2 (0.15 kWp/m²; repeatable).")
+@click.option("--lever", "extra", multiple=True, metavar="NAME:PATH=VALUE",
+              help="A lever of the scenario, by the change that takes it out of the park "
+                   "(repeatable; several changes with the same NAME make one lever).")
+@click.option("--only", default=None, metavar="KEY,...",
+              help="Compare only these levers (the plan still uses every lever).")
+@click.option("--start", default=None, help="ISO start inside the scenario horizon.")
+@click.option("--horizon", default=None, help="Duration to optimize, e.g. 7d [default: all].")
+@click.option("--time-limit", type=float, default=None, help="Solver time limit per run [s].")
+@click.option("--gap", type=float, default=None, help="Relative MIP gap, e.g. 0.001.")
+@handle_errors
+def path_command(scenario: str, out_dir: str, sets: tuple[str, ...], all_factor: float | None,
+                 roof: tuple[str, ...], extra: tuple[str, ...], only: str | None,
+                 start: str | None, horizon: str | None, time_limit: float | None,
+                 gap: float | None) -> None:
+    """Cheapest plan passing the core indicator (hard) and each lever's cost per tonne CO2.
+
+    Levers: on-site PV, storage, green certificates, direct green power, offsets (when they
+    count toward the indicator), and --lever NAME:PATH=VALUE. Each is priced alone against the
+    park without any lever (cost-optimal and at its full potential) and by the plan without it.
+    The indicator is reported under both tce factors. If no plan passes, the best achievable is
+    reported with what is missing. Writes the plan's run files, levers.csv, path.csv and
+    levers.png.
+    """
+    from zeropark.clitools import window_of
+    from zeropark.planning.path import LEVERS, lever_from_changes, lever_lines, parse_lever
+    from zeropark.planning.path import path as run_path
+
+    sc = _variant(scenario, sets, time_limit, gap)
+    first, steps = window_of(sc, start, horizon)
+    declared: dict[str, dict[str, Any]] = {}
+    for text in extra:
+        name, field, value = parse_lever(text)
+        declared.setdefault(name, {})[field] = value
+    levers = list(LEVERS)
+    known = {lv.key for lv in levers}
+    for name, changes in declared.items():
+        if name in known:
+            raise ScenarioError("--lever", name, f"a new lever name, not one of {sorted(known)}")
+        levers.append(lever_from_changes(name, changes))
+    keys = [k.strip() for k in only.split(",") if k.strip()] if only is not None else None
+    click.echo(f"path of {sc.name} …", err=True)
+    result = run_path(sc, start=first, steps=steps, all_factor=all_factor, roof_m2=_roof(roof),
+                      levers=levers, only=keys, out_dir=out_dir)
+    for line in lever_lines(result, result.plan.kpis.get("currency", "CNY")):
+        click.echo(line)
+    out = Path(out_dir)
+    click.echo(f"wrote {', '.join(sorted(p.name for p in out.iterdir() if not p.name.startswith('.')))}"
+               f" in {out}")
+
+
+COMMANDS: list[click.Command] = [size, sweep, pareto, path_command]
