@@ -195,3 +195,17 @@ def test_path_command_on_the_demo_week(tmp_path) -> None:
     assert (out / "levers.png").stat().st_size > 1000
     r = CliRunner().invoke(main, ["path", "scenarios/demo-park.yaml", "--lever", "bad"])
     assert r.exit_code == 2 and "--lever" in r.output
+
+
+@pytest.mark.slow
+def test_report_shows_the_path_section(tmp_path) -> None:
+    from zeropark.report.html import render_report
+
+    sc, prof = park(gas_m3_per_year=100 * 8760 / 2)
+    path(sc, prof, only=["certificates"], out_dir=tmp_path)
+    page = render_report(tmp_path)
+    assert 'id="path"' in page and "no plan passes" in page
+    assert 'data-figure="levers"' in page
+    assert "Missing: fuel CO2 216.2 t" not in page  # tonnes of a 2 h horizon, not 216.2 t
+    assert "Missing: fuel CO2 0.2 t" in page and "electrify heat" in page
+    assert "green certificates (GEC)" in page
