@@ -331,6 +331,9 @@ def pareto(scenario: str, versus: str, points: int, sets: tuple[str, ...],
                    "(repeatable; several changes with the same NAME make one lever).")
 @click.option("--only", default=None, metavar="KEY,...",
               help="Compare only these levers (the plan still uses every lever).")
+@click.option("--ceiling", type=float, default=5000.0, show_default=True,
+              help="Price ceiling per tCO2: the most a tonne is worth in the best-achievable "
+                   "plan and the full-potential runs.")
 @click.option("--start", default=None, help="ISO start inside the scenario horizon.")
 @click.option("--horizon", default=None, help="Duration to optimize, e.g. 7d [default: all].")
 @click.option("--time-limit", type=float, default=None, help="Solver time limit per run [s].")
@@ -338,7 +341,7 @@ def pareto(scenario: str, versus: str, points: int, sets: tuple[str, ...],
 @handle_errors
 def path_command(scenario: str, out_dir: str, sets: tuple[str, ...], all_factor: float | None,
                  roof: tuple[str, ...], extra: tuple[str, ...], only: str | None,
-                 start: str | None, horizon: str | None, time_limit: float | None,
+                 ceiling: float, start: str | None, horizon: str | None, time_limit: float | None,
                  gap: float | None) -> None:
     """Cheapest plan passing the core indicator (hard) and each lever's cost per tonne CO2.
 
@@ -368,7 +371,7 @@ def path_command(scenario: str, out_dir: str, sets: tuple[str, ...], all_factor:
     keys = [k.strip() for k in only.split(",") if k.strip()] if only is not None else None
     click.echo(f"path of {sc.name} …", err=True)
     result = run_path(sc, start=first, steps=steps, all_factor=all_factor, roof_m2=_roof(roof),
-                      levers=levers, only=keys, out_dir=out_dir)
+                      levers=levers, only=keys, ceiling_per_t=ceiling, out_dir=out_dir)
     for line in lever_lines(result, result.plan.kpis.get("currency", "CNY")):
         click.echo(line)
     out = Path(out_dir)

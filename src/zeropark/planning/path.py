@@ -660,7 +660,7 @@ def levers_figure(summary: Mapping[str, Any]) -> Any:
     ax.axvline(0, color="0.3", lw=0.8)
     ax.set_xlabel(f"cost of abatement [{cur}/tCO2]")
     ax.set_title("levers against the reference (no levers)", fontsize=9)
-    ax.legend(fontsize=7, loc="lower right")
+    ax.legend(fontsize=7, loc="best")
     ax.grid(axis="x", alpha=0.3)
     plan = next((r for r in summary["runs"] if r["run"] in ("plan", "best achievable")), None)
     ref = next((r for r in summary["runs"] if r["run"] == "reference"), None)
