@@ -55,7 +55,7 @@ from zeropark.solve import Status
 #: Default price ceiling [currency/tCO2]: the most a tonne is worth in the best-achievable plan
 #: and the full-potential runs (an assumption, see docs/planning.md). Above it, levers that are
 #: not levers — leaving EV energy unmet at its penalty (≈ 83,000 CNY/t on the demo park) or
-#: wasting green energy to raise the tce the indicator divides by (≈ 12,000 CNY/t) — stay unused.
+#: wasting green energy to raise the tce the indicator divides by (≈ 14,000 CNY/t) — stay unused.
 CEILING_PER_T = 5000.0
 _ZERO_THRESHOLD = 1e-9
 LEVERS_TABLE = "levers.csv"
