@@ -379,4 +379,46 @@ def path_command(scenario: str, out_dir: str, sets: tuple[str, ...], all_factor:
                f" in {out}")
 
 
-COMMANDS: list[click.Command] = [size, sweep, pareto, path_command]
+@click.command("tornado")
+@click.argument("scenario", type=click.Path(dir_okay=False))
+@click.option("-o", "--out", "out_dir", type=click.Path(file_okay=False), default="out-tornado",
+              show_default=True, help="Output folder.")
+@click.option("--set", "sets", multiple=True, help=_SET_HELP)
+@click.option("--all", "all_factor", type=float, default=None,
+              help="Size every asset without a cap, capped at FACTOR × its present size.")
+@click.option("--roof", multiple=True,
+              help="Cap a PV array by its roof area, ARRAY=M2 (0.15 kWp/m²; repeatable).")
+@click.option("--delta", type=float, default=0.2, show_default=True,
+              help="Relative change of each input, low = 1 − DELTA, high = 1 + DELTA.")
+@click.option("--inputs", default=",".join(("capex", "tariff", "pv_yield", "emission_factor",
+                                             "gec_price")), show_default=True,
+              help="Inputs to vary, comma-separated.")
+@click.option("--start", default=None, help="ISO start inside the scenario horizon.")
+@click.option("--horizon", default=None, help="Duration to optimize, e.g. 7d [default: all].")
+@click.option("--time-limit", type=float, default=None, help="Solver time limit per run [s].")
+@click.option("--gap", type=float, default=None, help="Relative MIP gap, e.g. 0.001.")
+@handle_errors
+def tornado_command(scenario: str, out_dir: str, sets: tuple[str, ...],
+                    all_factor: float | None, roof: tuple[str, ...], delta: float, inputs: str,
+                    start: str | None, horizon: str | None, time_limit: float | None,
+                    gap: float | None) -> None:
+    """Sensitivity of the sizing answer (annual cost, CO2, indicator, sizes) to each input ±DELTA.
+
+    Inputs: capex, tariff (energy, demand and capacity charges), pv_yield, emission_factor,
+    gec_price. Writes tornado.csv and tornado.png.
+    """
+    from zeropark.clitools import window_of
+    from zeropark.planning.tornado import tornado, tornado_lines
+
+    sc = _variant(scenario, sets, time_limit, gap)
+    first, steps = window_of(sc, start, horizon)
+    keys = [k.strip() for k in inputs.split(",") if k.strip()]
+    click.echo(f"tornado of {sc.name}: {1 + 2 * len(keys)} runs …", err=True)
+    result = tornado(sc, delta=delta, inputs=keys, start=first, steps=steps,
+                     all_factor=all_factor, roof_m2=_roof(roof), out_dir=out_dir)
+    for line in tornado_lines(result, sc.currency):
+        click.echo(line)
+    click.echo(f"wrote tornado.csv, tornado.png in {out_dir}")
+
+
+COMMANDS: list[click.Command] = [size, sweep, pareto, path_command, tornado_command]

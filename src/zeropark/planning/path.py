@@ -193,6 +193,15 @@ def _sizes_anything(sc: Scenario, prof: Profiles, o: _Opts) -> bool:
     return bool(sizing_plan(sc, prof, all_factor=o.all_factor, roof_m2=roof).assets)
 
 
+def solve_min_cost(sc: Scenario, profiles: Profiles, *, start: int = 0, steps: int | None = None,
+                   all_factor: float | None = None,
+                   roof_m2: Mapping[str, float] | None = None) -> Result:
+    """Minimum cost of ``sc`` over the window: :func:`zeropark.planning.sizing.size` when
+    anything has a cap (``all_factor``, ``roof_m2`` for arrays it names, ``max_*`` fields),
+    else the dispatch of the park as it is."""
+    return _solve(sc, profiles, _Opts(start, steps, all_factor, dict(roof_m2 or {})))
+
+
 def _solve(sc: Scenario, prof: Profiles, o: _Opts) -> Result:
     """Minimum cost of ``sc``: a sizing run when anything has a cap, else a dispatch."""
     t0 = time.perf_counter()
@@ -592,7 +601,7 @@ def lever_lines(result: PathResult, currency: str = "CNY") -> list[str]:
         body.append((r["run"], f"{r['cost']:,.0f}", f"{r['co2_t']:,.1f}",
                      f"{r['indicator_equal_value']:.3f}", f"{r['indicator_coal_equivalent']:.3f}",
                      f"{r['gap_t_equal_value']:,.1f}", f"{r['gap_t_coal_equivalent']:,.1f}"))
-    lines += _table(head, body)
+    lines += format_table(head, body)
     lines.append("")
     head = ("lever", f"alone {currency}/t", "alone t", f"potential {currency}/t", "potential t",
             "plan without it")
@@ -611,7 +620,7 @@ def lever_lines(result: PathResult, currency: str = "CNY") -> list[str]:
             wo = "fails"
         body.append((r["lever"], _money(r.get("alone_cost_per_t")), _t(r.get("alone_abated_t")),
                      _money(r.get("potential_cost_per_t")), _t(r.get("potential_abated_t")), wo))
-    lines += _table(head, body)
+    lines += format_table(head, body)
     for m in result.missing:
         lines.append(f"missing: {m}")
     return lines
@@ -625,7 +634,8 @@ def _t(v: Any) -> str:
     return "—" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:,.1f}"
 
 
-def _table(head: Sequence[str], body: list[tuple[Any, ...]]) -> list[str]:
+def format_table(head: Sequence[str], body: list[tuple[Any, ...]]) -> list[str]:
+    """Left-aligned text columns, the header first."""
     width = [max(len(str(h)), *(len(str(r[i])) for r in body)) if body else len(str(h))
              for i, h in enumerate(head)]
     fmt = [str(h).ljust(w) for h, w in zip(head, width, strict=True)]
