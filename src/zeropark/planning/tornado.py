@@ -1,5 +1,6 @@
-"""Sensitivity tornado of a sizing answer: annual cost, CO2, core indicator and sizes when each
-uncertain input moves by ±δ (default 20 %) on its own, the others at their base values.
+"""Sensitivity tornado of a sizing answer: cost (operation + annualised investment), CO2, core
+indicator and sizes when each uncertain input moves by ±δ (default 20 %) on its own, the others
+at their base values.
 
 Inputs (:data:`INPUTS`), each a factor ``f = 1 ± δ`` applied to the scenario or its profiles:
 
@@ -14,7 +15,7 @@ Inputs (:data:`INPUTS`), each a factor ``f = 1 ± δ`` applied to the scenario o
 - ``gec_price``: the price of green certificates × f (when the scenario has certificates).
 
 Each case is the same run as ``zeropark size`` (or a dispatch when nothing has a cap) with the
-same window; 1 + 2 × inputs runs. The bars are sorted by the span of the annual cost.
+same window; 1 + 2 × inputs runs. The bars are sorted by the span of the cost.
 """
 
 from __future__ import annotations
@@ -85,8 +86,8 @@ class TornadoResult:
         The base case's row (:func:`case_row`).
     table : pandas.DataFrame
         One row per input and side (``input``, ``side`` low/high, ``factor``) with the case's
-        ``annual_cost``, ``co2_t``, ``indicator`` and sizes, and the differences to the base
-        (``d_annual_cost``, ``d_co2_t``, ``d_indicator``, ``d_<size>``).
+        ``cost``, ``co2_t``, ``indicator`` and sizes, and the differences to the base
+        (``d_cost``, ``d_co2_t``, ``d_indicator``, ``d_<size>``).
     delta : float
     """
 
@@ -96,15 +97,16 @@ class TornadoResult:
 
 
 def case_row(result: Result) -> dict[str, Any]:
-    """Annual cost (``sizing.total_cost_with_investment``, else ``total_cost``), CO2, indicator
-    (the scenario's tce factor) and sizes of one run; ``outcome`` when there is no solution."""
+    """Cost over the horizon (``sizing.total_cost_with_investment``: operation + the horizon's
+    share of the annualised investment; else ``total_cost``), CO2, indicator (the scenario's tce
+    factor) and sizes of one run; ``outcome`` when there is no solution."""
     if not result.ok:
         return {"outcome": str(result.status)}
     k = result.kpis
     sizing = k.get("sizing")
     row: dict[str, Any] = {
         "outcome": "solved",
-        "annual_cost": float(sizing["total_cost_with_investment"] if sizing else k["total_cost"]),
+        "cost": float(sizing["total_cost_with_investment"] if sizing else k["total_cost"]),
         "co2_t": float(k["co2_t"]),
         "indicator": float(k["zero_carbon_indicator"]["value"]),
     }
@@ -173,14 +175,14 @@ def tornado(scenario: Scenario | str | Path, profiles: Profiles | None = None, *
     return result
 
 
-def spans(result: TornadoResult, column: str = "annual_cost") -> pd.Series:
+def spans(result: TornadoResult, column: str = "cost") -> pd.Series:
     """|high − low| of ``column`` by input, largest first (the tornado's order)."""
     t = result.table.pivot(index="input", columns="side", values=column)
     return (t["high"] - t["low"]).abs().sort_values(ascending=False, kind="stable")
 
 
 def tornado_figure(result: TornadoResult, currency: str = "CNY") -> Any:
-    """Two tornado panels: Δ annual cost [thousand currency] and Δ core indicator [t/tce] per
+    """Two tornado panels: Δ cost [thousand currency] and Δ core indicator [t/tce] per
     input at −δ and +δ, sorted by the cost span (largest on top)."""
     from matplotlib.figure import Figure
 
@@ -190,18 +192,18 @@ def tornado_figure(result: TornadoResult, currency: str = "CNY") -> Any:
     axes = fig.subplots(1, 2, sharey=True)
     y = np.arange(len(order))
     pct = f"{result.delta * 100:g} %"
-    for ax, col, scale, unit in ((axes[0], "d_annual_cost", 1e-3, f"thousand {currency}/yr"),
+    for ax, col, scale, unit in ((axes[0], "d_cost", 1e-3, f"thousand {currency}"),
                                  (axes[1], "d_indicator", 1.0, "tCO2/tce")):
-        for side, color in (("low", "tab:blue"), ("high", "tab:orange")):
+        for side, color, off in (("low", "tab:blue", -0.19), ("high", "tab:orange", 0.19)):
             vals = [float(t.loc[(i, side)].get(col, np.nan)) * scale for i in order]
-            ax.barh(y, np.nan_to_num(vals), color=color, height=0.6,
+            ax.barh(y + off, np.nan_to_num(vals), color=color, height=0.36,
                     label=f"input −{pct}" if side == "low" else f"input +{pct}")
         ax.axvline(0, color="0.3", lw=0.8)
         ax.set_xlabel(f"change against the base [{unit}]")
         ax.grid(axis="x", alpha=0.3)
     axes[0].set_yticks(y, [str(t.loc[(i, "low")]["label"]) for i in order], fontsize=8)
-    axes[0].set_title(f"annual cost (base {result.base['annual_cost']:,.0f} {currency})",
-                      fontsize=9)
+    axes[0].set_title(f"cost incl. annualised investment (base {result.base['cost']:,.0f} "
+                      f"{currency})", fontsize=9)
     axes[1].set_title(f"core indicator (base {result.base['indicator']:.3f} t/tce)", fontsize=9)
     axes[0].legend(fontsize=7, loc="best")
     fig.suptitle(f"sensitivity of the sizing answer to ±{pct} of each input", fontsize=10)
@@ -210,12 +212,12 @@ def tornado_figure(result: TornadoResult, currency: str = "CNY") -> Any:
 
 
 def tornado_lines(result: TornadoResult, currency: str = "CNY") -> list[str]:
-    """The CLI table: per input (largest cost span first), the annual cost, indicator and the
+    """The CLI table: per input (largest cost span first), the cost, indicator and the
     sizes that move at −δ and +δ."""
     from zeropark.planning.path import format_table
 
     b = result.base
-    lines = [f"base: annual cost {b['annual_cost']:,.0f} {currency}, CO2 {b['co2_t']:,.1f} t, "
+    lines = [f"base: cost {b['cost']:,.0f} {currency}, CO2 {b['co2_t']:,.1f} t, "
              f"indicator {b['indicator']:.3f} t/tce"]
     t = result.table.set_index(["input", "side"])
     size_cols = [c for c in result.table.columns if c.startswith("d_size.")]
@@ -230,7 +232,8 @@ def tornado_lines(result: TornadoResult, currency: str = "CNY") -> list[str]:
             moved = [f"{c[7:]} {r[c]:+,.0f}" for c in size_cols
                      if isinstance(r.get(c), float) and abs(r[c]) > 1e-6 * max(1.0, abs(
                          b.get(c[2:], 0.0)))]
-            cells += [f"{r['d_annual_cost']:+,.0f}", f"{r['d_indicator']:+.3f}",
+            cells += [f"{round(r['d_cost']) + 0.0:+,.0f}",
+                      f"{round(r['d_indicator'], 3) + 0.0:+.3f}",
                       "; ".join(moved) or "—"]
         body.append(tuple(cells))
     pct = f"{result.delta * 100:g}%"
