@@ -152,10 +152,11 @@ def size(scenario: str, out_dir: str, sets: tuple[str, ...], all_factor: float |
     import pandas as pd
 
     atomic_write_text(out / "sizing.csv", pd.DataFrame(sizing["assets"]).to_csv(index=False))
-    if not no_plot:
-        from zeropark.plots import save_dispatch_week
+    if not no_plot:  # sizes, monthly energy and peaks of the whole horizon, the busiest week
+        from zeropark.planning.views import save_sizing_overview
 
-        save_dispatch_week(result.dataset, out / "dispatch.png")
+        save_sizing_overview(result.dataset, {**sizing, "currency": result.kpis.get("currency")},
+                             out / "dispatch.png")
     cur = result.kpis.get("currency", "CNY")
     _echo_table(sizing["assets"], ["asset", "size", "unit", "existing", "cap", "investment"])
     click.echo(f"investment {sizing['investment']:,.0f} {cur}; annualized "
