@@ -25,7 +25,7 @@ LAZY_COMMANDS = {
     "schedule": "zeropark.operations.commands", "ledger": "zeropark.operations.commands",
     "size": "zeropark.planning.commands", "sweep": "zeropark.planning.commands",
     "pareto": "zeropark.planning.commands", "path": "zeropark.planning.commands",
-    "tornado": "zeropark.planning.commands",
+    "tornado": "zeropark.planning.commands", "export-pypsa": "zeropark.pypsa_export",
     "report": "zeropark.report.commands", "plot": "zeropark.report.commands",
     "docs": "zeropark.docgen.commands",
     "diagnose": "zeropark.reliability.commands", "repair-csv": "zeropark.reliability.commands",
