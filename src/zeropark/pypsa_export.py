@@ -58,6 +58,13 @@ def _require_pypsa() -> Any:
     return pypsa
 
 
+def _known(value: float | None, field: str) -> float:
+    """A storage parameter the model data has resolved (from the technology library)."""
+    if value is None:
+        raise ScenarioError(field, None, "a value (or a storage technology that gives one)")
+    return float(value)
+
+
 def left_out(d: ModelData) -> list[str]:
     """What of the park the network does not hold (see the module docstring)."""
     sc, out = d.sc, []
@@ -130,19 +137,23 @@ def pypsa_network(d: ModelData) -> Any:
         n.add("Generator", "green_direct", bus="park", carrier="green", p_nom=nom,
               p_max_pu=series(np.asarray(p.green_direct_kw, float) / nom),
               marginal_cost=direct.price_per_kwh)
-    for u in sc.storage:
+    for i, u in enumerate(sc.storage):
+        eta_c = _known(u.charge_efficiency, f"storage.{i}.charge_efficiency")
+        eta_d = _known(u.discharge_efficiency, f"storage.{i}.discharge_efficiency")
+        soc_min = _known(u.soc_min, f"storage.{i}.soc_min")
+        loss = _known(u.self_discharge_per_h, f"storage.{i}.self_discharge_per_h")
+        wear = _known(u.throughput_cost_per_kwh, f"storage.{i}.throughput_cost_per_kwh")
         bus = f"storage.{u.name}"
         n.add("Bus", bus, carrier="battery")
-        init = u.soc_min if u.soc_initial == "free" else float(u.soc_initial)
+        init = soc_min if u.soc_initial == "free" else float(u.soc_initial)
         n.add("Store", u.name, bus=bus, carrier="battery", e_nom=u.energy_kwh,
-              e_min_pu=u.soc_min, e_max_pu=u.soc_max,
-              e_initial=(1.0 - u.self_discharge_per_h * d.dt_h) * init * u.energy_kwh,
-              standing_loss=u.self_discharge_per_h, e_cyclic=u.end_condition == "cyclic")
+              e_min_pu=soc_min, e_max_pu=_known(u.soc_max, f"storage.{i}.soc_max"),
+              e_initial=(1.0 - loss * d.dt_h) * init * u.energy_kwh,
+              standing_loss=loss, e_cyclic=u.end_condition == "cyclic")
         n.add("Link", f"{u.name}.charge", bus0="park", bus1=bus, carrier="battery",
-              p_nom=u.power_kw, efficiency=u.charge_efficiency)
+              p_nom=u.power_kw, efficiency=eta_c)
         n.add("Link", f"{u.name}.discharge", bus0=bus, bus1="park", carrier="battery",
-              p_nom=u.power_kw / u.discharge_efficiency, efficiency=u.discharge_efficiency,
-              marginal_cost=u.throughput_cost_per_kwh * u.discharge_efficiency)
+              p_nom=u.power_kw / eta_d, efficiency=eta_d, marginal_cost=wear * eta_d)
     n.meta = {"zeropark_scenario": sc.name, "zeropark_left_out": left_out(d),
               "units": "kW, kWh, currency per kWh", "step_h": d.dt_h}
     return n

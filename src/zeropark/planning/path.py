@@ -422,7 +422,8 @@ def path(scenario: Scenario | str | Path, profiles: Profiles | None = None, *, s
     rows = [run_row("plan" if passes else "best achievable", plan,
                     note="" if passes else "no plan passes: indicator excess minimised")]
 
-    ref_sc, ref_prof = sc, profiles
+    ref_sc: Scenario = sc
+    ref_prof: Profiles | None = profiles
     for lv in present:
         ref_sc, ref_prof = lv.remove(ref_sc, ref_prof)
     assert ref_prof is not None
@@ -468,7 +469,8 @@ def _lever_runs(lv: Lever, sc: Scenario, prof: Profiles, ref_sc: Scenario, ref_p
     """The three figures of one lever (module docstring), appending its runs to ``rows``."""
     out: dict[str, Any] = {}
     # the reference plus this lever: remove every other present lever from the full scenario
-    alone_sc, alone_prof = sc, prof
+    alone_sc: Scenario = sc
+    alone_prof: Profiles | None = prof
     for other in present:
         if other is not lv:
             alone_sc, alone_prof = other.remove(alone_sc, alone_prof)
@@ -563,7 +565,8 @@ def _clean(value: Any) -> Any:
 
 
 def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
-    return [{k: _clean(v) for k, v in r.items() if not (isinstance(v, float) and math.isnan(v))}
+    return [{str(k): _clean(v) for k, v in r.items()
+             if not (isinstance(v, float) and math.isnan(v))}
             for r in df.to_dict("records")]
 
 
@@ -591,9 +594,9 @@ def lever_lines(result: PathResult, currency: str = "CNY") -> list[str]:
     lines = [("PASS: " if result.passes else "NO PLAN PASSES: ") + s["plan"]
              + f" (≤ {s['threshold_t_per_tce']:g} tCO2/tce at "
                f"{s['tce_factor'].replace('_', ' ')})"]
-    head = ("run", "cost", "CO2 t", "t/tce eq.val", "t/tce coal-eq", "gap t eq.val",
-            "gap t coal-eq")
-    body = []
+    head: tuple[str, ...] = ("run", "cost", "CO2 t", "t/tce eq.val", "t/tce coal-eq",
+                             "gap t eq.val", "gap t coal-eq")
+    body: list[tuple[Any, ...]] = []
     for r in s["runs"]:
         if r.get("outcome") != "solved":
             body.append((r["run"], r.get("outcome", ""), "", "", "", "", ""))

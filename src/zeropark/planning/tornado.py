@@ -151,8 +151,11 @@ def tornado(scenario: Scenario | str | Path, profiles: Profiles | None = None, *
         from zeropark.planning.sizing import sizing_profiles
 
         profiles = sizing_profiles(sc)[0]
-    window = {"start": start, "steps": steps, "all_factor": all_factor, "roof_m2": roof_m2}
-    base = case_row(solve_min_cost(sc, profiles, **window))
+    def solve(sc_f: Scenario, prof_f: Profiles) -> Result:
+        return solve_min_cost(sc_f, prof_f, start=start, steps=steps, all_factor=all_factor,
+                              roof_m2=roof_m2)
+
+    base = case_row(solve(sc, profiles))
     if base["outcome"] != "solved":
         from zeropark.errors import SolveError
 
@@ -163,7 +166,7 @@ def tornado(scenario: Scenario | str | Path, profiles: Profiles | None = None, *
         for side, f in (("low", 1 - delta), ("high", 1 + delta)):
             sc_f, prof_f = apply(sc, profiles, f)
             row = {"input": name, "label": words, "side": side, "factor": f,
-                   **case_row(solve_min_cost(sc_f, prof_f, **window))}
+                   **case_row(solve(sc_f, prof_f))}
             for key, val in base.items():
                 if isinstance(val, float) and isinstance(row.get(key), float):
                     row[f"d_{key}"] = row[key] - val
