@@ -99,8 +99,8 @@ def _unit(sc: Scenario, name: str, key: str, family: str, capex_field: str,
     entry = _entry(sc, key, field)
     life = _lifetime(sc, name, key, family, entry, field)
     om = float(entry.get(om_field, 0.0)) if om_field else 0.0
-    return UnitCost(key, _number(entry, capex_field, key, field), om, life,
-                    capital_recovery_factor(sc.sizing.discount_rate, life))
+    capex = _number(entry, capex_field, key, field) * sc.sizing.capex_factor
+    return UnitCost(key, capex, om, life, capital_recovery_factor(sc.sizing.discount_rate, life))
 
 
 def pv_cost(sc: Scenario, i: int) -> UnitCost:

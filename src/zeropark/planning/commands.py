@@ -1,4 +1,5 @@
-"""CLI commands of zeropark.planning (registered by zeropark.cli): ``size``, ``sweep``, ``pareto``."""
+"""CLI commands of zeropark.planning (registered by zeropark.cli): ``size``, ``sweep``, ``pareto``,
+``path``."""
 
 from __future__ import annotations
 
@@ -152,11 +153,12 @@ def size(scenario: str, out_dir: str, sets: tuple[str, ...], all_factor: float |
     import pandas as pd
 
     atomic_write_text(out / "sizing.csv", pd.DataFrame(sizing["assets"]).to_csv(index=False))
-    if not no_plot:
-        from zeropark.plots import save_dispatch_week
+    if not no_plot:  # sizes, monthly energy and peaks of the whole horizon, the busiest week
+        from zeropark.planning.views import save_sizing_overview
 
         assert result.dataset is not None  # a solved result has its dataset
-        save_dispatch_week(result.dataset, out / "dispatch.png")
+        save_sizing_overview(result.dataset, {**sizing, "currency": result.kpis.get("currency")},
+                             out / "dispatch.png")
     cur = result.kpis.get("currency", "CNY")
     _echo_table(sizing["assets"], ["asset", "size", "unit", "existing", "cap", "investment"])
     click.echo(f"investment {sizing['investment']:,.0f} {cur}; annualized "
@@ -318,4 +320,108 @@ def pareto(scenario: str, versus: str, points: int, sets: tuple[str, ...],
         raise SolveError("no point of the front has a solution")
 
 
-COMMANDS: list[click.Command] = [size, sweep, pareto]
+@click.command("path")
+@click.argument("scenario", type=click.Path(dir_okay=False))
+@click.option("-o", "--out", "out_dir", type=click.Path(file_okay=False), default="out-path",
+              show_default=True, help="Output folder.")
+@click.option("--set", "sets", multiple=True, help=_SET_HELP)
+@click.option("--all", "all_factor", type=float, default=None,
+              help="Size every asset without a cap, capped at FACTOR × its present size.")
+@click.option("--roof", multiple=True,
+              help="Cap a PV array by its roof area, ARRAY=M2 (0.15 kWp/m²; repeatable).")
+@click.option("--lever", "extra", multiple=True, metavar="NAME:PATH=VALUE",
+              help="A lever of the scenario, by the change that takes it out of the park "
+                   "(repeatable; several changes with the same NAME make one lever).")
+@click.option("--only", default=None, metavar="KEY,...",
+              help="Compare only these levers (the plan still uses every lever).")
+@click.option("--ceiling", type=float, default=5000.0, show_default=True,
+              help="Price ceiling per tCO2: the most a tonne is worth in the best-achievable "
+                   "plan and the full-potential runs.")
+@click.option("--start", default=None, help="ISO start inside the scenario horizon.")
+@click.option("--horizon", default=None, help="Duration to optimize, e.g. 7d [default: all].")
+@click.option("--time-limit", type=float, default=None, help="Solver time limit per run [s].")
+@click.option("--gap", type=float, default=None, help="Relative MIP gap, e.g. 0.001.")
+@handle_errors
+def path_command(scenario: str, out_dir: str, sets: tuple[str, ...], all_factor: float | None,
+                 roof: tuple[str, ...], extra: tuple[str, ...], only: str | None,
+                 ceiling: float, start: str | None, horizon: str | None, time_limit: float | None,
+                 gap: float | None) -> None:
+    """Cheapest plan passing the core indicator (hard) and each lever's cost per tonne CO2.
+
+    Levers: on-site PV, storage, green certificates, direct green power, offsets (when they
+    count toward the indicator), and --lever NAME:PATH=VALUE. Each is priced alone against the
+    park without any lever (cost-optimal and at its full potential) and by the plan without it.
+    The indicator is reported under both tce factors. If no plan passes, the best achievable is
+    reported with what is missing. Writes the plan's run files, levers.csv, path.csv and
+    levers.png.
+    """
+    from zeropark.clitools import window_of
+    from zeropark.planning.path import LEVERS, lever_from_changes, lever_lines, parse_lever
+    from zeropark.planning.path import path as run_path
+
+    sc = _variant(scenario, sets, time_limit, gap)
+    first, steps = window_of(sc, start, horizon)
+    declared: dict[str, dict[str, Any]] = {}
+    for text in extra:
+        name, field, value = parse_lever(text)
+        declared.setdefault(name, {})[field] = value
+    levers = list(LEVERS)
+    known = {lv.key for lv in levers}
+    for name, changes in declared.items():
+        if name in known:
+            raise ScenarioError("--lever", name, f"a new lever name, not one of {sorted(known)}")
+        levers.append(lever_from_changes(name, changes))
+    keys = [k.strip() for k in only.split(",") if k.strip()] if only is not None else None
+    click.echo(f"path of {sc.name} …", err=True)
+    result = run_path(sc, start=first, steps=steps, all_factor=all_factor, roof_m2=_roof(roof),
+                      levers=levers, only=keys, ceiling_per_t=ceiling, out_dir=out_dir)
+    for line in lever_lines(result, result.plan.kpis.get("currency", "CNY")):
+        click.echo(line)
+    out = Path(out_dir)
+    click.echo(f"wrote {', '.join(sorted(p.name for p in out.iterdir() if not p.name.startswith('.')))}"
+               f" in {out}")
+
+
+@click.command("tornado")
+@click.argument("scenario", type=click.Path(dir_okay=False))
+@click.option("-o", "--out", "out_dir", type=click.Path(file_okay=False), default="out-tornado",
+              show_default=True, help="Output folder.")
+@click.option("--set", "sets", multiple=True, help=_SET_HELP)
+@click.option("--all", "all_factor", type=float, default=None,
+              help="Size every asset without a cap, capped at FACTOR × its present size.")
+@click.option("--roof", multiple=True,
+              help="Cap a PV array by its roof area, ARRAY=M2 (0.15 kWp/m²; repeatable).")
+@click.option("--delta", type=float, default=0.2, show_default=True,
+              help="Relative change of each input, low = 1 − DELTA, high = 1 + DELTA.")
+@click.option("--inputs", default=",".join(("capex", "tariff", "pv_yield", "emission_factor",
+                                             "gec_price")), show_default=True,
+              help="Inputs to vary, comma-separated.")
+@click.option("--start", default=None, help="ISO start inside the scenario horizon.")
+@click.option("--horizon", default=None, help="Duration to optimize, e.g. 7d [default: all].")
+@click.option("--time-limit", type=float, default=None, help="Solver time limit per run [s].")
+@click.option("--gap", type=float, default=None, help="Relative MIP gap, e.g. 0.001.")
+@handle_errors
+def tornado_command(scenario: str, out_dir: str, sets: tuple[str, ...],
+                    all_factor: float | None, roof: tuple[str, ...], delta: float, inputs: str,
+                    start: str | None, horizon: str | None, time_limit: float | None,
+                    gap: float | None) -> None:
+    """Sensitivity of the sizing answer (annual cost, CO2, indicator, sizes) to each input ±DELTA.
+
+    Inputs: capex, tariff (energy, demand and capacity charges), pv_yield, emission_factor,
+    gec_price. Writes tornado.csv and tornado.png.
+    """
+    from zeropark.clitools import window_of
+    from zeropark.planning.tornado import tornado, tornado_lines
+
+    sc = _variant(scenario, sets, time_limit, gap)
+    first, steps = window_of(sc, start, horizon)
+    keys = [k.strip() for k in inputs.split(",") if k.strip()]
+    click.echo(f"tornado of {sc.name}: {1 + 2 * len(keys)} runs …", err=True)
+    result = tornado(sc, delta=delta, inputs=keys, start=first, steps=steps,
+                     all_factor=all_factor, roof_m2=_roof(roof), out_dir=out_dir)
+    for line in tornado_lines(result, sc.currency):
+        click.echo(line)
+    click.echo(f"wrote tornado.csv, tornado.png in {out_dir}")
+
+
+COMMANDS: list[click.Command] = [size, sweep, pareto, path_command, tornado_command]

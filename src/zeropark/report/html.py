@@ -479,6 +479,10 @@ def render_report(run_dir: str | Path | RunOutputs, *, scenario: Any = None,
         body += [indicator_section(k, _horizon_days(ds)), kpi_section(k), cost_section(k)]
         if isinstance(k.get("sizing"), dict):
             body.append(sizing_section(k["sizing"], k.get("currency", "CNY")))
+        if isinstance(k.get("path"), dict):
+            from zeropark.report.levers import path_section
+
+            body.append(path_section(k["path"], figure_html))
         body.append(figures_section(ds, k))
     if run.sweep is not None:
         body.append(sweep_section(run.sweep, figure_html))

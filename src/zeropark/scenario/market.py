@@ -454,6 +454,12 @@ class Sizing(Frozen):
         description="Lifetime overrides keyed by asset name, "
         "technology key or family (pv, storage, charger).",
     )
+    capex_factor: float = Field(
+        default=1.0, gt=0, le=100,
+        description="Multiplies every capex of the technology library (sensitivity studies, "
+        "e.g. 0.8 for 20 % cheaper equipment); fixed O&M is not scaled. 1 = the library's "
+        "numbers.",
+    )
 
 
 class LibraryRef(Frozen):
