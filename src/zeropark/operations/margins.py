@@ -52,6 +52,7 @@ from typing import Any
 import numpy as np
 
 from zeropark.errors import ScenarioError
+from zeropark.model import dr, grid
 from zeropark.model.data import ModelData
 from zeropark.model.lp import MatrixLP
 from zeropark.profiles.base import Profiles
@@ -169,11 +170,9 @@ def add_margin_rows(lp: MatrixLP, d: ModelData, margins: Margins) -> dict[str, A
     guard = margins.peak_kw(prof)
     info["peak_margin_kw_max"] = float(np.round(guard.max(initial=0.0), 3))
     info["peak_margin_kw_mean"] = float(np.round(guard.mean() if guard.size else 0.0, 3))
-    if lp.has("grid.peak_kw") and np.any(guard > 0):
-        from zeropark.model.grid import basic_charge_data
-
-        imp, peak = lp.cols("grid.import_kw"), lp.cols("grid.peak_kw")
-        price = PEAK_GUARD_PRICE_SHARE * basic_charge_data(d).c_peak
+    if lp.has(grid.PEAK_KW) and np.any(guard > 0):
+        imp, peak = lp.cols(grid.IMPORT_KW), lp.cols(grid.PEAK_KW)
+        price = PEAK_GUARD_PRICE_SHARE * grid.basic_charge_data(d).c_peak
         breach = lp.var("operations.peak_guard_breach_kw", (prof.month_labels,), 0.0, np.inf,
                         price)
         rows = lp.rows("operations.peak_guard", (range(d.T),), lo=prof.peak_excursion_kw + guard)
@@ -181,11 +180,11 @@ def add_margin_rows(lp: MatrixLP, d: ModelData, margins: Margins) -> dict[str, A
         lp.add(rows, breach[prof.month_index], 1.0)
         lp.add(rows, imp, -1.0)
     info["dr_margin_kw"] = {}
-    if not prof.dr_events or not lp.has("dr.accept"):
+    if not prof.dr_events or not lp.has(dr.ACCEPT):
         return info
     dr_kw = margins.dr_kw(prof)
-    a = lp.cols("dr.accept")
-    imp, exp = lp.cols("grid.import_kw"), lp.cols("grid.export_kw")
+    a = lp.cols(dr.ACCEPT)
+    imp, exp = lp.cols(grid.IMPORT_KW), lp.cols(grid.EXPORT_KW)
     E = [e.name for e in prof.dr_events]
     s = lp.var("operations.dr_margin_short_kwh", (E,), 0.0, np.inf,
                np.array([DR_MARGIN_PENALTY_FACTOR * e.penalty_per_kwh for e in prof.dr_events]))
