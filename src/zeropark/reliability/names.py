@@ -33,7 +33,7 @@ ROW_WORDS: dict[str, str] = {
     "dr.shortfall": "demand-response shortfall",
     "green.min_take": "green direct minimum take",
     "offsets.cap": "CCER offset cap",
-    "certificates.within_import": "certificates within each step's import",
+    "certificates.within_import": "certificates within the grid import",
     "certificates.max": "certificate purchase limit",
     "targets.offsets_within_priced": "offsets within the carbon-priced emissions",
     "targets.carbon_cost_def": "carbon cost",
@@ -66,6 +66,7 @@ COL_WORDS: dict[str, str] = {
     "dr.paid_kwh": "demand-response settled delivery [kWh]",
     "dr.short_kwh": "demand-response shortfall [kWh]",
     "certificates.covered_kw": "certificate-covered import [kW]",
+    "certificates.covered_kwh": "certificate-covered import of the horizon [kWh]",
     "offsets.ccer_t": "CCER offsets [t]",
 }
 
