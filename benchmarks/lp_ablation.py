@@ -72,9 +72,9 @@ def load_avg() -> float:
 
 def solve_lp(lp: Any, options: dict[str, Any], time_limit_s: float) -> dict[str, Any]:
     """Solve ``lp``'s relaxation with HiGHS under ``options``; time, iterations, objective."""
-    from zeropark.solve import new_highs
-
     import highspy
+
+    from zeropark.solve import new_highs
 
     model = lp.to_highs(relax=True)
     # HiGHS keeps one global thread pool, sized by the first solve of the process: reset it so

@@ -32,7 +32,6 @@ from zeropark.model.data import ModelData
 from zeropark.model.family import Family
 from zeropark.model.lp import MatrixLP
 
-
 #: the horizon's certificate-covered import when every step has the same grid factor [kWh]
 COVERED_TOTAL = "certificates.covered_kwh"
 COVERED_PER_STEP = "certificates.covered_kw"
