@@ -108,7 +108,8 @@ def _rss_mb() -> float:
 
 
 def run_case(steps: int, engine: str, mode: str, *, scenario_path: Path = DEMO,
-             time_limit_s: float = 300.0, threads: int = 1) -> dict[str, Any]:
+             time_limit_s: float = 300.0, threads: int = 1,
+             step: str | None = None) -> dict[str, Any]:
     """Run one benchmark case in this process and return its measurements.
 
     Parameters
@@ -124,6 +125,8 @@ def run_case(steps: int, engine: str, mode: str, *, scenario_path: Path = DEMO,
         HiGHS time limit per solve.
     threads : int
         HiGHS threads.
+    step : str, optional
+        Step length replacing the scenario's ``time.step`` (``15min``: 35,040 steps a year).
     """
     t0 = time.perf_counter()
     import numpy as np
@@ -140,8 +143,11 @@ def run_case(steps: int, engine: str, mode: str, *, scenario_path: Path = DEMO,
     rss_import = _rss_mb()
 
     t1 = time.perf_counter()
-    sc = zp.load_scenario(scenario_path).replace(
-        {"solver.threads": threads, "solver.time_limit_s": time_limit_s, "solver.engine": engine})
+    changes: dict[str, Any] = {"solver.threads": threads, "solver.time_limit_s": time_limit_s,
+                               "solver.engine": engine}
+    if step is not None:
+        changes["time.step"] = step
+    sc = zp.load_scenario(scenario_path).replace(changes)
     load_s = time.perf_counter() - t1
     t2 = time.perf_counter()
     d = zp.prepare(sc, steps=steps)
@@ -161,7 +167,8 @@ def run_case(steps: int, engine: str, mode: str, *, scenario_path: Path = DEMO,
         tm["handoff_s"] = probe.get("handoff_s", 0.0)
         size = {k: int(probe[k]) if k in probe else None for k in size}
     return {
-        "kind": "case", "scenario": sc.name, "steps": int(d.T), "engine": engine, "mode": mode,
+        "kind": "case", "scenario": sc.name, "steps": int(d.T), "step": sc.time.step,
+        "engine": engine, "mode": mode,
         "threads": threads, "time_limit_s": time_limit_s, "status": str(res.status),
         "objective": _num(res.objective), "bound": _num(res.bound), "gap": _num(res.gap),
         "import_s": import_s, "load_s": load_s, "profiles_s": t3 - t2, **tm,
@@ -193,11 +200,11 @@ def run_subprocess(argv: list[str], timeout_s: float) -> dict[str, Any]:
 
 
 def case_argv(steps: int, engine: str, mode: str, scenario: Path, time_limit_s: float,
-              threads: int) -> list[str]:
+              threads: int, step: str | None = None) -> list[str]:
     """Command line of one case."""
     return [str(HERE / "run.py"), "--case", "--sizes", str(steps), "--engines", engine,
             "--modes", mode, "--scenario", str(scenario), "--time-limit", str(time_limit_s),
-            "--threads", str(threads)]
+            "--threads", str(threads), *(["--step", step] if step else [])]
 
 
 def machine_info() -> dict[str, Any]:
@@ -471,6 +478,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                     help="HiGHS time limit per solve [s]")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--scenario", type=Path, default=DEMO)
+    ap.add_argument("--step", choices=("1h", "30min", "15min"), default=None,
+                    help="replace the scenario's time.step (15min: a year is 35,040 steps)")
     ap.add_argument("--peer", choices=("auto", "on", "off"), default="auto",
                     help="PyPSA comparison (auto: when pypsa is installed)")
     ap.add_argument("--peer-sizes", type=lambda s: [int(x) for x in _csv(s)], default=None,
@@ -495,7 +504,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.case:
         out = run_case(args.sizes[0], args.engines[0], args.modes[0],
                        scenario_path=args.scenario, time_limit_s=args.time_limit_s,
-                       threads=args.threads)
+                       threads=args.threads, step=args.step)
         sys.stdout.write(MARKER + json.dumps(out) + "\n")
         return 0
     has_pypsa = importlib.util.find_spec("pypsa") is not None
@@ -506,7 +515,7 @@ def main(argv: list[str] | None = None) -> int:
     timeout_s = 4 * args.time_limit_s + 600
     jobs: list[tuple[dict[str, Any], list[str]]] = [
         ({"steps": n, "engine": e, "mode": m},
-         case_argv(n, e, m, args.scenario, args.time_limit_s, args.threads))
+         case_argv(n, e, m, args.scenario, args.time_limit_s, args.threads, args.step))
         for n in args.sizes for m in args.modes for e in args.engines]
     note = ""
     if args.peer != "off" and has_pypsa:
@@ -530,7 +539,8 @@ def main(argv: list[str] | None = None) -> int:
     report = {"machine": machine_info(),
               "settings": {"sizes": args.sizes, "engines": args.engines, "modes": args.modes,
                            "time_limit_s": args.time_limit_s, "threads": args.threads,
-                           "scenario": str(args.scenario), "peer_note": note,
+                           "scenario": str(args.scenario), "step": args.step,
+                           "peer_note": note,
                            "created": time.strftime("%Y-%m-%dT%H:%M:%S%z")},
               "cases": cases, "peers": peers, "ratios": ratios(cases),
               "peer": peer_table(peers), "targets": targets(cases, peers)}

@@ -132,3 +132,35 @@ def test_targets_are_judged_from_the_largest_size() -> None:
         "targets": run.targets(cases, peers)})
     assert "| 8760 | lp | 20 | 30 | 25 |" in table  # Pyomo / matrix: build, hand-off, both
     assert "**no**" in table and "| yes |" in table
+
+
+@pytest.mark.slow
+def test_lp_ablation_runs_every_variant_at_24_steps(tmp_path: Path) -> None:
+    """``benchmarks/lp_ablation.py`` end to end at 24 steps: every family and option variant
+    solves, removing a family never adds rows, and the HiGHS options agree on the optimum."""
+    out = tmp_path / "ablation.json"
+    proc = subprocess.run(
+        [sys.executable, str(REPO / "benchmarks" / "lp_ablation.py"), "--steps", "24",
+         "--time-limit", "60", "--out", str(out)],
+        capture_output=True, text=True, timeout=240, cwd=REPO, check=False)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    rows = json.loads(out.read_text())["rows"]
+    fam = {r["variant"]: r for r in rows if r["group"] == "families"}
+    opt = {r["variant"]: r for r in rows if r["group"] == "options"}
+    assert fam and opt and all(r["status"] == "Optimal" for r in rows)
+    whole = fam["all families"]
+    assert all(r["rows"] <= whole["rows"] for r in fam.values())
+    assert fam["without EV groups"]["rows"] < whole["rows"]
+    for r in opt.values():  # same LP, other algorithm: same optimum
+        assert r["objective"] == pytest.approx(whole["objective"], rel=1e-6)
+    assert "| all families |" in proc.stdout and "| IPM, no crossover |" in proc.stdout
+
+
+def test_benchmark_step_option_runs_quarter_hours() -> None:
+    """``run.py --step 15min`` solves the demo park at 15-minute steps (96 steps = one day)."""
+    run = _load_run()
+    case = run.run_case(96, "matrix", "lp", step="15min", time_limit_s=60.0)
+    assert case["status"] == "optimal" and case["steps"] == 96 and case["step"] == "15min"
+    hourly = run.run_case(24, "matrix", "lp", time_limit_s=60.0)
+    assert hourly["step"] == "1h"
+    assert case["rows"] > 3 * hourly["rows"]  # four steps an hour: about four times the rows

@@ -93,6 +93,33 @@ def test_certificates_are_credited_per_step_at_that_steps_factor(engine: str) ->
 
 
 @pytest.mark.parametrize("engine", ENGINES)
+def test_certificates_under_an_annual_factor_are_one_total_spread_over_import(engine: str) -> None:
+    # Factor 0.5 in both steps, imports 100 and 50 kWh: a hard 60 % green share needs
+    # 0.6 × 150 = 90 kWh of certificates (5 CNY/MWh: 0.45 CNY). With one factor the model buys
+    # the total C = 90 kWh ≤ 150 kWh of import as one column and one row; the results spread it
+    # over the steps in proportion to import: 60 and 30 kW. Scope 2 75 kg, covered 45 kg,
+    # indicator 30 kg; cost 100 + 50 + 0.45 = 150.45.
+    from zeropark.api import prepare
+    from zeropark.model.builder import build_matrix
+
+    sc, prof = tiny(2, dict(load_kw=[100, 50], price=1.0, ef=0.5),
+                    green_power={"certificates": {"price_per_mwh": 5.0}},
+                    targets={"green_share": {"value": 0.6, "mode": "hard"}})
+    lp = build_matrix(prepare(sc, prof))
+    assert lp.var_blocks["certificates.covered_kwh"].shape == ()
+    assert lp.row_blocks["certificates.within_import"].shape == ()
+    assert "certificates.covered_kw" not in lp.var_blocks
+    r = run(sc, prof, engine=engine)
+    assert r.objective == pytest.approx(150.45, abs=1e-9)
+    assert r.values["certificates.covered_kw"] == pytest.approx([60.0, 30.0], abs=1e-9)
+    assert r.kpis["certificates_mwh"] == pytest.approx(0.09, abs=1e-12)
+    e = r.kpis["emissions"]
+    assert e["scope2_location_t"] == pytest.approx(0.075, abs=1e-12)
+    assert e["certificate_covered_t"] == pytest.approx(0.045, abs=1e-12)
+    assert r.kpis["co2_t"] == pytest.approx(0.030, abs=1e-12)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
 def test_market_based_scope2_uses_the_residual_mix_for_uncovered_import(engine: str) -> None:
     # 60 % green: 60 kWh covered (all in step 0, the only import). Location-based: 10 − 0.1 × 60
     # = 4 kg; market-based: the 40 kWh uncovered at the residual-mix factor 0.6096 (MEE/NBS 2023

@@ -198,6 +198,9 @@ def finish(d: ModelData, out: SolveOutcome, engine: str, timings: dict[str, floa
                        "explanation": explanation},
                       timings, explanation, out.size)
     current_progress().phase("results")
+    from zeropark.model.carbon import per_step_cover
+
+    out.values = per_step_cover(d, out.values)  # certificates bought as a horizon total
     ds = build_dataset(d, out, engine)
     from zeropark.cf import apply_cf
 
