@@ -191,6 +191,7 @@ def build_dataset(d: ModelData, out: SolveOutcome, engine: str) -> xr.Dataset:
         coords={"time": prof.time, "pv": d.pv_names, "storage": d.storage_names,
                 "ev_group": d.ev_names, "flex": d.flex_names, "month": prof.month_labels},
     )
+    _add_heat_outputs(ds, d, v)
     ds.attrs.update({
         "scenario": d.sc.name, "scenario_hash": d.sc.content_hash(), "engine": engine,
         "status": str(out.status), "objective": out.objective, "gap": out.gap,
@@ -276,6 +277,41 @@ def _v2g_wear(d: ModelData, ds: xr.Dataset) -> float:
     return float((wear[:, None] * ds.ev_v2g_kw.values).sum()) * d.dt_h
 
 
+# -- heat families (outputs, KPIs, cost lines) ---------------------------------------------------
+_HEAT_FAMILIES = ("heat_storage", "heat")
+
+
+def _add_heat_outputs(ds: xr.Dataset, d: ModelData, v: dict[str, np.ndarray]) -> None:
+    """The heat families' variables of ``results.nc`` (with their coordinates)."""
+    from zeropark.model.registry import FAMILIES
+
+    for fam in FAMILIES:
+        if fam.name not in _HEAT_FAMILIES:
+            continue
+        outs = fam.outputs(d, v)
+        if outs:
+            ds.coords.update({k: list(c) for k, c in fam.coords(d).items()})
+        for o in outs:
+            ds[o.name] = xr.DataArray(o.data, dims=o.dims, attrs=o.attrs())
+
+
+def heat_kpis(d: ModelData, v: dict[str, np.ndarray]) -> dict[str, Any]:
+    """The heat families' KPIs (``heat`` and ``heat_storage``), empty without a heat section."""
+    from zeropark.model.registry import FAMILIES
+
+    if getattr(d.sc, "heat", None) is None:
+        return {}
+    out = {}
+    for fam in FAMILIES:
+        if fam.name in _HEAT_FAMILIES and fam.kpis is not None:
+            k = fam.kpis(d, v)
+            if fam.name == "heat":
+                out.update(k)
+            elif k:
+                out["storage"] = k
+    return out
+
+
 def compute_kpis(d: ModelData, out: SolveOutcome, ds: xr.Dataset) -> dict[str, Any]:
     """KPIs of a solved model; ``cost_breakdown`` adds up to ``total_cost`` (= the objective)."""
     v, dt, sc, prof = out.values, d.dt_h, d.sc, d.prof
@@ -298,7 +334,8 @@ def compute_kpis(d: ModelData, out: SolveOutcome, ds: xr.Dataset) -> dict[str, A
     unmet = float(ds.ev_unmet_kwh.isel(time=-1).sum()) if d.ev_names else 0.0
     dr_events, dr_rev, dr_pen = dr_kpis(d, v, imp - exp)
     tg = sc.targets
-    penalties = (unmet * sc.ev.unmet_penalty_per_kwh
+    heat = heat_kpis(d, v)
+    penalties = (unmet * sc.ev.unmet_penalty_per_kwh + heat.get("unserved_penalty", 0.0)
                  + scalar.get("targets.green_short_kwh", 0.0)
                  * (tg.green_share.penalty_per_kwh if tg.green_share else 0.0)
                  + scalar.get("targets.cap_over_t", 0.0)
@@ -318,6 +355,7 @@ def compute_kpis(d: ModelData, out: SolveOutcome, ds: xr.Dataset) -> dict[str, A
         "offsets": (sc.green_power.offsets.price_per_t * ccer_t if sc.green_power.offsets else 0.0),
         "carbon": tg.carbon_price_per_t * (ledger["carbon_priced_t"] - ccer_t),
         "penalties": penalties,
+        "heat_fuel": heat.get("fuel_cost", 0.0),
         "dr_penalty": dr_pen,
         "dr_revenue": dr_rev,
     }
@@ -371,6 +409,7 @@ def compute_kpis(d: ModelData, out: SolveOutcome, ds: xr.Dataset) -> dict[str, A
         "dr_events_accepted": [e.name for i, e in enumerate(prof.dr_events)
                                if v["dr.accept"][i] > 0.5],
         "dr_events": dr_events,
+        "heat": heat,
         "solver": {"status": str(out.status), "objective": out.objective, "bound": out.bound,
                    "gap": out.gap},
     }
@@ -450,7 +489,8 @@ def emissions_ledger(d: ModelData, values: dict[str, Any]) -> dict[str, Any]:
     green_kwh = ln["green"].value(full)
     kgce_elec = em.kgce_per_kwh(d) * green_kwh
     f = sc.fuels
-    gas_kgce = f.natural_gas_m3_per_year * KGCE_PER_M3_GAS * d.horizon_fraction
+    gas_kgce = (f.natural_gas_m3_per_year * KGCE_PER_M3_GAS * d.horizon_fraction
+                + ln["gas_kgce"].value(full))  # fixed gas + the heat units' gas
     share_gas = (kgce_elec + gas_kgce) / 1000 / tce if tce > 0 else 0.0
     share_nogas = kgce_elec / 1000 / tce if tce > 0 else 0.0
     return {

@@ -96,6 +96,10 @@ def resolve_with_library(sc: Scenario) -> Scenario:
         if array.ac_limit_kw is None:
             array.ac_limit_kw = max(array.capacity_kw / 1.2, 1e-6)
         _check_temperature_model(array.temperature_model, f"pv.{i}.temperature_model")
+    if sc.heat is not None:  # heat units' technology defaults (models/heat.yaml)
+        from zeropark.scenario.heatresolve import resolve_heat
+
+        resolve_heat(sc, lib)
     return sc
 
 
