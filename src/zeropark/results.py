@@ -112,9 +112,14 @@ def timeseries_frame(ds: xr.Dataset) -> Any:
         if da.ndim == 1:
             cols[name] = da.values
         else:
-            other = next(dim for dim in da.dims if dim != "time")
-            for label in da[other].values:
-                cols[f"{name}[{label}]"] = da.sel({other: label}).values
+            others = [dim for dim in da.dims if dim != "time"]
+            flat = da.transpose(*others, "time").values.reshape(-1, da.sizes["time"])
+            labels = np.array(np.meshgrid(*[da[o].values for o in others], indexing="ij"),
+                              dtype=object).reshape(len(others), -1).T
+            for row, label in zip(flat, labels, strict=True):
+                if da.ndim > 2 and not np.any(row):
+                    continue  # e.g. heat_supply_kw: levels a unit does not serve
+                cols[f"{name}[{','.join(str(x) for x in label)}]"] = row
     import pandas as pd
 
     return pd.DataFrame(cols, index=pd.Index(ds["time"].values, name="time"))

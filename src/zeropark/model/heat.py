@@ -344,7 +344,7 @@ def kpis(d: ModelData, values: Any) -> dict[str, Any]:
         "coal_t": coal_kwh / KWH_PER_KG_COAL / 1000.0,
         "fuel_kgce": (gas_kwh + coal_kwh) / KWH_PER_KGCE,
         "electricity_kwh": float(elec[elec > 0].sum()) * dt,
-        "chp_electricity_kwh": float(-elec[elec < 0].sum()) * dt,
+        "chp_electricity_kwh": float(-elec[elec < 0].sum()) * dt + 0.0,
         "scope1_t": co2 / 1000.0,
         "fuel_cost": float((p["cost"][:, None] * f["output"]).sum()) * dt,
         "unserved_penalty": unserved * d.sc.heat.unserved_penalty_per_kwh,
