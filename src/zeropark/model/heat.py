@@ -352,15 +352,13 @@ def kpis(d: ModelData, values: Any) -> dict[str, Any]:
 
 
 # -- sizing -------------------------------------------------------------------------------------
-def _crf(rate: float, years: float) -> float:
-    return 1.0 / years if rate == 0 else rate / (1.0 - (1.0 + rate) ** -years)
-
-
 def annual_capex_per_unit(d: ModelData, capex: float | None, life: float | None) -> float:
-    """Annualised investment over the horizon per unit of capacity [currency/unit]: capex ·
-    CRF(rate, life) · horizon fraction, the rate from ``sizing.discount_rate`` when present."""
-    rate = float(getattr(d.sc.sizing, "discount_rate", 0.06))
-    return float(capex or 0.0) * _crf(rate, float(life or 20.0)) * d.horizon_fraction
+    """Investment charged to the horizon per unit of capacity [currency/unit]: capex ·
+    CRF(sizing.discount_rate, life) · horizon fraction (as the other sized assets)."""
+    from zeropark.planning.capex import capital_recovery_factor
+
+    crf = capital_recovery_factor(d.sc.sizing.discount_rate, float(life or 20.0))
+    return float(capex or 0.0) * crf * d.horizon_fraction
 
 
 def size_supply(lp: MatrixLP, d: ModelData, plan: Any = None) -> None:
