@@ -263,9 +263,9 @@ def test_demo_gas_boiler_baseline_reproduces_scope1() -> None:
 def test_synthetic_heat_demand_follows_the_calendar() -> None:
     # each whole calendar year delivers annual_mwh exactly; a working-day afternoon of a
     # two-shift park needs more heat than the night, and more than a holiday afternoon
-    from zeropark.profiles.heat import synthetic_heat_kw
-
     import pandas as pd
+
+    from zeropark.profiles.heat import synthetic_heat_kw
 
     time = pd.date_range("2025-01-01", periods=8760, freq="h")
     q = synthetic_heat_kw(time, park_type="two_shift", annual_mwh={"lp_steam": 876.0},
