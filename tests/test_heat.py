@@ -19,7 +19,7 @@ from zeropark.errors import ScenarioError
 from zeropark.examples import tiny, tiny_dict
 from zeropark.model import emissions as em
 from zeropark.model.builder import build_matrix
-from zeropark.model.heat import KWH_PER_M3_GAS, heat_pump_cop, size_supply
+from zeropark.model.heat import KWH_PER_M3_GAS, heat_pump_cop, size_supply, sizing_report
 from zeropark.model.heatstore import size_store
 from zeropark.scenario import scenario_from_dict
 
@@ -291,6 +291,9 @@ def test_supply_sizing_hook() -> None:
                   sizing={"discount_rate": 0.0})
     r = solve_data(d, lp_hook=lambda lp, d: size_supply(lp, d))
     assert r.objective == pytest.approx(34.0, rel=1e-9)
+    (rep,) = sizing_report(d, r.values)
+    assert rep["asset"] == "heat.supply.0.capacity_kw" and rep["cap"] == 50
+    assert rep["size"] == pytest.approx(30.0) and rep["horizon_capex"] == pytest.approx(30.0)
     lp = build_matrix(d)
     size_supply(lp, d)
     assert "heat.capacity_kw" in lp.var_blocks and "heat.sized_output" in lp.row_blocks

@@ -109,7 +109,10 @@ REFERENCE: dict = {
     # paid on the requested reduction and the carbon price (90/t) applied to grid Scope 2; now the
     # week carries 168/744 of the demand charge on the billed 15-min demand, DR is settled on the
     # delivered reduction (50–120 % band) and the carbon price applies to Scope 1 only by default
-    "total_cost": 1_366_147.47,
+    # was 1_366_147.47 before the demo's gas became heat demand served by a gas boiler: the
+    # week's gas (≈ 360 MWh of heat, 3.5 CNY/m³, heat.prices) is now a cost line of the model
+    # (cost_breakdown.heat_fuel ≈ 138,444 CNY); nothing else moved
+    "total_cost": 1_504_591.58,
     "pv_generation_kwh": 259_757.01,
     "dr_events_accepted": ["peak-cut-0716"],
 }

@@ -402,6 +402,30 @@ def _lift_rows(lp: MatrixLP, block: str, labels: list[str], new_hi: dict[str, fl
     lp._row_hi[k] = hi.ravel()
 
 
+def sizing_report(d: ModelData, values: Any) -> list[dict[str, Any]]:
+    """Sizes chosen by the heat hooks (``heat.capacity_kw``, ``heat_storage.energy_kwh``): per
+    asset its scenario field, size, unit, cap and the investment charged to the horizon
+    [currency] (part of the objective), for the sizing KPIs."""
+    out: list[dict[str, Any]] = []
+    if not enabled(d):
+        return out
+    heat = d.sc.heat
+    for block, items, field, unit, capex in (
+            ("heat.capacity_kw", heat.supply, "capacity_kw", "kW", "capex_per_kw"),
+            ("heat_storage.energy_kwh", heat.storage, "energy_kwh", "kWh", "capex_per_kwh")):
+        if block not in values:
+            continue
+        cap_field = "max_capacity_kw" if unit == "kW" else "max_energy_kwh"
+        sized = [(i, x) for i, x in enumerate(items) if getattr(x, cap_field) is not None]
+        kind = "supply" if unit == "kW" else "storage"
+        for (i, x), size in zip(sized, np.asarray(values[block], float).ravel(), strict=False):
+            per = annual_capex_per_unit(d, getattr(x, capex), x.lifetime_years)
+            out.append({"asset": f"heat.{kind}.{i}.{field}", "name": x.name, "size": float(size),
+                        "unit": unit, "cap": float(getattr(x, cap_field)),
+                        "horizon_capex": float(size) * per})
+    return out
+
+
 SIZING = (SizingHook("heat.supply.{i}.capacity_kw", "heat.supply.{i}.max_capacity_kw", "kW",
                      size_supply),)
 
