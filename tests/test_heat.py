@@ -153,6 +153,10 @@ def test_boiler_or_heat_pump_by_price_ratio(price: float, winner: str, objective
     assert r.kpis["heat"]["heat_by_source_kwh"][winner] == pytest.approx(10.0)
     assert sum(r.kpis["heat"]["heat_by_source_kwh"].values()) == pytest.approx(10.0)
     assert r.kpis["total_cost"] == pytest.approx(r.objective, rel=1e-9)
+    from zeropark.clitools import kpi_lines
+
+    (line,) = [x for x in kpi_lines(r.kpis) if x.startswith("heat delivered")]
+    assert f"{winner} 100%" in line
 
 
 def test_tank_shifts_electric_heat_into_the_valley_with_losses() -> None:
@@ -329,3 +333,23 @@ def test_no_heat_section_keeps_fixed_fuels() -> None:
     assert not [name for name in (*lp.row_blocks, *lp.var_blocks) if name.startswith("heat")]
     assert r.kpis["heat"] == {}
     assert np.isfinite(r.objective)
+
+
+def test_heat_demand_from_csv_and_ambient_temperature_from_weather(tmp_path: Path) -> None:
+    # one column per level [kW thermal]; the weather's air temperature reaches the profiles
+    from zeropark.profiles.build import build_profiles
+
+    (tmp_path / "heat.csv").write_text("time,hw,steam\n2025-07-01 00:00,10,20\n"
+                                       "2025-07-01 01:00,11,21\n2025-07-01 02:00,12,22\n")
+    data = tiny_dict(3, weather=WEATHER, heat={
+        "demand": {"source": "csv", "path": "heat.csv",
+                   "columns": {"hot_water": "hw", "lp_steam": "steam"}},
+        "supply": [boiler(levels=["hot_water", "lp_steam"]), hp()]})
+    sc = scenario_from_dict(data, base_dir=tmp_path)
+    prof = build_profiles(sc)
+    assert prof.heat_demand_kw.tolist() == [[10, 11, 12], [20, 21, 22], [0, 0, 0]]
+    assert prof.temp_air_c is not None and len(prof.temp_air_c) == 3
+    assert prof.window(1, 3).heat_demand_kw[1].tolist() == [21, 22]
+    r = solve_data(prepare(sc, prof))
+    assert sum(r.kpis["heat"]["demand_kwh"].values()) == pytest.approx(96.0)
+    assert r.kpis["heat"]["unserved_kwh"] == pytest.approx(0.0)
