@@ -353,3 +353,15 @@ def test_heat_demand_from_csv_and_ambient_temperature_from_weather(tmp_path: Pat
     r = solve_data(prepare(sc, prof))
     assert sum(r.kpis["heat"]["demand_kwh"].values()) == pytest.approx(96.0)
     assert r.kpis["heat"]["unserved_kwh"] == pytest.approx(0.0)
+
+
+def test_rolling_run_refuses_thermal_stores() -> None:
+    from zeropark.rolling import run_rolling
+
+    store = {"name": "tank", "kind": "hot_water_tank", "level": "hot_water", "energy_kwh": 10,
+             "power_kw": 5}
+    d = heat_case(4, {"supply": [boiler()], "storage": [store]},
+                  dict(load_kw=[0] * 4, price=1.0, heat_demand_kw={"hot_water": [1] * 4}))
+    with pytest.raises(ScenarioError) as info:
+        run_rolling(d.sc, "2h:1h", profiles=d.prof)
+    assert info.value.field == "heat.storage" and "rolling" in str(info.value)
