@@ -365,3 +365,21 @@ def test_rolling_run_refuses_thermal_stores() -> None:
     with pytest.raises(ScenarioError) as info:
         run_rolling(d.sc, "2h:1h", profiles=d.prof)
     assert info.value.field == "heat.storage" and "rolling" in str(info.value)
+
+
+def test_heat_profiles_of_another_length_are_refused() -> None:
+    # e.g. profiles aggregated to representative periods without their heat rows
+    import dataclasses
+
+    d = heat_case(3, {"supply": [boiler(), hp()]},
+                  dict(load_kw=[0] * 3, price=1.0, temp_air_c=[5] * 3,
+                       heat_demand_kw={"hot_water": [1] * 3}))
+    short = dataclasses.replace(d, prof=dataclasses.replace(
+        d.prof, heat_demand_kw=d.prof.heat_demand_kw[:, :2]))
+    with pytest.raises(ScenarioError) as info:
+        build_matrix(short)
+    assert info.value.field == "heat.demand"
+    short = dataclasses.replace(d, prof=dataclasses.replace(d.prof, temp_air_c=np.ones(5)))
+    with pytest.raises(ScenarioError) as info:
+        build_matrix(short)
+    assert info.value.field == "weather"

@@ -80,7 +80,8 @@ def demand_kw(d: ModelData) -> np.ndarray:
     dem = np.asarray(dem, float)
     if dem.shape != (len(LEVELS), d.T):
         raise ScenarioError("heat.demand", f"shape {dem.shape}",
-                            f"one row per level ({len(LEVELS)}) and one value per step ({d.T})")
+                            f"one row per level ({len(LEVELS)}) and one value per step ({d.T}); "
+                            "representative periods do not aggregate the heat profiles yet")
     return dem
 
 
@@ -89,6 +90,12 @@ def params(d: ModelData) -> dict[str, Any]:
     (shape (A, T) where they vary), fuel cost per kWh, and the levels with rows."""
     heat = d.sc.heat
     units, T = heat.supply, d.T
+    dem = demand_kw(d)  # checks its shape first
+    temp = d.prof.temp_air_c
+    if temp is not None and np.shape(temp) != (T,):
+        raise ScenarioError("weather", f"{np.shape(temp)[0]} ambient temperatures",
+                            f"one per step ({T}); representative periods do not aggregate the "
+                            "heat profiles yet")
     arcs = [(i, LEVELS.index(lv)) for i, u in enumerate(units) for lv in u.levels]
     A = len(arcs)
     elec = np.zeros((A, T))
@@ -124,7 +131,6 @@ def params(d: ModelData) -> dict[str, Any]:
     price_per_fuel_kwh = {"gas": pr.natural_gas_per_m3 / KWH_PER_M3_GAS,
                           "coal": pr.coal_per_t / 1000.0 / KWH_PER_KG_COAL, "": 0.0}
     cost = np.array([fuel[a] * price_per_fuel_kwh[fuel_kind[a]] for a in range(A)])
-    dem = demand_kw(d)
     used = sorted({li for _, li in arcs} | {LEVELS.index(s.level) for s in heat.storage}
                   | set(np.flatnonzero(dem.sum(axis=1) > 0).tolist()))
     return {
