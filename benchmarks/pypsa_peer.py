@@ -16,8 +16,8 @@ one-bus network. The reduced park keeps only what both tools model the same way:
   so the window is set to 0–100 % on the zeropark side.
 
 Removed from the demo park: EV groups, flexible loads, DR events, targets and carbon price, green
-power, fixed fuels, the demand charge. (zeropark still builds its ``grid.peak`` rows, at zero
-cost; HiGHS presolve drops them.)
+power, fixed fuels and the heat section, the demand charge. (zeropark still builds its
+``grid.peak`` rows, at zero cost; HiGHS presolve drops them.)
 
 Each side runs in its own process (``--side zeropark|pypsa``) and prints one JSON line prefixed
 ``BENCH_JSON``; :mod:`run` starts both and compares objectives and times. Run alone::
@@ -56,7 +56,7 @@ def reduced_changes(threads: int = 1, time_limit_s: float = 300.0) -> dict[str, 
     """
     return {
         "ev.groups": [], "flexible_loads": [], "demand_response.events": [], "targets": {},
-        "green_power": {}, "fuels": {}, "grid.export_limit_kw": 0.0,
+        "green_power": {}, "fuels": {}, "heat": None, "grid.export_limit_kw": 0.0,
         "grid.demand_charge_per_kw_month": 0.0, "storage.0.soc_min": 0.0,
         "storage.0.soc_max": 1.0, "solver.threads": threads, "solver.time_limit_s": time_limit_s,
     }

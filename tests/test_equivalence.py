@@ -200,3 +200,50 @@ def test_battery_ramp_same_model_and_hand_optimum(ramp: float | None, initial: f
     if ramp is not None:
         assert np.abs(np.diff(np.r_[initial if initial is not None else q[0], q])).max() <= (
             5.0 + 1e-6)
+
+
+def test_heat_families_same_model_and_optimum() -> None:
+    # every heat supply kind (a boiler on two levels, coal, electric, air and waste-heat heat
+    # pumps, direct recovery, CHP), every store kind, an emission cap and the indicator reading
+    # the fuel lines, a battery and a price spread: both forms build the same model
+    T = 6
+    heat = {
+        "demand": {"annual_mwh": {}},
+        "supply": [
+            {"name": "gb", "kind": "gas_boiler", "levels": ["hot_water", "lp_steam"],
+             "capacity_kw": 15},
+            {"name": "cb", "kind": "coal_boiler", "levels": ["mp_steam"], "capacity_kw": 8},
+            {"name": "eb", "kind": "electric_boiler", "levels": ["lp_steam", "mp_steam"],
+             "capacity_kw": 10},
+            {"name": "hp", "kind": "heat_pump", "levels": ["hot_water"], "capacity_kw": 6},
+            {"name": "whp", "kind": "heat_pump", "source": "waste_heat", "levels": ["lp_steam"],
+             "capacity_kw": 4},
+            {"name": "rec", "kind": "waste_heat", "levels": ["hot_water"], "capacity_kw": 3},
+            {"name": "chp", "kind": "chp", "levels": ["lp_steam"], "capacity_kw": 5},
+        ],
+        "storage": [
+            {"name": "tank", "kind": "hot_water_tank", "level": "hot_water", "energy_kwh": 20,
+             "power_kw": 5},
+            {"name": "acc", "kind": "steam_accumulator", "level": "mp_steam", "energy_kwh": 10,
+             "power_kw": 4},
+            {"name": "salt", "kind": "solid_media", "level": "lp_steam", "energy_kwh": 30,
+             "power_kw": 6, "soc_initial": 0.2},
+        ],
+        "waste_heat": {"power_kw": 5, "temperature_c": 95},
+    }
+    sc, prof = tiny(T, dict(load_kw=[5, 8, 12, 10, 6, 4], price=[0.3, 0.3, 1.2, 1.2, 0.7, 0.3],
+                            ef=0.55, temp_air_c=[-2, 1, 8, 12, 6, 3],
+                            heat_demand_kw={"hot_water": [8, 9, 10, 12, 9, 7],
+                                            "lp_steam": [10, 12, 14, 13, 11, 9],
+                                            "mp_steam": [4, 5, 7, 7, 5, 3]}),
+                    heat=heat, storage=[battery(energy_kwh=10, power_kw=5)],
+                    weather={"source": "clearsky", "clearness": {"preset": "yangtze-delta"}},
+                    targets={"carbon_price_per_t": 90,
+                             "emission_cap": {"value_t": 0.5, "mode": "soft"},
+                             "zero_carbon_indicator": {"threshold_t_per_tce": 0.2,
+                                                       "mode": "soft", "penalty_per_t": 60}})
+    d = prepare(sc, prof)
+    assert_same_model(d)
+    lp = build_matrix(d)
+    assert {"heat.balance", "heat.capacity", "heat.waste_heat",
+            "heat_storage.soc_balance"} <= set(lp.row_blocks)

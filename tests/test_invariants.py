@@ -111,7 +111,9 @@ REFERENCE: dict = {
     # delivered reduction (50–120 % band) and the carbon price applies to Scope 1 only by default
     # total cost 1_366_147.47 and PV 259_757.01 kWh until the synthetic weather was seeded per
     # calendar day (a date's PV no longer depends on the window): this week's draw of daily
-    # clearness changed, +2.5 % PV, −0.3 % cost
+    # clearness changed, +2.5 % PV, −0.3 % cost (1_362_280.03); then the demo's gas became heat
+    # demand served by a gas boiler: the week's gas (≈ 360 MWh of heat, 3.5 CNY/m³, heat.prices)
+    # is a cost line of the model (cost_breakdown.heat_fuel ≈ 138,444 CNY)
     "total_cost": 1_362_280.03,
     "pv_generation_kwh": 266_176.31,
     "dr_events_accepted": ["peak-cut-0716"],

@@ -274,7 +274,10 @@ def test_year_to_date_green_deficit_is_bought_back_pro_rata():
 
 
 def test_pro_rata_shares(demo):
-    sc = demo.replace({"targets.emission_cap": {"value_t": 1000.0, "mode": "soft"}})
+    # the ledger counts fixed fuels for the past part of the year: the demo's gas as a fixed
+    # fuel again (its heat section's fuel is a model decision, not in the ledger; warned)
+    sc = demo.replace({"targets.emission_cap": {"value_t": 1000.0, "mode": "soft"},
+                       "heat": None, "fuels": {"natural_gas_m3_per_year": 2_000_000}})
     state = state_from_dict({"ledger": {
         "period_start": "2026-01-01", "period_end": "2027-01-01", "through": "2026-12-30",
         "consumption_kwh": 1000.0, "green_kwh": 300.0, "certificates_mwh": 0.0,
@@ -286,6 +289,9 @@ def test_pro_rata_shares(demo):
     budget = 0.5 * (1_000_000 - 400_000 - fuel_kg)
     assert pr.info["emission_budget_kg"] == pytest.approx(budget)
     assert pr.carry["targets.emission_cap"] == pytest.approx(1_000_000 - budget)
+    assert not [w for w in pr.warnings if w.startswith("heat")]
+    with_heat = pro_rata(demo, state, pd.Timestamp("2026-12-30"), 24.0)
+    assert [w for w in with_heat.warnings if w.startswith("heat: the fuel")]
 
 
 # -- the demo schedule: schema, per-pile setpoints, EVs served, DR, balance ----------------------

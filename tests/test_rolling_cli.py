@@ -109,7 +109,7 @@ def test_cli_run_writes_every_output(tmp_path: Path) -> None:
     assert set(kpis["cost_breakdown"]) == {"energy", "demand", "export_revenue",
                                            "storage_throughput", "v2g_wear", "green_power",
                                            "certificates", "offsets", "carbon", "penalties",
-                                           "dr_penalty", "dr_revenue"}
+                                           "heat_fuel", "dr_penalty", "dr_revenue"}
     with xr.open_dataset(out / "results.nc", engine="h5netcdf") as ds:
         assert ds.sizes["time"] == 48
         assert ds.attrs["status"] == "optimal"

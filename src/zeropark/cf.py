@@ -57,6 +57,8 @@ VARIABLES: dict[str, tuple[str, str]] = {
 COORDINATES: dict[str, str] = {
     "pv": "PV array", "storage": "storage unit", "ev_group": "EV pile group",
     "flex": "flexible load", "month": "billing month (YYYY-MM)",
+    "heat_unit": "heat supply unit", "heat_level": "heat temperature level",
+    "heat_store": "thermal store",
 }
 
 

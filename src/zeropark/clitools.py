@@ -255,6 +255,7 @@ def kpi_lines(k: dict[str, Any]) -> list[str]:
         *shares[:3],
         ("physical renewable share", f"{pct(k['physical_green_share'])} of consumption (on-site "
                                      "PV + direct supply, no certificates)"),
+        *heat_rows(k),
         *emission_rows(k),
         *indicator_rows(k),
         ("max monthly peak import", f"{max(k['peak_import_kw_by_month'].values()):,.0f} kW"),
@@ -269,6 +270,24 @@ def kpi_lines(k: dict[str, Any]) -> list[str]:
     ]
     width = max(len(r[0]) for r in rows)
     return [f"{name:<{width}}  {val}" for name, val in rows]
+
+
+def heat_rows(k: dict[str, Any]) -> list[tuple[str, str]]:
+    """Heat delivered by source, fuel burned and electricity drawn (only with a heat section)."""
+    h = k.get("heat") or {}
+    if not h:
+        return []
+    total = sum(h["heat_by_source_kwh"].values())
+    by = ", ".join(f"{name} {v / total:.0%}" if total > 0 else f"{name} 0 %"
+                   for name, v in h["heat_by_source_kwh"].items())
+    rows = [("heat delivered", f"{fmt(total / 1e3, 1)} MWh ({by}); unserved "
+                               f"{fmt(h['unserved_kwh'], 1)} kWh"),
+            ("heat fuel / electricity", f"gas {fmt(h['natural_gas_m3'])} m³, coal "
+                                        f"{fmt(h['coal_t'], 1)} t, Scope 1 {fmt(h['scope1_t'], 1)} t; "
+                                        f"electricity {fmt(h['electricity_kwh'] / 1e3, 1)} MWh")]
+    if h["chp_electricity_kwh"] > 0:
+        rows.append(("CHP electricity", f"{fmt(h['chp_electricity_kwh'] / 1e3, 1)} MWh"))
+    return rows
 
 
 _LINE_LABELS = (

@@ -34,8 +34,10 @@ def tiny_profiles(load_kw: Any, price: Any, *, export_price: Any = 0.0, ef: Any 
                   pv_kw: Any = None, green_direct_kw: Any = None,
                   ev: dict[str, EvGroupProfile] | None = None,
                   dr: list[DrEventProfile] | None = None, demand_charge: float = 0.0,
-                  dt_h: float = 1.0, start: str = "2025-07-01") -> Profiles:
-    """Profiles from plain lists (broadcast to the length of ``load_kw``)."""
+                  dt_h: float = 1.0, start: str = "2025-07-01", heat_demand_kw: Any = None,
+                  temp_air_c: Any = None) -> Profiles:
+    """Profiles from plain lists (broadcast to the length of ``load_kw``); ``heat_demand_kw`` is
+    a mapping level -> list [kW thermal], ``temp_air_c`` the ambient temperature [°C]."""
     load = np.asarray(load_kw, float)
     T = len(load)
     time = pd.date_range(start, periods=T, freq=pd.Timedelta(hours=dt_h))
@@ -51,7 +53,19 @@ def tiny_profiles(load_kw: Any, price: Any, *, export_price: Any = 0.0, ef: Any 
         green_direct_kw=None if green_direct_kw is None else np.broadcast_to(
             np.asarray(green_direct_kw, float), (T,)).copy(),
         ev=ev or {}, dr_events=dr or [], demand_charge_per_kw_month=demand_charge,
+        heat_demand_kw=None if heat_demand_kw is None else _heat_levels(heat_demand_kw, T),
+        temp_air_c=None if temp_air_c is None else np.broadcast_to(
+            np.asarray(temp_air_c, float), (T,)).copy(),
     )
+
+
+def _heat_levels(by_level: dict[str, Any], T: int) -> np.ndarray:
+    from zeropark.scenario.heat import LEVELS
+
+    out = np.zeros((len(LEVELS), T))
+    for level, values in by_level.items():
+        out[LEVELS.index(level)] = np.broadcast_to(np.asarray(values, float), (T,))
+    return out
 
 
 def tiny(steps: int, profiles_kw: dict[str, Any], **sections: Any) -> tuple[Scenario, Profiles]:

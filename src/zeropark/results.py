@@ -114,9 +114,14 @@ def timeseries_frame(ds: xr.Dataset) -> Any:
         if da.ndim == 1:
             cols[name] = da.values
         else:
-            other = next(dim for dim in da.dims if dim != "time")
-            for label in da[other].values:
-                cols[f"{name}[{label}]"] = da.sel({other: label}).values
+            others = [dim for dim in da.dims if dim != "time"]
+            flat = da.transpose(*others, "time").values.reshape(-1, da.sizes["time"])
+            labels = np.array(np.meshgrid(*[da[o].values for o in others], indexing="ij"),
+                              dtype=object).reshape(len(others), -1).T
+            for row, label in zip(flat, labels, strict=True):
+                if da.ndim > 2 and not np.any(row):
+                    continue  # e.g. heat_supply_kw: levels a unit does not serve
+                cols[f"{name}[{','.join(str(x) for x in label)}]"] = row
     import pandas as pd
 
     return pd.DataFrame(cols, index=pd.Index(ds["time"].values, name="time"))
@@ -203,6 +208,27 @@ def _v2g_wear(d: ModelData, ds: xr.Dataset) -> float:
     return float((wear[:, None] * ds.ev_v2g_kw.values).sum()) * d.dt_h
 
 
+# -- heat families (outputs, KPIs, cost lines) ---------------------------------------------------
+_HEAT_FAMILIES = ("heat_storage", "heat")
+
+
+def heat_kpis(d: ModelData, v: dict[str, np.ndarray]) -> dict[str, Any]:
+    """The heat families' KPIs (``heat`` and ``heat_storage``), empty without a heat section."""
+    from zeropark.model.registry import FAMILIES
+
+    if getattr(d.sc, "heat", None) is None:
+        return {}
+    out = {}
+    for fam in FAMILIES:
+        if fam.name in _HEAT_FAMILIES and fam.kpis is not None:
+            k = fam.kpis(d, v)
+            if fam.name == "heat":
+                out.update(k)
+            elif k:
+                out["storage"] = k
+    return out
+
+
 def compute_kpis(d: ModelData, out: SolveOutcome, ds: xr.Dataset) -> dict[str, Any]:
     """KPIs of a solved model; ``cost_breakdown`` adds up to ``total_cost`` (= the objective)."""
     v, dt, sc, prof = out.values, d.dt_h, d.sc, d.prof
@@ -225,7 +251,8 @@ def compute_kpis(d: ModelData, out: SolveOutcome, ds: xr.Dataset) -> dict[str, A
     unmet = float(ds.ev_unmet_kwh.isel(time=-1).sum()) if d.ev_names else 0.0
     dr_events, dr_rev, dr_pen = dr_kpis(d, v, imp - exp)
     tg = sc.targets
-    penalties = (unmet * sc.ev.unmet_penalty_per_kwh
+    heat = heat_kpis(d, v)
+    penalties = (unmet * sc.ev.unmet_penalty_per_kwh + heat.get("unserved_penalty", 0.0)
                  + scalar.get(carbon.GREEN_SHORT_KWH, 0.0)
                  * (tg.green_share.penalty_per_kwh if tg.green_share else 0.0)
                  + scalar.get(carbon.CAP_OVER_T, 0.0)
@@ -245,12 +272,13 @@ def compute_kpis(d: ModelData, out: SolveOutcome, ds: xr.Dataset) -> dict[str, A
         "offsets": (sc.green_power.offsets.price_per_t * ccer_t if sc.green_power.offsets else 0.0),
         "carbon": tg.carbon_price_per_t * (ledger["carbon_priced_t"] - ccer_t),
         "penalties": penalties,
+        "heat_fuel": heat.get("fuel_cost", 0.0),
         "dr_penalty": dr_pen,
         "dr_revenue": dr_rev,
     }
     family_kpis: dict[str, Any] = {}  # each family's KPIs; its cost lines join the breakdown
-    for family in registry.FAMILIES:
-        if family.kpis is not None:
+    for family in registry.FAMILIES:  # the heat families report under kpis["heat"] (above)
+        if family.kpis is not None and family.name not in _HEAT_FAMILIES:
             more = dict(family.kpis(d, v))
             breakdown.update(more.pop("cost_breakdown", {}))
             family_kpis.update(more)
@@ -301,6 +329,7 @@ def compute_kpis(d: ModelData, out: SolveOutcome, ds: xr.Dataset) -> dict[str, A
         "dr_events_accepted": [e.name for i, e in enumerate(prof.dr_events)
                                if v[dr.ACCEPT][i] > 0.5],
         "dr_events": dr_events,
+        "heat": heat,
         "solver": {"status": str(out.status), "objective": out.objective, "bound": out.bound,
                    "gap": out.gap},
     }
@@ -380,7 +409,8 @@ def emissions_ledger(d: ModelData, values: dict[str, Any]) -> dict[str, Any]:
     green_kwh = ln["green"].value(full)
     kgce_elec = em.kgce_per_kwh(d) * green_kwh
     fuels = sc.fuels
-    gas_kgce = fuels.natural_gas_m3_per_year * KGCE_PER_M3_GAS * d.horizon_fraction
+    gas_kgce = (fuels.natural_gas_m3_per_year * KGCE_PER_M3_GAS * d.horizon_fraction
+                + ln["gas_kgce"].value(full))  # fixed gas + the heat units' gas
     share_gas = (kgce_elec + gas_kgce) / 1000 / tce if tce > 0 else 0.0
     share_nogas = kgce_elec / 1000 / tce if tce > 0 else 0.0
     return {

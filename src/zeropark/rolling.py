@@ -106,6 +106,11 @@ def run_rolling(sc: Scenario, spec: str, *, start: int = 0, steps: int | None = 
             raise ScenarioError(f"storage.{i}.soc_initial", "free",
                                 "a share in [soc_min, soc_max] for a rolling run (a free cyclic "
                                 "start needs the whole horizon in one solve)")
+    heat = getattr(sc, "heat", None)
+    if heat is not None and heat.storage:  # heat-family limit, see docs/heat.md
+        raise ScenarioError("heat.storage", [s.name for s in heat.storage],
+                            "no thermal stores in a rolling run yet (their heat content is not "
+                            "carried from one window to the next): solve the horizon at once")
     soc = [float(u.soc_initial) for u in sc.storage]
     # the end condition of the whole horizon refers to the scenario's initial SOC
     end_kwh = np.array([float(u.soc_initial) * u.energy_kwh for u in sc.storage])

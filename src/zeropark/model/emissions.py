@@ -6,7 +6,9 @@ A line is ``const + Σ_b coef_b · x_b`` over column blocks ``b`` (``grid.import
 ``pv.power_kw`` over arrays × time, ``offsets.ccer_t`` a scalar). Lines of one horizon [kg, kWh,
 kgce] (dt the step length [h], ef_t the grid factor, r the residual-mix factor [kg/kWh]):
 
-- ``scope1``           F = fixed fuels (gas, coal, purchased heat), pro rata [kgCO2]
+- ``scope1``           F = fixed fuels (gas, coal, purchased heat), pro rata, + the fuel the
+  heat units burn (Σ co2_a · out_a,t · dt over ``heat.output_kw``, :mod:`zeropark.model.heat`)
+  [kgCO2]
 - ``scope2_location``  Σ ef_t · import_t · dt
 - ``certificates``     Σ ef_t · covered_t · dt  (certificate-covered import, covered_t ≤ import_t)
 - ``scope2_market``    Σ r · (import_t − covered_t) · dt
@@ -18,7 +20,8 @@ kgce] (dt the step length [h], ef_t the grid factor, r the residual-mix factor [
 - ``gross``            F + scope2_location
 - ``consumption``      Σ (η·pv + direct + import − export) · dt [kWh]
 - ``green``            Σ (η·pv + direct − export + covered) · dt [kWh] (certificate-based)
-- ``tce``              k · consumption + fuel kgce [kgce], k the electricity tce factor
+- ``tce``              k · consumption + fuel kgce (fixed + heat units') [kgce], k the
+  electricity tce factor (CHP electricity used on site is not in consumption: its fuel is)
 """
 
 from __future__ import annotations
@@ -97,7 +100,12 @@ class Line:
 
 def pyomo_labels(d: ModelData) -> dict[str, list[str]]:
     """Axis labels of the two-dimensional blocks a line may use."""
-    return {"pv.power_kw": d.pv_names}
+    out = {"pv.power_kw": d.pv_names}
+    if getattr(d.sc, "heat", None) is not None:  # heat units' fuel lines
+        from zeropark.model.heat import params as heat_params
+
+        out["heat.output_kw"] = heat_params(d)["names"]
+    return out
 
 
 def has_direct(d: ModelData) -> bool:
@@ -154,7 +162,10 @@ def _lines(d: ModelData, tce_factor: str | None) -> dict[str, Line]:
     sc, ef = d.sc, np.asarray(d.prof.ef_kg_per_kwh, float)
     acc = sc.targets.accounting
     imp = {"grid.import_kw": _step(d, ef)}
-    out: dict[str, Line] = {"scope1": Line(d.fuel_co2_kg), "scope2_location": Line(0.0, imp)}
+    from zeropark.model.heat import fuel_line_coef
+
+    scope1 = Line(d.fuel_co2_kg, fuel_line_coef(d, "co2"))  # fixed fuels + heat units' fuel
+    out: dict[str, Line] = {"scope1": scope1, "scope2_location": Line(0.0, imp)}
     cert = sc.green_power.certificates is not None
     covered = Line(0.0, {"certificates.covered_kw": _step(d, ef)}) if cert else Line()
     out["certificates"] = covered
@@ -186,7 +197,9 @@ def _lines(d: ModelData, tce_factor: str | None) -> dict[str, Line]:
     out["consumption"] = physical + Line(0.0, {"grid.import_kw": _step(d, 1.0)})
     out["green"] = physical + (Line(0.0, {"certificates.covered_kw": _step(d, 1.0)})
                                if cert else Line())
-    out["tce"] = out["consumption"] * kgce_per_kwh(d, tce_factor) + Line(d.fuel_kgce)
+    out["tce"] = (out["consumption"] * kgce_per_kwh(d, tce_factor)
+                  + Line(d.fuel_kgce, fuel_line_coef(d, "kgce")))
+    out["gas_kgce"] = Line(0.0, fuel_line_coef(d, "gas_kgce"))  # heat units' gas (clean share)
     return out
 
 
@@ -228,14 +241,18 @@ def offset_base_line(d: ModelData) -> Line:
 def baseline_annual_tce(d: ModelData) -> float:
     """The park's annual energy use before any decision [tce/yr]: inflexible load, flexible-load
     energy and EV energy requested, at the chosen tce factor, plus fixed fuels; pro rata to a
-    year from the horizon."""
+    year from the horizon; heat demand (if any) at its heat content."""
     if d.T == 0 or d.horizon_fraction <= 0:
         return 0.0
     kwh = float(np.sum(d.prof.load_kw)) * d.dt_h
     hours = d.T * d.dt_h
     kwh += sum(f.energy_per_window_kwh * hours / f.window_h for f in d.sc.flexible_loads)
     kwh += sum(float(g.requested_kwh) for g in d.prof.ev.values())
-    return (kgce_per_kwh(d) * kwh + d.fuel_kgce) / 1000.0 / d.horizon_fraction
+    from zeropark.model.heat import baseline_kgce
+
+    # heat demand counts at its own heat content (1/8.141 kgce per kWh thermal)
+    return ((kgce_per_kwh(d) * kwh + d.fuel_kgce + baseline_kgce(d)) / 1000.0
+            / d.horizon_fraction)
 
 
 def band_of(d: ModelData, annual_tce: float) -> dict[str, Any] | None:

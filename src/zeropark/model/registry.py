@@ -7,7 +7,7 @@ Adding a family is one module ending in ``FAMILY = Family(...)`` and one line he
 
 from __future__ import annotations
 
-from zeropark.model import carbon, dr, ev, flexload, grid, pv, storage
+from zeropark.model import carbon, dr, ev, flexload, grid, heat, heatstore, pv, storage
 from zeropark.model.family import Family
 
 FAMILIES: tuple[Family, ...] = (
@@ -17,5 +17,7 @@ FAMILIES: tuple[Family, ...] = (
     ev.FAMILY,
     flexload.FAMILY,
     dr.FAMILY,
+    heatstore.FAMILY,  # before heat: its charge/discharge enter the heat balance rows
+    heat.FAMILY,  # before carbon: the fuel it burns is in the ledger's Scope 1 and tce lines
     carbon.FAMILY,
 )

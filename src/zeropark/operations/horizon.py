@@ -302,6 +302,9 @@ def pro_rata(sc: Scenario, state: OpsState, start: pd.Timestamp, hours: float,
     share = min(1.0, hours / remaining_h)
     elapsed_h = max((pd.Timestamp(lg.through) - p_start) / _HOUR, 0.0) if history else 0.0
     co2_year, kgce_year = _fuel_per_year(sc)
+    if history and elapsed_h > 0 and getattr(sc, "heat", None) is not None:
+        warnings.append("heat: the fuel the heat units burned before the start is not in the "
+                        "ledger (only fixed fuels are): the year-to-date CO2 and tce are low")
     fuel_co2 = co2_year * elapsed_h / HOURS_PER_YEAR
     fuel_kgce = kgce_year * elapsed_h / HOURS_PER_YEAR
     carry: dict[str, float] = {}

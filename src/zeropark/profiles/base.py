@@ -114,6 +114,10 @@ class Profiles:
         (highest 15-min average over the step's mean, ≥ 1); None = 1 (the step is the metering
         interval). See :attr:`peak_excursion_kw`.
     peak_ratio_source : str: where ``peak_ratio`` comes from (shown in the billing KPIs)
+    heat_demand_kw : ndarray [kW thermal], shape (3, T), or None: heat demand per level
+        (:data:`zeropark.scenario.heat.LEVELS` order); None = no heat section
+    temp_air_c : ndarray [°C], shape (T,), or None: ambient air temperature (air-source heat
+        pumps); None = no weather
     """
 
     time: pd.DatetimeIndex
@@ -134,6 +138,8 @@ class Profiles:
     month_fraction: np.ndarray | None = None
     peak_ratio: np.ndarray | None = None
     peak_ratio_source: str = "steps"
+    heat_demand_kw: np.ndarray | None = None
+    temp_air_c: np.ndarray | None = None
 
     @property
     def peak_excursion_kw(self) -> np.ndarray:
@@ -185,6 +191,9 @@ class Profiles:
             capacity_charge_per_month=self.capacity_charge_per_month, month_fraction=frac,
             peak_ratio=None if self.peak_ratio is None else self.peak_ratio[sl].copy(),
             peak_ratio_source=self.peak_ratio_source,
+            heat_demand_kw=(None if self.heat_demand_kw is None
+                            else self.heat_demand_kw[:, sl].copy()),
+            temp_air_c=None if self.temp_air_c is None else self.temp_air_c[sl].copy(),
         )
 
 

@@ -21,6 +21,17 @@ from zeropark.scenario.resolve import library_for
 _log = logging.getLogger(__name__)
 
 
+def heat_demand_kw(sc: Scenario, time: pd.DatetimeIndex) -> np.ndarray:
+    """Heat demand per level [kW thermal], shape (3, T) (see :mod:`zeropark.profiles.heat`)."""
+    from zeropark.profiles.heat import csv_heat_kw, synthetic_heat_kw
+
+    dem = sc.heat.demand
+    if dem.source == "csv":
+        return csv_heat_kw(sc, time, lambda pf, field: _csv(sc, pf, time, field, "power"))
+    return synthetic_heat_kw(time, park_type=dem.park_type or sc.loads.park_type,
+                             annual_mwh=dem.annual_mwh, base_share=dem.base_share)
+
+
 def _csv(sc: Scenario, pf: ProfileFile, time: pd.DatetimeIndex, field: str,
          kind: str, peak: list[np.ndarray | None] | None = None) -> np.ndarray:
     path = sc.resolve_path(pf.path, f"{field}.path")
@@ -255,6 +266,8 @@ def build_profiles(sc: Scenario) -> Profiles:
         capacity_charge_per_month=(float(capacity_charge or 0.0) * (g.transformer_kva or 0.0)
                                    if g.billing in ("capacity", "choose") else 0.0),
         month_fraction=month_fraction, peak_ratio=ratio, peak_ratio_source=ratio_source,
+        heat_demand_kw=None if sc.heat is None else heat_demand_kw(sc, time),
+        temp_air_c=None if wx is None else np.asarray(wx["temp_air"], float),
     )
     return dataclasses.replace(prof, dr_events=dr_profiles(sc, prof))
 

@@ -36,6 +36,7 @@ from zeropark.scenario.components import (
     TimeSpec,
     Weather,
 )
+from zeropark.scenario.heat import Heat
 from zeropark.scenario.market import (
     CapTarget,
     Certificates,
@@ -61,7 +62,7 @@ __all__ = [
     "CapTarget", "Certificates", "Clearness", "DemandResponse", "DrBaseline", "DrEvent",
     "DrSettlement", "Ev", "EvGroup",
     "EvSessions", "FlexibleLoad", "Fuels", "GreenDirect", "GreenPower", "Grid", "IndicatorTarget",
-    "Loads", "Offsets", "ProfileFile", "PvArray", "Scenario", "ShareTarget", "Site", "Sizing",
+    "Heat", "Loads", "Offsets", "ProfileFile", "PvArray", "Scenario", "ShareTarget", "Site", "Sizing",
     "Solver", "Storage", "Targets", "TimeSpec", "Weather", "load_scenario", "scenario_from_dict",
 ]
 
@@ -102,6 +103,9 @@ class Scenario(Frozen):
     targets: Targets = Field(default_factory=Targets, description="Green share, emission cap, "
                              "zero-carbon indicator (hard or soft) and carbon price.")
     fuels: Fuels = Field(default_factory=Fuels, description="Fixed non-electric energy use per year.")
+    heat: Heat | None = Field(default=None, description="Heat demand per temperature level, "
+                              "supply units (boilers, heat pumps, CHP, waste heat) and thermal "
+                              "stores; the fuel they burn is decided by the model.")
     solver: Solver = Field(default_factory=Solver, description="HiGHS options and engine.")
     sizing: Sizing = Field(default_factory=Sizing, description="Capex annualisation for sizing.")
 
@@ -130,6 +134,10 @@ class Scenario(Frozen):
     @model_validator(mode="after")
     def _library_keys(self, info: ValidationInfo) -> Scenario:
         check_library_keys(self, library_of(info))
+        if self.heat is not None:  # heat units' technology defaults (models/heat.yaml)
+            from zeropark.scenario.heatresolve import resolve_heat
+
+            resolve_heat(self, library_of(info))
         return self
 
     # -- derived quantities -------------------------------------------------------------------
@@ -212,6 +220,8 @@ def _referenced_files(sc: Scenario) -> list[Path]:
         files.append(sc.green_power.direct.profile.path)
     if sc.demand_response.baseline.history is not None:
         files.append(sc.demand_response.baseline.history.path)
+    if sc.heat is not None and sc.heat.demand.path is not None:
+        files.append(sc.heat.demand.path)
     return files
 
 

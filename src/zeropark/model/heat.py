@@ -1,0 +1,448 @@
+"""Heat supply and the heat balance per temperature level (family ``heat``).
+
+Each supply unit u serves its levels l; one column per served pair ("arc" ``u/l``) and step t:
+``heat.output_kw[u/l, t]`` [kW thermal]. With dt the step length [h], D[l,t] the demand, ch/dis
+the thermal stores' charge and discharge on level l (family ``heat_storage``):
+
+    Σ_u out[u/l,t] + Σ_s (dis[s,t] − ch[s,t]) + unserved[l,t] = D[l,t]   (heat.balance) [kW]
+    Σ_l out[u/l,t] ≤ C_u                      (heat.capacity, units serving several levels) [kW]
+    0 ≤ unserved[l,t] ≤ D[l,t],  cost p_unserved · dt per kW         [currency]
+
+Energy drawn per kWh of heat delivered (the unit's conversion, all linear in the output):
+
+- gas / coal boiler: fuel (LHV) F = out / η [kW]; CHP: F = out / η_th and electricity
+  out · η_el / η_th added to the power balance as supply
+- electric boiler: electricity out / η, heat pump: out / COP[u,l,t], both added to the power
+  balance as demand: bal[t] −= e[u/l,t] · out[u/l,t]
+- heat pump COP (Carnot-fraction model, temperatures in K):
+  COP = min(cop_max, max(1, η_C · T_sink / (T_sink − T_src))), T_sink = level temperature +
+  approach, T_src = source temperature − approach; the air source follows the hourly ambient
+  temperature (``Profiles.temp_air_c``), a waste-heat source is the stream's temperature
+- waste heat drawn from the stream W [kW]: recovery out / η, waste-heat heat pump
+  out · (1 − 1/COP); Σ ≤ W at every step (heat.waste_heat)
+
+Fuel cost per kWh of heat: gas price / (9.886 kWh/m³ · η), coal price / (5.815 kWh/kg · 1000 · η)
+(kWh per m³ and per kg from the tce factors of GB/T 2589-2020 at 8.141 kWh per kgce). The fuel
+burned enters the emissions ledger (:mod:`zeropark.model.emissions`): Scope 1 CO2 = F · dt ·
+(0.2187 kg/kWh gas, 0.3560 kg/kWh coal) and tce = F · dt / 8.141 kgce/kWh under both tce
+factors (fuel energy is counted the same way in both; only electricity differs).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from zeropark.errors import ScenarioError
+from zeropark.model.context import PyomoContext, pyo
+from zeropark.model.data import (
+    KGCE_PER_M3_GAS,
+    KGCE_PER_T_COAL,
+    KGCO2_PER_M3_GAS,
+    KGCO2_PER_T_COAL,
+    ModelData,
+)
+from zeropark.model.family import Family, Output, SizingHook
+from zeropark.model.lp import MatrixLP
+from zeropark.scenario.heat import LEVELS
+
+KWH_PER_KGCE = 29.3076 / 3.6  # 1 kgce = 29.3076 MJ (GB/T 2589-2020) = 8.141 kWh
+KWH_PER_M3_GAS = KGCE_PER_M3_GAS * KWH_PER_KGCE  # 9.886 kWh (LHV) per m³
+KWH_PER_KG_COAL = KGCE_PER_T_COAL / 1000.0 * KWH_PER_KGCE  # 5.815 kWh per kg raw coal
+#: CO2 per kWh of fuel (LHV) [kg/kWh].
+KGCO2_PER_KWH_FUEL = {"gas": KGCO2_PER_M3_GAS / KWH_PER_M3_GAS,
+                      "coal": KGCO2_PER_T_COAL / 1000.0 / KWH_PER_KG_COAL}
+KELVIN = 273.15
+_FUEL_OF_KIND = {"gas_boiler": "gas", "chp": "gas", "coal_boiler": "coal"}
+
+
+def enabled(d: ModelData) -> bool:
+    """Whether the scenario has a heat section."""
+    return getattr(d.sc, "heat", None) is not None
+
+
+def heat_pump_cop(sink_c: float, source_c: np.ndarray | float, carnot_efficiency: float,
+                  approach_k: float, cop_max: float) -> np.ndarray:
+    """COP of a heat pump (Carnot-fraction model, see the module docstring) [-]."""
+    t_sink = sink_c + approach_k + KELVIN
+    t_src = np.asarray(source_c, float) - approach_k + KELVIN
+    lift = np.maximum(t_sink - t_src, 1e-6)
+    return np.clip(carnot_efficiency * t_sink / lift, 1.0, cop_max)
+
+
+def demand_kw(d: ModelData) -> np.ndarray:
+    """Heat demand per level [kW thermal], shape (3, T) (zeros without a demand profile)."""
+    dem = d.prof.heat_demand_kw
+    if dem is None:
+        return np.zeros((len(LEVELS), d.T))
+    dem = np.asarray(dem, float)
+    if dem.shape != (len(LEVELS), d.T):
+        raise ScenarioError("heat.demand", f"shape {dem.shape}",
+                            f"one row per level ({len(LEVELS)}) and one value per step ({d.T}); "
+                            "representative periods do not aggregate the heat profiles yet")
+    return dem
+
+
+def params(d: ModelData) -> dict[str, Any]:
+    """Per-arc data: names, unit and level index, electricity/fuel/waste heat per kWh of heat
+    (shape (A, T) where they vary), fuel cost per kWh, and the levels with rows."""
+    heat = d.sc.heat
+    units, T = heat.supply, d.T
+    dem = demand_kw(d)  # checks its shape first
+    temp = d.prof.temp_air_c
+    if temp is not None and np.shape(temp) != (T,):
+        raise ScenarioError("weather", f"{np.shape(temp)[0]} ambient temperatures",
+                            f"one per step ({T}); representative periods do not aggregate the "
+                            "heat profiles yet")
+    arcs = [(i, LEVELS.index(lv)) for i, u in enumerate(units) for lv in u.levels]
+    A = len(arcs)
+    elec = np.zeros((A, T))
+    fuel = np.zeros(A)
+    fuel_kind = np.array([""] * A, dtype=object)
+    waste = np.zeros((A, T))
+    cop = np.full((A, T), np.nan)
+    for a, (i, li) in enumerate(arcs):
+        u = units[i]
+        if u.kind in _FUEL_OF_KIND:
+            fuel[a] = 1.0 / u.efficiency
+            fuel_kind[a] = _FUEL_OF_KIND[u.kind]
+        if u.kind == "chp":
+            elec[a] = -u.electric_efficiency / u.efficiency
+        elif u.kind == "electric_boiler":
+            elec[a] = 1.0 / u.efficiency
+        elif u.kind == "waste_heat":
+            waste[a] = 1.0 / u.efficiency
+        elif u.kind == "heat_pump":
+            if u.source == "air":
+                if d.prof.temp_air_c is None:
+                    raise ScenarioError(f"heat.supply.{i}.source", "air", "an ambient "
+                                        "temperature profile (a weather block)")
+                src = np.asarray(d.prof.temp_air_c, float)
+            else:
+                src = np.full(T, heat.waste_heat.temperature_c)
+            sink = getattr(heat.levels, LEVELS[li])
+            cop[a] = heat_pump_cop(sink, src, u.carnot_efficiency, u.approach_k, u.cop_max)
+            elec[a] = 1.0 / cop[a]
+            if u.source == "waste_heat":
+                waste[a] = 1.0 - 1.0 / cop[a]
+    pr = heat.prices
+    price_per_fuel_kwh = {"gas": pr.natural_gas_per_m3 / KWH_PER_M3_GAS,
+                          "coal": pr.coal_per_t / 1000.0 / KWH_PER_KG_COAL, "": 0.0}
+    cost = np.array([fuel[a] * price_per_fuel_kwh[fuel_kind[a]] for a in range(A)])
+    used = sorted({li for _, li in arcs} | {LEVELS.index(s.level) for s in heat.storage}
+                  | set(np.flatnonzero(dem.sum(axis=1) > 0).tolist()))
+    return {
+        "arcs": arcs, "names": [f"{units[i].name}/{LEVELS[li]}" for i, li in arcs],
+        "cap": np.array([units[i].capacity_kw for i, _ in arcs]), "elec": elec, "fuel": fuel,
+        "fuel_kind": fuel_kind, "waste": waste, "cop": cop, "cost": cost, "demand": dem,
+        "levels": used, "served": [li for li in used if dem[li].sum() > 0],
+        "shared": [i for i, u in enumerate(units) if len(u.levels) > 1],
+    }
+
+
+def fuel_line_coef(d: ModelData, what: str) -> dict[str, np.ndarray]:
+    """Ledger terms of the fuel burned by the heat units, on ``heat.output_kw`` (A, T):
+    ``what`` = "co2" [kgCO2], "kgce" [kgce], "gas_kgce" [kgce of natural gas only]."""
+    if not enabled(d) or not d.sc.heat.supply:
+        return {}
+    p = params(d)
+    if what == "co2":
+        per = np.array([KGCO2_PER_KWH_FUEL.get(k, 0.0) for k in p["fuel_kind"]])
+    elif what == "kgce":
+        per = np.full(len(p["arcs"]), 1.0 / KWH_PER_KGCE)
+    else:
+        per = np.array([1.0 / KWH_PER_KGCE if k == "gas" else 0.0 for k in p["fuel_kind"]])
+    coef = (p["fuel"] * per)[:, None] * np.full((1, d.T), d.dt_h)
+    return {"heat.output_kw": coef} if np.any(coef) else {}
+
+
+def baseline_kgce(d: ModelData) -> float:
+    """Heat demand over the horizon at the heat tce factor (1/8.141 kgce per kWh), for the
+    indicator's size band before any decision [kgce]."""
+    return float(demand_kw(d).sum()) * d.dt_h / KWH_PER_KGCE if enabled(d) else 0.0
+
+
+# -- matrix form --------------------------------------------------------------------------------
+def add_matrix(lp: MatrixLP, d: ModelData, bal: np.ndarray) -> None:
+    """Matrix form (after ``heat_storage``, whose columns enter the heat balance)."""
+    if not enabled(d):
+        return
+    p, T, dt = params(d), d.T, d.dt_h
+    steps = range(T)
+    L = [LEVELS[li] for li in p["levels"]]
+    dem = p["demand"][p["levels"]]
+    rows = lp.rows("heat.balance", (L, steps), dem, dem)
+    row_of = {li: k for k, li in enumerate(p["levels"])}
+    if p["arcs"]:
+        out = lp.var("heat.output_kw", (p["names"], steps), 0.0, p["cap"][:, None],
+                     (p["cost"] * dt)[:, None])
+        lvl = np.array([row_of[li] for _, li in p["arcs"]])
+        lp.add(rows[lvl], out, 1.0)
+        lp.add(bal[None, :], out, -p["elec"])
+        if p["shared"]:
+            units = d.sc.heat.supply
+            r = lp.rows("heat.capacity", ([units[i].name for i in p["shared"]], steps),
+                        hi=np.array([units[i].capacity_kw for i in p["shared"]])[:, None])
+            for k, i in enumerate(p["shared"]):
+                mine = [a for a, (j, _) in enumerate(p["arcs"]) if j == i]
+                lp.add(r[k][None, :], out[mine], 1.0)
+        w = [a for a in range(len(p["arcs"])) if np.any(p["waste"][a])]
+        if w:
+            r = lp.rows("heat.waste_heat", (steps,), hi=d.sc.heat.waste_heat.power_kw)
+            lp.add(r[None, :], out[w], p["waste"][w])
+    if p["served"]:
+        s_rows = [row_of[li] for li in p["served"]]
+        un = lp.var("heat.unserved_kw", ([LEVELS[li] for li in p["served"]], steps), 0.0,
+                    p["demand"][p["served"]], d.sc.heat.unserved_penalty_per_kwh * dt)
+        lp.add(rows[s_rows], un, 1.0)
+    if lp.has("heat_storage.charge_kw"):
+        stores = d.sc.heat.storage
+        k = np.array([row_of[LEVELS.index(s.level)] for s in stores])
+        lp.add(rows[k], lp.cols("heat_storage.discharge_kw"), 1.0)
+        lp.add(rows[k], lp.cols("heat_storage.charge_kw"), -1.0)
+
+
+# -- Pyomo form ---------------------------------------------------------------------------------
+def add_pyomo(m: pyo.ConcreteModel, d: ModelData, ctx: PyomoContext) -> None:
+    """Pyomo form (after ``heat_storage``)."""
+    if not enabled(d):
+        return
+    p, T, dt = params(d), d.T, d.dt_h
+    names, arcs = p["names"], p["arcs"]
+    a_of = {n: a for a, n in enumerate(names)}
+    b = m.heat = pyo.Block()
+    b.T = pyo.Set(initialize=range(T), ordered=True)
+    b.L = pyo.Set(initialize=[LEVELS[li] for li in p["levels"]], ordered=True)
+    if arcs:
+        b.A = pyo.Set(initialize=names, ordered=True)
+        b.output_kw = pyo.Var(b.A, b.T, bounds=lambda _, a, t: (0.0, p["cap"][a_of[a]]))
+        ctx.costs.append(sum(p["cost"][a] * dt * b.output_kw[n, t]
+                             for a, n in enumerate(names) if p["cost"][a] for t in range(T)))
+        elec = p["elec"]
+        ctx.balance.append(lambda t: -sum(elec[a, t] * b.output_kw[n, t]
+                                          for a, n in enumerate(names) if elec[a, t]))
+    served = [LEVELS[li] for li in p["served"]]
+    if served:
+        b.S = pyo.Set(initialize=served, ordered=True)
+        b.unserved_kw = pyo.Var(
+            b.S, b.T, bounds=lambda _, lv, t: (0.0, p["demand"][LEVELS.index(lv), t]))
+        pen = d.sc.heat.unserved_penalty_per_kwh * dt
+        ctx.costs.append(sum(pen * b.unserved_kw[lv, t] for lv in served for t in range(T)))
+    hs = getattr(m, "heat_storage", None)
+    stores = d.sc.heat.storage
+
+    def balance(b: pyo.Block, lv: str, t: int) -> Any:
+        li = LEVELS.index(lv)
+        expr: Any = sum(b.output_kw[n, t] for n, (_, lj) in zip(names, arcs, strict=True)
+                        if lj == li)
+        if lv in served:
+            expr = expr + b.unserved_kw[lv, t]
+        if hs is not None:
+            expr = expr + sum(hs.discharge_kw[s.name, t] - hs.charge_kw[s.name, t]
+                              for s in stores if s.level == lv)
+        return expr == p["demand"][li, t]
+
+    b.balance = pyo.Constraint(b.L, b.T, rule=balance)
+    units = d.sc.heat.supply
+    if p["shared"]:
+        b.U = pyo.Set(initialize=[units[i].name for i in p["shared"]], ordered=True)
+        u_of = {units[i].name: i for i in p["shared"]}
+
+        def capacity(b: pyo.Block, name: str, t: int) -> Any:
+            i = u_of[name]
+            return sum(b.output_kw[n, t] for n, (j, _) in zip(names, arcs, strict=True)
+                       if j == i) <= units[i].capacity_kw
+
+        b.capacity = pyo.Constraint(b.U, b.T, rule=capacity)
+    w = [a for a in range(len(arcs)) if np.any(p["waste"][a])]
+    if w:
+        stream = d.sc.heat.waste_heat.power_kw
+        b.waste_heat = pyo.Constraint(b.T, rule=lambda b, t: sum(
+            p["waste"][a, t] * b.output_kw[names[a], t] for a in w) <= stream)
+
+
+# -- results ------------------------------------------------------------------------------------
+def _by_unit_level(d: ModelData, p: dict[str, Any], arc_values: np.ndarray) -> np.ndarray:
+    out = np.zeros((len(d.sc.heat.supply), len(LEVELS), d.T))
+    for a, (i, li) in enumerate(p["arcs"]):
+        out[i, li] = arc_values[a]
+    return out
+
+
+def flows(d: ModelData, values: Any) -> dict[str, np.ndarray]:
+    """Solved heat flows: output (A, T), fuel (LHV) per arc, electricity per arc (+ drawn,
+    − generated by CHP), waste heat per arc [kW]."""
+    p = params(d)
+    out = np.asarray(values.get("heat.output_kw", np.zeros((len(p["arcs"]), d.T))), float)
+    out = out.reshape(len(p["arcs"]), d.T)
+    return {"output": out, "fuel": p["fuel"][:, None] * out, "elec": p["elec"] * out,
+            "waste": p["waste"] * out, "params": p}  # type: ignore[dict-item]
+
+
+def outputs(d: ModelData, values: Any) -> list[Output]:
+    """Variables of ``results.nc``: heat per unit and level, fuel and electricity per unit,
+    unserved heat and demand per level, heat pump COP."""
+    if not enabled(d):
+        return []
+    f = flows(d, values)
+    p = f["params"]
+    U = len(d.sc.heat.supply)
+    dims3, dims2 = ("heat_unit", "heat_level", "time"), ("heat_unit", "time")
+    unserved = np.zeros((len(LEVELS), d.T))
+    if "heat.unserved_kw" in values:
+        unserved[p["served"]] = np.asarray(values["heat.unserved_kw"], float)
+    cop = np.full((U, d.T), np.nan)
+    for a, (i, _) in enumerate(p["arcs"]):
+        if np.isfinite(p["cop"][a]).any():
+            cop[i] = p["cop"][a]
+
+    def per_unit(x: np.ndarray) -> np.ndarray:
+        return _by_unit_level(d, p, x).sum(axis=1)
+
+    fuel_gas = per_unit(np.where(p["fuel_kind"][:, None] == "gas", f["fuel"], 0.0))
+    fuel_coal = per_unit(np.where(p["fuel_kind"][:, None] == "coal", f["fuel"], 0.0))
+    return [
+        Output("heat_supply_kw", dims3, _by_unit_level(d, p, f["output"]), "kW",
+               "heat delivered by each unit to each level", "thermal"),
+        Output("heat_demand_kw", ("heat_level", "time"), p["demand"], "kW",
+               "heat demand per level", "thermal"),
+        Output("heat_unserved_kw", ("heat_level", "time"), unserved, "kW",
+               "heat demand not served", "thermal"),
+        Output("heat_gas_kw", dims2, fuel_gas, "kW", "natural gas burned (lower heating value)",
+               f"{KWH_PER_M3_GAS:.3f} kWh per m3"),
+        Output("heat_coal_kw", dims2, fuel_coal, "kW", "coal burned (lower heating value)",
+               f"{KWH_PER_KG_COAL:.3f} kWh per kg"),
+        Output("heat_electricity_kw", dims2, per_unit(f["elec"]), "kW",
+               "electricity drawn by heat units (negative: generated by CHP)"),
+        Output("heat_pump_cop", dims2, cop, "1", "heat pump coefficient of performance",
+               "NaN for units that are not heat pumps"),
+    ]
+
+
+def coords(d: ModelData) -> dict[str, Sequence[str]]:
+    if not enabled(d):
+        return {}
+    return {"heat_unit": [u.name for u in d.sc.heat.supply], "heat_level": list(LEVELS)}
+
+
+def kpis(d: ModelData, values: Any) -> dict[str, Any]:
+    """Heat KPIs: demand, heat by source, fuel, electricity, Scope 1, and the two cost lines
+    ``fuel_cost`` and ``unserved_penalty`` of the objective."""
+    if not enabled(d):
+        return {}
+    f = flows(d, values)
+    p, dt = f["params"], d.dt_h
+    units = d.sc.heat.supply
+    unserved = float(np.sum(values.get("heat.unserved_kw", 0.0))) * dt
+    gas_kwh = float(f["fuel"][p["fuel_kind"] == "gas"].sum()) * dt
+    coal_kwh = float(f["fuel"][p["fuel_kind"] == "coal"].sum()) * dt
+    elec = f["elec"]
+    co2 = gas_kwh * KGCO2_PER_KWH_FUEL["gas"] + coal_kwh * KGCO2_PER_KWH_FUEL["coal"]
+    by_unit = {u.name: float(sum(f["output"][a].sum() for a, (j, _) in enumerate(p["arcs"])
+                                 if j == i)) * dt for i, u in enumerate(units)}
+    return {
+        "demand_kwh": {LEVELS[li]: float(p["demand"][li].sum()) * dt for li in p["levels"]},
+        "heat_by_source_kwh": by_unit,
+        "unserved_kwh": unserved,
+        "natural_gas_m3": gas_kwh / KWH_PER_M3_GAS,
+        "coal_t": coal_kwh / KWH_PER_KG_COAL / 1000.0,
+        "fuel_kgce": (gas_kwh + coal_kwh) / KWH_PER_KGCE,
+        "electricity_kwh": float(elec[elec > 0].sum()) * dt,
+        "chp_electricity_kwh": float(-elec[elec < 0].sum()) * dt + 0.0,
+        "scope1_t": co2 / 1000.0,
+        "fuel_cost": float((p["cost"][:, None] * f["output"]).sum()) * dt,
+        "unserved_penalty": unserved * d.sc.heat.unserved_penalty_per_kwh,
+    }
+
+
+# -- sizing -------------------------------------------------------------------------------------
+def annual_capex_per_unit(d: ModelData, capex: float | None, life: float | None) -> float:
+    """Investment charged to the horizon per unit of capacity [currency/unit]: capex ·
+    CRF(sizing.discount_rate, life) · horizon fraction (as the other sized assets)."""
+    from zeropark.planning.capex import capital_recovery_factor
+
+    crf = capital_recovery_factor(d.sc.sizing.discount_rate, float(life or 20.0))
+    return float(capex or 0.0) * crf * d.horizon_fraction
+
+
+def size_supply(lp: MatrixLP, d: ModelData, plan: Any = None) -> None:
+    """Sizing hook ``heat.supply.{i}.capacity_kw``: for each unit with ``max_capacity_kw`` (or
+    in ``plan``, a collection of unit names), a column ``heat.capacity_kw[u]`` ∈ [0, max] at the
+    annualised capex, and rows ``heat.sized_output[u, t]``: Σ_l out[u/l,t] − cap[u] ≤ 0; the
+    output columns' fixed bound C_u is lifted to max."""
+    if not enabled(d) or not lp.has("heat.output_kw"):
+        return
+    p, units = params(d), d.sc.heat.supply
+    sized = [i for i, u in enumerate(units) if u.max_capacity_kw is not None
+             and (plan is None or u.name in plan)]
+    if not sized:
+        return
+    hi = np.array([units[i].max_capacity_kw for i in sized])
+    cost = np.array([annual_capex_per_unit(d, units[i].capex_per_kw, units[i].lifetime_years)
+                     for i in sized])
+    cap = lp.var("heat.capacity_kw", ([units[i].name for i in sized],), 0.0, hi, cost)
+    out = lp.cols("heat.output_kw")
+    ub = lp._ub[list(lp.var_blocks).index("heat.output_kw")]
+    ub = ub.reshape(out.shape)
+    rows = lp.rows("heat.sized_output", ([units[i].name for i in sized], range(d.T)), hi=0.0)
+    for k, i in enumerate(sized):
+        mine = [a for a, (j, _) in enumerate(p["arcs"]) if j == i]
+        ub[mine] = units[i].max_capacity_kw
+        lp.add(rows[k][None, :], out[mine], 1.0)
+        lp.add(rows[k], cap[k], -1.0)
+    lp._ub[list(lp.var_blocks).index("heat.output_kw")] = ub.ravel()
+    if lp.row_blocks.get("heat.capacity") is not None:  # shared-level caps move with the size
+        _lift_rows(lp, "heat.capacity", [units[i].name for i in p["shared"]],
+                   {units[i].name: units[i].max_capacity_kw for i in sized})
+
+
+def _lift_rows(lp: MatrixLP, block: str, labels: list[str], new_hi: dict[str, float]) -> None:
+    b = lp.row_blocks[block]
+    k = list(lp.row_blocks).index(block)
+    hi = lp._row_hi[k].reshape(b.shape).copy()
+    for j, name in enumerate(labels):
+        if name in new_hi:
+            hi[j] = new_hi[name]
+    lp._row_hi[k] = hi.ravel()
+
+
+def sizing_report(d: ModelData, values: Any) -> list[dict[str, Any]]:
+    """Sizes chosen by the heat hooks (``heat.capacity_kw``, ``heat_storage.energy_kwh``): per
+    asset its scenario field, size, unit, cap and the investment charged to the horizon
+    [currency] (part of the objective), for the sizing KPIs."""
+    out: list[dict[str, Any]] = []
+    if not enabled(d):
+        return out
+    heat = d.sc.heat
+    for block, items, field, unit, capex in (
+            ("heat.capacity_kw", heat.supply, "capacity_kw", "kW", "capex_per_kw"),
+            ("heat_storage.energy_kwh", heat.storage, "energy_kwh", "kWh", "capex_per_kwh")):
+        if block not in values:
+            continue
+        cap_field = "max_capacity_kw" if unit == "kW" else "max_energy_kwh"
+        sized = [(i, x) for i, x in enumerate(items) if getattr(x, cap_field) is not None]
+        kind = "supply" if unit == "kW" else "storage"
+        for (i, x), size in zip(sized, np.asarray(values[block], float).ravel(), strict=False):
+            per = annual_capex_per_unit(d, getattr(x, capex), x.lifetime_years)
+            out.append({"asset": f"heat.{kind}.{i}.{field}", "name": x.name, "size": float(size),
+                        "unit": unit, "cap": float(getattr(x, cap_field)),
+                        "horizon_capex": float(size) * per})
+    return out
+
+
+SIZING = (SizingHook("heat.supply.{i}.capacity_kw", "heat.supply.{i}.max_capacity_kw", "kW",
+                     size_supply),)
+
+FAMILY = Family(
+    name="heat", add_matrix=add_matrix, add_pyomo=add_pyomo,
+    row_words={"heat.balance": "heat balance of a temperature level",
+               "heat.capacity": "heat unit capacity shared by its levels",
+               "heat.waste_heat": "waste-heat stream available",
+               "heat.sized_output": "heat output within the sized capacity"},
+    col_words={"heat.output_kw": "heat delivered by a unit to a level",
+               "heat.unserved_kw": "heat demand not served",
+               "heat.capacity_kw": "sized heat unit capacity"},
+    outputs=outputs, coords=coords, sizing=SIZING, kpis=kpis,
+)

@@ -1,0 +1,176 @@
+"""Thermal stores (family ``heat_storage``): hot-water tanks, steam accumulators, molten-salt or
+solid-media stores, each on one temperature level.
+
+Per store s and step t (dt the step length [h], k = 1 − loss_per_h · dt, E the usable content
+[kWh thermal], P the charge/discharge limit [kW thermal]):
+
+    soc[s,t] = k · soc[s,t−1] + η_c · dt · ch[s,t] − dt / η_d · dis[s,t]   (heat_storage.soc_balance)
+    soc[s,−1] = soc_initial · E;  soc[s,T−1] ≥ soc_initial · E              (heat_storage.end)
+    0 ≤ ch, dis ≤ P;  0 ≤ soc ≤ E
+
+Charge and discharge enter the heat balance of the store's level (:mod:`zeropark.model.heat`,
+built after this family): + dis − ch. No exclusivity binaries: charging and discharging at once
+only loses heat, which never pays while heat has a positive cost.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from zeropark.model.context import PyomoContext, pyo
+from zeropark.model.data import ModelData
+from zeropark.model.family import Family, Output, SizingHook
+from zeropark.model.lp import MatrixLP
+
+
+def _stores(d: ModelData) -> list[Any]:
+    heat = getattr(d.sc, "heat", None)
+    return [] if heat is None else list(heat.storage)
+
+
+def params(d: ModelData) -> dict[str, np.ndarray]:
+    """Per-store parameter vectors."""
+    st = _stores(d)
+
+    def arr(attr: str) -> np.ndarray:
+        return np.array([float(getattr(s, attr)) for s in st])
+
+    e = arr("energy_kwh")
+    return {"E": e, "P": arr("power_kw"), "eta_c": arr("charge_efficiency"),
+            "eta_d": arr("discharge_efficiency"), "keep": 1.0 - arr("loss_per_h") * d.dt_h,
+            "init": arr("soc_initial") * e}
+
+
+def add_matrix(lp: MatrixLP, d: ModelData, bal: np.ndarray) -> None:
+    """Matrix form."""
+    st = _stores(d)
+    if not st:
+        return
+    p, T, dt = params(d), d.T, d.dt_h
+    S, steps = [s.name for s in st], range(T)
+    ch = lp.var("heat_storage.charge_kw", (S, steps), 0.0, p["P"][:, None])
+    dis = lp.var("heat_storage.discharge_kw", (S, steps), 0.0, p["P"][:, None])
+    soc = lp.var("heat_storage.soc_kwh", (S, steps), 0.0, p["E"][:, None])
+    rhs = np.zeros((len(S), T))
+    rhs[:, 0] = p["keep"] * p["init"]
+    rows = lp.rows("heat_storage.soc_balance", (S, steps), rhs, rhs)
+    lp.add(rows, soc, 1.0)
+    lp.add(rows[:, 1:], soc[:, :-1], -p["keep"][:, None])
+    lp.add(rows, ch, -(p["eta_c"] * dt)[:, None])
+    lp.add(rows, dis, (dt / p["eta_d"])[:, None])
+    end = lp.rows("heat_storage.end", (S,), p["init"], np.inf)
+    lp.add(end, soc[:, -1], 1.0)
+
+
+def add_pyomo(m: pyo.ConcreteModel, d: ModelData, ctx: PyomoContext) -> None:
+    """Pyomo form."""
+    st = _stores(d)
+    if not st:
+        return
+    p, T, dt = params(d), d.T, d.dt_h
+    S = [s.name for s in st]
+    k = {s: i for i, s in enumerate(S)}
+    b = m.heat_storage = pyo.Block()
+    b.S = pyo.Set(initialize=S, ordered=True)
+    b.T = pyo.Set(initialize=range(T), ordered=True)
+    b.charge_kw = pyo.Var(b.S, b.T, bounds=lambda _, s, t: (0.0, p["P"][k[s]]))
+    b.discharge_kw = pyo.Var(b.S, b.T, bounds=lambda _, s, t: (0.0, p["P"][k[s]]))
+    b.soc_kwh = pyo.Var(b.S, b.T, bounds=lambda _, s, t: (0.0, p["E"][k[s]]))
+
+    def soc_balance(b: pyo.Block, s: str, t: int) -> Any:
+        i = k[s]
+        prev = p["keep"][i] * (b.soc_kwh[s, t - 1] if t > 0 else p["init"][i])
+        flow = p["eta_c"][i] * dt * b.charge_kw[s, t] - dt / p["eta_d"][i] * b.discharge_kw[s, t]
+        return b.soc_kwh[s, t] == prev + flow
+
+    b.soc_balance = pyo.Constraint(b.S, b.T, rule=soc_balance)
+    b.end = pyo.Constraint(b.S, rule=lambda b, s: b.soc_kwh[s, T - 1] >= p["init"][k[s]])
+
+
+def outputs(d: ModelData, values: Any) -> list[Output]:
+    """Variables of ``results.nc``: charge, discharge and heat content per store."""
+    st = _stores(d)
+    if not st:
+        return []
+    dims = ("heat_store", "time")
+
+    def get(name: str) -> np.ndarray:
+        return np.asarray(values.get(name, np.zeros((len(st), d.T))), float)
+
+    return [
+        Output("heat_storage_charge_kw", dims, get("heat_storage.charge_kw"), "kW",
+               "heat charged into the store", "thermal"),
+        Output("heat_storage_discharge_kw", dims, get("heat_storage.discharge_kw"), "kW",
+               "heat discharged from the store", "thermal"),
+        Output("heat_storage_soc_kwh", dims, get("heat_storage.soc_kwh"), "kWh",
+               "heat content of the store", "thermal, end of step"),
+    ]
+
+
+def coords(d: ModelData) -> dict[str, Sequence[str]]:
+    st = _stores(d)
+    return {"heat_store": [s.name for s in st]} if st else {}
+
+
+def kpis(d: ModelData, values: Any) -> dict[str, Any]:
+    """Heat discharged and lost per store [kWh thermal]."""
+    st = _stores(d)
+    if not st:
+        return {}
+    dt = d.dt_h
+    ch = np.asarray(values["heat_storage.charge_kw"], float).reshape(len(st), d.T)
+    dis = np.asarray(values["heat_storage.discharge_kw"], float).reshape(len(st), d.T)
+    soc = np.asarray(values["heat_storage.soc_kwh"], float).reshape(len(st), d.T)
+    p = params(d)
+    return {s.name: {"charged_kwh": float(ch[i].sum()) * dt,
+                     "discharged_kwh": float(dis[i].sum()) * dt,
+                     "losses_kwh": float(ch[i].sum() * dt - dis[i].sum() * dt
+                                         - (soc[i, -1] - p["init"][i]))}
+            for i, s in enumerate(st)}
+
+
+def size_store(lp: MatrixLP, d: ModelData, plan: Any = None) -> None:
+    """Sizing hook ``heat.storage.{i}.energy_kwh``: for each store with ``max_energy_kwh`` (or
+    in ``plan``, a collection of store names), a column ``heat_storage.energy_kwh[s]`` ∈ [0, max]
+    at the annualised capex and rows ``heat_storage.sized_soc[s, t]``: soc[s,t] − E_s ≤ 0, the
+    SOC columns' fixed bound E lifted to max. The initial content stays soc_initial · E of the
+    scenario (a constant)."""
+    from zeropark.model.heat import annual_capex_per_unit
+
+    st = _stores(d)
+    sized = [i for i, s in enumerate(st) if s.max_energy_kwh is not None
+             and (plan is None or s.name in plan)]
+    if not sized or not lp.has("heat_storage.soc_kwh"):
+        return
+    names = [st[i].name for i in sized]
+    hi = np.array([st[i].max_energy_kwh for i in sized])
+    cost = np.array([annual_capex_per_unit(d, st[i].capex_per_kwh, st[i].lifetime_years)
+                     for i in sized])
+    cap = lp.var("heat_storage.energy_kwh", (names,), 0.0, hi, cost)
+    soc = lp.cols("heat_storage.soc_kwh")
+    k = list(lp.var_blocks).index("heat_storage.soc_kwh")
+    ub = lp._ub[k].reshape(soc.shape).copy()
+    ub[sized] = hi[:, None]
+    lp._ub[k] = ub.ravel()
+    rows = lp.rows("heat_storage.sized_soc", (names, range(d.T)), hi=0.0)
+    lp.add(rows, soc[sized], 1.0)
+    lp.add(rows, cap[:, None], -1.0)
+
+
+SIZING = (SizingHook("heat.storage.{i}.energy_kwh", "heat.storage.{i}.max_energy_kwh", "kWh",
+                     size_store),)
+
+FAMILY = Family(
+    name="heat_storage", add_matrix=add_matrix, add_pyomo=add_pyomo,
+    row_words={"heat_storage.soc_balance": "heat content of a thermal store",
+               "heat_storage.end": "thermal store ends at least as full as it started",
+               "heat_storage.sized_soc": "heat content within the sized store"},
+    col_words={"heat_storage.charge_kw": "heat charged into a thermal store",
+               "heat_storage.discharge_kw": "heat discharged from a thermal store",
+               "heat_storage.soc_kwh": "heat content of a thermal store",
+               "heat_storage.energy_kwh": "sized thermal store content"},
+    outputs=outputs, coords=coords, sizing=SIZING, kpis=kpis,
+)
