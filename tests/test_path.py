@@ -209,3 +209,40 @@ def test_report_shows_the_path_section(tmp_path) -> None:
     assert "Missing: fuel CO2 216.2 t" not in page  # tonnes of a 2 h horizon, not 216.2 t
     assert "Missing: fuel CO2 0.2 t" in page and "electrify heat" in page
     assert "green certificates (GEC)" in page
+
+
+def test_electrify_heat_lever_takes_out_electric_heat_only_and_prices_its_tonnes(tmp_path) -> None:
+    """One hour, 10 kW of hot water, no electric load, grid 0.75 CNY/kWh at 0.3 kgCO2/kWh.
+
+    Gas boiler (η 0.9, gas 3.5 CNY/m³ = 0.393389 CNY per kWh of heat) or an air-source heat pump
+    at 10 °C (COP 2.014594, 0.372284 CNY per kWh of heat: cheaper, so the plan takes it).
+    Without the lever (gas only): 10 / 0.9 kWh of gas × 2.162 / 9.8856163 kg/kWh = 2.430038 kg.
+    The heat pump alone: 10 / 2.014594 kWh × 0.3 kg = 1.489138 kg, so it abates 0.940900 kg and
+    saves 10 · (0.393389 − 0.372284) CNY: a negative cost per tonne.
+    """
+    gas_kwh_per_m3 = 1.2143 * 29.3076 / 3.6
+    sc, prof = tiny(1, {"load_kw": [0.0], "price": 0.75, "ef": 0.3, "temp_air_c": [10.0],
+                        "heat_demand_kw": {"hot_water": [10.0]}},
+                    heat={"demand": {"annual_mwh": {}},
+                          "supply": [{"name": "gb", "kind": "gas_boiler", "levels": ["hot_water"],
+                                      "capacity_kw": 100, "efficiency": 0.9},
+                                     {"name": "hp", "kind": "heat_pump", "levels": ["hot_water"],
+                                      "capacity_kw": 100, "carnot_efficiency": 0.45,
+                                      "approach_k": 5, "cop_max": 6}],
+                          "prices": {"natural_gas_per_m3": 3.5}},
+                    targets={"zero_carbon_indicator": {**INDICATOR, "threshold_t_per_tce": 10.0}},
+                    weather={"source": "clearsky", "clearness": {"preset": "yangtze-delta"}})
+    heat_lever = next(lv for lv in LEVERS if lv.key == "electrify-heat")
+    assert heat_lever.present(sc) and heat_lever.reaches == "fuels"
+    without, _ = heat_lever.remove(sc, prof)
+    assert [u.name for u in without.heat.supply] == ["gb"] and not without.heat.storage
+    assert not heat_lever.present(without)
+    res = path(sc, prof, out_dir=tmp_path, only=["electrify-heat"])
+    row = lever(res, "electrify-heat")
+    gas_kg = 10 / 0.9 * 2.162 / gas_kwh_per_m3
+    hp_kg = 10 / 2.01459375 * 0.3
+    assert row["present"] and row["reaches"] == "fuels"
+    assert row["alone_abated_t"] == pytest.approx((gas_kg - hp_kg) / 1000, rel=1e-5)
+    saving = 10 * 3.5 / (gas_kwh_per_m3 * 0.9) - 10 / 2.01459375 * 0.75
+    assert row["alone_cost_delta"] == pytest.approx(-saving, rel=1e-5)
+    assert row["alone_cost_per_t"] < 0

@@ -108,6 +108,22 @@ def _changes(changes: Mapping[str, Any]) -> Remove:
     return remove
 
 
+_ELECTRIC_HEAT = ("electric_boiler", "heat_pump")
+
+
+def _has_electric_heat(sc: Scenario) -> bool:
+    return sc.heat is not None and any(u.kind in _ELECTRIC_HEAT for u in sc.heat.supply)
+
+
+def _no_electric_heat(sc: Scenario, prof: Profiles | None) -> tuple[Scenario, Profiles | None]:
+    """The park with its fuel-fired heat only: electric boilers, heat pumps and thermal stores
+    (which only pay with electric heat) taken out."""
+    assert sc.heat is not None
+    keep = [u.model_dump(mode="json", exclude_none=True) for u in sc.heat.supply
+            if u.kind not in _ELECTRIC_HEAT]
+    return sc.replace({"heat.supply": keep, "heat.storage": []}), prof
+
+
 #: The levers, in table order. Append with :func:`register_lever`.
 LEVERS: list[Lever] = [
     Lever("pv", "on-site PV", lambda sc: bool(sc.pv), _no_pv,
@@ -124,6 +140,10 @@ LEVERS: list[Lever] = [
     Lever("offsets", "CCER offsets", lambda sc: sc.green_power.offsets is not None,
           _changes({"green_power.offsets": None}), reaches="offsets",
           hint="set green_power.offsets and targets.accounting.offsets_in_indicator: true"),
+    Lever("electrify-heat", "electrify heat (heat pump, electric boiler, thermal store)",
+          _has_electric_heat, _no_electric_heat, reaches="fuels",
+          hint="add heat.supply units of kind heat_pump or electric_boiler with max_capacity_kw "
+               "(and a heat.storage tank), see docs/heat.md"),
 ]
 
 
