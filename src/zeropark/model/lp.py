@@ -57,28 +57,25 @@ def _term_triplets(rows: np.ndarray | int, term: Term, where: str, k: int,
     coef, cols = term[0], term[1]
     shift = term[2] if len(term) == 3 else 0
     r, c, v = np.asarray(rows), np.asarray(cols), np.asarray(coef, float)
-    if not np.issubdtype(c.dtype, np.integer):
+    if c.dtype.kind not in "iu":
         raise ValueError(f"{where}: term {k} columns must be column indices (from lp.var or "
                          f"lp.cols), got dtype {c.dtype}")
+    if shift and (not isinstance(shift, int | np.integer) or isinstance(shift, bool)):
+        raise ValueError(f"{where}: term {k} shift must be an integer number of steps, "
+                         f"got {shift!r}")
+    if shift and (r.ndim == 0 or c.ndim == 0 or r.shape[-1] != c.shape[-1]):
+        raise ValueError(f"{where}: term {k} has shift {shift} but rows {r.shape} and columns "
+                         f"{c.shape} do not share a time axis (the last, same length)")
     try:
-        np.broadcast_shapes(r.shape, c.shape, v.shape)
+        r, c, v = np.broadcast_arrays(r, c, v)
     except ValueError:
         raise ValueError(f"{where}: term {k} does not broadcast: rows {r.shape}, columns "
                          f"{c.shape}, coefficient {v.shape}") from None
-    if shift:
-        if not isinstance(shift, (int, np.integer)):
-            raise ValueError(f"{where}: term {k} shift must be an integer number of steps, "
-                             f"got {shift!r}")
-        if r.ndim == 0 or c.ndim == 0 or r.shape[-1] != c.shape[-1]:
-            raise ValueError(f"{where}: term {k} has shift {shift} but rows {r.shape} and columns "
-                             f"{c.shape} do not share a time axis (the last, same length)")
-        r, c, v = np.broadcast_arrays(r, c, v)
-        s = int(shift)
-        if s > 0:
-            r, c, v = r[..., s:], c[..., :-s], v[..., s:]
-        else:
-            r, c, v = r[..., :s], c[..., -s:], v[..., :s]
-        return r, c, v
+    s = int(shift)
+    if s > 0:
+        return r[..., s:], c[..., :-s], v[..., s:]
+    if s < 0:
+        return r[..., :s], c[..., -s:], v[..., :s]
     return r, c, v
 
 
@@ -158,6 +155,10 @@ class MatrixLP:
             vals: np.ndarray | float) -> None:
         """Append coefficients; the three arguments broadcast against each other."""
         r, c, v = np.broadcast_arrays(np.asarray(rows), np.asarray(cols), np.asarray(vals, float))
+        self._append(r, c, v)
+
+    def _append(self, r: np.ndarray, c: np.ndarray, v: np.ndarray) -> None:
+        """Append triplets already broadcast to one shape."""
         self._r.append(r.ravel())
         self._c.append(c.ravel())
         self._v.append(v.ravel())
@@ -168,7 +169,7 @@ class MatrixLP:
         order given (rules in the module docstring); ``where`` names the rows in errors."""
         checked = [_term_triplets(rows, term, where, k) for k, term in enumerate(terms)]
         for r, c, v in checked:
-            self.add(r, c, v)
+            self._append(r, c, v)
 
     def constrain(self, name: str, labels: tuple[Sequence, ...], terms: Iterable[Term],
                   lo: float | np.ndarray = -INF, hi: float | np.ndarray = INF) -> np.ndarray:
@@ -178,7 +179,7 @@ class MatrixLP:
         checked = [_term_triplets(rows, term, name, k) for k, term in enumerate(terms)]
         self.rows(name, labels, lo, hi)  # the same indices, added once every term is checked
         for r, c, v in checked:
-            self.add(r, c, v)
+            self._append(r, c, v)
         return rows
 
     def cols(self, name: str) -> np.ndarray:
