@@ -148,31 +148,26 @@ def add_matrix(lp: MatrixLP, d: ModelData, bal: np.ndarray) -> None:
     cert, offs = sc.green_power.certificates, sc.green_power.offsets
     imp = lp.cols("grid.import_kw")
     if cert is not None and certificates_aggregated(d):
+        # one horizon total under an annual factor: C − Σ_t import_t·Δt ≤ 0;  C ≤ 1000·max_mwh
         total = lp.var(CERT_COVERED_KWH, (), 0.0, np.inf, cert.price_per_mwh / 1000.0)
-        row = lp.rows("certificates.within_import", (), hi=0.0)
-        lp.add(row, total, 1.0)
-        lp.add(row, imp, -dt)
+        lp.constrain(CERT_WITHIN_IMPORT, (), [(1.0, total), (-dt, imp)], hi=0.0)
         if cert.max_mwh is not None:
-            row = lp.rows("certificates.max", (), hi=1000.0 * cert.max_mwh)
-            lp.add(row, total, 1.0)
+            lp.constrain(CERT_MAX, (), [(1.0, total)], hi=1000.0 * cert.max_mwh)
     elif cert is not None:
         cov = lp.var("certificates.covered_kw", (steps,), 0.0, np.inf,
                      cert.price_per_mwh / 1000.0 * dt)
-        row = lp.rows("certificates.within_import", (steps,), hi=0.0)
-        lp.add(row, cov, 1.0)
-        lp.add(row, imp, -1.0)
+        # covered_t − import_t ≤ 0;  Σ_t covered_t·Δt ≤ 1000·max_mwh
+        lp.constrain("certificates.within_import", (steps,), [(1.0, cov), (-1.0, imp)], hi=0.0)
         if cert.max_mwh is not None:
-            row = lp.rows("certificates.max", (), hi=1000.0 * cert.max_mwh)
-            lp.add(row, cov, dt)
+            lp.constrain("certificates.max", (), [(dt, cov)], hi=1000.0 * cert.max_mwh)
     if offs is not None:
         lp.var("offsets.ccer_t", (), 0.0, np.inf, offs.price_per_t)
     cp = sc.targets.carbon_price_per_t
-    if cp > 0:
+    if cp > 0:  # carbon_cost − price/1000·(priced line − 1000·ccer) = 0 (constants on the right)
         priced = _model_line(d, em.priced_line(d) - em.lines(d)["offsets"])
         carbon = lp.var("targets.carbon_cost", (), -np.inf, np.inf, 1.0)
         const = cp * priced.const / 1000.0
-        row = lp.rows("targets.carbon_cost_def", (), const, const)
-        lp.add(row, carbon, 1.0)
+        row = lp.constrain("targets.carbon_cost_def", (), [(1.0, carbon)], lo=const, hi=const)
         priced.add_matrix(lp, row, -cp / 1000.0)
     slack = _slack(d)
     for name, (line, lo, hi) in _rows(d).items():
@@ -180,7 +175,7 @@ def add_matrix(lp: MatrixLP, d: ModelData, bal: np.ndarray) -> None:
         _model_line(d, line).add_matrix(lp, row)
         if name in slack:
             col, coef, cost = slack[name]
-            lp.add(row, lp.var(col, (), 0.0, np.inf, cost), coef)
+            lp.add_terms(row, [(coef, lp.var(col, (), 0.0, np.inf, cost))], name)
 
 
 def add_pyomo(m: pyo.ConcreteModel, d: ModelData, ctx: PyomoContext) -> None:

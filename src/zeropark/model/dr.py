@@ -115,28 +115,20 @@ def add_matrix(lp: MatrixLP, d: ModelData, bal: np.ndarray) -> None:
     rmin = np.array([e.min_ratio for e in events])
     rmax = np.array([e.max_ratio for e in events])
 
-    r = lp.rows("dr.qualify", (E,), hi=0.0)
-    lp.add(r, q, 1.0)
-    lp.add(r, a, -1.0)
-    r = lp.rows("dr.cap", (E,), hi=0.0)
-    lp.add(r, p, 1.0)
-    lp.add(r, q, -rmax * Q)
-    # P + Σ net Δt + M1 q ≤ B + M1
-    paid = lp.rows("dr.paid", (E,), hi=base + m1)
-    lp.add(paid, p, 1.0)
-    lp.add(paid, q, m1)
-    # Σ net Δt + M3 q ≤ B − ρmin Q + M3
-    minimum = lp.rows("dr.minimum", (E,), hi=base - rmin * Q + m3)
-    lp.add(minimum, q, m3)
-    # −S + Σ net Δt + (Q + M1) a ≤ B + M1
-    short = lp.rows("dr.shortfall", (E,), hi=base + m1)
-    lp.add(short, s, -1.0)
-    lp.add(short, a, Q + m1)
+    lp.constrain("dr.qualify", (E,), [(1.0, q), (-1.0, a)], hi=0.0)  # q − a ≤ 0
+    lp.constrain("dr.cap", (E,), [(1.0, p), (-rmax * Q, q)], hi=0.0)  # P − ρmax·Q·q ≤ 0
+    # with D = B − Σ_W net·Δt moved to the left (net = imp − exp, added below per event):
+    # P + Σ net Δt + M1·q ≤ B + M1
+    paid = lp.constrain("dr.paid", (E,), [(1.0, p), (m1, q)], hi=base + m1)
+    # Σ net Δt + M3·q ≤ B − ρmin·Q + M3
+    minimum = lp.constrain("dr.minimum", (E,), [(m3, q)], hi=base - rmin * Q + m3)
+    # −S + Σ net Δt + (Q + M1)·a ≤ B + M1
+    short = lp.constrain("dr.shortfall", (E,), [(-1.0, s), (Q + m1, a)], hi=base + m1)
     imp, exp = lp.cols("grid.import_kw"), lp.cols("grid.export_kw")
-    for i, x in enumerate(ed):
-        for rows in (paid, minimum, short):
-            lp.add(rows[i], imp[x.steps], d.dt_h)
-            lp.add(rows[i], exp[x.steps], -d.dt_h)
+    for i, x in enumerate(ed):  # Σ_{t ∈ W} (imp[t] − exp[t])·Δt in the event's three rows
+        net = [(d.dt_h, imp[x.steps]), (-d.dt_h, exp[x.steps])]
+        for rows, name in ((paid, "dr.paid"), (minimum, "dr.minimum"), (short, "dr.shortfall")):
+            lp.add_terms(rows[i], net, name)
 
 
 def add_pyomo(m: pyo.ConcreteModel, d: ModelData, ctx: PyomoContext) -> None:

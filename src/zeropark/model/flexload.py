@@ -120,36 +120,33 @@ def add_matrix(lp: MatrixLP, d: ModelData, bal: np.ndarray) -> None:
     loads = d.sc.flexible_loads
     lo, hi = np.array([band_kw(f) for f in loads]).T
     p = lp.var("flex.power_kw", (F, steps), lo[:, None], hi[:, None])
-    lp.add(bal[None, :], p, -1.0)
-    for i in range(len(loads)):
+    lp.add_terms(bal, [(-1.0, p)])  # balance: − Σ_f p[f,t]
+    for i in range(len(loads)):  # Σ_{t ∈ w} Δt·p[f,t] = E[f,w]: row w(t) gets step t
         w, energy = windows(d, i)
         rows = lp.rows(f"flex.window_energy_{i}", (range(len(energy)),), energy, energy)
-        lp.add(rows[w], p[i], dt)
+        lp.add_terms(rows[w], [(dt, p[i])], f"flex.window_energy_{i}")
     ramped = [i for i, f in enumerate(loads) if f.ramp_kw_per_h is not None and T > 1]
-    if ramped:
+    if ramped:  # −r·Δt ≤ p[f,t] − p[f,t−1] ≤ r·Δt for t = 1..T−1
         r = np.array([float(loads[i].ramp_kw_per_h or 0.0) * dt for i in ramped])[:, None]
-        rows = lp.rows("flex.ramp", ([F[i] for i in ramped], range(1, T)), -r, r)
-        lp.add(rows, p[ramped, 1:], 1.0)
-        lp.add(rows, p[ramped, :-1], -1.0)
+        lp.constrain("flex.ramp", ([F[i] for i in ramped], range(1, T)),
+                     [(1.0, p[ramped, 1:]), (-1.0, p[ramped, :-1])], lo=-r, hi=r)
     first = ramp_start(d)
-    if first:
+    if first:  # p_init − r·Δt ≤ p[f,0] ≤ p_init + r·Δt
         idx = [i for i, _, _ in first]
         p0 = np.array([v for _, v, _ in first])
         r0 = np.array([r for _, _, r in first])
-        rows = lp.rows("flex.ramp_start", ([F[i] for i in idx],), p0 - r0, p0 + r0)
-        lp.add(rows, p[idx, 0], 1.0)
+        lp.constrain("flex.ramp_start", ([F[i] for i in idx],), [(1.0, p[idx, 0])],
+                     lo=p0 - r0, hi=p0 + r0)
     semi = [i for i, f in enumerate(loads) if f.min_on_power_kw is not None]
     if semi:
         names = [F[i] for i in semi]
         on = lp.var("flex.on", (names, steps), 0.0, 1.0, integer=True)
         pmin = np.array([loads[i].min_on_power_kw for i in semi])[:, None]
         lp.meta["flex.min_on_kw"] = pmin[:, 0]
-        r1 = lp.rows("flex.min_on", (names, steps), lo=0.0)
-        lp.add(r1, p[semi], 1.0)
-        lp.add(r1, on, -pmin)
-        r2 = lp.rows("flex.max_on", (names, steps), hi=0.0)
-        lp.add(r2, p[semi], 1.0)
-        lp.add(r2, on, -hi[semi][:, None])
+        # p[f,t] − P_on·on[f,t] ≥ 0;  p[f,t] − P_max·on[f,t] ≤ 0
+        lp.constrain("flex.min_on", (names, steps), [(1.0, p[semi]), (-pmin, on)], lo=0.0)
+        lp.constrain("flex.max_on", (names, steps), [(1.0, p[semi]), (-hi[semi][:, None], on)],
+                     hi=0.0)
 
 
 def add_pyomo(m: pyo.ConcreteModel, d: ModelData, ctx: PyomoContext) -> None:

@@ -269,26 +269,27 @@ def _add_basic_matrix(lp: MatrixLP, d: ModelData, imp: np.ndarray) -> None:
     bc = basic_charge_data(d)
     lp.objective_offset += bc.offset
     months = d.prof.month_labels
+    month_of = d.prof.month_index
     peak = lp.var("grid.peak_kw", (months,), _peak_floor(d), np.inf, bc.c_peak)
-    rows = lp.rows("grid.peak", (range(d.T),), lo=peak_excursion_kw(d))
-    lp.add(rows, peak[d.prof.month_index], 1.0)
-    lp.add(rows, imp, -1.0)
+    # P[m(t)] − p_imp[t] ≥ e[t]
+    lp.constrain("grid.peak", (range(d.T),), [(1.0, peak[month_of]), (-1.0, imp)],
+                 lo=peak_excursion_kw(d))
     if not bc.has_contract:
         return
     k = lp.var("grid.contract_kw", (months,), bc.contract_lb, bc.contract_ub, bc.c_contract)
     x = lp.var("grid.excess_kw", (months,), 0.0, np.inf, bc.c_excess)
-    rc = lp.rows("grid.contract", (months,), hi=0.0)
-    lp.add(rc, peak, 1.0)
-    lp.add(rc, k, -bc.tolerance)
-    lp.add(rc, x, -1.0)
+    # P[m] − τ·K[m] − X[m] (− M[m]·y[q(m)] with a choice of basis) ≤ 0
+    contract = [(1.0, peak), (-bc.tolerance, k), (-1.0, x)]
     if not bc.has_choice:
+        lp.constrain("grid.contract", (months,), contract, hi=0.0)
         return
     y = lp.var("grid.capacity_basis", (bc.periods,), 0.0, 1.0, bc.c_capacity, integer=True)
-    lp.add(rc, y[bc.period_of_month], -bc.big_m)
+    y_of_month = y[bc.period_of_month]
+    lp.constrain("grid.contract", (months,), [*contract, (-bc.big_m, y_of_month)], hi=0.0)
     if bc.floor_kw > 0:
-        rf = lp.rows("grid.contract_floor", (months,), lo=bc.floor_kw)
-        lp.add(rf, k, 1.0)
-        lp.add(rf, y[bc.period_of_month], bc.floor_kw)
+        # K[m] + φS·y[q(m)] ≥ φS
+        lp.constrain("grid.contract_floor", (months,),
+                     [(1.0, k), (bc.floor_kw, y_of_month)], lo=bc.floor_kw)
 
 
 def _add_basic_pyomo(b: pyo.Block, d: ModelData, ctx: PyomoContext) -> None:
@@ -340,19 +341,15 @@ def add_matrix(lp: MatrixLP, d: ModelData, bal: np.ndarray) -> None:
     imp = lp.var("grid.import_kw", (steps,), 0.0, L_imp, d.prof.import_price_per_kwh * dt)
     exp = lp.var("grid.export_kw", (steps,), 0.0, export_upper_kw(d),
                  -d.prof.export_price_per_kwh * dt)
-    lp.add(bal, imp, 1.0)
-    lp.add(bal, exp, -1.0)
+    lp.add_terms(bal, [(1.0, imp), (-1.0, exp)])  # balance: + p_imp[t] − p_exp[t]
     _add_basic_matrix(lp, d, imp)
     b = d.grid_binary_steps
     if len(b):
         m_imp, m_exp = big_m(d)
         u = lp.var("grid.exclusive", (list(b),), 0.0, 1.0, integer=True)
-        r1 = lp.rows("grid.import_if_on", (list(b),), hi=0.0)
-        lp.add(r1, imp[b], 1.0)
-        lp.add(r1, u, -m_imp)
-        r2 = lp.rows("grid.export_if_off", (list(b),), hi=m_exp)
-        lp.add(r2, exp[b], 1.0)
-        lp.add(r2, u, m_exp)
+        # p_imp[t] − M_imp[t]·u[t] ≤ 0;  p_exp[t] + M_exp[t]·u[t] ≤ M_exp[t]
+        lp.constrain("grid.import_if_on", (list(b),), [(1.0, imp[b]), (-m_imp, u)], hi=0.0)
+        lp.constrain("grid.export_if_off", (list(b),), [(1.0, exp[b]), (m_exp, u)], hi=m_exp)
 
 
 def add_pyomo(m: pyo.ConcreteModel, d: ModelData, ctx: PyomoContext) -> None:

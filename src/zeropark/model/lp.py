@@ -3,11 +3,38 @@
 Components add named variable blocks (``grid.import_kw`` over time, ``storage.soc_kwh`` over units ×
 time) and named row blocks, then append coefficient triplets with numpy broadcasting. Names follow
 the Pyomo form exactly (``storage.charge_kw[bat,3]``) so the two builders can be compared.
+
+A row family is written like its equation with :meth:`MatrixLP.constrain`: a list of terms
+``(coefficient, columns)`` or ``(coefficient, columns, shift)``, each one summand of the left-hand
+side. The storage SOC balance of :mod:`zeropark.model.storage`,
+
+    soc[s,t] − k·soc[s,t−1] − η_c·Δt·ch[s,t] + Δt/η_d·dis[s,t] = rhs[s,t]
+
+(k = 1 − self-discharge·Δt, rhs[s,0] = k·S0, else 0), reads::
+
+    rows = lp.constrain("storage.soc_balance", (S, steps), [
+        (1.0, soc),
+        (-keep[:, None], soc, 1),          # soc[s, t-1]: no term in row t = 0
+        (-(eta_c * dt)[:, None], ch),
+        ((dt / eta_d)[:, None], dis),
+    ], lo=rhs, hi=rhs)
+
+and appends exactly the coefficients of ``lp.rows`` followed by one :meth:`MatrixLP.add` per
+term. Rules of a term (checked, with the row block's name in the error):
+
+- rows, columns and coefficient broadcast against each other with numpy's rules, so a per-unit
+  coefficient is an ``(S, 1)`` column and a per-step row block ``(T,)`` sums the ``(S, T)``
+  columns of every unit (``lp.add_terms(bal, [(eff[:, None], pv)])``);
+- ``shift`` k (default 0) is along the last axis, time: row t gets ``coef[t]·cols[t − k]``, and
+  rows whose ``t − k`` falls outside the horizon get no term (the initial value belongs in the
+  row's bounds, as ``rhs[s,0]`` above); a negative k reads ahead (``cols[t + |k|]``);
+- a row family whose rows are a map of the columns (a month per step, a window per step) indexes
+  the rows: ``lp.add_terms(rows[month_of_step], [(1.0, imp)])``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +43,41 @@ import numpy as np
 import scipy.sparse as sp
 
 INF = highspy.kHighsInf
+
+Coef = float | np.ndarray
+#: One summand of a row family: ``(coefficient, columns)`` or ``(coefficient, columns, shift)``.
+Term = tuple[Coef, np.ndarray] | tuple[Coef, np.ndarray, int]
+
+
+def _term_triplets(rows: np.ndarray | int, term: Term, where: str, k: int,
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Rows, columns and values of one term, broadcast and shifted (see the module docstring)."""
+    if not isinstance(term, tuple) or len(term) not in (2, 3):
+        raise ValueError(f"{where}: term {k} must be (coefficient, columns) or "
+                         f"(coefficient, columns, shift), got {term!r}")
+    coef, cols = term[0], term[1]
+    shift = term[2] if len(term) == 3 else 0
+    r, c, v = np.asarray(rows), np.asarray(cols), np.asarray(coef, float)
+    if c.dtype.kind not in "iu":
+        raise ValueError(f"{where}: term {k} columns must be column indices (from lp.var or "
+                         f"lp.cols), got dtype {c.dtype}")
+    if shift and (not isinstance(shift, int | np.integer) or isinstance(shift, bool)):
+        raise ValueError(f"{where}: term {k} shift must be an integer number of steps, "
+                         f"got {shift!r}")
+    if shift and (r.ndim == 0 or c.ndim == 0 or r.shape[-1] != c.shape[-1]):
+        raise ValueError(f"{where}: term {k} has shift {shift} but rows {r.shape} and columns "
+                         f"{c.shape} do not share a time axis (the last, same length)")
+    try:
+        r, c, v = np.broadcast_arrays(r, c, v)
+    except ValueError:
+        raise ValueError(f"{where}: term {k} does not broadcast: rows {r.shape}, columns "
+                         f"{c.shape}, coefficient {v.shape}") from None
+    s = int(shift)
+    if s > 0:
+        return r[..., s:], c[..., :-s], v[..., s:]
+    if s < 0:
+        return r[..., :s], c[..., -s:], v[..., :s]
+    return r, c, v
 
 
 @dataclass(frozen=True)
@@ -94,9 +156,32 @@ class MatrixLP:
             vals: np.ndarray | float) -> None:
         """Append coefficients; the three arguments broadcast against each other."""
         r, c, v = np.broadcast_arrays(np.asarray(rows), np.asarray(cols), np.asarray(vals, float))
+        self._append(r, c, v)
+
+    def _append(self, r: np.ndarray, c: np.ndarray, v: np.ndarray) -> None:
+        """Append triplets already broadcast to one shape."""
         self._r.append(r.ravel())
         self._c.append(c.ravel())
         self._v.append(v.ravel())
+
+    def add_terms(self, rows: np.ndarray | int, terms: Iterable[Term], where: str = "rows",
+                  ) -> None:
+        """Append ``Σ_k coef_k·cols_k[t − shift_k]`` to ``rows``, one :meth:`add` per term in the
+        order given (rules in the module docstring); ``where`` names the rows in errors."""
+        checked = [_term_triplets(rows, term, where, k) for k, term in enumerate(terms)]
+        for r, c, v in checked:
+            self._append(r, c, v)
+
+    def constrain(self, name: str, labels: tuple[Sequence[Any], ...], terms: Iterable[Term],
+                  lo: float | np.ndarray = -INF, hi: float | np.ndarray = INF) -> np.ndarray:
+        """Add the row family ``lo <= Σ_k coef_k·cols_k[t − shift_k] <= hi``; returns the row
+        indices shaped like ``labels`` (e.g. to add terms to them later)."""
+        rows = Block(name, self.n_rows, labels).index()
+        checked = [_term_triplets(rows, term, name, k) for k, term in enumerate(terms)]
+        self.rows(name, labels, lo, hi)  # the same indices, added once every term is checked
+        for r, c, v in checked:
+            self._append(r, c, v)
+        return rows
 
     def cols(self, name: str) -> np.ndarray:
         """Indices of an existing column block."""

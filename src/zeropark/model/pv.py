@@ -65,15 +65,14 @@ def add_matrix(lp: MatrixLP, d: ModelData, bal: np.ndarray) -> None:
     steps = range(d.T)
     if d.pv_names:
         pv = lp.var("pv.power_kw", (d.pv_names, steps), 0.0, d.prof.pv_avail_kw)
-        lp.add(bal[None, :], pv, pv_efficiency(d)[:, None])
+        lp.add_terms(bal, [(pv_efficiency(d)[:, None], pv)])  # balance: + Σ_a η[a]·p[a,t]
     direct = d.sc.green_power.direct
     if direct is not None and d.prof.green_direct_kw is not None:
         gd = lp.var("green.direct_kw", (steps,), 0.0, d.prof.green_direct_kw,
                     direct.price_per_kwh * d.dt_h)
-        lp.add(bal, gd, 1.0)
-        if min_take_kwh(d) > 0:
-            row = lp.rows("green.min_take", (), lo=min_take_kwh(d))
-            lp.add(row, gd, d.dt_h)
+        lp.add_terms(bal, [(1.0, gd)])  # balance: + g(t)
+        if min_take_kwh(d) > 0:  # Σ_t Δt·g(t) ≥ M
+            lp.constrain("green.min_take", (), [(d.dt_h, gd)], lo=min_take_kwh(d))
 
 
 def add_pyomo(m: pyo.ConcreteModel, d: ModelData, ctx: PyomoContext) -> None:
