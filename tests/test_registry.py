@@ -9,13 +9,24 @@ from pathlib import Path
 
 import pytest
 
-from zeropark.model import carbon, dr, ev, flexload, grid, pv, registry, storage
+from zeropark.model import (
+    carbon,
+    dr,
+    ev,
+    flexload,
+    grid,
+    heat,
+    heatstore,
+    pv,
+    registry,
+    storage,
+)
 from zeropark.model.builder import build_matrix
 from zeropark.model.family import BALANCE_POWER
 from zeropark.model.lp import MatrixLP
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "zeropark"
-FAMILY_MODULES = (grid, pv, storage, ev, flexload, dr, carbon)
+FAMILY_MODULES = (grid, pv, storage, ev, flexload, dr, heatstore, heat, carbon)
 #: a line ending in this comment holds a scenario field path that reads like a block name
 FIELD_PATH_MARK = "# scenario field path"
 
