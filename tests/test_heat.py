@@ -383,3 +383,68 @@ def test_heat_profiles_of_another_length_are_refused() -> None:
     with pytest.raises(ScenarioError) as info:
         build_matrix(short)
     assert info.value.field == "weather"
+
+
+# -- sizing through the registry (zeropark size) -------------------------------------------------
+def _eb(**kw: Any) -> dict[str, Any]:
+    unit = {"name": "eb", "kind": "electric_boiler", "levels": ["hot_water"], "capacity_kw": 100,
+            "efficiency": 1.0}
+    unit.update(kw)
+    return unit
+
+
+def test_size_sizes_a_heat_unit_with_its_cap() -> None:
+    # the case of test_supply_sizing_hook through zeropark.planning.sizing.size: 1.0 per kW on
+    # this horizon, C = 30, objective 30 · 1.0 + 40 kWh · 0.1 = 34.0 (operating cost 4.0)
+    from zeropark.planning.sizing import size
+
+    eb = _eb(capacity_kw=10, max_capacity_kw=50, capex_per_kw=4380, lifetime_years=1)
+    sc, prof = tiny(2, dict(load_kw=[0, 0], price=0.1, heat_demand_kw={"hot_water": [10, 30]}),
+                    heat={"demand": {"annual_mwh": {}}, "supply": [eb]}, weather=WEATHER,
+                    sizing={"discount_rate": 0.0})
+    r = size(sc, prof)
+    assert r.objective == pytest.approx(34.0, rel=1e-9)
+    assert r.kpis["total_cost"] == pytest.approx(4.0, rel=1e-9)
+    assert r.kpis["sizing"]["sizes"] == {"heat.supply.0.capacity_kw": pytest.approx(30.0)}
+    (asset,) = r.kpis["sizing"]["assets"]
+    assert asset["cap"] == 50 and asset["unit"] == "kW" and asset["existing"] == 10
+    assert r.kpis["heat"]["unserved_kwh"] == pytest.approx(0.0, abs=1e-9)
+
+
+def test_size_sizes_a_thermal_store_whose_initial_content_scales_with_it() -> None:
+    # boiler 100 kW at 0.1 then 1.0 CNY/kWh, demand 0 then 10 kW; tank η 1, no loss, half full
+    # at the start and at least half full at the end, E ∈ [0, 50] kWh at 1752 CNY/kWh over 1 yr
+    # (rate 0) → 0.4 per kWh on these 2 h. Charging c in hour 0: soc0 = E/2 + c ≤ E, so shifting
+    # 10 kWh needs E = 20: 20 · 0.4 + 10 · 0.1 = 9.0 < 10.0 (no tank). Were the start content
+    # fixed at the cap's half (25 kWh), E < 25 would be infeasible: the size tests the coupling.
+    from zeropark.planning.sizing import size
+
+    tank = {"name": "tank", "kind": "hot_water_tank", "level": "hot_water", "energy_kwh": 5,
+            "power_kw": 100, "charge_efficiency": 1, "discharge_efficiency": 1,
+            "loss_per_h": 0.0, "soc_initial": 0.5, "max_energy_kwh": 50,
+            "capex_per_kwh": 1752, "lifetime_years": 1}
+    sc, prof = tiny(2, dict(load_kw=[0, 0], price=[0.1, 1.0],
+                            heat_demand_kw={"hot_water": [0, 10]}),
+                    heat={"demand": {"annual_mwh": {}}, "supply": [_eb()], "storage": [tank]},
+                    weather=WEATHER, sizing={"discount_rate": 0.0})
+    r = size(sc, prof)
+    assert r.objective == pytest.approx(9.0, rel=1e-9)
+    assert r.kpis["sizing"]["sizes"]["heat.storage.0.energy_kwh"] == pytest.approx(20.0)
+    assert r.dataset.heat_storage_soc_kwh.values.ravel() == pytest.approx([20.0, 10.0])
+
+
+def test_all_factor_sizes_heat_assets_and_the_no_caps_message_names_them() -> None:
+    from zeropark.planning.sizing import sizing_model, sizing_plan
+
+    tank = {"name": "tank", "kind": "hot_water_tank", "level": "hot_water", "energy_kwh": 40,
+            "power_kw": 20, "charge_efficiency": 1, "discharge_efficiency": 1, "loss_per_h": 0.0,
+            "capex_per_kwh": 100, "lifetime_years": 20}
+    sc, prof = tiny(2, dict(load_kw=[0, 0], price=0.1, heat_demand_kw={"hot_water": [10, 30]}),
+                    heat={"demand": {"annual_mwh": {}},
+                          "supply": [_eb(capex_per_kw=250, lifetime_years=20)],
+                          "storage": [tank]}, weather=WEATHER)
+    plan = sizing_plan(sc, prof, all_factor=3.0)
+    caps = {a.key: a.cap for a in plan.assets if a.key.startswith("heat.")}
+    assert caps == {"heat.supply.0.capacity_kw": 300.0, "heat.storage.0.energy_kwh": 120.0}
+    with pytest.raises(ScenarioError, match=r"heat\.supply\.N\.max_capacity_kw"):
+        sizing_model(sc, prof)

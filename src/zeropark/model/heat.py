@@ -30,7 +30,7 @@ factors (fuel energy is counted the same way in both; only electricity differs).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -45,7 +45,7 @@ from zeropark.model.data import (
     KGCO2_PER_T_COAL,
     ModelData,
 )
-from zeropark.model.family import Family, Output, SizingHook
+from zeropark.model.family import Family, Output, SizedAsset, SizingHook, SizingPlan, size_cap
 from zeropark.model.lp import MatrixLP
 from zeropark.scenario.heat import LEVELS
 
@@ -449,8 +449,93 @@ def sizing_report(d: ModelData, values: Any) -> list[dict[str, Any]]:
     return out
 
 
-SIZING = (SizingHook("heat.supply.{i}.capacity_kw", "heat.supply.{i}.max_capacity_kw", "kW",
-                     size_supply),)
+# -- sizing hook of the registry (zeropark size) -------------------------------------------------
+# Unit u with cap C̄ (max_capacity_kw, or all_factor × capacity_kw): the envelope model has the
+# unit at C̄; a column heat.capacity_kw[u] C_u ∈ [0, C̄] at the annualized cost per kW and rows
+#     Σ_l out[u/l,t] − C_u ≤ 0                                    (heat.sized_output) [kW]
+
+
+def unit_cost(sc: Any, item: Any, capex: float | None, field_path: str) -> Any:
+    """Cost of one kW (supply) or kWh (store) of a heat asset: its ``capex_per_kw`` /
+    ``capex_per_kwh`` × ``sizing.capex_factor``, no fixed O&M, lifetime from
+    ``sizing.lifetime_years`` (by name, technology or ``heat``) else the asset's."""
+    from zeropark.planning.capex import UnitCost, capital_recovery_factor
+
+    overrides = sc.sizing.lifetime_years
+    life = next((overrides[k] for k in (item.name, item.technology, "heat") if k in overrides),
+                item.lifetime_years)
+    if life is None:
+        raise ScenarioError(field_path, item.technology, "a technology with lifetime_years, or "
+                                                         f"set sizing.lifetime_years.{item.name}")
+    key = item.technology or item.kind
+    return UnitCost(key, float(capex or 0.0) * sc.sizing.capex_factor, 0.0, float(life),
+                    capital_recovery_factor(sc.sizing.discount_rate, float(life)))
+
+
+def _select(plan: SizingPlan, sc: Any, profiles: Any, options: Mapping[str, Any]) -> None:
+    """Units with ``max_capacity_kw`` (or ``all_factor`` × ``capacity_kw``)."""
+    if getattr(sc, "heat", None) is None:
+        return
+    for i, u in enumerate(sc.heat.supply):
+        cap = size_cap(u.max_capacity_kw, u.capacity_kw, options.get("all_factor"),
+                       f"heat.supply.{i}.max_capacity_kw")
+        if cap is not None:
+            plan.add(CAPACITY_KW, SizedAsset(f"heat.supply.{i}.capacity_kw", i, u.capacity_kw,
+                                             cap, "kW", unit_cost(sc, u, u.capex_per_kw,
+                                                                  f"heat.supply.{i}.technology")))
+
+
+def _arcs_of(d: ModelData, i: int) -> list[int]:
+    return [a for a, (j, _) in enumerate(params(d)["arcs"]) if j == i]
+
+
+def _add_sizing(lp: MatrixLP, d: ModelData, plan: SizingPlan,
+                per_kwp: Mapping[int, np.ndarray]) -> None:
+    """Capacity columns and ``heat.sized_output`` rows (see above)."""
+    sized = plan.of(CAPACITY_KW)
+    if not sized or not lp.has(OUTPUT_KW):
+        return
+    names = [d.sc.heat.supply[s.index].name for s in sized]
+    cap = lp.var(CAPACITY_KW, (names,), 0.0, np.array([s.cap for s in sized]),
+                 np.array([s.cost.annualized_per_year * d.horizon_fraction for s in sized]))
+    out = lp.cols(OUTPUT_KW)
+    rows = lp.rows(SIZED_OUTPUT, (names, range(d.T)), hi=0.0)
+    for k, s in enumerate(sized):
+        lp.add(rows[k][None, :], out[_arcs_of(d, s.index)], 1.0)
+        lp.add(rows[k], cap[k], -1.0)
+
+
+def _changes(sc: Any, plan: SizingPlan, sizes: Mapping[str, float]) -> dict[str, Any]:
+    return {f"heat.supply.{s.index}.capacity_kw": sizes[s.key] for s in plan.of(CAPACITY_KW)}
+
+
+def _loosen(lp: MatrixLP, plan: SizingPlan) -> None:
+    """Output columns and shared-capacity rows of the sized units without their cap bounds."""
+    from zeropark.planning.lpedit import set_cols, set_rows
+
+    sized = plan.of(CAPACITY_KW)
+    if not sized or not lp.has(OUTPUT_KW):
+        return
+    labels = list(lp.var_blocks[OUTPUT_KW].labels[0])
+    out = lp.cols(OUTPUT_KW)
+    shared = list(lp.row_blocks[CAPACITY].labels[0]) if CAPACITY in lp.row_blocks else []
+    for name in lp.var_blocks[CAPACITY_KW].labels[0]:
+        mine = [a for a, lab in enumerate(labels) if lab.rsplit("/", 1)[0] == name]
+        set_cols(lp, out[mine], ub=np.inf)
+        if name in shared:
+            set_rows(lp, lp.row_blocks[CAPACITY].index()[shared.index(name)], hi=np.inf)
+
+
+def _widen(sc: Any, key: str, cap: float, options: Mapping[str, Any]) -> dict[str, Any]:
+    parts = key.split(".")
+    if parts[:2] != ["heat", "supply"] or parts[-1] != "capacity_kw":
+        return {}
+    return {f"heat.supply.{parts[2]}.max_capacity_kw": cap}
+
+
+SIZING = (SizingHook(key="heat.supply.{i}.capacity_kw", cap_field="heat.supply.N.max_capacity_kw",
+                     unit="kW", add=_add_sizing, columns=(CAPACITY_KW,), select=_select,
+                     changes=_changes, loosen=_loosen, widen=_widen),)
 
 FAMILY = Family(
     name="heat", add_matrix=add_matrix, add_pyomo=add_pyomo,

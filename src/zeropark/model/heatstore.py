@@ -15,14 +15,14 @@ only loses heat, which never pays while heat has a positive cost.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
 from zeropark.model.context import PyomoContext, pyo
 from zeropark.model.data import ModelData
-from zeropark.model.family import Family, Output, SizingHook
+from zeropark.model.family import Family, Output, SizedAsset, SizingHook, SizingPlan, size_cap
 from zeropark.model.lp import MatrixLP
 
 #: Block names of this family (the rest of the code base uses these constants).
@@ -170,8 +170,79 @@ def size_store(lp: MatrixLP, d: ModelData, plan: Any = None) -> None:
     lp.add(rows, cap[:, None], -1.0)
 
 
-SIZING = (SizingHook("heat.storage.{i}.energy_kwh", "heat.storage.{i}.max_energy_kwh", "kWh",
-                     size_store),)
+# -- sizing hook of the registry (zeropark size) -------------------------------------------------
+# Store s with cap Ē (max_energy_kwh, or all_factor × energy_kwh): the envelope model has the
+# store at Ē; a column heat_storage.energy_kwh[s] E_s ∈ [0, Ē] at the annualized cost per kWh,
+# rows soc[s,t] − E_s ≤ 0 (heat_storage.sized_soc), and the initial content soc_initial · E_s
+# becomes a term on E_s in heat_storage.soc_balance at t = 0 and in heat_storage.end:
+#     soc[s,0] − k·soc_initial·E_s − η_c·dt·ch[s,0] + dt/η_d·dis[s,0] = 0
+#     soc[s,T−1] − soc_initial·E_s ≥ 0
+
+
+def _select(plan: SizingPlan, sc: Any, profiles: Any, options: Mapping[str, Any]) -> None:
+    """Stores with ``max_energy_kwh`` (or ``all_factor`` × ``energy_kwh``)."""
+    from zeropark.model.heat import unit_cost
+
+    if getattr(sc, "heat", None) is None:
+        return
+    for i, s in enumerate(sc.heat.storage):
+        cap = size_cap(s.max_energy_kwh, s.energy_kwh, options.get("all_factor"),
+                       f"heat.storage.{i}.max_energy_kwh")
+        if cap is not None:
+            plan.add(ENERGY_KWH, SizedAsset(f"heat.storage.{i}.energy_kwh", i, s.energy_kwh, cap,
+                                            "kWh", unit_cost(sc, s, s.capex_per_kwh,
+                                                             f"heat.storage.{i}.technology")))
+
+
+def _add_sizing(lp: MatrixLP, d: ModelData, plan: SizingPlan,
+                per_kwp: Mapping[int, np.ndarray]) -> None:
+    """Energy columns, ``heat_storage.sized_soc`` rows and the initial content on E (above)."""
+    from zeropark.planning.lpedit import set_rows
+
+    sized = plan.of(ENERGY_KWH)
+    if not sized or not lp.has(SOC_KWH):
+        return
+    st = _stores(d)
+    idx = [s.index for s in sized]
+    names = [st[i].name for i in idx]
+    share = np.array([float(st[i].soc_initial) for i in idx])
+    e = lp.var(ENERGY_KWH, (names,), 0.0, np.array([s.cap for s in sized]),
+               np.array([s.cost.annualized_per_year * d.horizon_fraction for s in sized]))
+    soc = lp.cols(SOC_KWH)[idx]
+    rows = lp.rows(SIZED_SOC, (names, range(d.T)), hi=0.0)
+    lp.add(rows, soc, 1.0)
+    lp.add(rows, e[:, None], -1.0)
+    bal0 = lp.row_blocks[SOC_BALANCE].index()[idx, 0]
+    set_rows(lp, bal0, lo=0.0, hi=0.0)
+    lp.add(bal0, e, -params(d)["keep"][idx] * share)
+    end = lp.row_blocks[END].index()[idx]
+    set_rows(lp, end, lo=0.0)
+    lp.add(end, e, -share)
+
+
+def _changes(sc: Any, plan: SizingPlan, sizes: Mapping[str, float]) -> dict[str, Any]:
+    return {f"heat.storage.{s.index}.energy_kwh": sizes[s.key] for s in plan.of(ENERGY_KWH)}
+
+
+def _loosen(lp: MatrixLP, plan: SizingPlan) -> None:
+    """Heat content of the sized stores without its cap bound."""
+    from zeropark.planning.lpedit import set_cols
+
+    idx = [s.index for s in plan.of(ENERGY_KWH)]
+    if idx and lp.has(SOC_KWH):
+        set_cols(lp, lp.cols(SOC_KWH)[idx], ub=np.inf)
+
+
+def _widen(sc: Any, key: str, cap: float, options: Mapping[str, Any]) -> dict[str, Any]:
+    parts = key.split(".")
+    if parts[:2] != ["heat", "storage"] or parts[-1] != "energy_kwh":
+        return {}
+    return {f"heat.storage.{parts[2]}.max_energy_kwh": cap}
+
+
+SIZING = (SizingHook(key="heat.storage.{i}.energy_kwh", cap_field="heat.storage.N.max_energy_kwh",
+                     unit="kWh", add=_add_sizing, columns=(ENERGY_KWH,), select=_select,
+                     changes=_changes, loosen=_loosen, widen=_widen),)
 
 FAMILY = Family(
     name="heat_storage", add_matrix=add_matrix, add_pyomo=add_pyomo,
