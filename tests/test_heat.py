@@ -19,8 +19,7 @@ from zeropark.errors import ScenarioError
 from zeropark.examples import tiny, tiny_dict
 from zeropark.model import emissions as em
 from zeropark.model.builder import build_matrix
-from zeropark.model.heat import KWH_PER_M3_GAS, heat_pump_cop, size_supply, sizing_report
-from zeropark.model.heatstore import size_store
+from zeropark.model.heat import KWH_PER_M3_GAS, heat_pump_cop
 from zeropark.scenario import scenario_from_dict
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -282,48 +281,6 @@ def test_synthetic_heat_demand_follows_the_calendar() -> None:
     assert q[1].min() >= 0.3 * 100.0 - 1e-9  # the base share runs round the clock
 
 
-# -- sizing hooks -------------------------------------------------------------------------------
-def test_supply_sizing_hook() -> None:
-    # electric boiler η 1 sized in [0, 50] kW, demand 10 then 30 kW, price 0.1, unserved 5/kWh.
-    # capex 4380/kW over 1 year at rate 0 → 4380 CNY/kW/yr · 2 h / 8760 h = 1.0 per kW on this
-    # horizon. Each kW above 10 saves 5 − 0.1 = 4.9 > 1.0 once, each kW below 10 saves twice:
-    # C = 30, cost = 30 · 1.0 + 40 kWh · 0.1 = 34.0
-    eb = {"name": "eb", "kind": "electric_boiler", "levels": ["hot_water"], "capacity_kw": 0,
-          "efficiency": 1.0, "max_capacity_kw": 50, "capex_per_kw": 4380, "lifetime_years": 1}
-    d = heat_case(2, {"supply": [eb]},
-                  dict(load_kw=[0, 0], price=0.1, heat_demand_kw={"hot_water": [10, 30]}),
-                  sizing={"discount_rate": 0.0})
-    r = solve_data(d, lp_hook=lambda lp, d: size_supply(lp, d))
-    assert r.objective == pytest.approx(34.0, rel=1e-9)
-    (rep,) = sizing_report(d, r.values)
-    assert rep["asset"] == "heat.supply.0.capacity_kw" and rep["cap"] == 50
-    assert rep["size"] == pytest.approx(30.0) and rep["horizon_capex"] == pytest.approx(30.0)
-    lp = build_matrix(d)
-    size_supply(lp, d)
-    assert "heat.capacity_kw" in lp.var_blocks and "heat.sized_output" in lp.row_blocks
-    # with a plan that leaves the unit out, nothing is sized: 10 + 30 kWh unserved = 200
-    assert solve_data(d, lp_hook=lambda lp, d: size_supply(lp, d, plan=())).objective == \
-        pytest.approx(200.0)
-
-
-def test_store_sizing_hook() -> None:
-    # electric boiler 100 kW (η 1), tank η 1, no loss, sized in [0, 50] kWh at 0.5 per kWh on
-    # this horizon (capex 2190/kWh, 1 yr, rate 0, 2 h); demand 0 then 10 kW, price 0.1 then 1.0:
-    # each stored kWh saves 0.9 > 0.5, so E = 10, cost = 10 · 0.5 + 10 · 0.1 = 6.0
-    eb = {"name": "eb", "kind": "electric_boiler", "levels": ["hot_water"], "capacity_kw": 100,
-          "efficiency": 1.0}
-    store = {"name": "tank", "kind": "hot_water_tank", "level": "hot_water", "energy_kwh": 0,
-             "power_kw": 100, "charge_efficiency": 1, "discharge_efficiency": 1,
-             "loss_per_h": 0.0, "soc_initial": 0.0, "max_energy_kwh": 50,
-             "capex_per_kwh": 2190, "lifetime_years": 1}
-    d = heat_case(2, {"supply": [eb], "storage": [store]},
-                  dict(load_kw=[0, 0], price=[0.1, 1.0], heat_demand_kw={"hot_water": [0, 10]}),
-                  sizing={"discount_rate": 0.0})
-    r = solve_data(d, lp_hook=lambda lp, d: size_store(lp, d))
-    assert r.objective == pytest.approx(6.0, rel=1e-9)
-    assert solve_data(d).objective == pytest.approx(10.0)  # no tank: heat at the peak price
-
-
 def test_no_heat_section_keeps_fixed_fuels() -> None:
     # without a heat section the fixed fuels are the whole Scope 1: 1000 m³/yr over 1 h
     sc, prof = tiny(1, dict(load_kw=[0], price=1.0), fuels={"natural_gas_m3_per_year": 8760})
@@ -394,9 +351,12 @@ def _eb(**kw: Any) -> dict[str, Any]:
 
 
 def test_size_sizes_a_heat_unit_with_its_cap() -> None:
-    # the case of test_supply_sizing_hook through zeropark.planning.sizing.size: 1.0 per kW on
-    # this horizon, C = 30, objective 30 · 1.0 + 40 kWh · 0.1 = 34.0 (operating cost 4.0)
-    from zeropark.planning.sizing import size
+    # electric boiler η 1 sized in [0, 50] kW, demand 10 then 30 kW, price 0.1, unserved 5/kWh.
+    # capex 4380/kW over 1 year at rate 0 → 4380 CNY/kW/yr · 2 h / 8760 h = 1.0 per kW on this
+    # horizon. Each kW above 10 saves 5 − 0.1 = 4.9 > 1.0 once, each kW below 10 saves twice:
+    # C = 30, objective 30 · 1.0 + 40 kWh · 0.1 = 34.0 (operating cost 4.0)
+    from zeropark.model.heat import CAPACITY_KW, SIZED_OUTPUT
+    from zeropark.planning.sizing import size, sizing_matrix, sizing_model
 
     eb = _eb(capacity_kw=10, max_capacity_kw=50, capex_per_kw=4380, lifetime_years=1)
     sc, prof = tiny(2, dict(load_kw=[0, 0], price=0.1, heat_demand_kw={"hot_water": [10, 30]}),
@@ -409,6 +369,31 @@ def test_size_sizes_a_heat_unit_with_its_cap() -> None:
     (asset,) = r.kpis["sizing"]["assets"]
     assert asset["cap"] == 50 and asset["unit"] == "kW" and asset["existing"] == 10
     assert r.kpis["heat"]["unserved_kwh"] == pytest.approx(0.0, abs=1e-9)
+    m = sizing_model(sc, prof)
+    lp = sizing_matrix(m.data, m.plan, m.per_kwp)
+    assert lp.has(CAPACITY_KW) and SIZED_OUTPUT in lp.row_blocks
+
+
+def test_size_sizes_an_empty_thermal_store() -> None:
+    # electric boiler 100 kW (η 1), tank η 1, no loss, empty at the start, sized in [0, 50] kWh at
+    # 0.5 per kWh on this horizon (capex 2190/kWh, 1 yr, rate 0, 2 h); demand 0 then 10 kW, price
+    # 0.1 then 1.0: each stored kWh saves 0.9 > 0.5, so E = 10, objective 10 · 0.5 + 10 · 0.1 = 6.0
+    # (without the tank: 10 kWh at 1.0 = 10.0)
+    from zeropark.planning.sizing import size
+
+    store = {"name": "tank", "kind": "hot_water_tank", "level": "hot_water", "energy_kwh": 0,
+             "power_kw": 100, "charge_efficiency": 1, "discharge_efficiency": 1,
+             "loss_per_h": 0.0, "soc_initial": 0.0, "max_energy_kwh": 50,
+             "capex_per_kwh": 2190, "lifetime_years": 1}
+    sc, prof = tiny(2, dict(load_kw=[0, 0], price=[0.1, 1.0],
+                            heat_demand_kw={"hot_water": [0, 10]}),
+                    heat={"demand": {"annual_mwh": {}}, "supply": [_eb()], "storage": [store]},
+                    weather=WEATHER, sizing={"discount_rate": 0.0})
+    r = size(sc, prof)
+    assert r.objective == pytest.approx(6.0, rel=1e-9)
+    assert r.kpis["sizing"]["sizes"]["heat.storage.0.energy_kwh"] == pytest.approx(10.0)
+    assert r.kpis["heat"]["storage"]["tank"]["discharged_kwh"] == pytest.approx(10.0)
+    assert solve_data(prepare(sc, prof)).objective == pytest.approx(10.0)  # E = 0: no tank
 
 
 def test_size_sizes_a_thermal_store_whose_initial_content_scales_with_it() -> None:

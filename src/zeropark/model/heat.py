@@ -47,7 +47,7 @@ from zeropark.model.data import (
 )
 from zeropark.model.family import Family, Output, SizedAsset, SizingHook, SizingPlan, size_cap
 from zeropark.model.lp import MatrixLP
-from zeropark.scenario.heat import LEVELS
+from zeropark.scenario.heat import LEVELS, Heat, WasteHeat
 
 #: Block names of this family (the rest of the code base uses these constants).
 OUTPUT_KW = "heat.output_kw"  #: heat delivered per unit/level arc [kW thermal]
@@ -73,6 +73,23 @@ def enabled(d: ModelData) -> bool:
     return getattr(d.sc, "heat", None) is not None
 
 
+def section(d: ModelData) -> Heat:
+    """The scenario's heat section (callers check :func:`enabled` first)."""
+    heat = d.sc.heat
+    if heat is None:
+        raise ScenarioError("heat", None, "a heat section")
+    return heat
+
+
+def resolved(value: float | None, field_path: str) -> float:
+    """A unit's number that the library fills during validation (efficiency, COP model, ...);
+    None only if neither the scenario nor its technology gives it."""
+    if value is None:
+        raise ScenarioError(field_path, None, "a value, in the scenario or from its technology in "
+                                              "models/heat.yaml")
+    return float(value)
+
+
 def heat_pump_cop(sink_c: float, source_c: np.ndarray | float, carnot_efficiency: float,
                   approach_k: float, cop_max: float) -> np.ndarray:
     """COP of a heat pump (Carnot-fraction model, see the module docstring) [-]."""
@@ -95,10 +112,17 @@ def demand_kw(d: ModelData) -> np.ndarray:
     return dem
 
 
+def _waste_heat(heat: Heat) -> WasteHeat:
+    if heat.waste_heat is None:
+        raise ScenarioError("heat.waste_heat", None, "a waste-heat stream for the waste-heat "
+                                                     "units and heat pumps")
+    return heat.waste_heat
+
+
 def params(d: ModelData) -> dict[str, Any]:
     """Per-arc data: names, unit and level index, electricity/fuel/waste heat per kWh of heat
     (shape (A, T) where they vary), fuel cost per kWh, and the levels with rows."""
-    heat = d.sc.heat
+    heat = section(d)
     units, T = heat.supply, d.T
     dem = demand_kw(d)  # checks its shape first
     temp = d.prof.temp_air_c
@@ -115,15 +139,17 @@ def params(d: ModelData) -> dict[str, Any]:
     cop = np.full((A, T), np.nan)
     for a, (i, li) in enumerate(arcs):
         u = units[i]
+        eff = (resolved(u.efficiency, f"heat.supply.{i}.efficiency")
+               if u.kind != "heat_pump" else 1.0)
         if u.kind in _FUEL_OF_KIND:
-            fuel[a] = 1.0 / u.efficiency
+            fuel[a] = 1.0 / eff
             fuel_kind[a] = _FUEL_OF_KIND[u.kind]
         if u.kind == "chp":
-            elec[a] = -u.electric_efficiency / u.efficiency
+            elec[a] = -resolved(u.electric_efficiency, f"heat.supply.{i}.electric_efficiency") / eff
         elif u.kind == "electric_boiler":
-            elec[a] = 1.0 / u.efficiency
+            elec[a] = 1.0 / eff
         elif u.kind == "waste_heat":
-            waste[a] = 1.0 / u.efficiency
+            waste[a] = 1.0 / eff
         elif u.kind == "heat_pump":
             if u.source == "air":
                 if d.prof.temp_air_c is None:
@@ -131,9 +157,12 @@ def params(d: ModelData) -> dict[str, Any]:
                                         "temperature profile (a weather block)")
                 src = np.asarray(d.prof.temp_air_c, float)
             else:
-                src = np.full(T, heat.waste_heat.temperature_c)
+                src = np.full(T, _waste_heat(heat).temperature_c)
             sink = getattr(heat.levels, LEVELS[li])
-            cop[a] = heat_pump_cop(sink, src, u.carnot_efficiency, u.approach_k, u.cop_max)
+            f = f"heat.supply.{i}."
+            cop[a] = heat_pump_cop(sink, src, resolved(u.carnot_efficiency, f + "carnot_efficiency"),
+                                   resolved(u.approach_k, f + "approach_k"),
+                                   resolved(u.cop_max, f + "cop_max"))
             elec[a] = 1.0 / cop[a]
             if u.source == "waste_heat":
                 waste[a] = 1.0 - 1.0 / cop[a]
@@ -155,7 +184,7 @@ def params(d: ModelData) -> dict[str, Any]:
 def fuel_line_coef(d: ModelData, what: str) -> dict[str, np.ndarray]:
     """Ledger terms of the fuel burned by the heat units, on ``heat.output_kw`` (A, T):
     ``what`` = "co2" [kgCO2], "kgce" [kgce], "gas_kgce" [kgce of natural gas only]."""
-    if not enabled(d) or not d.sc.heat.supply:
+    if not enabled(d) or not section(d).supply:
         return {}
     p = params(d)
     if what == "co2":
@@ -192,7 +221,7 @@ def add_matrix(lp: MatrixLP, d: ModelData, bal: np.ndarray) -> None:
         lp.add(rows[lvl], out, 1.0)
         lp.add(bal[None, :], out, -p["elec"])
         if p["shared"]:
-            units = d.sc.heat.supply
+            units = section(d).supply
             r = lp.rows(CAPACITY, ([units[i].name for i in p["shared"]], steps),
                         hi=np.array([units[i].capacity_kw for i in p["shared"]])[:, None])
             for k, i in enumerate(p["shared"]):
@@ -200,18 +229,18 @@ def add_matrix(lp: MatrixLP, d: ModelData, bal: np.ndarray) -> None:
                 lp.add(r[k][None, :], out[mine], 1.0)
         w = [a for a in range(len(p["arcs"])) if np.any(p["waste"][a])]
         if w:
-            r = lp.rows(WASTE_HEAT, (steps,), hi=d.sc.heat.waste_heat.power_kw)
+            r = lp.rows(WASTE_HEAT, (steps,), hi=_waste_heat(section(d)).power_kw)
             lp.add(r[None, :], out[w], p["waste"][w])
     if p["served"]:
         s_rows = [row_of[li] for li in p["served"]]
         un = lp.var(UNSERVED_KW, ([LEVELS[li] for li in p["served"]], steps), 0.0,
-                    p["demand"][p["served"]], d.sc.heat.unserved_penalty_per_kwh * dt)
+                    p["demand"][p["served"]], section(d).unserved_penalty_per_kwh * dt)
         lp.add(rows[s_rows], un, 1.0)
     if lp.has(heatstore.CHARGE_KW):
-        stores = d.sc.heat.storage
-        k = np.array([row_of[LEVELS.index(s.level)] for s in stores])
-        lp.add(rows[k], lp.cols(heatstore.DISCHARGE_KW), 1.0)
-        lp.add(rows[k], lp.cols(heatstore.CHARGE_KW), -1.0)
+        stores = section(d).storage
+        at = np.array([row_of[LEVELS.index(s.level)] for s in stores])
+        lp.add(rows[at], lp.cols(heatstore.DISCHARGE_KW), 1.0)
+        lp.add(rows[at], lp.cols(heatstore.CHARGE_KW), -1.0)
 
 
 # -- Pyomo form ---------------------------------------------------------------------------------
@@ -238,10 +267,10 @@ def add_pyomo(m: pyo.ConcreteModel, d: ModelData, ctx: PyomoContext) -> None:
         b.S = pyo.Set(initialize=served, ordered=True)
         b.unserved_kw = pyo.Var(
             b.S, b.T, bounds=lambda _, lv, t: (0.0, p["demand"][LEVELS.index(lv), t]))
-        pen = d.sc.heat.unserved_penalty_per_kwh * dt
+        pen = section(d).unserved_penalty_per_kwh * dt
         ctx.costs.append(sum(pen * b.unserved_kw[lv, t] for lv in served for t in range(T)))
     hs = getattr(m, "heat_storage", None)
-    stores = d.sc.heat.storage
+    stores = section(d).storage
 
     def balance(b: pyo.Block, lv: str, t: int) -> Any:
         li = LEVELS.index(lv)
@@ -255,7 +284,7 @@ def add_pyomo(m: pyo.ConcreteModel, d: ModelData, ctx: PyomoContext) -> None:
         return expr == p["demand"][li, t]
 
     b.balance = pyo.Constraint(b.L, b.T, rule=balance)
-    units = d.sc.heat.supply
+    units = section(d).supply
     if p["shared"]:
         b.U = pyo.Set(initialize=[units[i].name for i in p["shared"]], ordered=True)
         u_of = {units[i].name: i for i in p["shared"]}
@@ -268,27 +297,27 @@ def add_pyomo(m: pyo.ConcreteModel, d: ModelData, ctx: PyomoContext) -> None:
         b.capacity = pyo.Constraint(b.U, b.T, rule=capacity)
     w = [a for a in range(len(arcs)) if np.any(p["waste"][a])]
     if w:
-        stream = d.sc.heat.waste_heat.power_kw
+        stream = _waste_heat(section(d)).power_kw
         b.waste_heat = pyo.Constraint(b.T, rule=lambda b, t: sum(
             p["waste"][a, t] * b.output_kw[names[a], t] for a in w) <= stream)
 
 
 # -- results ------------------------------------------------------------------------------------
 def _by_unit_level(d: ModelData, p: dict[str, Any], arc_values: np.ndarray) -> np.ndarray:
-    out = np.zeros((len(d.sc.heat.supply), len(LEVELS), d.T))
+    out = np.zeros((len(section(d).supply), len(LEVELS), d.T))
     for a, (i, li) in enumerate(p["arcs"]):
         out[i, li] = arc_values[a]
     return out
 
 
-def flows(d: ModelData, values: Any) -> dict[str, np.ndarray]:
+def flows(d: ModelData, values: Any) -> dict[str, Any]:
     """Solved heat flows: output (A, T), fuel (LHV) per arc, electricity per arc (+ drawn,
     − generated by CHP), waste heat per arc [kW]."""
     p = params(d)
     out = np.asarray(values.get(OUTPUT_KW, np.zeros((len(p["arcs"]), d.T))), float)
     out = out.reshape(len(p["arcs"]), d.T)
     return {"output": out, "fuel": p["fuel"][:, None] * out, "elec": p["elec"] * out,
-            "waste": p["waste"] * out, "params": p}  # type: ignore[dict-item]
+            "waste": p["waste"] * out, "params": p}
 
 
 def outputs(d: ModelData, values: Any) -> list[Output]:
@@ -298,7 +327,7 @@ def outputs(d: ModelData, values: Any) -> list[Output]:
         return []
     f = flows(d, values)
     p = f["params"]
-    U = len(d.sc.heat.supply)
+    U = len(section(d).supply)
     dims3, dims2 = ("heat_unit", "heat_level", "time"), ("heat_unit", "time")
     unserved = np.zeros((len(LEVELS), d.T))
     if UNSERVED_KW in values:
@@ -309,7 +338,7 @@ def outputs(d: ModelData, values: Any) -> list[Output]:
             cop[i] = p["cop"][a]
 
     def per_unit(x: np.ndarray) -> np.ndarray:
-        return _by_unit_level(d, p, x).sum(axis=1)
+        return np.asarray(_by_unit_level(d, p, x).sum(axis=1))
 
     fuel_gas = per_unit(np.where(p["fuel_kind"][:, None] == "gas", f["fuel"], 0.0))
     fuel_coal = per_unit(np.where(p["fuel_kind"][:, None] == "coal", f["fuel"], 0.0))
@@ -334,7 +363,7 @@ def outputs(d: ModelData, values: Any) -> list[Output]:
 def coords(d: ModelData) -> dict[str, Sequence[str]]:
     if not enabled(d):
         return {}
-    return {"heat_unit": [u.name for u in d.sc.heat.supply], "heat_level": list(LEVELS)}
+    return {"heat_unit": [u.name for u in section(d).supply], "heat_level": list(LEVELS)}
 
 
 def kpis(d: ModelData, values: Any) -> dict[str, Any]:
@@ -346,7 +375,7 @@ def kpis(d: ModelData, values: Any) -> dict[str, Any]:
         return {"heat": {}, "cost_breakdown": {"heat_fuel": 0.0}}
     f = flows(d, values)
     p, dt = f["params"], d.dt_h
-    units = d.sc.heat.supply
+    units = section(d).supply
     unserved = float(np.sum(values.get(UNSERVED_KW, 0.0))) * dt
     gas_kwh = float(f["fuel"][p["fuel_kind"] == "gas"].sum()) * dt
     coal_kwh = float(f["fuel"][p["fuel_kind"] == "coal"].sum()) * dt
@@ -355,7 +384,7 @@ def kpis(d: ModelData, values: Any) -> dict[str, Any]:
     by_unit = {u.name: float(sum(f["output"][a].sum() for a, (j, _) in enumerate(p["arcs"])
                                  if j == i)) * dt for i, u in enumerate(units)}
     fuel_cost = float((p["cost"][:, None] * f["output"]).sum()) * dt
-    penalty = unserved * d.sc.heat.unserved_penalty_per_kwh
+    penalty = unserved * section(d).unserved_penalty_per_kwh
     return {
         "heat": {
             "demand_kwh": {LEVELS[li]: float(p["demand"][li].sum()) * dt for li in p["levels"]},
@@ -374,81 +403,6 @@ def kpis(d: ModelData, values: Any) -> dict[str, Any]:
     }
 
 
-# -- sizing -------------------------------------------------------------------------------------
-def annual_capex_per_unit(d: ModelData, capex: float | None, life: float | None) -> float:
-    """Investment charged to the horizon per unit of capacity [currency/unit]: capex ·
-    CRF(sizing.discount_rate, life) · horizon fraction (as the other sized assets)."""
-    from zeropark.planning.capex import capital_recovery_factor
-
-    crf = capital_recovery_factor(d.sc.sizing.discount_rate, float(life or 20.0))
-    return float(capex or 0.0) * crf * d.horizon_fraction
-
-
-def size_supply(lp: MatrixLP, d: ModelData, plan: Any = None) -> None:
-    """Sizing hook ``heat.supply.{i}.capacity_kw``: for each unit with ``max_capacity_kw`` (or
-    in ``plan``, a collection of unit names), a column ``heat.capacity_kw[u]`` ∈ [0, max] at the
-    annualised capex, and rows ``heat.sized_output[u, t]``: Σ_l out[u/l,t] − cap[u] ≤ 0; the
-    output columns' fixed bound C_u is lifted to max."""
-    if not enabled(d) or not lp.has(OUTPUT_KW):
-        return
-    p, units = params(d), d.sc.heat.supply
-    sized = [i for i, u in enumerate(units) if u.max_capacity_kw is not None
-             and (plan is None or u.name in plan)]
-    if not sized:
-        return
-    hi = np.array([units[i].max_capacity_kw for i in sized])
-    cost = np.array([annual_capex_per_unit(d, units[i].capex_per_kw, units[i].lifetime_years)
-                     for i in sized])
-    cap = lp.var(CAPACITY_KW, ([units[i].name for i in sized],), 0.0, hi, cost)
-    out = lp.cols(OUTPUT_KW)
-    ub = lp._ub[list(lp.var_blocks).index(OUTPUT_KW)]
-    ub = ub.reshape(out.shape)
-    rows = lp.rows(SIZED_OUTPUT, ([units[i].name for i in sized], range(d.T)), hi=0.0)
-    for k, i in enumerate(sized):
-        mine = [a for a, (j, _) in enumerate(p["arcs"]) if j == i]
-        ub[mine] = units[i].max_capacity_kw
-        lp.add(rows[k][None, :], out[mine], 1.0)
-        lp.add(rows[k], cap[k], -1.0)
-    lp._ub[list(lp.var_blocks).index(OUTPUT_KW)] = ub.ravel()
-    if lp.row_blocks.get(CAPACITY) is not None:  # shared-level caps move with the size
-        _lift_rows(lp, CAPACITY, [units[i].name for i in p["shared"]],
-                   {units[i].name: units[i].max_capacity_kw for i in sized})
-
-
-def _lift_rows(lp: MatrixLP, block: str, labels: list[str], new_hi: dict[str, float]) -> None:
-    b = lp.row_blocks[block]
-    k = list(lp.row_blocks).index(block)
-    hi = lp._row_hi[k].reshape(b.shape).copy()
-    for j, name in enumerate(labels):
-        if name in new_hi:
-            hi[j] = new_hi[name]
-    lp._row_hi[k] = hi.ravel()
-
-
-def sizing_report(d: ModelData, values: Any) -> list[dict[str, Any]]:
-    """Sizes chosen by the heat hooks (``heat.capacity_kw``, ``heat_storage.energy_kwh``): per
-    asset its scenario field, size, unit, cap and the investment charged to the horizon
-    [currency] (part of the objective), for the sizing KPIs."""
-    out: list[dict[str, Any]] = []
-    if not enabled(d):
-        return out
-    heat = d.sc.heat
-    for block, items, field, unit, capex in (
-            (CAPACITY_KW, heat.supply, "capacity_kw", "kW", "capex_per_kw"),
-            (heatstore.ENERGY_KWH, heat.storage, "energy_kwh", "kWh", "capex_per_kwh")):
-        if block not in values:
-            continue
-        cap_field = "max_capacity_kw" if unit == "kW" else "max_energy_kwh"
-        sized = [(i, x) for i, x in enumerate(items) if getattr(x, cap_field) is not None]
-        kind = "supply" if unit == "kW" else "storage"
-        for (i, x), size in zip(sized, np.asarray(values[block], float).ravel(), strict=False):
-            per = annual_capex_per_unit(d, getattr(x, capex), x.lifetime_years)
-            out.append({"asset": f"heat.{kind}.{i}.{field}", "name": x.name, "size": float(size),
-                        "unit": unit, "cap": float(getattr(x, cap_field)),
-                        "horizon_capex": float(size) * per})
-    return out
-
-
 # -- sizing hook of the registry (zeropark size) -------------------------------------------------
 # Unit u with cap C̄ (max_capacity_kw, or all_factor × capacity_kw): the envelope model has the
 # unit at C̄; a column heat.capacity_kw[u] C_u ∈ [0, C̄] at the annualized cost per kW and rows
@@ -458,11 +412,11 @@ def sizing_report(d: ModelData, values: Any) -> list[dict[str, Any]]:
 def unit_cost(sc: Any, item: Any, capex: float | None, field_path: str) -> Any:
     """Cost of one kW (supply) or kWh (store) of a heat asset: its ``capex_per_kw`` /
     ``capex_per_kwh`` × ``sizing.capex_factor``, no fixed O&M, lifetime from
-    ``sizing.lifetime_years`` (by name, technology or ``heat``) else the asset's."""
+    ``sizing.lifetime_years`` (by name or technology) else the asset's."""
     from zeropark.planning.capex import UnitCost, capital_recovery_factor
 
     overrides = sc.sizing.lifetime_years
-    life = next((overrides[k] for k in (item.name, item.technology, "heat") if k in overrides),
+    life = next((overrides[k] for k in (item.name, item.technology) if k in overrides),
                 item.lifetime_years)
     if life is None:
         raise ScenarioError(field_path, item.technology, "a technology with lifetime_years, or "
@@ -495,7 +449,7 @@ def _add_sizing(lp: MatrixLP, d: ModelData, plan: SizingPlan,
     sized = plan.of(CAPACITY_KW)
     if not sized or not lp.has(OUTPUT_KW):
         return
-    names = [d.sc.heat.supply[s.index].name for s in sized]
+    names = [section(d).supply[s.index].name for s in sized]
     cap = lp.var(CAPACITY_KW, (names,), 0.0, np.array([s.cap for s in sized]),
                  np.array([s.cost.annualized_per_year * d.horizon_fraction for s in sized]))
     out = lp.cols(OUTPUT_KW)

@@ -142,34 +142,6 @@ def kpis(d: ModelData, values: Any) -> dict[str, Any]:
     return {"heat": {"storage": per_store}}
 
 
-def size_store(lp: MatrixLP, d: ModelData, plan: Any = None) -> None:
-    """Sizing hook ``heat.storage.{i}.energy_kwh``: for each store with ``max_energy_kwh`` (or
-    in ``plan``, a collection of store names), a column ``heat_storage.energy_kwh[s]`` ∈ [0, max]
-    at the annualised capex and rows ``heat_storage.sized_soc[s, t]``: soc[s,t] − E_s ≤ 0, the
-    SOC columns' fixed bound E lifted to max. The initial content stays soc_initial · E of the
-    scenario (a constant)."""
-    from zeropark.model.heat import annual_capex_per_unit
-
-    st = _stores(d)
-    sized = [i for i, s in enumerate(st) if s.max_energy_kwh is not None
-             and (plan is None or s.name in plan)]
-    if not sized or not lp.has(SOC_KWH):
-        return
-    names = [st[i].name for i in sized]
-    hi = np.array([st[i].max_energy_kwh for i in sized])
-    cost = np.array([annual_capex_per_unit(d, st[i].capex_per_kwh, st[i].lifetime_years)
-                     for i in sized])
-    cap = lp.var(ENERGY_KWH, (names,), 0.0, hi, cost)
-    soc = lp.cols(SOC_KWH)
-    k = list(lp.var_blocks).index(SOC_KWH)
-    ub = lp._ub[k].reshape(soc.shape).copy()
-    ub[sized] = hi[:, None]
-    lp._ub[k] = ub.ravel()
-    rows = lp.rows(SIZED_SOC, (names, range(d.T)), hi=0.0)
-    lp.add(rows, soc[sized], 1.0)
-    lp.add(rows, cap[:, None], -1.0)
-
-
 # -- sizing hook of the registry (zeropark size) -------------------------------------------------
 # Store s with cap Ē (max_energy_kwh, or all_factor × energy_kwh): the envelope model has the
 # store at Ē; a column heat_storage.energy_kwh[s] E_s ∈ [0, Ē] at the annualized cost per kWh,
