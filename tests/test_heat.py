@@ -433,3 +433,19 @@ def test_all_factor_sizes_heat_assets_and_the_no_caps_message_names_them() -> No
     assert caps == {"heat.supply.0.capacity_kw": 300.0, "heat.storage.0.energy_kwh": 120.0}
     with pytest.raises(ScenarioError, match=r"heat\.supply\.N\.max_capacity_kw"):
         sizing_model(sc, prof)
+
+
+def test_unserved_heat_is_a_penalty_line_through_the_registry() -> None:
+    # electric boiler 10 kW (η 1) at 0.1 CNY/kWh, demand 30 kW for 1 h, unserved heat 5 CNY/kWh:
+    # 10 kWh of electricity = 1.0 (energy line) + 20 kWh unserved × 5 = 100.0 (penalties line);
+    # no fuel burned (heat_fuel 0); total 101.0 = the objective
+    sc, prof = tiny(1, dict(load_kw=[0], price=0.1, heat_demand_kw={"hot_water": [30]}),
+                    heat={"demand": {"annual_mwh": {}}, "supply": [_eb(capacity_kw=10)],
+                          "unserved_penalty_per_kwh": 5.0}, weather=WEATHER)
+    r = solve_data(prepare(sc, prof))
+    cb = r.kpis["cost_breakdown"]
+    assert cb["penalties"] == pytest.approx(100.0) and cb["heat_fuel"] == 0.0
+    assert cb["energy"] == pytest.approx(1.0)
+    assert r.kpis["total_cost"] == pytest.approx(r.objective, rel=1e-9)
+    assert r.objective == pytest.approx(101.0, rel=1e-9)
+    assert r.kpis["heat"]["unserved_penalty"] == pytest.approx(100.0)
