@@ -136,6 +136,19 @@ def test_library_defaults_fill_a_unit_without_numbers() -> None:
     assert sc.heat.storage[0].loss_per_h == 0.005  # steam-accumulator
 
 
+def test_heat_blocks_are_frozen_and_replace_refills_from_the_library() -> None:
+    import pydantic
+
+    sc = scenario_from_dict(tiny_dict(2, weather=WEATHER, heat={"supply": [
+        {"name": "e", "kind": "electric_boiler", "levels": ["hot_water"], "capacity_kw": 1}]}))
+    with pytest.raises(pydantic.ValidationError):
+        sc.heat.supply[0].capacity_kw = 5.0
+    # a variant: the given number wins over the library's, the rest stays filled
+    sc2 = sc.replace({"heat.supply.0.efficiency": 0.95, "heat.supply.0.capacity_kw": 5})
+    assert sc2.heat.supply[0].efficiency == 0.95 and sc2.heat.supply[0].capacity_kw == 5
+    assert sc2.heat.supply[0].capex_per_kw == 250.0 and sc.heat.supply[0].efficiency == 0.99
+
+
 @pytest.mark.parametrize(("price", "winner", "objective"), [
     # gas heat: 3.5 CNY/m³ / (9.8856163 kWh/m³ · 0.9) = 0.393389 CNY/kWh; heat pump at 10 °C air:
     # COP 2.014594, so the switch is at an electricity price of 0.393389 · 2.014594 = 0.792519
