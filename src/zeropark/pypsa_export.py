@@ -25,7 +25,7 @@ snapshot weightings = the step length in hours, so the objective is in the same 
 
 What PyPSA's standard components do not hold is left out and listed in
 ``network.meta["zeropark_left_out"]`` (and printed): EV groups, flexible loads, demand response,
-demand and capacity charges, certificates, offsets, targets, carbon price, fixed fuels, the
+demand and capacity charges, certificates, offsets, targets, carbon price, fixed fuels, heat, the
 ``at_least_initial`` end condition, the daily cycle limit, a green supply's minimum take, and
 the exclusivity of import/export and charge/discharge (an LP may do both, as zeropark's
 ``--relax``). A park without these is the same LP in both tools (tested).
@@ -89,6 +89,9 @@ def left_out(d: ModelData) -> list[str]:
     f = sc.fuels
     if f.natural_gas_m3_per_year or f.coal_t_per_year or f.heat_gj_per_year:
         out.append("fixed fuels")
+    if sc.heat is not None:
+        out.append(f"heat system ({len(sc.heat.supply)} units, {len(sc.heat.storage)} stores, "
+                   "heat demand and the fuel and electricity it takes)")
     for u in sc.storage:
         if u.end_condition == "at_least_initial":
             out.append(f"storage {u.name}: end condition at_least_initial")
