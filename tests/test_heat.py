@@ -19,8 +19,7 @@ from zeropark.errors import ScenarioError
 from zeropark.examples import tiny, tiny_dict
 from zeropark.model import emissions as em
 from zeropark.model.builder import build_matrix
-from zeropark.model.heat import KWH_PER_M3_GAS, heat_pump_cop, size_supply, sizing_report
-from zeropark.model.heatstore import size_store
+from zeropark.model.heat import KWH_PER_M3_GAS, heat_pump_cop
 from zeropark.scenario import scenario_from_dict
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -135,6 +134,19 @@ def test_library_defaults_fill_a_unit_without_numbers() -> None:
     assert e.efficiency == 0.99 and e.capex_per_kw == 250.0  # models/heat.yaml electric-boiler
     assert h.carnot_efficiency == 0.45 and h.cop_max == 6.0  # heat-pump-air
     assert sc.heat.storage[0].loss_per_h == 0.005  # steam-accumulator
+
+
+def test_heat_blocks_are_frozen_and_replace_refills_from_the_library() -> None:
+    import pydantic
+
+    sc = scenario_from_dict(tiny_dict(2, weather=WEATHER, heat={"supply": [
+        {"name": "e", "kind": "electric_boiler", "levels": ["hot_water"], "capacity_kw": 1}]}))
+    with pytest.raises(pydantic.ValidationError):
+        sc.heat.supply[0].capacity_kw = 5.0
+    # a variant: the given number wins over the library's, the rest stays filled
+    sc2 = sc.replace({"heat.supply.0.efficiency": 0.95, "heat.supply.0.capacity_kw": 5})
+    assert sc2.heat.supply[0].efficiency == 0.95 and sc2.heat.supply[0].capacity_kw == 5
+    assert sc2.heat.supply[0].capex_per_kw == 250.0 and sc.heat.supply[0].efficiency == 0.99
 
 
 @pytest.mark.parametrize(("price", "winner", "objective"), [
@@ -282,48 +294,6 @@ def test_synthetic_heat_demand_follows_the_calendar() -> None:
     assert q[1].min() >= 0.3 * 100.0 - 1e-9  # the base share runs round the clock
 
 
-# -- sizing hooks -------------------------------------------------------------------------------
-def test_supply_sizing_hook() -> None:
-    # electric boiler η 1 sized in [0, 50] kW, demand 10 then 30 kW, price 0.1, unserved 5/kWh.
-    # capex 4380/kW over 1 year at rate 0 → 4380 CNY/kW/yr · 2 h / 8760 h = 1.0 per kW on this
-    # horizon. Each kW above 10 saves 5 − 0.1 = 4.9 > 1.0 once, each kW below 10 saves twice:
-    # C = 30, cost = 30 · 1.0 + 40 kWh · 0.1 = 34.0
-    eb = {"name": "eb", "kind": "electric_boiler", "levels": ["hot_water"], "capacity_kw": 0,
-          "efficiency": 1.0, "max_capacity_kw": 50, "capex_per_kw": 4380, "lifetime_years": 1}
-    d = heat_case(2, {"supply": [eb]},
-                  dict(load_kw=[0, 0], price=0.1, heat_demand_kw={"hot_water": [10, 30]}),
-                  sizing={"discount_rate": 0.0})
-    r = solve_data(d, lp_hook=lambda lp, d: size_supply(lp, d))
-    assert r.objective == pytest.approx(34.0, rel=1e-9)
-    (rep,) = sizing_report(d, r.values)
-    assert rep["asset"] == "heat.supply.0.capacity_kw" and rep["cap"] == 50
-    assert rep["size"] == pytest.approx(30.0) and rep["horizon_capex"] == pytest.approx(30.0)
-    lp = build_matrix(d)
-    size_supply(lp, d)
-    assert "heat.capacity_kw" in lp.var_blocks and "heat.sized_output" in lp.row_blocks
-    # with a plan that leaves the unit out, nothing is sized: 10 + 30 kWh unserved = 200
-    assert solve_data(d, lp_hook=lambda lp, d: size_supply(lp, d, plan=())).objective == \
-        pytest.approx(200.0)
-
-
-def test_store_sizing_hook() -> None:
-    # electric boiler 100 kW (η 1), tank η 1, no loss, sized in [0, 50] kWh at 0.5 per kWh on
-    # this horizon (capex 2190/kWh, 1 yr, rate 0, 2 h); demand 0 then 10 kW, price 0.1 then 1.0:
-    # each stored kWh saves 0.9 > 0.5, so E = 10, cost = 10 · 0.5 + 10 · 0.1 = 6.0
-    eb = {"name": "eb", "kind": "electric_boiler", "levels": ["hot_water"], "capacity_kw": 100,
-          "efficiency": 1.0}
-    store = {"name": "tank", "kind": "hot_water_tank", "level": "hot_water", "energy_kwh": 0,
-             "power_kw": 100, "charge_efficiency": 1, "discharge_efficiency": 1,
-             "loss_per_h": 0.0, "soc_initial": 0.0, "max_energy_kwh": 50,
-             "capex_per_kwh": 2190, "lifetime_years": 1}
-    d = heat_case(2, {"supply": [eb], "storage": [store]},
-                  dict(load_kw=[0, 0], price=[0.1, 1.0], heat_demand_kw={"hot_water": [0, 10]}),
-                  sizing={"discount_rate": 0.0})
-    r = solve_data(d, lp_hook=lambda lp, d: size_store(lp, d))
-    assert r.objective == pytest.approx(6.0, rel=1e-9)
-    assert solve_data(d).objective == pytest.approx(10.0)  # no tank: heat at the peak price
-
-
 def test_no_heat_section_keeps_fixed_fuels() -> None:
     # without a heat section the fixed fuels are the whole Scope 1: 1000 m³/yr over 1 h
     sc, prof = tiny(1, dict(load_kw=[0], price=1.0), fuels={"natural_gas_m3_per_year": 8760})
@@ -383,3 +353,112 @@ def test_heat_profiles_of_another_length_are_refused() -> None:
     with pytest.raises(ScenarioError) as info:
         build_matrix(short)
     assert info.value.field == "weather"
+
+
+# -- sizing through the registry (zeropark size) -------------------------------------------------
+def _eb(**kw: Any) -> dict[str, Any]:
+    unit = {"name": "eb", "kind": "electric_boiler", "levels": ["hot_water"], "capacity_kw": 100,
+            "efficiency": 1.0}
+    unit.update(kw)
+    return unit
+
+
+def test_size_sizes_a_heat_unit_with_its_cap() -> None:
+    # electric boiler η 1 sized in [0, 50] kW, demand 10 then 30 kW, price 0.1, unserved 5/kWh.
+    # capex 4380/kW over 1 year at rate 0 → 4380 CNY/kW/yr · 2 h / 8760 h = 1.0 per kW on this
+    # horizon. Each kW above 10 saves 5 − 0.1 = 4.9 > 1.0 once, each kW below 10 saves twice:
+    # C = 30, objective 30 · 1.0 + 40 kWh · 0.1 = 34.0 (operating cost 4.0)
+    from zeropark.model.heat import CAPACITY_KW, SIZED_OUTPUT
+    from zeropark.planning.sizing import size, sizing_matrix, sizing_model
+
+    eb = _eb(capacity_kw=10, max_capacity_kw=50, capex_per_kw=4380, lifetime_years=1)
+    sc, prof = tiny(2, dict(load_kw=[0, 0], price=0.1, heat_demand_kw={"hot_water": [10, 30]}),
+                    heat={"demand": {"annual_mwh": {}}, "supply": [eb]}, weather=WEATHER,
+                    sizing={"discount_rate": 0.0})
+    r = size(sc, prof)
+    assert r.objective == pytest.approx(34.0, rel=1e-9)
+    assert r.kpis["total_cost"] == pytest.approx(4.0, rel=1e-9)
+    assert r.kpis["sizing"]["sizes"] == {"heat.supply.0.capacity_kw": pytest.approx(30.0)}
+    (asset,) = r.kpis["sizing"]["assets"]
+    assert asset["cap"] == 50 and asset["unit"] == "kW" and asset["existing"] == 10
+    assert r.kpis["heat"]["unserved_kwh"] == pytest.approx(0.0, abs=1e-9)
+    m = sizing_model(sc, prof)
+    lp = sizing_matrix(m.data, m.plan, m.per_kwp)
+    assert lp.has(CAPACITY_KW) and SIZED_OUTPUT in lp.row_blocks
+
+
+def test_size_sizes_an_empty_thermal_store() -> None:
+    # electric boiler 100 kW (η 1), tank η 1, no loss, empty at the start, sized in [0, 50] kWh at
+    # 0.5 per kWh on this horizon (capex 2190/kWh, 1 yr, rate 0, 2 h); demand 0 then 10 kW, price
+    # 0.1 then 1.0: each stored kWh saves 0.9 > 0.5, so E = 10, objective 10 · 0.5 + 10 · 0.1 = 6.0
+    # (without the tank: 10 kWh at 1.0 = 10.0)
+    from zeropark.planning.sizing import size
+
+    store = {"name": "tank", "kind": "hot_water_tank", "level": "hot_water", "energy_kwh": 0,
+             "power_kw": 100, "charge_efficiency": 1, "discharge_efficiency": 1,
+             "loss_per_h": 0.0, "soc_initial": 0.0, "max_energy_kwh": 50,
+             "capex_per_kwh": 2190, "lifetime_years": 1}
+    sc, prof = tiny(2, dict(load_kw=[0, 0], price=[0.1, 1.0],
+                            heat_demand_kw={"hot_water": [0, 10]}),
+                    heat={"demand": {"annual_mwh": {}}, "supply": [_eb()], "storage": [store]},
+                    weather=WEATHER, sizing={"discount_rate": 0.0})
+    r = size(sc, prof)
+    assert r.objective == pytest.approx(6.0, rel=1e-9)
+    assert r.kpis["sizing"]["sizes"]["heat.storage.0.energy_kwh"] == pytest.approx(10.0)
+    assert r.kpis["heat"]["storage"]["tank"]["discharged_kwh"] == pytest.approx(10.0)
+    assert solve_data(prepare(sc, prof)).objective == pytest.approx(10.0)  # E = 0: no tank
+
+
+def test_size_sizes_a_thermal_store_whose_initial_content_scales_with_it() -> None:
+    # boiler 100 kW at 0.1 then 1.0 CNY/kWh, demand 0 then 10 kW; tank η 1, no loss, half full
+    # at the start and at least half full at the end, E ∈ [0, 50] kWh at 1752 CNY/kWh over 1 yr
+    # (rate 0) → 0.4 per kWh on these 2 h. Charging c in hour 0: soc0 = E/2 + c ≤ E, so shifting
+    # 10 kWh needs E = 20: 20 · 0.4 + 10 · 0.1 = 9.0 < 10.0 (no tank). Were the start content
+    # fixed at the cap's half (25 kWh), E < 25 would be infeasible: the size tests the coupling.
+    from zeropark.planning.sizing import size
+
+    tank = {"name": "tank", "kind": "hot_water_tank", "level": "hot_water", "energy_kwh": 5,
+            "power_kw": 100, "charge_efficiency": 1, "discharge_efficiency": 1,
+            "loss_per_h": 0.0, "soc_initial": 0.5, "max_energy_kwh": 50,
+            "capex_per_kwh": 1752, "lifetime_years": 1}
+    sc, prof = tiny(2, dict(load_kw=[0, 0], price=[0.1, 1.0],
+                            heat_demand_kw={"hot_water": [0, 10]}),
+                    heat={"demand": {"annual_mwh": {}}, "supply": [_eb()], "storage": [tank]},
+                    weather=WEATHER, sizing={"discount_rate": 0.0})
+    r = size(sc, prof)
+    assert r.objective == pytest.approx(9.0, rel=1e-9)
+    assert r.kpis["sizing"]["sizes"]["heat.storage.0.energy_kwh"] == pytest.approx(20.0)
+    assert r.dataset.heat_storage_soc_kwh.values.ravel() == pytest.approx([20.0, 10.0])
+
+
+def test_all_factor_sizes_heat_assets_and_the_no_caps_message_names_them() -> None:
+    from zeropark.planning.sizing import sizing_model, sizing_plan
+
+    tank = {"name": "tank", "kind": "hot_water_tank", "level": "hot_water", "energy_kwh": 40,
+            "power_kw": 20, "charge_efficiency": 1, "discharge_efficiency": 1, "loss_per_h": 0.0,
+            "capex_per_kwh": 100, "lifetime_years": 20}
+    sc, prof = tiny(2, dict(load_kw=[0, 0], price=0.1, heat_demand_kw={"hot_water": [10, 30]}),
+                    heat={"demand": {"annual_mwh": {}},
+                          "supply": [_eb(capex_per_kw=250, lifetime_years=20)],
+                          "storage": [tank]}, weather=WEATHER)
+    plan = sizing_plan(sc, prof, all_factor=3.0)
+    caps = {a.key: a.cap for a in plan.assets if a.key.startswith("heat.")}
+    assert caps == {"heat.supply.0.capacity_kw": 300.0, "heat.storage.0.energy_kwh": 120.0}
+    with pytest.raises(ScenarioError, match=r"heat\.supply\.N\.max_capacity_kw"):
+        sizing_model(sc, prof)
+
+
+def test_unserved_heat_is_a_penalty_line_through_the_registry() -> None:
+    # electric boiler 10 kW (η 1) at 0.1 CNY/kWh, demand 30 kW for 1 h, unserved heat 5 CNY/kWh:
+    # 10 kWh of electricity = 1.0 (energy line) + 20 kWh unserved × 5 = 100.0 (penalties line);
+    # no fuel burned (heat_fuel 0); total 101.0 = the objective
+    sc, prof = tiny(1, dict(load_kw=[0], price=0.1, heat_demand_kw={"hot_water": [30]}),
+                    heat={"demand": {"annual_mwh": {}}, "supply": [_eb(capacity_kw=10)],
+                          "unserved_penalty_per_kwh": 5.0}, weather=WEATHER)
+    r = solve_data(prepare(sc, prof))
+    cb = r.kpis["cost_breakdown"]
+    assert cb["penalties"] == pytest.approx(100.0) and cb["heat_fuel"] == 0.0
+    assert cb["energy"] == pytest.approx(1.0)
+    assert r.kpis["total_cost"] == pytest.approx(r.objective, rel=1e-9)
+    assert r.objective == pytest.approx(101.0, rel=1e-9)
+    assert r.kpis["heat"]["unserved_penalty"] == pytest.approx(100.0)

@@ -7,15 +7,27 @@ import ast
 import types
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from zeropark.model import carbon, dr, ev, flexload, grid, pv, registry, storage
+from zeropark.model import (
+    carbon,
+    dr,
+    ev,
+    flexload,
+    grid,
+    heat,
+    heatstore,
+    pv,
+    registry,
+    storage,
+)
 from zeropark.model.builder import build_matrix
 from zeropark.model.family import BALANCE_POWER
 from zeropark.model.lp import MatrixLP
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "zeropark"
-FAMILY_MODULES = (grid, pv, storage, ev, flexload, dr, carbon)
+FAMILY_MODULES = (grid, pv, storage, ev, flexload, dr, heatstore, heat, carbon)
 #: a line ending in this comment holds a scenario field path that reads like a block name
 FIELD_PATH_MARK = "# scenario field path"
 
@@ -70,6 +82,16 @@ def test_every_sizing_block_is_a_family_constant_with_words() -> None:
     assert {pv.CAPACITY_KWP, storage.ENERGY_CAP_KWH, storage.POWER_CAP_KW, ev.PILES} <= set(
         lp.var_blocks)
     _assert_constants_with_words(lp)
+
+
+def test_every_output_is_given_by_one_family_with_units(demo_data) -> None:
+    values = {name: np.zeros(block.shape) for name, block in
+              build_matrix(demo_data).var_blocks.items()}
+    outputs = [o for f in registry.FAMILIES for o in f.outputs(demo_data, values)]
+    names = [o.name for o in outputs]
+    assert len(names) == len(set(names)), "an output name given by two families"
+    assert {"heat_supply_kw", "heat_demand_kw", "heat_gas_kw"} <= set(names)
+    assert all(o.units and o.long_name for o in outputs)
 
 
 def _literals(path: Path) -> list[tuple[int, str]]:

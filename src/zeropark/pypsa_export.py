@@ -90,8 +90,9 @@ def left_out(d: ModelData) -> list[str]:
     if f.natural_gas_m3_per_year or f.coal_t_per_year or f.heat_gj_per_year:
         out.append("fixed fuels")
     if sc.heat is not None:
-        out.append(f"heat: demand, {len(sc.heat.supply)} supply units, "
-                   f"{len(sc.heat.storage)} thermal stores")
+        n_u, n_s = len(sc.heat.supply), len(sc.heat.storage)
+        out.append(f"heat system ({n_u} supply unit{'s' * (n_u != 1)}, {n_s} thermal "
+                   f"store{'s' * (n_s != 1)}, heat demand and the fuel and electricity it takes)")
     for u in sc.storage:
         if u.end_condition == "at_least_initial":
             out.append(f"storage {u.name}: end condition at_least_initial")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib.metadata import version
 from pathlib import Path
@@ -208,25 +209,19 @@ def _v2g_wear(d: ModelData, ds: xr.Dataset) -> float:
     return float((wear[:, None] * ds.ev_v2g_kw.values).sum()) * d.dt_h
 
 
-# -- heat families (outputs, KPIs, cost lines) ---------------------------------------------------
-_HEAT_FAMILIES = ("heat_storage", "heat")
-
-
-def heat_kpis(d: ModelData, v: dict[str, np.ndarray]) -> dict[str, Any]:
-    """The heat families' KPIs (``heat`` and ``heat_storage``), empty without a heat section."""
-    from zeropark.model.registry import FAMILIES
-
-    if getattr(d.sc, "heat", None) is None:
-        return {}
-    out = {}
-    for fam in FAMILIES:
-        if fam.name in _HEAT_FAMILIES and fam.kpis is not None:
-            k = fam.kpis(d, v)
-            if fam.name == "heat":
-                out.update(k)
-            elif k:
-                out["storage"] = k
-    return out
+def _merge_family_kpis(kpis: dict[str, Any], breakdown: dict[str, float],
+                       more: Mapping[str, Any]) -> None:
+    """Add one family's KPIs: its ``cost_breakdown`` lines add to ``breakdown`` (two families
+    may charge the same line, e.g. ``penalties``); a dict entry another family already gave
+    (e.g. ``heat`` from ``heat_storage`` and ``heat``) is merged one level deep."""
+    for key, val in more.items():
+        if key == "cost_breakdown":
+            for line, cost in val.items():
+                breakdown[line] = breakdown.get(line, 0.0) + float(cost)
+        elif isinstance(val, Mapping) and isinstance(kpis.get(key), dict):
+            kpis[key].update(val)
+        else:
+            kpis[key] = dict(val) if isinstance(val, Mapping) else val
 
 
 def compute_kpis(d: ModelData, out: SolveOutcome, ds: xr.Dataset) -> dict[str, Any]:
@@ -251,8 +246,7 @@ def compute_kpis(d: ModelData, out: SolveOutcome, ds: xr.Dataset) -> dict[str, A
     unmet = float(ds.ev_unmet_kwh.isel(time=-1).sum()) if d.ev_names else 0.0
     dr_events, dr_rev, dr_pen = dr_kpis(d, v, imp - exp)
     tg = sc.targets
-    heat = heat_kpis(d, v)
-    penalties = (unmet * sc.ev.unmet_penalty_per_kwh + heat.get("unserved_penalty", 0.0)
+    penalties = (unmet * sc.ev.unmet_penalty_per_kwh
                  + scalar.get(carbon.GREEN_SHORT_KWH, 0.0)
                  * (tg.green_share.penalty_per_kwh if tg.green_share else 0.0)
                  + scalar.get(carbon.CAP_OVER_T, 0.0)
@@ -272,16 +266,13 @@ def compute_kpis(d: ModelData, out: SolveOutcome, ds: xr.Dataset) -> dict[str, A
         "offsets": (sc.green_power.offsets.price_per_t * ccer_t if sc.green_power.offsets else 0.0),
         "carbon": tg.carbon_price_per_t * (ledger["carbon_priced_t"] - ccer_t),
         "penalties": penalties,
-        "heat_fuel": heat.get("fuel_cost", 0.0),
         "dr_penalty": dr_pen,
         "dr_revenue": dr_rev,
     }
     family_kpis: dict[str, Any] = {}  # each family's KPIs; its cost lines join the breakdown
-    for family in registry.FAMILIES:  # the heat families report under kpis["heat"] (above)
-        if family.kpis is not None and family.name not in _HEAT_FAMILIES:
-            more = dict(family.kpis(d, v))
-            breakdown.update(more.pop("cost_breakdown", {}))
-            family_kpis.update(more)
+    for family in registry.FAMILIES:
+        if family.kpis is not None:
+            _merge_family_kpis(family_kpis, breakdown, family.kpis(d, v))
     total = (sum(val for k, val in breakdown.items() if k not in ("export_revenue", "dr_revenue"))
              - breakdown["export_revenue"] - breakdown["dr_revenue"])
     pv_avail = float(ds.pv_available_kw.sum()) * dt
@@ -329,7 +320,6 @@ def compute_kpis(d: ModelData, out: SolveOutcome, ds: xr.Dataset) -> dict[str, A
         "dr_events_accepted": [e.name for i, e in enumerate(prof.dr_events)
                                if v[dr.ACCEPT][i] > 0.5],
         "dr_events": dr_events,
-        "heat": heat,
         "solver": {"status": str(out.status), "objective": out.objective, "bound": out.bound,
                    "gap": out.gap},
     }

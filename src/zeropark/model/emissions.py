@@ -102,9 +102,10 @@ def pyomo_labels(d: ModelData) -> dict[str, list[str]]:
     """Axis labels of the two-dimensional blocks a line may use."""
     out = {"pv.power_kw": d.pv_names}
     if getattr(d.sc, "heat", None) is not None:  # heat units' fuel lines
+        from zeropark.model.heat import OUTPUT_KW
         from zeropark.model.heat import params as heat_params
 
-        out["heat.output_kw"] = heat_params(d)["names"]
+        out[OUTPUT_KW] = heat_params(d)["names"]
     return out
 
 

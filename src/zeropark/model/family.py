@@ -36,9 +36,11 @@ What a family owns
     The capacities that can be decision variables, each a :class:`SizingHook`.
 ``kpis(d, values)``
     Its entries of ``kpis.json`` (optional); a ``"cost_breakdown"`` entry holds its cost lines
-    [currency], which join ``cost_breakdown`` and add up into ``total_cost`` (the grid's billing
-    and the storage cycles come this way; the older cost lines are still computed in
-    :func:`zeropark.results.compute_kpis`).
+    [currency], which join ``cost_breakdown`` and add up into ``total_cost`` (the grid's billing,
+    the storage cycles and the heat families' ``heat_fuel`` come this way; the older cost lines
+    are still computed in :func:`zeropark.results.compute_kpis`). A line that is already there,
+    such as ``penalties``, is added to; a dict entry two families give (``heat`` from
+    ``heat_storage`` and ``heat``) is merged one level deep.
 """
 
 from __future__ import annotations

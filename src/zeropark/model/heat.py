@@ -30,12 +30,13 @@ factors (fuel energy is counted the same way in both; only electricity differs).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
 from zeropark.errors import ScenarioError
+from zeropark.model import heatstore
 from zeropark.model.context import PyomoContext, pyo
 from zeropark.model.data import (
     KGCE_PER_M3_GAS,
@@ -44,9 +45,18 @@ from zeropark.model.data import (
     KGCO2_PER_T_COAL,
     ModelData,
 )
-from zeropark.model.family import Family, Output, SizingHook
+from zeropark.model.family import Family, Output, SizedAsset, SizingHook, SizingPlan, size_cap
 from zeropark.model.lp import MatrixLP
-from zeropark.scenario.heat import LEVELS
+from zeropark.scenario.heat import LEVELS, Heat, WasteHeat
+
+#: Block names of this family (the rest of the code base uses these constants).
+OUTPUT_KW = "heat.output_kw"  #: heat delivered per unit/level arc [kW thermal]
+UNSERVED_KW = "heat.unserved_kw"  #: heat demand not served per level [kW thermal]
+CAPACITY_KW = "heat.capacity_kw"  #: sized capacity per unit [kW thermal] (sizing only)
+BALANCE = "heat.balance"  #: heat balance per level and step
+CAPACITY = "heat.capacity"  #: capacity of a unit shared by its levels
+WASTE_HEAT = "heat.waste_heat"  #: waste heat drawn within the stream
+SIZED_OUTPUT = "heat.sized_output"  #: output within the sized capacity (sizing only)
 
 KWH_PER_KGCE = 29.3076 / 3.6  # 1 kgce = 29.3076 MJ (GB/T 2589-2020) = 8.141 kWh
 KWH_PER_M3_GAS = KGCE_PER_M3_GAS * KWH_PER_KGCE  # 9.886 kWh (LHV) per m³
@@ -61,6 +71,23 @@ _FUEL_OF_KIND = {"gas_boiler": "gas", "chp": "gas", "coal_boiler": "coal"}
 def enabled(d: ModelData) -> bool:
     """Whether the scenario has a heat section."""
     return getattr(d.sc, "heat", None) is not None
+
+
+def section(d: ModelData) -> Heat:
+    """The scenario's heat section (callers check :func:`enabled` first)."""
+    heat = d.sc.heat
+    if heat is None:
+        raise ScenarioError("heat", None, "a heat section")
+    return heat
+
+
+def resolved(value: float | None, field_path: str) -> float:
+    """A unit's number that the library fills during validation (efficiency, COP model, ...);
+    None only if neither the scenario nor its technology gives it."""
+    if value is None:
+        raise ScenarioError(field_path, None, "a value, in the scenario or from its technology in "
+                                              "models/heat.yaml")
+    return float(value)
 
 
 def heat_pump_cop(sink_c: float, source_c: np.ndarray | float, carnot_efficiency: float,
@@ -85,10 +112,17 @@ def demand_kw(d: ModelData) -> np.ndarray:
     return dem
 
 
+def _waste_heat(heat: Heat) -> WasteHeat:
+    if heat.waste_heat is None:
+        raise ScenarioError("heat.waste_heat", None, "a waste-heat stream for the waste-heat "
+                                                     "units and heat pumps")
+    return heat.waste_heat
+
+
 def params(d: ModelData) -> dict[str, Any]:
     """Per-arc data: names, unit and level index, electricity/fuel/waste heat per kWh of heat
     (shape (A, T) where they vary), fuel cost per kWh, and the levels with rows."""
-    heat = d.sc.heat
+    heat = section(d)
     units, T = heat.supply, d.T
     dem = demand_kw(d)  # checks its shape first
     temp = d.prof.temp_air_c
@@ -105,15 +139,17 @@ def params(d: ModelData) -> dict[str, Any]:
     cop = np.full((A, T), np.nan)
     for a, (i, li) in enumerate(arcs):
         u = units[i]
+        eff = (resolved(u.efficiency, f"heat.supply.{i}.efficiency")
+               if u.kind != "heat_pump" else 1.0)
         if u.kind in _FUEL_OF_KIND:
-            fuel[a] = 1.0 / u.efficiency
+            fuel[a] = 1.0 / eff
             fuel_kind[a] = _FUEL_OF_KIND[u.kind]
         if u.kind == "chp":
-            elec[a] = -u.electric_efficiency / u.efficiency
+            elec[a] = -resolved(u.electric_efficiency, f"heat.supply.{i}.electric_efficiency") / eff
         elif u.kind == "electric_boiler":
-            elec[a] = 1.0 / u.efficiency
+            elec[a] = 1.0 / eff
         elif u.kind == "waste_heat":
-            waste[a] = 1.0 / u.efficiency
+            waste[a] = 1.0 / eff
         elif u.kind == "heat_pump":
             if u.source == "air":
                 if d.prof.temp_air_c is None:
@@ -121,9 +157,12 @@ def params(d: ModelData) -> dict[str, Any]:
                                         "temperature profile (a weather block)")
                 src = np.asarray(d.prof.temp_air_c, float)
             else:
-                src = np.full(T, heat.waste_heat.temperature_c)
+                src = np.full(T, _waste_heat(heat).temperature_c)
             sink = getattr(heat.levels, LEVELS[li])
-            cop[a] = heat_pump_cop(sink, src, u.carnot_efficiency, u.approach_k, u.cop_max)
+            f = f"heat.supply.{i}."
+            cop[a] = heat_pump_cop(sink, src, resolved(u.carnot_efficiency, f + "carnot_efficiency"),
+                                   resolved(u.approach_k, f + "approach_k"),
+                                   resolved(u.cop_max, f + "cop_max"))
             elec[a] = 1.0 / cop[a]
             if u.source == "waste_heat":
                 waste[a] = 1.0 - 1.0 / cop[a]
@@ -145,7 +184,7 @@ def params(d: ModelData) -> dict[str, Any]:
 def fuel_line_coef(d: ModelData, what: str) -> dict[str, np.ndarray]:
     """Ledger terms of the fuel burned by the heat units, on ``heat.output_kw`` (A, T):
     ``what`` = "co2" [kgCO2], "kgce" [kgce], "gas_kgce" [kgce of natural gas only]."""
-    if not enabled(d) or not d.sc.heat.supply:
+    if not enabled(d) or not section(d).supply:
         return {}
     p = params(d)
     if what == "co2":
@@ -155,7 +194,7 @@ def fuel_line_coef(d: ModelData, what: str) -> dict[str, np.ndarray]:
     else:
         per = np.array([1.0 / KWH_PER_KGCE if k == "gas" else 0.0 for k in p["fuel_kind"]])
     coef = (p["fuel"] * per)[:, None] * np.full((1, d.T), d.dt_h)
-    return {"heat.output_kw": coef} if np.any(coef) else {}
+    return {OUTPUT_KW: coef} if np.any(coef) else {}
 
 
 def baseline_kgce(d: ModelData) -> float:
@@ -173,35 +212,35 @@ def add_matrix(lp: MatrixLP, d: ModelData, bal: np.ndarray) -> None:
     steps = range(T)
     L = [LEVELS[li] for li in p["levels"]]
     dem = p["demand"][p["levels"]]
-    rows = lp.rows("heat.balance", (L, steps), dem, dem)
+    rows = lp.rows(BALANCE, (L, steps), dem, dem)
     row_of = {li: k for k, li in enumerate(p["levels"])}
     if p["arcs"]:
-        out = lp.var("heat.output_kw", (p["names"], steps), 0.0, p["cap"][:, None],
+        out = lp.var(OUTPUT_KW, (p["names"], steps), 0.0, p["cap"][:, None],
                      (p["cost"] * dt)[:, None])
         lvl = np.array([row_of[li] for _, li in p["arcs"]])
         lp.add(rows[lvl], out, 1.0)
         lp.add(bal[None, :], out, -p["elec"])
         if p["shared"]:
-            units = d.sc.heat.supply
-            r = lp.rows("heat.capacity", ([units[i].name for i in p["shared"]], steps),
+            units = section(d).supply
+            r = lp.rows(CAPACITY, ([units[i].name for i in p["shared"]], steps),
                         hi=np.array([units[i].capacity_kw for i in p["shared"]])[:, None])
             for k, i in enumerate(p["shared"]):
                 mine = [a for a, (j, _) in enumerate(p["arcs"]) if j == i]
                 lp.add(r[k][None, :], out[mine], 1.0)
         w = [a for a in range(len(p["arcs"])) if np.any(p["waste"][a])]
         if w:
-            r = lp.rows("heat.waste_heat", (steps,), hi=d.sc.heat.waste_heat.power_kw)
+            r = lp.rows(WASTE_HEAT, (steps,), hi=_waste_heat(section(d)).power_kw)
             lp.add(r[None, :], out[w], p["waste"][w])
     if p["served"]:
         s_rows = [row_of[li] for li in p["served"]]
-        un = lp.var("heat.unserved_kw", ([LEVELS[li] for li in p["served"]], steps), 0.0,
-                    p["demand"][p["served"]], d.sc.heat.unserved_penalty_per_kwh * dt)
+        un = lp.var(UNSERVED_KW, ([LEVELS[li] for li in p["served"]], steps), 0.0,
+                    p["demand"][p["served"]], section(d).unserved_penalty_per_kwh * dt)
         lp.add(rows[s_rows], un, 1.0)
-    if lp.has("heat_storage.charge_kw"):
-        stores = d.sc.heat.storage
-        k = np.array([row_of[LEVELS.index(s.level)] for s in stores])
-        lp.add(rows[k], lp.cols("heat_storage.discharge_kw"), 1.0)
-        lp.add(rows[k], lp.cols("heat_storage.charge_kw"), -1.0)
+    if lp.has(heatstore.CHARGE_KW):
+        stores = section(d).storage
+        at = np.array([row_of[LEVELS.index(s.level)] for s in stores])
+        lp.add(rows[at], lp.cols(heatstore.DISCHARGE_KW), 1.0)
+        lp.add(rows[at], lp.cols(heatstore.CHARGE_KW), -1.0)
 
 
 # -- Pyomo form ---------------------------------------------------------------------------------
@@ -228,10 +267,10 @@ def add_pyomo(m: pyo.ConcreteModel, d: ModelData, ctx: PyomoContext) -> None:
         b.S = pyo.Set(initialize=served, ordered=True)
         b.unserved_kw = pyo.Var(
             b.S, b.T, bounds=lambda _, lv, t: (0.0, p["demand"][LEVELS.index(lv), t]))
-        pen = d.sc.heat.unserved_penalty_per_kwh * dt
+        pen = section(d).unserved_penalty_per_kwh * dt
         ctx.costs.append(sum(pen * b.unserved_kw[lv, t] for lv in served for t in range(T)))
     hs = getattr(m, "heat_storage", None)
-    stores = d.sc.heat.storage
+    stores = section(d).storage
 
     def balance(b: pyo.Block, lv: str, t: int) -> Any:
         li = LEVELS.index(lv)
@@ -245,7 +284,7 @@ def add_pyomo(m: pyo.ConcreteModel, d: ModelData, ctx: PyomoContext) -> None:
         return expr == p["demand"][li, t]
 
     b.balance = pyo.Constraint(b.L, b.T, rule=balance)
-    units = d.sc.heat.supply
+    units = section(d).supply
     if p["shared"]:
         b.U = pyo.Set(initialize=[units[i].name for i in p["shared"]], ordered=True)
         u_of = {units[i].name: i for i in p["shared"]}
@@ -258,27 +297,27 @@ def add_pyomo(m: pyo.ConcreteModel, d: ModelData, ctx: PyomoContext) -> None:
         b.capacity = pyo.Constraint(b.U, b.T, rule=capacity)
     w = [a for a in range(len(arcs)) if np.any(p["waste"][a])]
     if w:
-        stream = d.sc.heat.waste_heat.power_kw
+        stream = _waste_heat(section(d)).power_kw
         b.waste_heat = pyo.Constraint(b.T, rule=lambda b, t: sum(
             p["waste"][a, t] * b.output_kw[names[a], t] for a in w) <= stream)
 
 
 # -- results ------------------------------------------------------------------------------------
 def _by_unit_level(d: ModelData, p: dict[str, Any], arc_values: np.ndarray) -> np.ndarray:
-    out = np.zeros((len(d.sc.heat.supply), len(LEVELS), d.T))
+    out = np.zeros((len(section(d).supply), len(LEVELS), d.T))
     for a, (i, li) in enumerate(p["arcs"]):
         out[i, li] = arc_values[a]
     return out
 
 
-def flows(d: ModelData, values: Any) -> dict[str, np.ndarray]:
+def flows(d: ModelData, values: Any) -> dict[str, Any]:
     """Solved heat flows: output (A, T), fuel (LHV) per arc, electricity per arc (+ drawn,
     − generated by CHP), waste heat per arc [kW]."""
     p = params(d)
-    out = np.asarray(values.get("heat.output_kw", np.zeros((len(p["arcs"]), d.T))), float)
+    out = np.asarray(values.get(OUTPUT_KW, np.zeros((len(p["arcs"]), d.T))), float)
     out = out.reshape(len(p["arcs"]), d.T)
     return {"output": out, "fuel": p["fuel"][:, None] * out, "elec": p["elec"] * out,
-            "waste": p["waste"] * out, "params": p}  # type: ignore[dict-item]
+            "waste": p["waste"] * out, "params": p}
 
 
 def outputs(d: ModelData, values: Any) -> list[Output]:
@@ -288,18 +327,18 @@ def outputs(d: ModelData, values: Any) -> list[Output]:
         return []
     f = flows(d, values)
     p = f["params"]
-    U = len(d.sc.heat.supply)
+    U = len(section(d).supply)
     dims3, dims2 = ("heat_unit", "heat_level", "time"), ("heat_unit", "time")
     unserved = np.zeros((len(LEVELS), d.T))
-    if "heat.unserved_kw" in values:
-        unserved[p["served"]] = np.asarray(values["heat.unserved_kw"], float)
+    if UNSERVED_KW in values:
+        unserved[p["served"]] = np.asarray(values[UNSERVED_KW], float)
     cop = np.full((U, d.T), np.nan)
     for a, (i, _) in enumerate(p["arcs"]):
         if np.isfinite(p["cop"][a]).any():
             cop[i] = p["cop"][a]
 
     def per_unit(x: np.ndarray) -> np.ndarray:
-        return _by_unit_level(d, p, x).sum(axis=1)
+        return np.asarray(_by_unit_level(d, p, x).sum(axis=1))
 
     fuel_gas = per_unit(np.where(p["fuel_kind"][:, None] == "gas", f["fuel"], 0.0))
     fuel_coal = per_unit(np.where(p["fuel_kind"][:, None] == "coal", f["fuel"], 0.0))
@@ -324,125 +363,142 @@ def outputs(d: ModelData, values: Any) -> list[Output]:
 def coords(d: ModelData) -> dict[str, Sequence[str]]:
     if not enabled(d):
         return {}
-    return {"heat_unit": [u.name for u in d.sc.heat.supply], "heat_level": list(LEVELS)}
+    return {"heat_unit": [u.name for u in section(d).supply], "heat_level": list(LEVELS)}
 
 
 def kpis(d: ModelData, values: Any) -> dict[str, Any]:
-    """Heat KPIs: demand, heat by source, fuel, electricity, Scope 1, and the two cost lines
-    ``fuel_cost`` and ``unserved_penalty`` of the objective."""
+    """Entries of ``kpis.json``: ``heat`` (demand, heat by source, fuel, electricity, Scope 1,
+    ``fuel_cost`` and ``unserved_penalty`` [currency]) and the cost lines ``heat_fuel`` (fuel
+    burned at ``heat.prices``) and ``penalties`` (unserved heat), which are terms of the
+    objective. Without a heat section: an empty ``heat`` and a zero ``heat_fuel`` line."""
     if not enabled(d):
-        return {}
+        return {"heat": {}, "cost_breakdown": {"heat_fuel": 0.0}}
     f = flows(d, values)
     p, dt = f["params"], d.dt_h
-    units = d.sc.heat.supply
-    unserved = float(np.sum(values.get("heat.unserved_kw", 0.0))) * dt
+    units = section(d).supply
+    unserved = float(np.sum(values.get(UNSERVED_KW, 0.0))) * dt
     gas_kwh = float(f["fuel"][p["fuel_kind"] == "gas"].sum()) * dt
     coal_kwh = float(f["fuel"][p["fuel_kind"] == "coal"].sum()) * dt
     elec = f["elec"]
     co2 = gas_kwh * KGCO2_PER_KWH_FUEL["gas"] + coal_kwh * KGCO2_PER_KWH_FUEL["coal"]
     by_unit = {u.name: float(sum(f["output"][a].sum() for a, (j, _) in enumerate(p["arcs"])
                                  if j == i)) * dt for i, u in enumerate(units)}
+    fuel_cost = float((p["cost"][:, None] * f["output"]).sum()) * dt
+    penalty = unserved * section(d).unserved_penalty_per_kwh
     return {
-        "demand_kwh": {LEVELS[li]: float(p["demand"][li].sum()) * dt for li in p["levels"]},
-        "heat_by_source_kwh": by_unit,
-        "unserved_kwh": unserved,
-        "natural_gas_m3": gas_kwh / KWH_PER_M3_GAS,
-        "coal_t": coal_kwh / KWH_PER_KG_COAL / 1000.0,
-        "fuel_kgce": (gas_kwh + coal_kwh) / KWH_PER_KGCE,
-        "electricity_kwh": float(elec[elec > 0].sum()) * dt,
-        "chp_electricity_kwh": float(-elec[elec < 0].sum()) * dt + 0.0,
-        "scope1_t": co2 / 1000.0,
-        "fuel_cost": float((p["cost"][:, None] * f["output"]).sum()) * dt,
-        "unserved_penalty": unserved * d.sc.heat.unserved_penalty_per_kwh,
+        "heat": {
+            "demand_kwh": {LEVELS[li]: float(p["demand"][li].sum()) * dt for li in p["levels"]},
+            "heat_by_source_kwh": by_unit,
+            "unserved_kwh": unserved,
+            "natural_gas_m3": gas_kwh / KWH_PER_M3_GAS,
+            "coal_t": coal_kwh / KWH_PER_KG_COAL / 1000.0,
+            "fuel_kgce": (gas_kwh + coal_kwh) / KWH_PER_KGCE,
+            "electricity_kwh": float(elec[elec > 0].sum()) * dt,
+            "chp_electricity_kwh": float(-elec[elec < 0].sum()) * dt + 0.0,
+            "scope1_t": co2 / 1000.0,
+            "fuel_cost": fuel_cost,
+            "unserved_penalty": penalty,
+        },
+        "cost_breakdown": {"heat_fuel": fuel_cost, "penalties": penalty},
     }
 
 
-# -- sizing -------------------------------------------------------------------------------------
-def annual_capex_per_unit(d: ModelData, capex: float | None, life: float | None) -> float:
-    """Investment charged to the horizon per unit of capacity [currency/unit]: capex ·
-    CRF(sizing.discount_rate, life) · horizon fraction (as the other sized assets)."""
-    from zeropark.planning.capex import capital_recovery_factor
-
-    crf = capital_recovery_factor(d.sc.sizing.discount_rate, float(life or 20.0))
-    return float(capex or 0.0) * crf * d.horizon_fraction
+# -- sizing hook of the registry (zeropark size) -------------------------------------------------
+# Unit u with cap C̄ (max_capacity_kw, or all_factor × capacity_kw): the envelope model has the
+# unit at C̄; a column heat.capacity_kw[u] C_u ∈ [0, C̄] at the annualized cost per kW and rows
+#     Σ_l out[u/l,t] − C_u ≤ 0                                    (heat.sized_output) [kW]
 
 
-def size_supply(lp: MatrixLP, d: ModelData, plan: Any = None) -> None:
-    """Sizing hook ``heat.supply.{i}.capacity_kw``: for each unit with ``max_capacity_kw`` (or
-    in ``plan``, a collection of unit names), a column ``heat.capacity_kw[u]`` ∈ [0, max] at the
-    annualised capex, and rows ``heat.sized_output[u, t]``: Σ_l out[u/l,t] − cap[u] ≤ 0; the
-    output columns' fixed bound C_u is lifted to max."""
-    if not enabled(d) or not lp.has("heat.output_kw"):
+def unit_cost(sc: Any, item: Any, capex: float | None, field_path: str) -> Any:
+    """Cost of one kW (supply) or kWh (store) of a heat asset: its ``capex_per_kw`` /
+    ``capex_per_kwh`` × ``sizing.capex_factor``, no fixed O&M, lifetime from
+    ``sizing.lifetime_years`` (by name or technology) else the asset's."""
+    from zeropark.planning.capex import UnitCost, capital_recovery_factor
+
+    overrides = sc.sizing.lifetime_years
+    life = next((overrides[k] for k in (item.name, item.technology) if k in overrides),
+                item.lifetime_years)
+    if life is None:
+        raise ScenarioError(field_path, item.technology, "a technology with lifetime_years, or "
+                                                         f"set sizing.lifetime_years.{item.name}")
+    key = item.technology or item.kind
+    return UnitCost(key, float(capex or 0.0) * sc.sizing.capex_factor, 0.0, float(life),
+                    capital_recovery_factor(sc.sizing.discount_rate, float(life)))
+
+
+def _select(plan: SizingPlan, sc: Any, profiles: Any, options: Mapping[str, Any]) -> None:
+    """Units with ``max_capacity_kw`` (or ``all_factor`` × ``capacity_kw``)."""
+    if getattr(sc, "heat", None) is None:
         return
-    p, units = params(d), d.sc.heat.supply
-    sized = [i for i, u in enumerate(units) if u.max_capacity_kw is not None
-             and (plan is None or u.name in plan)]
-    if not sized:
+    for i, u in enumerate(sc.heat.supply):
+        cap = size_cap(u.max_capacity_kw, u.capacity_kw, options.get("all_factor"),
+                       f"heat.supply.{i}.max_capacity_kw")
+        if cap is not None:
+            plan.add(CAPACITY_KW, SizedAsset(f"heat.supply.{i}.capacity_kw", i, u.capacity_kw,
+                                             cap, "kW", unit_cost(sc, u, u.capex_per_kw,
+                                                                  f"heat.supply.{i}.technology")))
+
+
+def _arcs_of(d: ModelData, i: int) -> list[int]:
+    return [a for a, (j, _) in enumerate(params(d)["arcs"]) if j == i]
+
+
+def _add_sizing(lp: MatrixLP, d: ModelData, plan: SizingPlan,
+                per_kwp: Mapping[int, np.ndarray]) -> None:
+    """Capacity columns and ``heat.sized_output`` rows (see above)."""
+    sized = plan.of(CAPACITY_KW)
+    if not sized or not lp.has(OUTPUT_KW):
         return
-    hi = np.array([units[i].max_capacity_kw for i in sized])
-    cost = np.array([annual_capex_per_unit(d, units[i].capex_per_kw, units[i].lifetime_years)
-                     for i in sized])
-    cap = lp.var("heat.capacity_kw", ([units[i].name for i in sized],), 0.0, hi, cost)
-    out = lp.cols("heat.output_kw")
-    ub = lp._ub[list(lp.var_blocks).index("heat.output_kw")]
-    ub = ub.reshape(out.shape)
-    rows = lp.rows("heat.sized_output", ([units[i].name for i in sized], range(d.T)), hi=0.0)
-    for k, i in enumerate(sized):
-        mine = [a for a, (j, _) in enumerate(p["arcs"]) if j == i]
-        ub[mine] = units[i].max_capacity_kw
-        lp.add(rows[k][None, :], out[mine], 1.0)
+    names = [section(d).supply[s.index].name for s in sized]
+    cap = lp.var(CAPACITY_KW, (names,), 0.0, np.array([s.cap for s in sized]),
+                 np.array([s.cost.annualized_per_year * d.horizon_fraction for s in sized]))
+    out = lp.cols(OUTPUT_KW)
+    rows = lp.rows(SIZED_OUTPUT, (names, range(d.T)), hi=0.0)
+    for k, s in enumerate(sized):
+        lp.add(rows[k][None, :], out[_arcs_of(d, s.index)], 1.0)
         lp.add(rows[k], cap[k], -1.0)
-    lp._ub[list(lp.var_blocks).index("heat.output_kw")] = ub.ravel()
-    if lp.row_blocks.get("heat.capacity") is not None:  # shared-level caps move with the size
-        _lift_rows(lp, "heat.capacity", [units[i].name for i in p["shared"]],
-                   {units[i].name: units[i].max_capacity_kw for i in sized})
 
 
-def _lift_rows(lp: MatrixLP, block: str, labels: list[str], new_hi: dict[str, float]) -> None:
-    b = lp.row_blocks[block]
-    k = list(lp.row_blocks).index(block)
-    hi = lp._row_hi[k].reshape(b.shape).copy()
-    for j, name in enumerate(labels):
-        if name in new_hi:
-            hi[j] = new_hi[name]
-    lp._row_hi[k] = hi.ravel()
+def _changes(sc: Any, plan: SizingPlan, sizes: Mapping[str, float]) -> dict[str, Any]:
+    return {f"heat.supply.{s.index}.capacity_kw": sizes[s.key] for s in plan.of(CAPACITY_KW)}
 
 
-def sizing_report(d: ModelData, values: Any) -> list[dict[str, Any]]:
-    """Sizes chosen by the heat hooks (``heat.capacity_kw``, ``heat_storage.energy_kwh``): per
-    asset its scenario field, size, unit, cap and the investment charged to the horizon
-    [currency] (part of the objective), for the sizing KPIs."""
-    out: list[dict[str, Any]] = []
-    if not enabled(d):
-        return out
-    heat = d.sc.heat
-    for block, items, field, unit, capex in (
-            ("heat.capacity_kw", heat.supply, "capacity_kw", "kW", "capex_per_kw"),
-            ("heat_storage.energy_kwh", heat.storage, "energy_kwh", "kWh", "capex_per_kwh")):
-        if block not in values:
-            continue
-        cap_field = "max_capacity_kw" if unit == "kW" else "max_energy_kwh"
-        sized = [(i, x) for i, x in enumerate(items) if getattr(x, cap_field) is not None]
-        kind = "supply" if unit == "kW" else "storage"
-        for (i, x), size in zip(sized, np.asarray(values[block], float).ravel(), strict=False):
-            per = annual_capex_per_unit(d, getattr(x, capex), x.lifetime_years)
-            out.append({"asset": f"heat.{kind}.{i}.{field}", "name": x.name, "size": float(size),
-                        "unit": unit, "cap": float(getattr(x, cap_field)),
-                        "horizon_capex": float(size) * per})
-    return out
+def _loosen(lp: MatrixLP, plan: SizingPlan) -> None:
+    """Output columns and shared-capacity rows of the sized units without their cap bounds."""
+    from zeropark.planning.lpedit import set_cols, set_rows
+
+    sized = plan.of(CAPACITY_KW)
+    if not sized or not lp.has(OUTPUT_KW):
+        return
+    labels = list(lp.var_blocks[OUTPUT_KW].labels[0])
+    out = lp.cols(OUTPUT_KW)
+    shared = list(lp.row_blocks[CAPACITY].labels[0]) if CAPACITY in lp.row_blocks else []
+    for name in lp.var_blocks[CAPACITY_KW].labels[0]:
+        mine = [a for a, lab in enumerate(labels) if lab.rsplit("/", 1)[0] == name]
+        set_cols(lp, out[mine], ub=np.inf)
+        if name in shared:
+            set_rows(lp, lp.row_blocks[CAPACITY].index()[shared.index(name)], hi=np.inf)
 
 
-SIZING = (SizingHook("heat.supply.{i}.capacity_kw", "heat.supply.{i}.max_capacity_kw", "kW",
-                     size_supply),)
+def _widen(sc: Any, key: str, cap: float, options: Mapping[str, Any]) -> dict[str, Any]:
+    parts = key.split(".")
+    if parts[:2] != ["heat", "supply"] or parts[-1] != "capacity_kw":
+        return {}
+    return {f"heat.supply.{parts[2]}.max_capacity_kw": cap}
+
+
+SIZING = (SizingHook(key="heat.supply.{i}.capacity_kw", cap_field="heat.supply.N.max_capacity_kw",
+                     unit="kW", add=_add_sizing, columns=(CAPACITY_KW,), select=_select,
+                     changes=_changes, loosen=_loosen, widen=_widen),)
 
 FAMILY = Family(
     name="heat", add_matrix=add_matrix, add_pyomo=add_pyomo,
-    row_words={"heat.balance": "heat balance of a temperature level",
-               "heat.capacity": "heat unit capacity shared by its levels",
-               "heat.waste_heat": "waste-heat stream available",
-               "heat.sized_output": "heat output within the sized capacity"},
-    col_words={"heat.output_kw": "heat delivered by a unit to a level",
-               "heat.unserved_kw": "heat demand not served",
-               "heat.capacity_kw": "sized heat unit capacity"},
+    row_words={BALANCE: "heat balance of a temperature level",
+               CAPACITY: "heat unit capacity shared by its levels",
+               WASTE_HEAT: "waste-heat stream available",
+               SIZED_OUTPUT: "heat output within the sized capacity"},
+    col_words={OUTPUT_KW: "heat delivered by a unit to a level",
+               UNSERVED_KW: "heat demand not served",
+               CAPACITY_KW: "sized heat unit capacity"},
     outputs=outputs, coords=coords, sizing=SIZING, kpis=kpis,
 )

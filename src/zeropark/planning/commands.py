@@ -116,10 +116,12 @@ def size(scenario: str, out_dir: str, sets: tuple[str, ...], all_factor: float |
          roof: tuple[str, ...], start: str | None, horizon: str | None,
          time_limit: float | None, gap: float | None, relax: bool, periods: str | None,
          widen: float | None, budget: float | None, no_plot: bool) -> None:
-    """Size PV (kWp), storage (kWh, kW) and pile counts with the dispatch; write the run files.
+    """Size PV (kWp), storage (kWh, kW), pile counts and heat assets with the dispatch; write
+    the run files.
 
     Only assets with a cap are sized: pv.N.max_capacity_kw, storage.N.max_energy_kwh,
-    ev.groups.N.max_count (set them in the scenario, with --set, or use --all FACTOR).
+    ev.groups.N.max_count, heat.supply.N.max_capacity_kw, heat.storage.N.max_energy_kwh (set
+    them in the scenario, with --set, or use --all FACTOR).
     Capex is annualized (capital recovery factor at sizing.discount_rate) plus fixed O&M.
     """
     from zeropark.clitools import kpi_lines, window_of

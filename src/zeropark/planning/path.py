@@ -5,7 +5,8 @@ Three questions, one command (``zeropark path``):
 
 1. **The plan.** Minimum cost (operation + annualised investment when assets are sized) with the
    core indicator as a *hard* constraint, ``CO2 − thr · tce ≤ 0`` (:mod:`zeropark.model.carbon`,
-   the scenario's threshold and tce factor). If no plan passes, the **best achievable** plan is
+   the scenario's threshold and tce factor; a plan that meets it only by leaving heat demand
+   unserved does not pass). If no plan passes, the **best achievable** plan is
    solved instead — the indicator soft at the price ceiling (:data:`CEILING_PER_T`) per tonne
    over, so the excess ``CO2 − thr · tce`` is cut wherever a tonne costs less than that — and
    :func:`missing_levers` says what is missing (e.g. fuel emissions above the whole allowance:
@@ -339,12 +340,23 @@ def _best_effort(sc: Scenario, prof: Profiles, o: _Opts) -> Result:
     return res
 
 
+def _passes_hard(res: Result) -> bool:
+    """A hard-target plan passes only if it serves the park's heat: leaving heat demand unserved
+    (a penalty, :mod:`zeropark.model.heat`) cuts the fuel it would burn, but is no plan."""
+    if not res.ok:
+        return False
+    heat = res.kpis.get("heat") or {}
+    demand_kwh = sum(heat.get("demand_kwh", {}).values())
+    return float(heat.get("unserved_kwh", 0.0)) <= 1e-6 * max(demand_kwh, 1.0)
+
+
 def _cheapest_passing(sc: Scenario, prof: Profiles, o: _Opts) -> tuple[Result, bool]:
-    """(result, passes): the hard-target plan, or the best-achievable one when none passes."""
+    """(result, passes): the hard-target plan, or the best-achievable one when none passes
+    (also when the hard target is met only by leaving heat unserved)."""
     hard = _solve(_indicator(sc, "hard"), prof, o)
-    if hard.ok:
+    if _passes_hard(hard):
         return hard, True
-    if hard.status != Status.INFEASIBLE:
+    if not hard.ok and hard.status != Status.INFEASIBLE:
         raise SolveError(f"{sc.name}: the plan with the indicator as a hard target has no "
                          f"solution ({hard.status}): {hard.explanation}")
     best = _best_effort(sc, prof, o)
@@ -514,8 +526,8 @@ def _lever_runs(lv: Lever, sc: Scenario, prof: Profiles, ref_sc: Scenario, ref_p
     assert wo_prof is not None
     if passes:
         wo = _solve(_indicator(wo_sc, "hard"), wo_prof, o)
-        out["without_passes"] = bool(wo.ok)
-        if wo.ok:
+        out["without_passes"] = _passes_hard(wo)
+        if out["without_passes"]:
             out["without_extra_cost"] = plan_cost(wo.kpis) - plan_cost(plan.kpis)
             rows.append(run_row(f"{lv.key}.without", wo, note="plan without the lever"))
             return out

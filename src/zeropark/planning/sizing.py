@@ -10,7 +10,8 @@ each adds a capacity column per sized asset and the rows tying its dispatch to i
 The cost of a unit of capacity is (capex·CRF + fixed O&M per year) × the horizon's share of a year;
 sizes are total capacities (green-field: the scenario's present size is not a sunk cost).
 Only assets with a cap are sized (each hook's ``cap_field``: ``pv.N.max_capacity_kw``,
-``storage.N.max_energy_kwh``, ``ev.groups.N.max_count``); ``all_factor`` gives every other asset
+``storage.N.max_energy_kwh``, ``ev.groups.N.max_count``, ``heat.supply.N.max_capacity_kw``,
+``heat.storage.N.max_energy_kwh``); ``all_factor`` gives every other asset
 the cap factor × its size.
 """
 

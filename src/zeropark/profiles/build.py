@@ -16,6 +16,7 @@ from zeropark.profiles import csvio, ev, green, load, solar, tariff
 from zeropark.profiles.base import EvGroupProfile, Profiles
 from zeropark.profiles.drbaseline import dr_profiles
 from zeropark.scenario import GreenDirect, ProfileFile, Scenario
+from zeropark.scenario.heat import LEVELS
 from zeropark.scenario.resolve import library_for
 
 _log = logging.getLogger(__name__)
@@ -25,6 +26,8 @@ def heat_demand_kw(sc: Scenario, time: pd.DatetimeIndex) -> np.ndarray:
     """Heat demand per level [kW thermal], shape (3, T) (see :mod:`zeropark.profiles.heat`)."""
     from zeropark.profiles.heat import csv_heat_kw, synthetic_heat_kw
 
+    if sc.heat is None:  # no heat section: no heat demand
+        return np.zeros((len(LEVELS), len(time)))
     dem = sc.heat.demand
     if dem.source == "csv":
         return csv_heat_kw(sc, time, lambda pf, field: _csv(sc, pf, time, field, "power"))

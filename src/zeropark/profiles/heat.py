@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from zeropark.profiles import load
-from zeropark.scenario.heat import LEVELS
+from zeropark.scenario.heat import LEVELS, Level
 
 
 @functools.lru_cache(maxsize=16)
@@ -40,7 +40,7 @@ def activity(park_type: str, year: int) -> np.ndarray:
     return act / act.mean()
 
 
-def synthetic_heat_kw(time: pd.DatetimeIndex, *, park_type: str, annual_mwh: Mapping[str, float],
+def synthetic_heat_kw(time: pd.DatetimeIndex, *, park_type: str, annual_mwh: Mapping[Level, float],
                       base_share: float) -> np.ndarray:
     """Synthetic heat demand per level [kW thermal], shape (3, T) (module docstring)."""
     out = np.zeros((len(LEVELS), len(time)))

@@ -134,10 +134,10 @@ class Scenario(Frozen):
     @model_validator(mode="after")
     def _library_keys(self, info: ValidationInfo) -> Scenario:
         check_library_keys(self, library_of(info))
-        if self.heat is not None:  # heat units' technology defaults (models/heat.yaml)
-            from zeropark.scenario.heatresolve import resolve_heat
+        if self.heat is not None:  # checks that need the park type and the weather block
+            from zeropark.scenario.heatresolve import check_heat
 
-            resolve_heat(self, library_of(info))
+            check_heat(self)
         return self
 
     # -- derived quantities -------------------------------------------------------------------

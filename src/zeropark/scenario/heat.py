@@ -11,11 +11,14 @@ unless the name says otherwise; the model equations are in :mod:`zeropark.model.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationInfo, model_validator
 
-from zeropark.scenario.components import Strict
+from zeropark.errors import ScenarioError
+from zeropark.scenario import resolve
+from zeropark.scenario.components import Frozen
+from zeropark.scenario.heatresolve import store_defaults, supply_defaults
 
 Level = Literal["hot_water", "lp_steam", "mp_steam"]
 #: The temperature levels, in model order.
@@ -40,7 +43,7 @@ STORE_LEVELS: dict[str, tuple[str, ...]] = {
 }
 
 
-class HeatDemand(Strict):
+class HeatDemand(Frozen):
     """Heat demand per level: synthetic by park type, or read from a CSV file."""
 
     source: Literal["synthetic", "csv"] = Field(
@@ -74,7 +77,7 @@ class HeatDemand(Strict):
         return self
 
 
-class WasteHeat(Strict):
+class WasteHeat(Frozen):
     """A waste-heat stream the park can recover (flue gas, cooling water, compressor heat)."""
 
     power_kw: float = Field(ge=0, le=1e7, description="Heat the stream carries, available every "
@@ -84,7 +87,7 @@ class WasteHeat(Strict):
                                  "of direct recovery.")
 
 
-class HeatSupply(Strict):
+class HeatSupply(Frozen):
     """One heat supply unit; numbers not given come from its library ``technology`` entry."""
 
     name: str = Field(min_length=1, max_length=100, description="Unit name, unique among the "
@@ -119,6 +122,11 @@ class HeatSupply(Strict):
     lifetime_years: float | None = Field(default=None, gt=0, le=100, description="Economic "
                                          "lifetime, for sizing [yr].")
 
+    @model_validator(mode="before")
+    @classmethod
+    def _library_defaults(cls, data: Any, info: ValidationInfo) -> Any:
+        return supply_defaults(data, resolve.library_of(info))
+
     @model_validator(mode="after")
     def _levels_possible(self) -> HeatSupply:
         allowed = SUPPLY_LEVELS[self.kind]
@@ -134,10 +142,13 @@ class HeatSupply(Strict):
             raise ValueError(f"levels: repeated level in {self.levels}")
         if self.electric_efficiency is not None and self.kind != "chp":
             raise ValueError("electric_efficiency: only for kind chp")
+        if self.max_capacity_kw is not None and self.max_capacity_kw < self.capacity_kw:
+            raise ScenarioError("max_capacity_kw", self.max_capacity_kw,
+                                f"at least capacity_kw ({self.capacity_kw:g})")
         return self
 
 
-class HeatStore(Strict):
+class HeatStore(Frozen):
     """One thermal store on one level; numbers not given come from its library entry."""
 
     name: str = Field(min_length=1, max_length=100, description="Store name, unique among the "
@@ -164,15 +175,23 @@ class HeatStore(Strict):
     lifetime_years: float | None = Field(default=None, gt=0, le=100, description="Economic "
                                          "lifetime, for sizing [yr].")
 
+    @model_validator(mode="before")
+    @classmethod
+    def _library_defaults(cls, data: Any, info: ValidationInfo) -> Any:
+        return store_defaults(data, resolve.library_of(info))
+
     @model_validator(mode="after")
     def _level_possible(self) -> HeatStore:
         if self.level not in STORE_LEVELS[self.kind]:
             raise ValueError(f"level: a {self.kind} cannot serve {self.level}; allowed "
                              f"{list(STORE_LEVELS[self.kind])}")
+        if self.max_energy_kwh is not None and self.max_energy_kwh < self.energy_kwh:
+            raise ScenarioError("max_energy_kwh", self.max_energy_kwh,
+                                f"at least energy_kwh ({self.energy_kwh:g})")
         return self
 
 
-class HeatLevels(Strict):
+class HeatLevels(Frozen):
     """Supply temperature of each level (the heat pump's sink; the limit of waste-heat use)."""
 
     hot_water: float = Field(default=80.0, ge=20, lt=100, description="Hot-water supply "
@@ -183,7 +202,7 @@ class HeatLevels(Strict):
                             "temperature [°C] (assumption: 200 °C ≈ 1.5 MPa saturated).")
 
 
-class HeatPrices(Strict):
+class HeatPrices(Frozen):
     """Fuel prices of the heat units (electricity is priced by the grid tariff)."""
 
     natural_gas_per_m3: float = Field(default=3.5, ge=0, le=100, description="Natural gas price "
@@ -193,7 +212,7 @@ class HeatPrices(Strict):
                               "[currency/t] (assumption: 900 CNY/t delivered thermal coal).")
 
 
-class Heat(Strict):
+class Heat(Frozen):
     """The park's heat system: demand per level, supply units, thermal stores, fuel prices."""
 
     demand: HeatDemand = Field(default_factory=HeatDemand, description="Heat demand per "

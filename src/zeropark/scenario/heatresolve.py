@@ -1,4 +1,6 @@
-"""Fill the heat units' defaults from their ``models/heat.yaml`` entries and check them.
+"""Fill the heat units' defaults from their ``models/heat.yaml`` entries while the scenario is
+validated (the ``mode="before"`` validators of :mod:`zeropark.scenario.heat`), and check what
+needs the whole scenario.
 
 A unit without ``technology`` takes its kind's default entry (``gas_boiler`` → ``gas-boiler``,
 an air-source heat pump → ``heat-pump-air``, ...). A value given in the scenario always wins.
@@ -42,38 +44,63 @@ def _entry(lib: Library, key: str, kind: str, field: str) -> dict[str, Any]:
     return entry
 
 
-def resolve_heat(sc: Scenario, lib: Library) -> None:
-    """Fill and check ``sc.heat`` in place."""
+def supply_defaults(data: Any, lib: Library) -> Any:
+    """Heat-unit data with its numbers filled from its ``models/heat.yaml`` entry (the
+    ``mode="before"`` validator of :class:`zeropark.scenario.heat.HeatSupply`; a value given in
+    the scenario wins).
+
+    Raises
+    ------
+    ScenarioError
+        Field ``technology`` (relative to the unit) for an unknown key or an entry of another
+        kind; a field the unit's kind needs that neither the scenario nor the entry gives.
+    """
+    if not isinstance(data, dict) or data.get("kind") not in _NEEDS:
+        return data  # the schema reports it
+    kind = data["kind"]
+    source = data.get("source", "air") if kind == "heat_pump" else "air"
+    key = data.get("technology") or DEFAULT_SUPPLY_KEY.get((kind, source))
+    if not isinstance(key, str):
+        return data  # an invalid source: the schema reports it
+    entry = _entry(lib, key, kind, "technology")
+    data = {**data, **{name: float(entry[name]) for name in _SUPPLY_FIELDS
+                       if data.get(name) is None and name in entry}}
+    for name in _NEEDS[kind]:
+        if data.get(name) is None:
+            raise ScenarioError(name, None,
+                                f"a number, or a technology entry giving it ({key} does not)")
+    return data
+
+
+def store_defaults(data: Any, lib: Library) -> Any:
+    """Thermal-store data with efficiencies, losses, capex and lifetime filled from its
+    ``models/heat.yaml`` entry (the ``mode="before"`` validator of
+    :class:`zeropark.scenario.heat.HeatStore`).
+
+    Raises
+    ------
+    ScenarioError
+        As :func:`supply_defaults`.
+    """
+    if not isinstance(data, dict) or data.get("kind") not in DEFAULT_STORE_KEY:
+        return data
+    key = data.get("technology") or DEFAULT_STORE_KEY[data["kind"]]
+    entry = _entry(lib, key, data["kind"], "technology")
+    data = {**data, **{name: float(entry[name]) for name in _STORE_FIELDS
+                       if data.get(name) is None and name in entry}}
+    for name in ("charge_efficiency", "discharge_efficiency", "loss_per_h"):
+        if data.get(name) is None:
+            raise ScenarioError(name, None,
+                                f"a number, or a technology entry giving it ({key} does not)")
+    return data
+
+
+def check_heat(sc: Scenario) -> None:
+    """Checks of the heat section that need the rest of the scenario (the park type of the
+    electric load, the weather block)."""
     heat = sc.heat
-    assert heat is not None
-    for i, u in enumerate(heat.supply):
-        field = f"heat.supply.{i}.technology"
-        key = u.technology or DEFAULT_SUPPLY_KEY[(u.kind, u.source if u.kind == "heat_pump"
-                                                   else "air")]
-        entry = _entry(lib, key, u.kind, field)
-        for name in _SUPPLY_FIELDS:
-            if getattr(u, name) is None and name in entry:
-                setattr(u, name, float(entry[name]))
-        for name in _NEEDS[u.kind]:
-            if getattr(u, name) is None:
-                raise ScenarioError(f"heat.supply.{i}.{name}", None,
-                                    f"a number, or a technology entry giving it ({key} does not)")
-        if u.max_capacity_kw is not None and u.max_capacity_kw < u.capacity_kw:
-            raise ScenarioError(f"heat.supply.{i}.max_capacity_kw", u.max_capacity_kw,
-                                f"at least capacity_kw ({u.capacity_kw:g})")
-    for i, s in enumerate(heat.storage):
-        key = s.technology or DEFAULT_STORE_KEY[s.kind]
-        entry = _entry(lib, key, s.kind, f"heat.storage.{i}.technology")
-        for name in _STORE_FIELDS:
-            if getattr(s, name) is None and name in entry:
-                setattr(s, name, float(entry[name]))
-        for name in ("charge_efficiency", "discharge_efficiency", "loss_per_h"):
-            if getattr(s, name) is None:
-                raise ScenarioError(f"heat.storage.{i}.{name}", None,
-                                    f"a number, or a technology entry giving it ({key} does not)")
-        if s.max_energy_kwh is not None and s.max_energy_kwh < s.energy_kwh:
-            raise ScenarioError(f"heat.storage.{i}.max_energy_kwh", s.max_energy_kwh,
-                                f"at least energy_kwh ({s.energy_kwh:g})")
+    if heat is None:
+        return
     dem = heat.demand
     if dem.source == "synthetic":
         from zeropark.profiles.load import PARK_TYPES
