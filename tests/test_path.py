@@ -141,16 +141,18 @@ def test_no_plan_passes_with_gas_and_the_missing_lever_is_named() -> None:
 
 
 def test_a_declared_lever_is_one_entry() -> None:
-    # "electrify heat" as the scenario declares it: the park without it burns the gas above
+    # a fuel lever the scenario declares (its fixed gas use, e.g. a process switched to
+    # electricity elsewhere; the built-in "electrify-heat" lever works on a heat section): the
+    # park without it burns the gas above
     # (216.2 kg in 2 h, nothing to pay for it in this model); with it, no gas. It reaches fuels,
     # so the diagnosis no longer says a fuel lever is missing, and the plan passes.
     sc, prof = park()
-    heat = lever_from_changes("electrify-heat", {"fuels.natural_gas_m3_per_year": 438000.0},
-                              label="electrify heat", reaches="fuels")
+    heat = lever_from_changes("cut-gas", {"fuels.natural_gas_m3_per_year": 438000.0},
+                              label="cut the fixed gas use", reaches="fuels")
     assert heat.present(sc)
     assert not heat.present(sc.replace({"fuels.natural_gas_m3_per_year": 438000.0}))
-    res = path(sc, prof, levers=[*LEVERS, heat], only=["electrify-heat"])
-    row = lever(res, "electrify-heat")
+    res = path(sc, prof, levers=[*LEVERS, heat], only=["cut-gas"])
+    row = lever(res, "cut-gas")
     assert row["alone_abated_t"] == pytest.approx(100 * GAS_CO2_KG_PER_M3 / 1000, rel=1e-6)
     assert row["alone_cost_per_t"] == pytest.approx(0.0, abs=1e-6)
     assert lever(res, "pv")["note"] == "not compared (--only)"
