@@ -199,12 +199,118 @@ def test_hourly_forecast_is_held_on_quarter_hours_and_quarter_hours_are_averaged
     (pd.DataFrame({"time": pd.date_range("2025-07-01", periods=4, freq="h"),
                    "load_kw": [1.0, np.nan, 1.0, 1.0]}), "forecast.load_kw"),
     (pd.DataFrame({"time": pd.date_range("2025-07-01", periods=4, freq="h"),
-                   "pv_kw": -1.0}), "forecast.pv_kw"),
+                   "pv_kw": [1.0, np.inf, 1.0, 1.0]}), "forecast.pv_kw"),  # non-finite
 ])
 def test_bad_forecast_names_the_column(frame, field):
     with pytest.raises(ScenarioError) as err:
         read_forecast(frame, pd.date_range("2025-07-01", periods=4, freq="h"), 1.0, ["roof"])
     assert err.value.field == field
+
+
+# -- forecast sanity (rules in docs/operations.md "Forecast sanity") ---------------------------
+CLEARSKY = {"source": "clearsky", "clearness": {"monthly_clearness": [0.5] * 12}}
+
+
+def pv_park(**sections):
+    """tiny_park with one array: 100 kW DC, AC limit 80 kW (clip at 80, refuse above 105 kW)."""
+    return tiny_park(pv=[{"name": "roof", "capacity_kw": 100.0, "ac_limit_kw": 80.0}],
+                     weather=CLEARSKY, **sections)
+
+
+def pv_forecast(pv) -> pd.DataFrame:
+    fc = tiny_forecast()
+    fc["pv_kw"] = pv
+    return fc
+
+
+def sanity_horizon(sc, fc):
+    state = state_from_dict({"storage": {"bat": {"soc": 0.5}}, "ev_plugged": []})
+    return build_horizon(sc, state, start="2025-07-01T00:00", horizon_h=24, step="1h",
+                         forecast=fc)
+
+
+def test_pv_above_the_ac_limit_is_clipped_and_listed_in_the_metadata():
+    pv = np.zeros(24)
+    pv[11], pv[12], pv[13] = 95.0, 104.0, 80.0  # 95, 104 > AC 80 and ≤ 105 (105 % of 100)
+    pv[2] = -1.5  # night: −1.5 ≥ −2 % × 80 = −1.6 kW → clipped to 0
+    hz = sanity_horizon(pv_park(), pv_forecast(pv))
+    assert hz.forecast_error is None
+    got = hz.prof.pv_avail_kw.sum(axis=0)
+    assert got[11] == got[12] == got[13] == 80.0 and got[2] == 0.0
+    fixes = {c["rule"]: c for c in hz.forecast.corrections}
+    assert fixes["pv_above_ac_limit"] == {
+        "column": "pv_kw", "rule": "pv_above_ac_limit", "action": "clipped", "steps": 2,
+        "first": "2025-07-01T11:00:00", "worst_value": 104.0, "limit": 80.0, "max_change": 24.0}
+    assert fixes["negative_pv"]["steps"] == 1 and fixes["negative_pv"]["max_change"] == 1.5
+    assert any(w.startswith("forecast.pv_kw: 2 step(s) clipped to 80") for w in hz.warnings)
+    s = tiny_schedule(pv_park(), forecast=pv_forecast(pv))
+    full_validate(s.doc)
+    meta = s.doc["metadata"]
+    assert not meta["fallback"] and s.doc["schema_version"] == "1.2.0"
+    assert [c["rule"] for c in meta["forecast_corrections"]] == ["negative_pv",
+                                                                 "pv_above_ac_limit"]
+    pv_out = np.array([iv["pv_kw"] for iv in s.doc["intervals"]])
+    assert pv_out.max() <= 80.0 + 1e-6
+    # a clean forecast: no corrections, an empty list
+    assert tiny_schedule(pv_park()).doc["metadata"]["forecast_corrections"] == []
+
+
+@pytest.mark.parametrize("column, values, field, shown", [
+    ("pv_kw", {12: 106.0}, "forecast.pv_kw", "106 at 2025-07-01 12:00:00"),  # > 105 % of 100
+    ("pv_kw", {3: -1.7}, "forecast.pv_kw", "-1.7 at 2025-07-01 03:00:00"),  # < −2 % of 80
+    ("load_kw", {5: -3.0}, "forecast.load_kw", "-3 at 2025-07-01 05:00:00"),  # sign error
+    ("load_kw", {7: np.nan}, "forecast.load_kw", "row 8"),  # non-finite
+    ("load_kw", {7: np.inf}, "forecast.load_kw", "row 8"),
+])
+def test_refused_forecast_names_column_time_value_and_still_publishes_the_fallback(
+        column, values, field, shown):
+    fc = pv_forecast(np.zeros(24))
+    for i, x in values.items():
+        fc.loc[i, column] = x
+    hz = sanity_horizon(pv_park(), fc)
+    assert hz.forecast_error.startswith(field) and shown in hz.forecast_error
+    assert "\n" not in hz.forecast_error  # one line
+    s = tiny_schedule(pv_park(), forecast=fc)
+    meta = check_fallback(s, pv_park())
+    assert meta["reasons"][0].startswith("forecast rejected: " + field)
+    assert meta["forecast_corrections"] == [] and meta["inputs"]["forecast_used"] is False
+
+
+def test_load_in_mw_is_refused_by_the_magnitude_rule():
+    # the scenario's own load peaks at 800 kW; a forecast of 0.8 (MW) is 0.1 % of it, below 1 %
+    sc = pv_park(loads={"source": "synthetic", "peak_kw": 800.0})
+    own = sanity_horizon(sc, None).base.load_kw.max()
+    fc = tiny_forecast(load=np.full(24, own / 1000))
+    hz = sanity_horizon(sc, fc)
+    assert hz.forecast_error.startswith("forecast.load_kw") and "MW instead of kW" in \
+        hz.forecast_error
+    # 2 % of the scenario's own maximum is a (very low) load, not a unit error: accepted
+    assert sanity_horizon(sc, tiny_forecast(load=np.full(24, own / 50))).forecast_error is None
+
+
+def test_cli_schedule_with_a_refused_forecast_publishes_the_fallback(tmp_path):
+    sc_path = tmp_path / "park.yaml"
+    sc_path.write_text(yaml.safe_dump(tiny_dict(24, storage=[battery(energy_kwh=20, power_kw=10)],
+                                                pv=[{"name": "roof", "capacity_kw": 100.0,
+                                                     "ac_limit_kw": 80.0}], weather=CLEARSKY)))
+    fc = pv_forecast(np.zeros(24))
+    fc.loc[4, "pv_kw"] = -50.0
+    fc.to_csv(tmp_path / "fc.csv", index=False)
+    state = tmp_path / "state.json"
+    runner = CliRunner()
+    assert runner.invoke(main, ["ledger", "init", str(sc_path), "--as-of", "2025-07-01T00:00",
+                                "-o", str(state)]).exit_code == 0
+    out = runner.invoke(main, ["schedule", str(sc_path), "--start", "2025-07-01T00:00",
+                               "--horizon", "24h", "--step", "1h", "--state", str(state),
+                               "--forecast", str(tmp_path / "fc.csv"), "-o",
+                               str(tmp_path / "out")])
+    assert out.exit_code == 4, out.output
+    line = [x for x in out.output.splitlines() if x.startswith("fallback: forecast rejected")]
+    assert line == ["fallback: forecast rejected: forecast.pv_kw: got '-50 at 2025-07-01 "
+                    "04:00:00'; ≥ -1.6 kW (−2 % of the rating; smaller negatives are clipped "
+                    "to 0)"]
+    assert read_schedule(tmp_path / "out" / "schedule-20250701T0000.json")["metadata"][
+        "fallback"] is True
 
 
 def test_irradiance_forecast_goes_through_pvlib(demo):

@@ -31,7 +31,14 @@ from zeropark.model.data import (
 )
 from zeropark.model.emissions import indicator_threshold, kgce_per_kwh
 from zeropark.model.flexload import band_kw
-from zeropark.operations.forecast import Forecast, apply_forecast, check_plausible, read_forecast
+from zeropark.operations.forecast import (
+    Forecast,
+    apply_forecast,
+    check_plausible,
+    correction_lines,
+    read_forecast,
+    sanitize_forecast,
+)
 from zeropark.operations.state import OpsState, check_against, ledger_period
 from zeropark.profiles import build
 from zeropark.profiles.base import Profiles
@@ -400,8 +407,10 @@ def build_horizon(sc: Scenario, state: OpsState, *, start: str | pd.Timestamp, h
     if forecast is not None:
         try:
             fc = read_forecast(forecast, prof.time, sc_h.dt_h, [a.name for a in sc_h.pv])
+            fc = sanitize_forecast(sc_h, base, fc)
             check_plausible(sc_h, base, fc)
             prof_fc = apply_forecast(sc_h, base, fc)
+            warnings += correction_lines(fc)
         except ScenarioError as err:
             error = str(err)
         except Exception as err:  # noqa: BLE001 - any bad forecast means the fallback plan

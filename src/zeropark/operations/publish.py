@@ -29,7 +29,7 @@ from zeropark.strictload import json_data
 if TYPE_CHECKING:
     from zeropark.operations.schedule import Schedule
 
-SCHEMA_VERSION = "1.1.0"
+SCHEMA_VERSION = "1.2.0"
 SCHEMA_FILE = "schedule.schema.json"
 _PILE_TOL_KW = 1e-3
 

@@ -380,6 +380,8 @@ def assemble(hz: Horizon, prof: Profiles, plan: Plan, *, status: str, fallback: 
                    "forecast_hash": fc.digest if fc else None,
                    "forecast_columns": fc.columns if fc else [],
                    "forecast_used": fc is not None and hz.forecast_error is None},
+        "forecast_corrections": (list(fc.corrections) if fc is not None
+                                 and hz.forecast_error is None else []),
         "targets": dict(hz.pro_rata.info),
         "expected": exp_summary,
         "margins": margins if margins else None,
