@@ -29,9 +29,13 @@ from zeropark.operations.horizon import build_horizon, pro_rata
 from zeropark.operations.ledger import read_actuals, update_state
 from zeropark.operations.margins import Margins
 from zeropark.operations.publish import (
+    LONG_COLUMNS,
+    LONG_HEADER_KEYS,
     InvalidScheduleError,
     local_time,
+    long_table,
     publish,
+    read_long_csv,
     read_schedule,
     schedule_schema,
 )
@@ -576,7 +580,7 @@ def test_fallback_never_replaces_a_good_schedule_and_broken_ones_are_not_written
     stem = "schedule-20250701T0000"
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
         f"{stem}{kind}{ext}" for kind in ("", ".fallback", ".r1", ".r2")
-        for ext in (".csv", ".json", ".meta.json"))
+        for ext in (".csv", ".json", ".meta.json", ".long.csv"))
     assert read_schedule(tmp_path / f"{stem}.r1.json")["metadata"]["revision"] == 1
     assert read_schedule(paths[0])["metadata"]["revision"] == 2
     rerun = tiny_schedule()  # a rerun of the same day: revision 3 becomes the current plan
@@ -586,6 +590,59 @@ def test_fallback_never_replaces_a_good_schedule_and_broken_ones_are_not_written
     side = json.loads((tmp_path / f"{stem}.meta.json").read_text())
     assert side["revision"] == 3 and side["time_zone"] == "UTC+08:00" and side["status"] == (
         "optimal")
+
+
+def test_long_csv_has_a_metadata_header_and_one_row_per_interval_and_device(tmp_path):
+    good = tiny_schedule()
+    publish(good, tmp_path)
+    path = tmp_path / "schedule-20250701T0000.long.csv"
+    lines = path.read_text().splitlines()
+    assert lines[0] == '# schema: "zeropark.schedule.long"'
+    assert lines[1] == '# schema_version: "1.2.0"' and '# fallback: false' in lines
+    assert lines[len(LONG_HEADER_KEYS)] == ",".join(LONG_COLUMNS)
+    meta, rows = read_long_csv(path)
+    assert meta["status"] == "optimal" and meta["revision"] == 1 and meta["fallback"] is False
+    assert meta["valid_from"] == "2025-07-01T00:00:00+08:00"
+    assert meta["valid_to"] == "2025-07-02T00:00:00+08:00"
+    assert meta["created_at"] == CREATED
+    # tiny park: one battery and the grid, no DR → 24 intervals × 3 devices
+    assert len(rows) == 72 and list(rows.columns) == list(LONG_COLUMNS)
+    assert rows["device_id"].iloc[:3].tolist() == ["grid/import", "grid/export", "storage/bat"]
+    assert (rows["unit"] == "kW").all()
+    bat = rows[rows["device_id"] == "storage/bat"]
+    assert (bat["kind"] == "setpoint").all()
+    assert (bat["sign_convention"] == "+ discharge, - charge").all()
+    np.testing.assert_allclose(bat["value_kw"], good.frame["storage_kw[bat]"], atol=1e-9)
+    assert bat["time"].tolist() == good.frame["start"].tolist()
+    assert bat["time"].iloc[0] == "2025-07-01T00:00:00+08:00"
+    # pandas alone reads the rows too
+    plain = pd.read_csv(path, comment="#")
+    assert len(plain) == 72 and plain["value_kw"].sum() == pytest.approx(rows["value_kw"].sum())
+    # a fallback says so in its header
+    publish(tiny_schedule(forecast=tiny_forecast(price=620.0)), tmp_path)
+    meta, _ = read_long_csv(tmp_path / "schedule-20250701T0000.fallback.long.csv")
+    assert meta["fallback"] is True and meta["revision"] == 2 and meta["status"] == "not_solved"
+
+
+def test_long_csv_of_the_demo_holds_every_pile_and_the_dr_cap(demo_schedule):
+    s, doc, out = demo_schedule
+    meta, rows = read_long_csv(out / "schedule-20261129T0000.long.csv")
+    T = len(doc["intervals"])
+    piles = sum(g["piles"] for g in doc["assets"]["ev_groups"])
+    setpoints = rows[rows["kind"] == "setpoint"]
+    n_dev = len(doc["assets"]["storage"]) + len(doc["assets"]["flexible_loads"]) + piles
+    assert len(setpoints) == T * n_dev and piles == 200
+    cap_steps = int(np.isfinite(s.frame["dr_import_cap_kw"].to_numpy(float)).sum())
+    assert cap_steps > 0 and (rows["kind"] == "limit").sum() == cap_steps
+    wide = setpoints.pivot(index="time", columns="device_id", values="value_kw")
+    np.testing.assert_allclose(wide["ev_pile/" + doc["assets"]["ev_groups"][0]["name"] + "/0"],
+                               s.frame["ev_pile_kw[" + doc["assets"]["ev_groups"][0]["name"]
+                                       + "/0]"], atol=1e-9)
+    assert meta["revision"] == doc["metadata"]["revision"]
+    # the hand-formatted text is exactly pandas' CSV of the long table
+    text = (out / "schedule-20261129T0000.long.csv").read_text()
+    assert text.split("\n", len(LONG_HEADER_KEYS))[-1] == long_table(s.frame).to_csv(
+        index=False, lineterminator="\n")
 
 
 # -- closing the loop ----------------------------------------------------------------------------

@@ -104,7 +104,7 @@ def _schedule(scenario: str, start: str, horizon: str, step: str, state_path: st
         click.echo(f"warning: {w}", err=True)
     click.echo(f"wrote {', '.join(str(p) for p in paths)} (revision {meta['revision']}: "
                f"{paths[0].name.split('.')[0]}.r{meta['revision']}.json/.csv; CSV metadata in "
-               ".meta.json)")
+               ".meta.json; long format in .long.csv)")
     if s.fallback:
         for r in meta["reasons"]:
             click.echo(f"fallback: {r}", err=True)
