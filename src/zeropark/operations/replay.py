@@ -35,6 +35,11 @@ from zeropark.scenario import Scenario
 from zeropark.solve import solve_matrix
 
 _FIX_TOL_KW = 1e-3
+#: How the perfect-foresight benchmark and the replayed dispatch are billed the demand charge:
+#: ``pro_rata`` — the stretch's share of each month (hours of the month in the stretch), as a
+#: ``zeropark run`` of the stretch; ``month`` — each month's peak in full, as every nightly
+#: schedule bills it (the month-to-date peak is the month's bill whatever follows).
+DEMAND_BASES = ("pro_rata", "month")
 
 
 @dataclass(frozen=True)
@@ -226,7 +231,8 @@ def replay(sc: Scenario, prof: Profiles, *, start: str | pd.Timestamp, days: int
            horizon_h: float = 48.0, state: OpsState | None = None,
            end_soc: dict[str, float] | None = None,
            time_limit_s: float | None = None, error: ForecastError | None = None,
-           margins: Margins | None = None) -> ReplayResult:
+           margins: Margins | None = None, horizon_end: str = "state",
+           intra_step_peak: str = "average") -> ReplayResult:
     """Run ``days`` nightly schedules and execute each first day.
 
     Without ``error`` the forecasts are ``prof`` itself and each day is executed exactly as
@@ -256,6 +262,10 @@ def replay(sc: Scenario, prof: Profiles, *, start: str | pd.Timestamp, days: int
         Forecast error model (default: perfect forecasts).
     margins : Margins, optional
         Margins of every night's schedule (default: the documented defaults).
+    horizon_end : {"state", "reference"}, default "state"
+        Every night's end-of-horizon storage rule (see :func:`make_schedule`).
+    intra_step_peak : {"average", "scenario"}, default "average"
+        Every night's billing of steps coarser than 15 min (see :func:`make_schedule`).
     """
     t0 = pd.Timestamp(start)
     end = t0 + pd.Timedelta(days=days)
@@ -283,7 +293,8 @@ def replay(sc: Scenario, prof: Profiles, *, start: str | pd.Timestamp, days: int
              for i in range(len(sc.flexible_loads))})
         sched = make_schedule(sc_night, state, start=t, horizon_h=hours, step=step, forecast=fc,
                               time_limit_s=time_limit_s, end_soc=end_soc if last else None,
-                              margins=margins)
+                              margins=margins, horizon_end=horizon_end,
+                              intra_step_peak=intra_step_peak)
         schedules.append(sched)
         n = int(round(24 / prof.dt_h))
         p = sched.plan
@@ -428,8 +439,9 @@ def regret_report(sc: Scenario, prof: Profiles, rep: ReplayResult, perfect: Resu
 
 def run_replay(sc: Scenario, *, start: str | pd.Timestamp, days: int, horizon_h: float = 48.0,
                step: str = "1h", error: ForecastError | None = None,
-               margins: Margins | None = None, time_limit_s: float | None = None
-               ) -> tuple[dict[str, object], ReplayResult]:
+               margins: Margins | None = None, time_limit_s: float | None = None,
+               horizon_end: str = "state", demand_basis: str = "pro_rata",
+               intra_step_peak: str = "average") -> tuple[dict[str, object], ReplayResult]:
     """Replay ``days`` nights of ``sc`` from ``start`` against its own profiles as the truth and
     report the regret against perfect foresight (:func:`regret_report`).
 
@@ -445,6 +457,8 @@ def run_replay(sc: Scenario, *, start: str | pd.Timestamp, days: int, horizon_h:
     from zeropark.operations.horizon import STEPS
     from zeropark.profiles.build import build_profiles
 
+    if demand_basis not in DEMAND_BASES:
+        raise ScenarioError("--demand-basis", demand_basis, f"one of {list(DEMAND_BASES)}")
     if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= 366:
         raise ScenarioError("--days", days, "a whole number of days, 1 to 366")
     if step not in STEPS:
@@ -469,15 +483,22 @@ def run_replay(sc: Scenario, *, start: str | pd.Timestamp, days: int, horizon_h:
     end_soc = {u.name: float(u.soc_initial) for u in sc.storage
                if u.end_condition != "free" and not u.free_start}
     rep = replay(sc, truth, start=t0, days=days, horizon_h=horizon_h, end_soc=end_soc or None,
-                 time_limit_s=time_limit_s, error=error, margins=margins)
-    perfect = solve_data(prepare(stretch, truth))
-    realized = evaluate_dispatch(stretch, truth, rep.dispatch, rep.dr_accepted)
+                 time_limit_s=time_limit_s, error=error, margins=margins,
+                 horizon_end=horizon_end, intra_step_peak=intra_step_peak)
+    bench = truth
+    if demand_basis == "month":  # bill each month's peak in full, as the nightly plans do
+        bench = dataclasses.replace(truth, month_fraction=None)  # None: whole months
+    perfect = solve_data(prepare(stretch, bench))
+    realized = evaluate_dispatch(stretch, bench, rep.dispatch, rep.dr_accepted)
     if not (perfect.ok and realized.ok):
         raise ScenarioError("replay", f"perfect foresight {perfect.status}, replayed "
                             f"{realized.status}", "both solved (see the scenario's limits)")
     report = regret_report(stretch, truth, rep, perfect, realized)
     report["forecast_error"] = (None if error is None else dataclasses.asdict(error))
     report["margins"] = dataclasses.asdict(margins if margins is not None else Margins())
+    report["horizon_end"] = horizon_end
+    report["demand_basis"] = demand_basis
+    report["intra_step_peak"] = intra_step_peak
     return report, rep
 
 
