@@ -317,6 +317,51 @@ def test_cli_schedule_with_a_refused_forecast_publishes_the_fallback(tmp_path):
         "fallback"] is True
 
 
+def test_intra_step_peak_bills_the_scenarios_quarter_hour_peak_on_the_forecast_load():
+    # no storage: the plan imports the forecast load, 50 kW flat. Billed as hourly averages the
+    # horizon's peak is 50 kW; with the scenario's intra-hour peak ratio r_t it is 50 × max r_t
+    sc = tiny_park(storage=[])
+    state = state_from_dict({"ev_plugged": []})
+    flat = tiny_forecast(load=np.full(24, 50.0))
+    avg = make_schedule(sc, state, start="2025-07-01T00:00", horizon_h=24, step="1h",
+                        forecast=flat, created_at=CREATED, margins=Margins.off())
+    hz = build_horizon(sc, state, start="2025-07-01T00:00", horizon_h=24, step="1h",
+                       forecast=flat, intra_step_peak="scenario")
+    ratio = hz.prof.peak_ratio
+    assert ratio is not None and ratio.min() >= 1.0 and ratio.max() > 1.0
+    np.testing.assert_array_equal(ratio, hz.base.peak_ratio)  # the scenario's, kept
+    assert build_horizon(sc, state, start="2025-07-01T00:00", horizon_h=24, step="1h",
+                         forecast=flat).prof.peak_ratio is None
+    quarter = make_schedule(sc, state, start="2025-07-01T00:00", horizon_h=24, step="1h",
+                            forecast=flat, created_at=CREATED, margins=Margins.off(),
+                            intra_step_peak="scenario")
+    peak = lambda s: s.doc["metadata"]["expected"]["peak_import_kw"]["2025-07"]  # noqa: E731
+    assert peak(avg) == pytest.approx(50.0, abs=1e-6)
+    assert peak(quarter) == pytest.approx(50.0 * ratio.max(), abs=1e-6)
+    np.testing.assert_allclose(imports(quarter.doc), 50.0, atol=1e-6)
+    with pytest.raises(ScenarioError, match="--intra-step-peak"):
+        build_horizon(sc, state, start="2025-07-01T00:00", horizon_h=24, step="1h",
+                      intra_step_peak="max")
+
+
+def test_horizon_end_reference_ends_at_the_scenarios_soc_not_the_states():
+    # battery 20 kWh, scenario soc_initial 0.5, at_least_initial; the state says 0.9 (18 kWh).
+    # Flat price 1 CNY/kWh and a 40 CNY/kW demand charge: discharging only saves money, so the
+    # plan ends at the lowest SOC its end rule allows — 0.9 under "state" (the state's SOC),
+    # 0.5 under "reference" (the scenario's soc_initial)
+    state = state_from_dict({"storage": {"bat": {"soc": 0.9}}, "ev_plugged": []})
+    end = {}
+    for rule in ("state", "reference"):
+        s = tiny_schedule(state=state, horizon_end=rule)
+        assert s.doc["metadata"]["horizon_end"] == rule and not s.fallback
+        full_validate(s.doc)
+        end[rule] = s.doc["intervals"][-1]["storage"]["bat"]["soc"]
+    assert end["state"] == pytest.approx(0.9, abs=1e-6)
+    assert end["reference"] == pytest.approx(0.5, abs=1e-6)
+    with pytest.raises(ScenarioError, match="--horizon-end"):
+        tiny_schedule(horizon_end="free")
+
+
 def test_irradiance_forecast_goes_through_pvlib(demo):
     state = state_from_dict({"ev_plugged": []})
     base = build_horizon(demo, state, start="2026-06-01T00:00", horizon_h=24, step="1h")
