@@ -104,6 +104,10 @@ def test_demo_nights_against_the_truth_and_the_command(tmp_path):
     # the replayed dispatch is feasible for the perfect-foresight model: it cannot beat it
     assert report["regret"] >= -1e-3 * report["perfect_cost"]
     assert sum(report["regret_by_part"].values()) == pytest.approx(report["regret"], abs=1e-6)
+    # the nights' energy and demand parts add up to the totals'
+    for part in ("energy", "demand"):
+        assert sum(n[f"regret_{part}"] for n in report["nights"]) == pytest.approx(
+            report["regret_by_part"][part], abs=1e-3 * report["perfect_cost"] / 100)
     assert rep.states[-1].month_to_date.peak_import_kw == pytest.approx(
         float(rep.dispatch["grid_import_kw"].max()))
     out = tmp_path / "replay.json"
@@ -139,6 +143,10 @@ def test_perfect_forecast_regret_vanishes_when_plans_and_benchmark_bill_alike():
                           demand_basis="month")
     assert blind["perfect_cost"] == pytest.approx(same["perfect_cost"])  # same benchmark
     assert blind["regret_by_part"]["demand"] > 1.0
+    # per night: the energy and demand parts add up to the totals' (one night here)
+    night = blind["nights"][0]
+    assert night["regret_energy"] == pytest.approx(blind["regret_by_part"]["energy"], abs=1e-3)
+    assert night["regret_demand"] == pytest.approx(blind["regret_by_part"]["demand"], abs=1e-3)
     # pro rata: the benchmark bills 1/31 of July's demand charge (24 of 744 h)
     pro, _ = run_replay(sc, start="2025-07-01", days=1, horizon_h=24, margins=Margins.off(),
                         intra_step_peak="scenario")
@@ -169,3 +177,5 @@ def test_replay_command_takes_the_billing_options(tmp_path):
     assert (rep["intra_step_peak"], rep["demand_basis"], rep["horizon_end"]) == (
         "scenario", "month", "reference")
     assert abs(rep["regret"]) <= 1e-4 * rep["perfect_cost"]
+    png = tmp_path / "replay.png"  # beside the report
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

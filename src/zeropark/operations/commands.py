@@ -276,11 +276,15 @@ def _update(state_path: str, actuals_path: str, schedule_path: str | None,
               "share of each month, or each month in full (as the nightly plans bill it).")
 @click.option("--time-limit", type=float, default=None, help="Solver time limit per night [s].")
 @click.option("-o", "--out", "out_path", type=click.Path(dir_okay=False), default=None,
-              help="Write the report as JSON here.")
+              help="Write the report as JSON here (and replay.png beside it).")
+@click.option("--plot", "plot_path", type=click.Path(dir_okay=False), default=None,
+              help="Write the plot (per-night regret, planned vs actual peak, DR shortfall) "
+              "here [default: replay.png beside the -o report; none without -o].")
 def replay_command(scenario: str, start: str, days: int, horizon: str, step: str,
                    load_error: float, pv_error: float, seed: int, perfect: bool,
                    peak_margin: str, dr_margin: str, intra_step_peak: str, horizon_end: str,
-                   demand_basis: str, time_limit: float | None, out_path: str | None) -> None:
+                   demand_basis: str, time_limit: float | None, out_path: str | None,
+                   plot_path: str | None) -> None:
     """Replay N nights (schedule, execute against the truth, ledger update) and report the
     regret against perfect foresight: energy, demand charge, DR delivery, peak exceedances,
     ramp violations, fallbacks, per night and in total."""
@@ -289,19 +293,25 @@ def replay_command(scenario: str, start: str, days: int, horizon: str, step: str
     handle_errors(_replay)(scenario, start, days, horizon, step, (load_error, pv_error, seed,
                                                                   perfect),
                            (peak_margin, dr_margin), time_limit, out_path,
-                           (intra_step_peak, horizon_end, demand_basis))
+                           (intra_step_peak, horizon_end, demand_basis), plot_path)
 
 
 def _replay(scenario: str, start: str, days: int, horizon: str, step: str,
             error_options: tuple[float, float, int, bool], margin_options: tuple[str, str],
             time_limit: float | None, out_path: str | None,
-            rules: tuple[str, str, str] = ("average", "state", "pro_rata")) -> None:
+            rules: tuple[str, str, str] = ("average", "state", "pro_rata"),
+            plot_path: str | None = None) -> None:
     from zeropark.clitools import parse_duration_h
     from zeropark.errors import ScenarioError
     from zeropark.io import atomic_write_text
     from zeropark.operations.horizon import horizon_steps
     from zeropark.operations.margins import Margins, parse_margin
-    from zeropark.operations.replay import ForecastError, replay_lines, run_replay
+    from zeropark.operations.replay import (
+        ForecastError,
+        replay_lines,
+        run_replay,
+        write_replay_plot,
+    )
     from zeropark.scenario import load_scenario
 
     load_error, pv_error, seed, perfect = error_options
@@ -324,6 +334,10 @@ def _replay(scenario: str, start: str, days: int, horizon: str, step: str,
     if out_path is not None:
         atomic_write_text(Path(out_path), json.dumps(report, indent=1, allow_nan=False) + "\n")
         click.echo(f"wrote {out_path}")
+    if plot_path is None and out_path is not None:
+        plot_path = str(Path(out_path).with_name("replay.png"))
+    if plot_path is not None:
+        click.echo(f"wrote {write_replay_plot(report, plot_path, sc.currency)}")
 
 
 COMMANDS: list[click.Command] = [schedule, ledger, replay_command]
