@@ -406,6 +406,8 @@ def night_regret(prof: Profiles, perfect: Result, realized: Result, steps_per_ni
 
     def parts(res: Result) -> tuple[np.ndarray, np.ndarray]:
         ds = res.dataset
+        if ds is None:
+            raise ValueError("night_regret needs solved results")
         imp = np.asarray(ds["grid_import_kw"].values, float)
         exp = np.asarray(ds["grid_export_kw"].values, float)
         energy = (prof.import_price_per_kwh * imp - prof.export_price_per_kwh * exp) * dt

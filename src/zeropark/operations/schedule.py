@@ -109,7 +109,9 @@ HORIZON_END_RULES = ("state", "reference")
 def reference_end_kwh(sc: Scenario) -> np.ndarray:
     """End targets of the ``reference`` rule [kWh]: each unit's scenario ``soc_initial`` ×
     energy (the horizon scenario's ``soc_initial`` is the state's SOC, so pass the scenario)."""
-    return np.array([u.soc_initial * u.energy_kwh for u in sc.storage], float)
+    # a free start ("free") is cyclic from its own free start value: its target is not used
+    return np.array([u.soc_initial * u.energy_kwh if not isinstance(u.soc_initial, str) else 0.0
+                     for u in sc.storage], float)
 
 
 def optimise(hz: Horizon, *, end_soc: dict[str, float] | None = None,
