@@ -29,9 +29,13 @@ from zeropark.operations.horizon import build_horizon, pro_rata
 from zeropark.operations.ledger import read_actuals, update_state
 from zeropark.operations.margins import Margins
 from zeropark.operations.publish import (
+    LONG_COLUMNS,
+    LONG_HEADER_KEYS,
     InvalidScheduleError,
     local_time,
+    long_table,
     publish,
+    read_long_csv,
     read_schedule,
     schedule_schema,
 )
@@ -199,12 +203,163 @@ def test_hourly_forecast_is_held_on_quarter_hours_and_quarter_hours_are_averaged
     (pd.DataFrame({"time": pd.date_range("2025-07-01", periods=4, freq="h"),
                    "load_kw": [1.0, np.nan, 1.0, 1.0]}), "forecast.load_kw"),
     (pd.DataFrame({"time": pd.date_range("2025-07-01", periods=4, freq="h"),
-                   "pv_kw": -1.0}), "forecast.pv_kw"),
+                   "pv_kw": [1.0, np.inf, 1.0, 1.0]}), "forecast.pv_kw"),  # non-finite
 ])
 def test_bad_forecast_names_the_column(frame, field):
     with pytest.raises(ScenarioError) as err:
         read_forecast(frame, pd.date_range("2025-07-01", periods=4, freq="h"), 1.0, ["roof"])
     assert err.value.field == field
+
+
+# -- forecast sanity (rules in docs/operations.md "Forecast sanity") ---------------------------
+CLEARSKY = {"source": "clearsky", "clearness": {"monthly_clearness": [0.5] * 12}}
+
+
+def pv_park(**sections):
+    """tiny_park with one array: 100 kW DC, AC limit 80 kW (clip at 80, refuse above 105 kW)."""
+    return tiny_park(pv=[{"name": "roof", "capacity_kw": 100.0, "ac_limit_kw": 80.0}],
+                     weather=CLEARSKY, **sections)
+
+
+def pv_forecast(pv) -> pd.DataFrame:
+    fc = tiny_forecast()
+    fc["pv_kw"] = pv
+    return fc
+
+
+def sanity_horizon(sc, fc):
+    state = state_from_dict({"storage": {"bat": {"soc": 0.5}}, "ev_plugged": []})
+    return build_horizon(sc, state, start="2025-07-01T00:00", horizon_h=24, step="1h",
+                         forecast=fc)
+
+
+def test_pv_above_the_ac_limit_is_clipped_and_listed_in_the_metadata():
+    pv = np.zeros(24)
+    pv[11], pv[12], pv[13] = 95.0, 104.0, 80.0  # 95, 104 > AC 80 and ≤ 105 (105 % of 100)
+    pv[2] = -1.5  # night: −1.5 ≥ −2 % × 80 = −1.6 kW → clipped to 0
+    hz = sanity_horizon(pv_park(), pv_forecast(pv))
+    assert hz.forecast_error is None
+    got = hz.prof.pv_avail_kw.sum(axis=0)
+    assert got[11] == got[12] == got[13] == 80.0 and got[2] == 0.0
+    fixes = {c["rule"]: c for c in hz.forecast.corrections}
+    assert fixes["pv_above_ac_limit"] == {
+        "column": "pv_kw", "rule": "pv_above_ac_limit", "action": "clipped", "steps": 2,
+        "first": "2025-07-01T11:00:00", "worst_value": 104.0, "limit": 80.0, "max_change": 24.0}
+    assert fixes["negative_pv"]["steps"] == 1 and fixes["negative_pv"]["max_change"] == 1.5
+    assert any(w.startswith("forecast.pv_kw: 2 step(s) clipped to 80") for w in hz.warnings)
+    s = tiny_schedule(pv_park(), forecast=pv_forecast(pv))
+    full_validate(s.doc)
+    meta = s.doc["metadata"]
+    assert not meta["fallback"] and s.doc["schema_version"] == "1.2.0"
+    assert [c["rule"] for c in meta["forecast_corrections"]] == ["negative_pv",
+                                                                 "pv_above_ac_limit"]
+    pv_out = np.array([iv["pv_kw"] for iv in s.doc["intervals"]])
+    assert pv_out.max() <= 80.0 + 1e-6
+    # a clean forecast: no corrections, an empty list
+    assert tiny_schedule(pv_park()).doc["metadata"]["forecast_corrections"] == []
+
+
+@pytest.mark.parametrize("column, values, field, shown", [
+    ("pv_kw", {12: 106.0}, "forecast.pv_kw", "106 at 2025-07-01 12:00:00"),  # > 105 % of 100
+    ("pv_kw", {3: -1.7}, "forecast.pv_kw", "-1.7 at 2025-07-01 03:00:00"),  # < −2 % of 80
+    ("load_kw", {5: -3.0}, "forecast.load_kw", "-3 at 2025-07-01 05:00:00"),  # sign error
+    ("load_kw", {7: np.nan}, "forecast.load_kw", "row 8"),  # non-finite
+    ("load_kw", {7: np.inf}, "forecast.load_kw", "row 8"),
+])
+def test_refused_forecast_names_column_time_value_and_still_publishes_the_fallback(
+        column, values, field, shown):
+    fc = pv_forecast(np.zeros(24))
+    for i, x in values.items():
+        fc.loc[i, column] = x
+    hz = sanity_horizon(pv_park(), fc)
+    assert hz.forecast_error.startswith(field) and shown in hz.forecast_error
+    assert "\n" not in hz.forecast_error  # one line
+    s = tiny_schedule(pv_park(), forecast=fc)
+    meta = check_fallback(s, pv_park())
+    assert meta["reasons"][0].startswith("forecast rejected: " + field)
+    assert meta["forecast_corrections"] == [] and meta["inputs"]["forecast_used"] is False
+
+
+def test_load_in_mw_is_refused_by_the_magnitude_rule():
+    # the scenario's own load peaks at 800 kW; a forecast of 0.8 (MW) is 0.1 % of it, below 1 %
+    sc = pv_park(loads={"source": "synthetic", "peak_kw": 800.0})
+    own = sanity_horizon(sc, None).base.load_kw.max()
+    fc = tiny_forecast(load=np.full(24, own / 1000))
+    hz = sanity_horizon(sc, fc)
+    assert hz.forecast_error.startswith("forecast.load_kw") and "MW instead of kW" in \
+        hz.forecast_error
+    # 2 % of the scenario's own maximum is a (very low) load, not a unit error: accepted
+    assert sanity_horizon(sc, tiny_forecast(load=np.full(24, own / 50))).forecast_error is None
+
+
+def test_cli_schedule_with_a_refused_forecast_publishes_the_fallback(tmp_path):
+    sc_path = tmp_path / "park.yaml"
+    sc_path.write_text(yaml.safe_dump(tiny_dict(24, storage=[battery(energy_kwh=20, power_kw=10)],
+                                                pv=[{"name": "roof", "capacity_kw": 100.0,
+                                                     "ac_limit_kw": 80.0}], weather=CLEARSKY)))
+    fc = pv_forecast(np.zeros(24))
+    fc.loc[4, "pv_kw"] = -50.0
+    fc.to_csv(tmp_path / "fc.csv", index=False)
+    state = tmp_path / "state.json"
+    runner = CliRunner()
+    assert runner.invoke(main, ["ledger", "init", str(sc_path), "--as-of", "2025-07-01T00:00",
+                                "-o", str(state)]).exit_code == 0
+    out = runner.invoke(main, ["schedule", str(sc_path), "--start", "2025-07-01T00:00",
+                               "--horizon", "24h", "--step", "1h", "--state", str(state),
+                               "--forecast", str(tmp_path / "fc.csv"), "-o",
+                               str(tmp_path / "out")])
+    assert out.exit_code == 4, out.output
+    line = [x for x in out.output.splitlines() if x.startswith("fallback: forecast rejected")]
+    assert line == ["fallback: forecast rejected: forecast.pv_kw: got '-50 at 2025-07-01 "
+                    "04:00:00'; ≥ -1.6 kW (−2 % of the rating; smaller negatives are clipped "
+                    "to 0)"]
+    assert read_schedule(tmp_path / "out" / "schedule-20250701T0000.json")["metadata"][
+        "fallback"] is True
+
+
+def test_intra_step_peak_bills_the_scenarios_quarter_hour_peak_on_the_forecast_load():
+    # no storage: the plan imports the forecast load, 50 kW flat. Billed as hourly averages the
+    # horizon's peak is 50 kW; with the scenario's intra-hour peak ratio r_t it is 50 × max r_t
+    sc = tiny_park(storage=[])
+    state = state_from_dict({"ev_plugged": []})
+    flat = tiny_forecast(load=np.full(24, 50.0))
+    avg = make_schedule(sc, state, start="2025-07-01T00:00", horizon_h=24, step="1h",
+                        forecast=flat, created_at=CREATED, margins=Margins.off())
+    hz = build_horizon(sc, state, start="2025-07-01T00:00", horizon_h=24, step="1h",
+                       forecast=flat, intra_step_peak="scenario")
+    ratio = hz.prof.peak_ratio
+    assert ratio is not None and ratio.min() >= 1.0 and ratio.max() > 1.0
+    np.testing.assert_array_equal(ratio, hz.base.peak_ratio)  # the scenario's, kept
+    assert build_horizon(sc, state, start="2025-07-01T00:00", horizon_h=24, step="1h",
+                         forecast=flat).prof.peak_ratio is None
+    quarter = make_schedule(sc, state, start="2025-07-01T00:00", horizon_h=24, step="1h",
+                            forecast=flat, created_at=CREATED, margins=Margins.off(),
+                            intra_step_peak="scenario")
+    peak = lambda s: s.doc["metadata"]["expected"]["peak_import_kw"]["2025-07"]  # noqa: E731
+    assert peak(avg) == pytest.approx(50.0, abs=1e-6)
+    assert peak(quarter) == pytest.approx(50.0 * ratio.max(), abs=1e-6)
+    np.testing.assert_allclose(imports(quarter.doc), 50.0, atol=1e-6)
+    with pytest.raises(ScenarioError, match="--intra-step-peak"):
+        build_horizon(sc, state, start="2025-07-01T00:00", horizon_h=24, step="1h",
+                      intra_step_peak="max")
+
+
+def test_horizon_end_reference_ends_at_the_scenarios_soc_not_the_states():
+    # battery 20 kWh, scenario soc_initial 0.5, at_least_initial; the state says 0.9 (18 kWh).
+    # Flat price 1 CNY/kWh and a 40 CNY/kW demand charge: discharging only saves money, so the
+    # plan ends at the lowest SOC its end rule allows — 0.9 under "state" (the state's SOC),
+    # 0.5 under "reference" (the scenario's soc_initial)
+    state = state_from_dict({"storage": {"bat": {"soc": 0.9}}, "ev_plugged": []})
+    end = {}
+    for rule in ("state", "reference"):
+        s = tiny_schedule(state=state, horizon_end=rule)
+        assert s.doc["metadata"]["horizon_end"] == rule and not s.fallback
+        full_validate(s.doc)
+        end[rule] = s.doc["intervals"][-1]["storage"]["bat"]["soc"]
+    assert end["state"] == pytest.approx(0.9, abs=1e-6)
+    assert end["reference"] == pytest.approx(0.5, abs=1e-6)
+    with pytest.raises(ScenarioError, match="--horizon-end"):
+        tiny_schedule(horizon_end="free")
 
 
 def test_irradiance_forecast_goes_through_pvlib(demo):
@@ -476,7 +631,7 @@ def test_fallback_never_replaces_a_good_schedule_and_broken_ones_are_not_written
     stem = "schedule-20250701T0000"
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
         f"{stem}{kind}{ext}" for kind in ("", ".fallback", ".r1", ".r2")
-        for ext in (".csv", ".json", ".meta.json"))
+        for ext in (".csv", ".json", ".meta.json", ".long.csv"))
     assert read_schedule(tmp_path / f"{stem}.r1.json")["metadata"]["revision"] == 1
     assert read_schedule(paths[0])["metadata"]["revision"] == 2
     rerun = tiny_schedule()  # a rerun of the same day: revision 3 becomes the current plan
@@ -486,6 +641,59 @@ def test_fallback_never_replaces_a_good_schedule_and_broken_ones_are_not_written
     side = json.loads((tmp_path / f"{stem}.meta.json").read_text())
     assert side["revision"] == 3 and side["time_zone"] == "UTC+08:00" and side["status"] == (
         "optimal")
+
+
+def test_long_csv_has_a_metadata_header_and_one_row_per_interval_and_device(tmp_path):
+    good = tiny_schedule()
+    publish(good, tmp_path)
+    path = tmp_path / "schedule-20250701T0000.long.csv"
+    lines = path.read_text().splitlines()
+    assert lines[0] == '# schema: "zeropark.schedule.long"'
+    assert lines[1] == '# schema_version: "1.2.0"' and '# fallback: false' in lines
+    assert lines[len(LONG_HEADER_KEYS)] == ",".join(LONG_COLUMNS)
+    meta, rows = read_long_csv(path)
+    assert meta["status"] == "optimal" and meta["revision"] == 1 and meta["fallback"] is False
+    assert meta["valid_from"] == "2025-07-01T00:00:00+08:00"
+    assert meta["valid_to"] == "2025-07-02T00:00:00+08:00"
+    assert meta["created_at"] == CREATED
+    # tiny park: one battery and the grid, no DR → 24 intervals × 3 devices
+    assert len(rows) == 72 and list(rows.columns) == list(LONG_COLUMNS)
+    assert rows["device_id"].iloc[:3].tolist() == ["grid/import", "grid/export", "storage/bat"]
+    assert (rows["unit"] == "kW").all()
+    bat = rows[rows["device_id"] == "storage/bat"]
+    assert (bat["kind"] == "setpoint").all()
+    assert (bat["sign_convention"] == "+ discharge, - charge").all()
+    np.testing.assert_allclose(bat["value_kw"], good.frame["storage_kw[bat]"], atol=1e-9)
+    assert bat["time"].tolist() == good.frame["start"].tolist()
+    assert bat["time"].iloc[0] == "2025-07-01T00:00:00+08:00"
+    # pandas alone reads the rows too
+    plain = pd.read_csv(path, comment="#")
+    assert len(plain) == 72 and plain["value_kw"].sum() == pytest.approx(rows["value_kw"].sum())
+    # a fallback says so in its header
+    publish(tiny_schedule(forecast=tiny_forecast(price=620.0)), tmp_path)
+    meta, _ = read_long_csv(tmp_path / "schedule-20250701T0000.fallback.long.csv")
+    assert meta["fallback"] is True and meta["revision"] == 2 and meta["status"] == "not_solved"
+
+
+def test_long_csv_of_the_demo_holds_every_pile_and_the_dr_cap(demo_schedule):
+    s, doc, out = demo_schedule
+    meta, rows = read_long_csv(out / "schedule-20261129T0000.long.csv")
+    T = len(doc["intervals"])
+    piles = sum(g["piles"] for g in doc["assets"]["ev_groups"])
+    setpoints = rows[rows["kind"] == "setpoint"]
+    n_dev = len(doc["assets"]["storage"]) + len(doc["assets"]["flexible_loads"]) + piles
+    assert len(setpoints) == T * n_dev and piles == 200
+    cap_steps = int(np.isfinite(s.frame["dr_import_cap_kw"].to_numpy(float)).sum())
+    assert cap_steps > 0 and (rows["kind"] == "limit").sum() == cap_steps
+    wide = setpoints.pivot(index="time", columns="device_id", values="value_kw")
+    np.testing.assert_allclose(wide["ev_pile/" + doc["assets"]["ev_groups"][0]["name"] + "/0"],
+                               s.frame["ev_pile_kw[" + doc["assets"]["ev_groups"][0]["name"]
+                                       + "/0]"], atol=1e-9)
+    assert meta["revision"] == doc["metadata"]["revision"]
+    # the hand-formatted text is exactly pandas' CSV of the long table
+    text = (out / "schedule-20261129T0000.long.csv").read_text()
+    assert text.split("\n", len(LONG_HEADER_KEYS))[-1] == long_table(s.frame).to_csv(
+        index=False, lineterminator="\n")
 
 
 # -- closing the loop ----------------------------------------------------------------------------

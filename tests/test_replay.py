@@ -104,6 +104,10 @@ def test_demo_nights_against_the_truth_and_the_command(tmp_path):
     # the replayed dispatch is feasible for the perfect-foresight model: it cannot beat it
     assert report["regret"] >= -1e-3 * report["perfect_cost"]
     assert sum(report["regret_by_part"].values()) == pytest.approx(report["regret"], abs=1e-6)
+    # the nights' energy and demand parts add up to the totals'
+    for part in ("energy", "demand"):
+        assert sum(n[f"regret_{part}"] for n in report["nights"]) == pytest.approx(
+            report["regret_by_part"][part], abs=1e-3 * report["perfect_cost"] / 100)
     assert rep.states[-1].month_to_date.peak_import_kw == pytest.approx(
         float(rep.dispatch["grid_import_kw"].max()))
     out = tmp_path / "replay.json"
@@ -115,3 +119,63 @@ def test_demo_nights_against_the_truth_and_the_command(tmp_path):
     bad = CliRunner().invoke(main, ["replay", str(ROOT / "scenarios" / "demo-park.yaml"),
                                     "--start", "2025-08-03T05:00", "--days", "1"])
     assert bad.exit_code == 2 and "--start" in bad.output
+
+
+def test_perfect_forecast_regret_vanishes_when_plans_and_benchmark_bill_alike():
+    """One night of a tiny synthetic park at 1 h steps, perfect forecasts: the night's plan
+    covers the whole stretch, so it is the perfect-foresight plan exactly when it is billed the
+    same way — the quarter-hour peak (scenario's intra-hour peak ratio) and the whole month's
+    demand charge. Billed as hourly averages, the plan leaves the intra-hour peak to chance and
+    pays for it in the demand charge."""
+    from zeropark.examples import tiny_dict
+    from zeropark.scenario import scenario_from_dict
+
+    sc = scenario_from_dict(tiny_dict(
+        24, loads={"source": "synthetic", "peak_kw": 100.0},
+        storage=[battery(energy_kwh=40, power_kw=20, soc_initial=0.5,
+                         end_condition="at_least_initial")],
+        grid={"import_limit_kw": 1000.0, "demand_charge_per_kw_month": 40.0}))
+    same, _ = run_replay(sc, start="2025-07-01", days=1, horizon_h=24, margins=Margins.off(),
+                         demand_basis="month", intra_step_peak="scenario")
+    assert same["demand_basis"] == "month" and same["intra_step_peak"] == "scenario"
+    assert abs(same["regret"]) <= 1e-4 * same["perfect_cost"]
+    blind, _ = run_replay(sc, start="2025-07-01", days=1, horizon_h=24, margins=Margins.off(),
+                          demand_basis="month")
+    assert blind["perfect_cost"] == pytest.approx(same["perfect_cost"])  # same benchmark
+    assert blind["regret_by_part"]["demand"] > 1.0
+    # per night: the energy and demand parts add up to the totals' (one night here)
+    night = blind["nights"][0]
+    assert night["regret_energy"] == pytest.approx(blind["regret_by_part"]["energy"], abs=1e-3)
+    assert night["regret_demand"] == pytest.approx(blind["regret_by_part"]["demand"], abs=1e-3)
+    # pro rata: the benchmark bills 1/31 of July's demand charge (24 of 744 h)
+    pro, _ = run_replay(sc, start="2025-07-01", days=1, horizon_h=24, margins=Margins.off(),
+                        intra_step_peak="scenario")
+    assert pro["perfect_cost"] < same["perfect_cost"]
+    with pytest.raises(ScenarioError, match="--demand-basis"):
+        run_replay(sc, start="2025-07-01", days=1, demand_basis="weekly")
+
+
+def test_replay_command_takes_the_billing_options(tmp_path):
+    import yaml
+
+    from zeropark.examples import tiny_dict
+
+    path = tmp_path / "park.yaml"
+    path.write_text(yaml.safe_dump(tiny_dict(
+        24, loads={"source": "synthetic", "peak_kw": 100.0},
+        storage=[battery(energy_kwh=40, power_kw=20, soc_initial=0.5,
+                         end_condition="at_least_initial")],
+        grid={"import_limit_kw": 1000.0, "demand_charge_per_kw_month": 40.0})))
+    out = tmp_path / "r.json"
+    r = CliRunner().invoke(main, ["replay", str(path), "--start", "2025-07-01", "--days", "1",
+                                  "--horizon", "24h", "--perfect", "--peak-margin", "0",
+                                  "--dr-margin", "0", "--intra-step-peak", "scenario",
+                                  "--demand-basis", "month", "--horizon-end", "reference",
+                                  "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    rep = json.loads(out.read_text())
+    assert (rep["intra_step_peak"], rep["demand_basis"], rep["horizon_end"]) == (
+        "scenario", "month", "reference")
+    assert abs(rep["regret"]) <= 1e-4 * rep["perfect_cost"]
+    png = tmp_path / "replay.png"  # beside the report
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -42,9 +42,18 @@ EXIT_FALLBACK = 4
               help="Relative standard deviation of the load forecast (for 'auto' margins).")
 @click.option("--pv-error", type=float, default=0.25, show_default=True,
               help="Relative standard deviation of the PV forecast (for 'auto' margins).")
+@click.option("--intra-step-peak", type=click.Choice(["average", "scenario"]), default="average",
+              show_default=True,
+              help="Steps coarser than 15 min: billed as their average, or with the scenario's "
+              "intra-step peak ratio on the forecast load (see docs/operations.md).")
+@click.option("--horizon-end", type=click.Choice(["state", "reference"]), default="state",
+              show_default=True,
+              help="Storage end condition counted from the state's SOC, or from the "
+              "scenario's soc_initial.")
 def schedule(scenario: str, start: str, horizon: str, step: str, state_path: str,
              forecast: str | None, time_limit: float | None, out_dir: str, peak_margin: str,
-             dr_margin: str, load_error: float, pv_error: float) -> None:
+             dr_margin: str, load_error: float, pv_error: float, intra_step_peak: str,
+             horizon_end: str) -> None:
     """Make the day-ahead schedule DIR/schedule-<start>.json and .csv — always a plan.
 
     Exit 0: optimised schedule; 4: rule-based fallback schedule written (reasons printed);
@@ -54,14 +63,14 @@ def schedule(scenario: str, start: str, horizon: str, step: str, state_path: str
 
     code = handle_errors(_schedule)(scenario, start, horizon, step, state_path, forecast,
                                     time_limit, out_dir, (peak_margin, dr_margin, load_error,
-                                                          pv_error))
+                                                          pv_error), (intra_step_peak, horizon_end))
     sys.exit(code)
 
 
 def _schedule(scenario: str, start: str, horizon: str, step: str, state_path: str,
               forecast: str | None, time_limit: float | None, out_dir: str,
               margin_options: tuple[str, str, float, float] = ("auto", "auto", 0.05, 0.25),
-              ) -> int:
+              rules: tuple[str, str] = ("average", "state")) -> int:
     from zeropark.clitools import parse_duration_h
     from zeropark.errors import ScenarioError
     from zeropark.operations.horizon import horizon_steps
@@ -89,7 +98,7 @@ def _schedule(scenario: str, start: str, horizon: str, step: str, state_path: st
         state, ignored = salvage_state(state_path, sc, _start_text(start))
     s = make_schedule(sc, state, start=start, horizon_h=horizon_h, step=step,
                       forecast=forecast, time_limit_s=time_limit, state_ignored=ignored,
-                      margins=margins)
+                      margins=margins, intra_step_peak=rules[0], horizon_end=rules[1])
     paths = publish(s, out_dir)
     meta = s.doc["metadata"]
     exp = meta["expected"]
@@ -104,7 +113,7 @@ def _schedule(scenario: str, start: str, horizon: str, step: str, state_path: st
         click.echo(f"warning: {w}", err=True)
     click.echo(f"wrote {', '.join(str(p) for p in paths)} (revision {meta['revision']}: "
                f"{paths[0].name.split('.')[0]}.r{meta['revision']}.json/.csv; CSV metadata in "
-               ".meta.json)")
+               ".meta.json; long format in .long.csv)")
     if s.fallback:
         for r in meta["reasons"]:
             click.echo(f"fallback: {r}", err=True)
@@ -253,13 +262,29 @@ def _update(state_path: str, actuals_path: str, schedule_path: str | None,
               help="The schedules' peak guard (kW or 'auto'; see 'zeropark schedule').")
 @click.option("--dr-margin", default="auto", show_default=True,
               help="The schedules' DR delivery margin (kW or 'auto').")
+@click.option("--intra-step-peak", type=click.Choice(["average", "scenario"]), default="average",
+              show_default=True,
+              help="Steps coarser than 15 min: billed as their average, or with the scenario's "
+              "intra-step peak ratio on the forecast load (see docs/operations.md).")
+@click.option("--horizon-end", type=click.Choice(["state", "reference"]), default="state",
+              show_default=True,
+              help="Storage end condition counted from the state's SOC, or from the "
+              "scenario's soc_initial.")
+@click.option("--demand-basis", type=click.Choice(["pro_rata", "month"]), default="pro_rata",
+              show_default=True,
+              help="Demand charge of the benchmark and the replayed dispatch: the stretch's "
+              "share of each month, or each month in full (as the nightly plans bill it).")
 @click.option("--time-limit", type=float, default=None, help="Solver time limit per night [s].")
 @click.option("-o", "--out", "out_path", type=click.Path(dir_okay=False), default=None,
-              help="Write the report as JSON here.")
+              help="Write the report as JSON here (and replay.png beside it).")
+@click.option("--plot", "plot_path", type=click.Path(dir_okay=False), default=None,
+              help="Write the plot (per-night regret, planned vs actual peak, DR shortfall) "
+              "here [default: replay.png beside the -o report; none without -o].")
 def replay_command(scenario: str, start: str, days: int, horizon: str, step: str,
                    load_error: float, pv_error: float, seed: int, perfect: bool,
-                   peak_margin: str, dr_margin: str, time_limit: float | None,
-                   out_path: str | None) -> None:
+                   peak_margin: str, dr_margin: str, intra_step_peak: str, horizon_end: str,
+                   demand_basis: str, time_limit: float | None, out_path: str | None,
+                   plot_path: str | None) -> None:
     """Replay N nights (schedule, execute against the truth, ledger update) and report the
     regret against perfect foresight: energy, demand charge, DR delivery, peak exceedances,
     ramp violations, fallbacks, per night and in total."""
@@ -267,18 +292,26 @@ def replay_command(scenario: str, start: str, days: int, horizon: str, step: str
 
     handle_errors(_replay)(scenario, start, days, horizon, step, (load_error, pv_error, seed,
                                                                   perfect),
-                           (peak_margin, dr_margin), time_limit, out_path)
+                           (peak_margin, dr_margin), time_limit, out_path,
+                           (intra_step_peak, horizon_end, demand_basis), plot_path)
 
 
 def _replay(scenario: str, start: str, days: int, horizon: str, step: str,
             error_options: tuple[float, float, int, bool], margin_options: tuple[str, str],
-            time_limit: float | None, out_path: str | None) -> None:
+            time_limit: float | None, out_path: str | None,
+            rules: tuple[str, str, str] = ("average", "state", "pro_rata"),
+            plot_path: str | None = None) -> None:
     from zeropark.clitools import parse_duration_h
     from zeropark.errors import ScenarioError
     from zeropark.io import atomic_write_text
     from zeropark.operations.horizon import horizon_steps
     from zeropark.operations.margins import Margins, parse_margin
-    from zeropark.operations.replay import ForecastError, replay_lines, run_replay
+    from zeropark.operations.replay import (
+        ForecastError,
+        replay_lines,
+        run_replay,
+        write_replay_plot,
+    )
     from zeropark.scenario import load_scenario
 
     load_error, pv_error, seed, perfect = error_options
@@ -293,12 +326,18 @@ def _replay(scenario: str, start: str, days: int, horizon: str, step: str,
     horizon_steps(horizon_h, step)
     sc = load_scenario(scenario)
     report, _ = run_replay(sc, start=start, days=days, horizon_h=horizon_h, step=step,
-                           error=error, margins=margins, time_limit_s=time_limit)
+                           error=error, margins=margins, time_limit_s=time_limit,
+                           intra_step_peak=rules[0], horizon_end=rules[1],
+                           demand_basis=rules[2])
     for line in replay_lines(report):
         click.echo(line)
     if out_path is not None:
         atomic_write_text(Path(out_path), json.dumps(report, indent=1, allow_nan=False) + "\n")
         click.echo(f"wrote {out_path}")
+    if plot_path is None and out_path is not None:
+        plot_path = str(Path(out_path).with_name("replay.png"))
+    if plot_path is not None:
+        click.echo(f"wrote {write_replay_plot(report, plot_path, sc.currency)}")
 
 
 COMMANDS: list[click.Command] = [schedule, ledger, replay_command]

@@ -8,7 +8,11 @@ irradiance (``ghi`` and optionally ``dni``, ``dhi``, ``temp_air``, ``wind_speed`
 the scenario's pvlib chain. Steps equal to, coarser than (held) or finer than (averaged) the
 schedule step are accepted. A forecast that cannot be read or fails a plausibility check raises
 :class:`~zeropark.errors.ScenarioError` naming ``forecast.<column>``; the schedule then publishes
-the rule-based fallback plan.
+the rule-based fallback plan. Before the plausibility check, :func:`sanitize_forecast` applies the
+documented correction rules (:data:`SANITY_RULES`): small negative PV/irradiance clipped to 0, PV
+between its AC limit and 105 % of its rating clipped to the AC limit; negative load, a load that
+looks like MW, and larger errors are refused. Every correction is listed in the schedule's
+``metadata.forecast_corrections``.
 """
 
 from __future__ import annotations
@@ -49,6 +53,30 @@ _IRRADIANCE = ("ghi", "dni", "dhi", "temp_air", "wind_speed")
 MAX_EF_KG_PER_KWH = 3.0  # above any grid (lignite ≈ 1.2); catches g/kWh entered as kg/kWh
 MAX_GHI_W_PER_M2 = 1500.0  # above the solar constant at ground level
 PRICE_FACTOR = 10.0  # a forecast price beyond 10× the tariff's largest |price| is a unit error
+#: Negative PV down to this fraction of the rating is clipped to 0 (assumption: inverter standby
+#: draw and meter offsets at night are well below 2 % of the rating); below it, refused.
+PV_NEGATIVE_TOLERANCE = 0.02
+#: Negative irradiance down to this value [W/m²] is clipped to 0 (assumption: pyranometer
+#: night offsets are a few W/m²); below it, refused.
+IRRADIANCE_NEGATIVE_TOLERANCE_W_PER_M2 = 10.0
+#: A forecast load whose horizon maximum is below this fraction of the scenario's own load
+#: maximum over the same horizon is refused as a unit error (MW entered as kW is 0.1 %).
+LOAD_MAGNITUDE_MIN_RATIO = 0.01
+#: PV above the AC limit but within this factor of the rating is clipped to the AC limit.
+PV_RATING_FACTOR = 1.05
+
+#: The correction rule per case (documented in docs/operations.md, "Forecast sanity").
+SANITY_RULES: dict[str, str] = {
+    "non_finite": "refused: NaN, empty or infinite value in any column",
+    "negative_load": "refused: load_kw < 0 (a sign or net-metering error)",
+    "negative_pv": "clipped to 0 if ≥ −2 % of the rating, refused below",
+    "negative_irradiance": "clipped to 0 if ≥ −10 W/m², refused below",
+    "negative_other": "refused: green_direct_kw, wind_speed, ef_kg_per_kwh < 0",
+    "pv_above_ac_limit": "clipped to the AC limit (the inverter clips) up to 105 % of the "
+                         "rating, refused above",
+    "load_magnitude": "refused: horizon maximum below 1 % of the scenario's own load maximum "
+                      "(MW instead of kW)",
+}
 
 
 @dataclass(frozen=True)
@@ -62,12 +90,17 @@ class Forecast:
     values : dict of str to numpy.ndarray
         One array per column present, one value per horizon step (units of the column name).
     digest : str
-        SHA-256 (16 hex digits) of the aligned values, for the schedule metadata.
+        SHA-256 (16 hex digits) of the aligned values as read (before corrections), for the
+        schedule metadata.
+    corrections : tuple of dict
+        Corrections applied by :func:`sanitize_forecast` (``column``, ``rule``, ``action``,
+        ``steps``, ``first``, ``worst_value``, ``limit``, ``max_change``).
     """
 
     source: str
     values: dict[str, np.ndarray]
     digest: str
+    corrections: tuple[dict[str, Any], ...] = ()
 
     @property
     def columns(self) -> list[str]:
@@ -159,9 +192,9 @@ def read_forecast(src: str | Path | pd.DataFrame, time: pd.DatetimeIndex, dt_h: 
         if not _known(str(column), pv_arrays):
             allowed = sorted(FORECAST_COLUMNS) + [f"pv_kw[{a}]" for a in pv_arrays]
             raise ScenarioError(f"{field}.{column}", column, f"one of the columns {allowed}")
-        kind = FORECAST_COLUMNS.get(str(column), "power")
+        # negative values are judged by sanitize_forecast (clipped or refused by rule)
         raw = parse_number_column(df[column], field=f"{field}.{column}", column=str(column),
-                                  allow_negative=kind in ("price", "weather"), stamps=stamps)
+                                  allow_negative=True, stamps=stamps)
         values[str(column)] = _align(ns, raw.astype(float), time, dt_h, f"{field}.{column}")
     if "pv_kw" in values and any(c.startswith("pv_kw[") for c in values):
         raise ScenarioError(f"{field}.pv_kw", "pv_kw and pv_kw[<array>]",
@@ -203,6 +236,108 @@ def _weather(sc: Scenario, time: pd.DatetimeIndex, dt_h: float,
             if key not in frame:
                 frame[key] = base[key].to_numpy() if base is not None else default
     return frame[list(_IRRADIANCE)]
+
+
+def _pv_limits(sc: Scenario) -> dict[str, tuple[float, float]]:
+    """Per PV column: (clip limit = AC limit or capacity, refusal limit = 105 % of the rating)."""
+    out = {f"pv_kw[{a.name}]": (a.ac_limit_kw or a.capacity_kw,
+                                PV_RATING_FACTOR * max(a.ac_limit_kw or 0.0, a.capacity_kw))
+           for a in sc.pv}
+    out["pv_kw"] = (sum(v[0] for v in out.values()), sum(v[1] for v in out.values()))
+    return out
+
+
+def sanitize_forecast(sc: Scenario, prof: Profiles, fc: Forecast) -> Forecast:
+    """Apply the forecast sanity rules (:data:`SANITY_RULES`): clip what is safe, refuse the rest.
+
+    Rules, per column (the first offending step is named in a refusal):
+
+    - ``load_kw`` < 0 → refused; horizon maximum < 1 % of the scenario's own load maximum over
+      the same horizon (``LOAD_MAGNITUDE_MIN_RATIO``) → refused (MW entered as kW gives 0.1 %).
+    - ``pv_kw``, ``pv_kw[<array>]``: −2 % of the rating ≤ value < 0 → clipped to 0; below →
+      refused. AC limit < value ≤ 105 % of max(AC limit, capacity) → clipped to the AC limit (the
+      inverter clips; a forecast of DC power); above → refused (by :func:`check_plausible`).
+    - ``ghi``, ``dni``, ``dhi``: −10 W/m² ≤ value < 0 → clipped to 0; below → refused.
+    - ``green_direct_kw``, ``wind_speed``, ``ef_kg_per_kwh`` < 0 → refused.
+    - NaN, empty or infinite values were already refused by :func:`read_forecast`.
+
+    Parameters
+    ----------
+    sc : Scenario
+        The horizon's scenario (PV ratings).
+    prof : Profiles
+        The scenario's own profiles of the horizon (load maximum for the magnitude rule).
+    fc : Forecast
+        As read.
+
+    Returns
+    -------
+    Forecast
+        Values after clipping, with ``corrections`` listing each rule applied (column, rule,
+        action, number of steps, first step, worst value, limit, largest change).
+
+    Raises
+    ------
+    ScenarioError
+        ``forecast.<column>``: value and time of the first step that breaks a refusal rule.
+    """
+    v = {k: a.copy() for k, a in fc.values.items()}
+    fixes: list[dict[str, Any]] = []
+
+    def refuse(column: str, mask: np.ndarray, allowed: str) -> None:
+        if mask.any():
+            i = int(np.flatnonzero(mask)[0])
+            raise ScenarioError(f"forecast.{column}", f"{v[column][i]:g} at {prof.time[i]}",
+                                allowed)
+
+    def clip(column: str, mask: np.ndarray, to: float, rule: str) -> None:
+        if not mask.any():
+            return
+        idx = np.flatnonzero(mask)
+        worst = int(idx[np.argmax(np.abs(v[column][idx] - to))])
+        fixes.append({"column": column, "rule": rule, "action": "clipped",
+                      "steps": int(mask.sum()), "first": str(prof.time[idx[0]].isoformat()),
+                      "worst_value": float(v[column][worst]), "limit": float(to),
+                      "max_change": float(abs(v[column][worst] - to))})
+        v[column][mask] = to
+
+    if "load_kw" in v:
+        refuse("load_kw", v["load_kw"] < 0, "≥ 0 kW (a negative load is a sign or "
+               "net-metering error)")
+        own = float(prof.load_kw.max(initial=0.0))
+        peak = float(v["load_kw"].max(initial=0.0))
+        if own > 0 and peak < LOAD_MAGNITUDE_MIN_RATIO * own:
+            raise ScenarioError("forecast.load_kw", f"horizon maximum {peak:g} kW",
+                                f"≥ {LOAD_MAGNITUDE_MIN_RATIO * own:g} kW (1 % of the scenario's "
+                                f"own maximum {own:g} kW over the horizon; MW instead of kW?)")
+    for column, (ac, _) in _pv_limits(sc).items():
+        if column not in v:
+            continue
+        tol = PV_NEGATIVE_TOLERANCE * ac
+        refuse(column, v[column] < -tol, f"≥ {-tol:g} kW (−2 % of the rating; smaller "
+               "negatives are clipped to 0)")
+        clip(column, v[column] < 0, 0.0, "negative_pv")
+        # above 105 % of the rating stays for check_plausible to refuse
+        limit = _pv_limits(sc)[column][1]
+        clip(column, (v[column] > ac + 1e-9) & (v[column] <= limit + 1e-9), ac,
+             "pv_above_ac_limit")
+    for column in ("ghi", "dni", "dhi"):
+        if column in v:
+            tol = IRRADIANCE_NEGATIVE_TOLERANCE_W_PER_M2
+            refuse(column, v[column] < -tol, f"≥ {-tol:g} W/m² (smaller negatives are clipped "
+                   "to 0)")
+            clip(column, v[column] < 0, 0.0, "negative_irradiance")
+    for column in ("green_direct_kw", "wind_speed", "ef_kg_per_kwh"):
+        if column in v:
+            refuse(column, v[column] < 0, "≥ 0")
+    return dataclasses.replace(fc, values=v, corrections=tuple(fixes))
+
+
+def correction_lines(fc: Forecast) -> list[str]:
+    """One warning line per correction of :func:`sanitize_forecast`."""
+    return [f"forecast.{c['column']}: {c['steps']} step(s) clipped to {c['limit']:g} "
+            f"({c['rule']}; first {c['first']}, worst {c['worst_value']:g}, largest change "
+            f"{c['max_change']:g})" for c in fc.corrections]
 
 
 def check_plausible(sc: Scenario, prof: Profiles, fc: Forecast) -> None:

@@ -31,7 +31,14 @@ from zeropark.model.data import (
 )
 from zeropark.model.emissions import indicator_threshold, kgce_per_kwh
 from zeropark.model.flexload import band_kw
-from zeropark.operations.forecast import Forecast, apply_forecast, check_plausible, read_forecast
+from zeropark.operations.forecast import (
+    Forecast,
+    apply_forecast,
+    check_plausible,
+    correction_lines,
+    read_forecast,
+    sanitize_forecast,
+)
 from zeropark.operations.state import OpsState, check_against, ledger_period
 from zeropark.profiles import build
 from zeropark.profiles.base import Profiles
@@ -342,9 +349,17 @@ def pro_rata(sc: Scenario, state: OpsState, start: pd.Timestamp, hours: float,
     return ProRata(share, carry, info, warnings)
 
 
+#: Billing of steps coarser than 15 min in a schedule (``intra_step_peak``): ``average`` — the
+#: step's mean import is its demand (the plan cannot see a quarter hour above it); ``scenario`` —
+#: the scenario's own intra-step peak ratio applied to the forecast load (what a whole-period run
+#: of the scenario bills). At 15-min steps both are the same.
+INTRA_STEP_PEAK_RULES = ("average", "scenario")
+
+
 def build_horizon(sc: Scenario, state: OpsState, *, start: str | pd.Timestamp, horizon_h: float,
                   step: str, forecast: str | pd.DataFrame | None = None,
-                  time_limit_s: float | None = None) -> Horizon:
+                  time_limit_s: float | None = None,
+                  intra_step_peak: str = "average") -> Horizon:
     """Everything one day-ahead optimisation needs.
 
     Parameters
@@ -360,6 +375,11 @@ def build_horizon(sc: Scenario, state: OpsState, *, start: str | pd.Timestamp, h
         in ``forecast_error`` (the caller publishes the fallback plan).
     time_limit_s : float [s], optional
         Overrides ``solver.time_limit_s``.
+    intra_step_peak : {"average", "scenario"}, default "average"
+        How steps coarser than 15 min are billed (:data:`INTRA_STEP_PEAK_RULES`): as their
+        average, or with the scenario's intra-step peak ratio :math:`r_t` (the highest 15-min
+        average of its own load over the step mean) applied to the forecast load, so the peak
+        row reads P ≥ p_imp(t) + (r_t − 1) L_t.
 
     Raises
     ------
@@ -367,6 +387,9 @@ def build_horizon(sc: Scenario, state: OpsState, *, start: str | pd.Timestamp, h
         Bad start, horizon or step; a state that does not match the scenario.
     """
     check_against(state, sc)
+    if intra_step_peak not in INTRA_STEP_PEAK_RULES:
+        raise ScenarioError("--intra-step-peak", intra_step_peak,
+                            f"one of {list(INTRA_STEP_PEAK_RULES)}")
     try:
         ts = pd.Timestamp(start)
     except (ValueError, TypeError):
@@ -385,17 +408,21 @@ def build_horizon(sc: Scenario, state: OpsState, *, start: str | pd.Timestamp, h
     # the real month is billed in full: its peak (from the month-to-date floor on) costs the
     # whole monthly demand charge, not the horizon's share of it. The month-to-date peak is the
     # metered one, so the schedule bills its own steps as they are (no modelled intra-step peak)
+    keep = intra_step_peak == "scenario" and prof.peak_ratio is not None
     base = dataclasses.replace(prof, ev=build.ev_profiles(sc_h, prof.time, sessions),
                                peak_floor_kw=floor, month_fraction=np.ones(len(floor)),
-                               peak_ratio=None, peak_ratio_source=f"schedule steps of "
-                               f"{sc_h.dt_h:g} h billed as their average")
+                               peak_ratio=prof.peak_ratio if keep else None,
+                               peak_ratio_source=(
+                                   f"the scenario's intra-step peak ratio at {sc_h.dt_h:g} h "
+                                   "steps (--intra-step-peak scenario)" if keep else
+                                   f"schedule steps of {sc_h.dt_h:g} h billed as their average"))
     # DR baselines again, now with the EV sessions (uncontrolled charging is part of "no action")
     base = dataclasses.replace(base, dr_events=build.dr_profiles(sc_h, base))
     thr = (indicator_threshold(model_data(sc_h, base))[0]
            if sc_h.targets.zero_carbon_indicator is not None else None)  # the model row's
     pr = pro_rata(sc_h, state, ts, steps * sc_h.dt_h, thr)
     warnings += ev_warn + floor_warn + flex_warn + pr.warnings
-    if sc_h.dt_h > 0.25 and prof.demand_charge_per_kw_month > 0:
+    if sc_h.dt_h > 0.25 and prof.demand_charge_per_kw_month > 0 and not keep:
         warnings.append(f"the demand charge bills the highest 15-min average; {step} steps see "
                         "only their average, so the plan may exceed the month-to-date peak "
                         "within an hour (schedule at 15min to see it)")
@@ -403,8 +430,13 @@ def build_horizon(sc: Scenario, state: OpsState, *, start: str | pd.Timestamp, h
     if forecast is not None:
         try:
             fc = read_forecast(forecast, prof.time, sc_h.dt_h, [a.name for a in sc_h.pv])
+            fc = sanitize_forecast(sc_h, base, fc)
             check_plausible(sc_h, base, fc)
             prof_fc = apply_forecast(sc_h, base, fc)
+            if keep:  # the scenario's intra-step shape, applied to the forecast load
+                prof_fc = dataclasses.replace(prof_fc, peak_ratio=base.peak_ratio,
+                                              peak_ratio_source=base.peak_ratio_source)
+            warnings += correction_lines(fc)
         except ScenarioError as err:
             error = str(err)
         except Exception as err:  # noqa: BLE001 - any bad forecast means the fallback plan

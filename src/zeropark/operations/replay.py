@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -35,6 +37,11 @@ from zeropark.scenario import Scenario
 from zeropark.solve import solve_matrix
 
 _FIX_TOL_KW = 1e-3
+#: How the perfect-foresight benchmark and the replayed dispatch are billed the demand charge:
+#: ``pro_rata`` — the stretch's share of each month (hours of the month in the stretch), as a
+#: ``zeropark run`` of the stretch; ``month`` — each month's peak in full, as every nightly
+#: schedule bills it (the month-to-date peak is the month's bill whatever follows).
+DEMAND_BASES = ("pro_rata", "month")
 
 
 @dataclass(frozen=True)
@@ -226,7 +233,8 @@ def replay(sc: Scenario, prof: Profiles, *, start: str | pd.Timestamp, days: int
            horizon_h: float = 48.0, state: OpsState | None = None,
            end_soc: dict[str, float] | None = None,
            time_limit_s: float | None = None, error: ForecastError | None = None,
-           margins: Margins | None = None) -> ReplayResult:
+           margins: Margins | None = None, horizon_end: str = "state",
+           intra_step_peak: str = "average") -> ReplayResult:
     """Run ``days`` nightly schedules and execute each first day.
 
     Without ``error`` the forecasts are ``prof`` itself and each day is executed exactly as
@@ -256,6 +264,10 @@ def replay(sc: Scenario, prof: Profiles, *, start: str | pd.Timestamp, days: int
         Forecast error model (default: perfect forecasts).
     margins : Margins, optional
         Margins of every night's schedule (default: the documented defaults).
+    horizon_end : {"state", "reference"}, default "state"
+        Every night's end-of-horizon storage rule (see :func:`make_schedule`).
+    intra_step_peak : {"average", "scenario"}, default "average"
+        Every night's billing of steps coarser than 15 min (see :func:`make_schedule`).
     """
     t0 = pd.Timestamp(start)
     end = t0 + pd.Timedelta(days=days)
@@ -283,7 +295,8 @@ def replay(sc: Scenario, prof: Profiles, *, start: str | pd.Timestamp, days: int
              for i in range(len(sc.flexible_loads))})
         sched = make_schedule(sc_night, state, start=t, horizon_h=hours, step=step, forecast=fc,
                               time_limit_s=time_limit_s, end_soc=end_soc if last else None,
-                              margins=margins)
+                              margins=margins, horizon_end=horizon_end,
+                              intra_step_peak=intra_step_peak)
         schedules.append(sched)
         n = int(round(24 / prof.dt_h))
         p = sched.plan
@@ -373,6 +386,50 @@ def _split(k: dict) -> dict[str, float]:
     return parts
 
 
+def night_regret(prof: Profiles, perfect: Result, realized: Result, steps_per_night: int
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """Regret of each executed day: (energy part, demand part) [currency], one per night.
+
+    Energy: Σ over the day of (import price × import − export price × export) Δt, replayed
+    minus perfect. Demand: the demand charge (× the month's billed share) on the rise of the
+    running month peak of the billed import (import + the intra-step excursion) during the day,
+    replayed minus perfect — the month's demand charge is attributed to the days that raised the
+    peak. DR payments and target terms are left to the totals (they settle per event and per
+    period). Summed over the nights the demand part is the demand-charge regret whenever every
+    month starts with the replay; the energy part is the energy regret.
+    """
+    dt = prof.dt_h
+    frac = (np.ones(len(prof.month_labels)) if prof.month_fraction is None
+            else np.asarray(prof.month_fraction, float))
+    rate = prof.demand_charge_per_kw_month * frac[prof.month_index]
+    exc = prof.peak_excursion_kw
+
+    def parts(res: Result) -> tuple[np.ndarray, np.ndarray]:
+        ds = res.dataset
+        if ds is None:
+            raise ValueError("night_regret needs solved results")
+        imp = np.asarray(ds["grid_import_kw"].values, float)
+        exp = np.asarray(ds["grid_export_kw"].values, float)
+        energy = (prof.import_price_per_kwh * imp - prof.export_price_per_kwh * exp) * dt
+        billed = imp + exc
+        running = np.zeros_like(billed)
+        for m in range(len(prof.month_labels)):
+            mask = prof.month_index == m
+            running[mask] = np.maximum.accumulate(billed[mask])
+        rise = np.diff(np.concatenate([[0.0], running]))
+        rise[np.r_[True, np.diff(prof.month_index) != 0]] = running[
+            np.r_[True, np.diff(prof.month_index) != 0]]  # a new month starts from zero
+        return energy, rise * rate
+
+    e_r, d_r = parts(realized)
+    e_p, d_p = parts(perfect)
+    nights = len(e_r) // steps_per_night
+    shape = (nights, steps_per_night)
+    n = nights * steps_per_night
+    return ((e_r[:n] - e_p[:n]).reshape(shape).sum(axis=1),
+            (d_r[:n] - d_p[:n]).reshape(shape).sum(axis=1))
+
+
 def regret_report(sc: Scenario, prof: Profiles, rep: ReplayResult, perfect: Result,
                   realized: Result) -> dict[str, object]:
     """Regret of the replayed nights against perfect foresight, split by cost, and per night:
@@ -394,6 +451,7 @@ def regret_report(sc: Scenario, prof: Profiles, rep: ReplayResult, perfect: Resu
     bill = perfect.kpis["total_cost"]
     n = int(round(24 / prof.dt_h))
     nights = []
+    e_night, d_night = night_regret(prof, perfect, realized, n)
     for k, (sched, drift) in enumerate(zip(rep.schedules, rep.drifts, strict=True)):
         meta = sched.doc["metadata"]
         day = rep.dispatch["grid_import_kw"][k * n:(k + 1) * n]
@@ -409,6 +467,7 @@ def regret_report(sc: Scenario, prof: Profiles, rep: ReplayResult, perfect: Resu
             "dr_shortfall_kwh": float(sum(e["shortfall_kwh"] for e in delivery)),
             "dr_events": [e["event"] for e in delivery],
             "ev_unmet_kwh": float(meta["expected"]["ev_unmet_kwh"]),
+            "regret_energy": float(e_night[k]), "regret_demand": float(d_night[k]),
         })
     regret = {key: a[key] - b[key] for key in a}
     return {
@@ -428,8 +487,9 @@ def regret_report(sc: Scenario, prof: Profiles, rep: ReplayResult, perfect: Resu
 
 def run_replay(sc: Scenario, *, start: str | pd.Timestamp, days: int, horizon_h: float = 48.0,
                step: str = "1h", error: ForecastError | None = None,
-               margins: Margins | None = None, time_limit_s: float | None = None
-               ) -> tuple[dict[str, object], ReplayResult]:
+               margins: Margins | None = None, time_limit_s: float | None = None,
+               horizon_end: str = "state", demand_basis: str = "pro_rata",
+               intra_step_peak: str = "average") -> tuple[dict[str, object], ReplayResult]:
     """Replay ``days`` nights of ``sc`` from ``start`` against its own profiles as the truth and
     report the regret against perfect foresight (:func:`regret_report`).
 
@@ -445,6 +505,8 @@ def run_replay(sc: Scenario, *, start: str | pd.Timestamp, days: int, horizon_h:
     from zeropark.operations.horizon import STEPS
     from zeropark.profiles.build import build_profiles
 
+    if demand_basis not in DEMAND_BASES:
+        raise ScenarioError("--demand-basis", demand_basis, f"one of {list(DEMAND_BASES)}")
     if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= 366:
         raise ScenarioError("--days", days, "a whole number of days, 1 to 366")
     if step not in STEPS:
@@ -469,27 +531,88 @@ def run_replay(sc: Scenario, *, start: str | pd.Timestamp, days: int, horizon_h:
     end_soc = {u.name: float(u.soc_initial) for u in sc.storage
                if u.end_condition != "free" and not u.free_start}
     rep = replay(sc, truth, start=t0, days=days, horizon_h=horizon_h, end_soc=end_soc or None,
-                 time_limit_s=time_limit_s, error=error, margins=margins)
-    perfect = solve_data(prepare(stretch, truth))
-    realized = evaluate_dispatch(stretch, truth, rep.dispatch, rep.dr_accepted)
+                 time_limit_s=time_limit_s, error=error, margins=margins,
+                 horizon_end=horizon_end, intra_step_peak=intra_step_peak)
+    bench = truth
+    if demand_basis == "month":  # bill each month's peak in full, as the nightly plans do
+        bench = dataclasses.replace(truth, month_fraction=None)  # None: whole months
+    perfect = solve_data(prepare(stretch, bench))
+    realized = evaluate_dispatch(stretch, bench, rep.dispatch, rep.dr_accepted)
     if not (perfect.ok and realized.ok):
         raise ScenarioError("replay", f"perfect foresight {perfect.status}, replayed "
                             f"{realized.status}", "both solved (see the scenario's limits)")
-    report = regret_report(stretch, truth, rep, perfect, realized)
+    report = regret_report(stretch, bench, rep, perfect, realized)
     report["forecast_error"] = (None if error is None else dataclasses.asdict(error))
     report["margins"] = dataclasses.asdict(margins if margins is not None else Margins())
+    report["horizon_end"] = horizon_end
+    report["demand_basis"] = demand_basis
+    report["intra_step_peak"] = intra_step_peak
     return report, rep
+
+
+def replay_figure(report: dict, currency: str = "CNY") -> Any:
+    """Three panels, one point per night: regret (energy and demand-charge parts, stacked,
+    :func:`night_regret`), planned vs actual peak import with the month-to-date peak before the
+    night, and DR shortfall."""
+    from matplotlib.figure import Figure
+
+    nights = report["nights"]
+    x = np.arange(len(nights))
+    labels = [str(n["start"])[5:10] for n in nights]
+    fig = Figure(figsize=(max(6.0, 0.45 * len(nights) + 3.0), 7.5))
+    ax = fig.subplots(3, 1, sharex=True)
+    e = np.array([n.get("regret_energy", 0.0) for n in nights]) / 1e3
+    d = np.array([n.get("regret_demand", 0.0) for n in nights]) / 1e3
+    ax[0].bar(x, e, color="tab:blue", label="energy")
+    ax[0].bar(x, d, bottom=np.where(d * e > 0, e, 0.0), color="tab:orange",
+              label="demand charge")
+    ax[0].axhline(0, color="0.3", lw=0.8)
+    ax[0].set_ylabel(f"regret [k{currency}]")
+    ax[0].set_title(f"regret {report['regret']:,.0f} {currency} "
+                    f"({report['regret_pct']:+.2f} % of the perfect-foresight bill)", fontsize=9)
+    ax[0].legend(fontsize=7)
+    for key, style, label in (("planned_peak_kw", "o-", "planned peak"),
+                              ("actual_peak_kw", "s-", "actual peak"),
+                              ("month_peak_before_kw", "--", "month-to-date peak before")):
+        ax[1].plot(x, [n[key] / 1e3 for n in nights], style, ms=4, label=label)
+    over = [i for i, n in enumerate(nights) if n["peak_exceedance_kw"] > 1e-3]
+    if over:
+        ax[1].plot(over, [nights[i]["actual_peak_kw"] / 1e3 for i in over], "x", color="red",
+                   ms=8, label="exceedance")
+    ax[1].set_ylabel("import peak [MW]")
+    ax[1].legend(fontsize=7)
+    short = [n["dr_shortfall_kwh"] for n in nights]
+    ax[2].bar(x, short, color="tab:red")
+    ax[2].set_ylim(0, max(1.0, 1.1 * max(short, default=0.0)))
+    ax[2].set_ylabel("DR shortfall [kWh]")
+    ax[2].set_xticks(x, labels, rotation=90, fontsize=7)
+    ax[2].set_xlabel("night (schedule start)")
+    for a in ax:
+        a.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def write_replay_plot(report: dict, path: str | Path, currency: str = "CNY") -> Path:
+    """Write :func:`replay_figure` as a PNG (atomically)."""
+    from zeropark.io import atomic_write_bytes
+    from zeropark.plots import figure_bytes
+
+    out = Path(path)
+    atomic_write_bytes(out, figure_bytes(replay_figure(report, currency)))
+    return out
 
 
 def replay_lines(report: dict) -> list[str]:
     """A readable replay report: one line per night, then the totals."""
     out = [f"{'night':<26} {'status':<10} {'plan peak':>10} {'actual':>10} {'exceed':>8} "
-           f"{'DR short':>9} {'EV unmet':>9}"]
+           f"{'DR short':>9} {'EV unmet':>9} {'regret':>9}"]
     for n in report["nights"]:
         out.append(f"{n['start']:<26} {('FALLBACK' if n['fallback'] else n['status']):<10} "
                    f"{n['planned_peak_kw']:>10,.0f} {n['actual_peak_kw']:>10,.0f} "
                    f"{n['peak_exceedance_kw']:>8,.0f} {n['dr_shortfall_kwh']:>9,.0f} "
-                   f"{n['ev_unmet_kwh']:>9,.1f}")
+                   f"{n['ev_unmet_kwh']:>9,.1f} "
+                   f"{n.get('regret_energy', 0.0) + n.get('regret_demand', 0.0):>+9,.0f}")
     parts = report["regret_by_part"]
     out.append(f"regret {report['regret']:,.0f} ({report['regret_pct']:+.2f} % of the perfect-"
                f"foresight bill {report['perfect_cost']:,.0f}): energy {parts['energy']:+,.0f}, "

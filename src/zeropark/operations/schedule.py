@@ -99,8 +99,24 @@ def _apply_carry(lp: MatrixLP, d: ModelData, carry: dict[str, float],
         lp.add(rows, lp.cols(storage.SOC_KWH)[idx, -1], 1.0)
 
 
+#: End-of-horizon storage rules of a schedule (``horizon_end``): ``state`` — the scenario's end
+#: condition counted from the horizon's start SOC (the state's): every 48 h plan ends at least
+#: as full as it started; ``reference`` — counted from the scenario's own ``soc_initial``, the
+#: level the scenario's whole-period run must end at (no night-to-night ratchet).
+HORIZON_END_RULES = ("state", "reference")
+
+
+def reference_end_kwh(sc: Scenario) -> np.ndarray:
+    """End targets of the ``reference`` rule [kWh]: each unit's scenario ``soc_initial`` ×
+    energy (the horizon scenario's ``soc_initial`` is the state's SOC, so pass the scenario)."""
+    # a free start ("free") is cyclic from its own free start value: its target is not used
+    return np.array([u.soc_initial * u.energy_kwh if not isinstance(u.soc_initial, str) else 0.0
+                     for u in sc.storage], float)
+
+
 def optimise(hz: Horizon, *, end_soc: dict[str, float] | None = None,
              margins: Margins | None = None, info: dict[str, Any] | None = None,
+             end_kwh: np.ndarray | None = None,
              ) -> tuple[Result, dict[str, np.ndarray]]:
     """Solve the horizon's MILP with the matrix builder and HiGHS.
 
@@ -112,6 +128,9 @@ def optimise(hz: Horizon, *, end_soc: dict[str, float] | None = None,
     ``end_soc`` [fraction] per storage unit, and the peak guard and DR delivery margin of
     :mod:`zeropark.operations.margins` (``margins``; default :class:`Margins` ``()``, the
     documented defaults; ``Margins.off()`` for none). ``info`` receives the margins used.
+    ``end_kwh`` [kWh] per storage unit replaces the target of the scenario's end condition
+    (``soc[T-1] ≥ end_kwh`` for ``at_least_initial``, ``=`` for ``cyclic``; default the horizon's
+    start SOC), see :data:`HORIZON_END_RULES`.
 
     Returns
     -------
@@ -120,6 +139,8 @@ def optimise(hz: Horizon, *, end_soc: dict[str, float] | None = None,
     # the flexible loads' power before the start bounds their first step (ramp limit)
     d = dataclasses.replace(model_data(hz.sc, hz.prof), flex_initial_kw=hz.flex_initial_kw,
                             storage_initial_kw=hz.storage_initial_kw)
+    if end_kwh is not None and len(hz.sc.storage):
+        d = dataclasses.replace(d, storage_end_kwh=np.asarray(end_kwh, float))
     # already billed this month whatever the schedule does: the demand charge on the month-to-date
     # peak and (capacity basis) the month's capacity charge
     incurred = hz.prof.demand_charge_per_kw_month * float(np.sum(hz.floor_kw))
@@ -380,6 +401,8 @@ def assemble(hz: Horizon, prof: Profiles, plan: Plan, *, status: str, fallback: 
                    "forecast_hash": fc.digest if fc else None,
                    "forecast_columns": fc.columns if fc else [],
                    "forecast_used": fc is not None and hz.forecast_error is None},
+        "forecast_corrections": (list(fc.corrections) if fc is not None
+                                 and hz.forecast_error is None else []),
         "targets": dict(hz.pro_rata.info),
         "expected": exp_summary,
         "margins": margins if margins else None,
@@ -410,7 +433,8 @@ def make_schedule(sc: Scenario, state: OpsState, *, start: str | pd.Timestamp,
                   end_soc: dict[str, float] | None = None,
                   created_at: str | None = None,
                   state_ignored: list[str] | None = None,
-                  margins: Margins | None = None) -> Schedule:
+                  margins: Margins | None = None, horizon_end: str = "state",
+                  intra_step_peak: str = "average") -> Schedule:
     """The day-ahead schedule of one horizon — always a plan.
 
     Parameters
@@ -439,6 +463,12 @@ def make_schedule(sc: Scenario, state: OpsState, *, start: str | pd.Timestamp,
     margins : Margins, optional
         Peak guard and DR delivery margin (default: the documented defaults of
         :mod:`zeropark.operations.margins`; ``Margins.off()`` plans at the lines).
+    horizon_end : {"state", "reference"}, default "state"
+        End-of-horizon storage rule (:data:`HORIZON_END_RULES`): the scenario's end condition
+        counted from the state's SOC, or from the scenario's own ``soc_initial``.
+    intra_step_peak : {"average", "scenario"}, default "average"
+        Billing of steps coarser than 15 min (see
+        :data:`~zeropark.operations.horizon.INTRA_STEP_PEAK_RULES`).
 
     Returns
     -------
@@ -452,13 +482,17 @@ def make_schedule(sc: Scenario, state: OpsState, *, start: str | pd.Timestamp,
         Invalid start, horizon, step, or a state that does not match the scenario.
     """
     t0 = timer.perf_counter()
+    if horizon_end not in HORIZON_END_RULES:
+        raise ScenarioError("--horizon-end", horizon_end, f"one of {list(HORIZON_END_RULES)}")
+    end_kwh = reference_end_kwh(sc) if horizon_end == "reference" else None
     units = [u.name for u in sc.storage]
     for name, soc in (end_soc or {}).items():
         if name not in units or not 0.0 <= soc <= 1.0:
             raise ScenarioError(f"end_soc.{name}", soc, f"a fraction 0..1 for a unit in {units}")
     created_at = created_at or datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
     hz = build_horizon(sc, state, start=start, horizon_h=horizon_h, step=step,
-                       forecast=forecast, time_limit_s=time_limit_s)
+                       forecast=forecast, time_limit_s=time_limit_s,
+                       intra_step_peak=intra_step_peak)
     t1 = timer.perf_counter()
     timings = {"inputs_s": t1 - t0}
     reasons: list[str] = []
@@ -476,7 +510,8 @@ def make_schedule(sc: Scenario, state: OpsState, *, start: str | pd.Timestamp,
         prof = hz.base
     else:
         try:
-            result, split = optimise(hz, end_soc=end_soc, margins=margins, info=margin_info)
+            result, split = optimise(hz, end_soc=end_soc, margins=margins, info=margin_info,
+                                     end_kwh=end_kwh)
             status = str(result.status)
             if not result.ok:
                 reasons.append(f"solver {result.status}: {result.explanation}")
@@ -490,6 +525,7 @@ def make_schedule(sc: Scenario, state: OpsState, *, start: str | pd.Timestamp,
             sched = assemble(hz, prof, plan_from_result(result), status=status, fallback=False,
                              reasons=[], warnings=list(hz.warnings), result=result,
                              lp_sessions=split, margins=margin_info, **common)
+            sched.doc["metadata"]["horizon_end"] = horizon_end
             check_schedule(sched.doc)
             timings["total_s"] = timer.perf_counter() - t0
             sched.doc["metadata"]["timings_s"] = {k: round(v, 4) for k, v in timings.items()}
@@ -499,6 +535,7 @@ def make_schedule(sc: Scenario, state: OpsState, *, start: str | pd.Timestamp,
     plan = fallback_plan(hz.sc, prof)
     sched = assemble(hz, prof, plan, status=status, fallback=True, reasons=reasons,
                      warnings=list(hz.warnings), result=result, **common)
+    sched.doc["metadata"]["horizon_end"] = horizon_end
     check_schedule(sched.doc)
     timings["total_s"] = timer.perf_counter() - t0
     sched.doc["metadata"]["timings_s"] = {k: round(v, 4) for k, v in timings.items()}
