@@ -18,6 +18,7 @@ from zeropark.errors import ScenarioError
 from zeropark.examples import battery, tiny, tiny_dict
 from zeropark.planning.periods import PeriodSpec, parse_periods, select_periods
 from zeropark.planning.sizing import size
+from zeropark.profiles.base import EvGroupProfile
 
 CRF_15 = 0.06 * 1.06**15 / (1.06**15 - 1)  # lfp-2h lifetime 15 yr at 6 %
 DAYS = 28
@@ -202,3 +203,42 @@ def test_free_start_with_linked_periods_is_the_full_model() -> None:
     assert full.kpis["sizing"]["sizes"]["storage.bat.energy_kwh"] > 0
     assert agg.kpis["sizing"]["periods"]["objective"] == pytest.approx(full.objective, rel=1e-7)
     assert agg.kpis["sizing"]["sizes"] == pytest.approx(full.kpis["sizing"]["sizes"], rel=1e-5)
+
+
+def ev_days_case(need_kwh: list[float], v2g: bool = False):
+    """One EV group over len(need_kwh) days: cars plugged in 08:00–18:00 at up to 50 kW that must
+    have received day d's need_kwh[d] by 18:00 and may take it from 08:00; flat 0.5 CNY/kWh, a
+    constant 10 kW load, a battery that may be sized (and is worth nothing at a flat price)."""
+    T = 24 * len(need_kwh)
+    h = np.arange(T) % 24
+    day_need = np.repeat(np.asarray(need_kwh, float), 24)
+    before = np.repeat(np.concatenate([[0.0], np.cumsum(need_kwh)[:-1]]), 24)
+    lo = before + day_need * (h >= 17)  # due by the end of step 17 (18:00)
+    hi = before + day_need * (h >= 8)
+    p_max = np.where((h >= 8) & (h < 18), 50.0, 0.0)
+    ev = {"fleet": EvGroupProfile(lo, hi, p_max, float(sum(need_kwh)))}
+    return tiny(T, {"load_kw": np.full(T, 10.0), "price": 0.5, "ev": ev},
+                storage=[battery("bat", 0.0, 0.0, max_energy_kwh=1000.0)],
+                ev={"groups": [{"name": "fleet", "technology": "dc-60kw", "count": 1,
+                                "v2g": v2g}],
+                    "unmet_penalty_per_kwh": 5.0})
+
+
+@pytest.mark.parametrize("v2g", [False, True])
+def test_ev_envelope_restarts_at_every_representative_period(v2g: bool) -> None:
+    # Day 0 holds the month's peak load (constant load: its first step), so it is an extreme
+    # period; days 1 and 2 (200 kWh each) form the one typical day, weight 2. The aggregated
+    # model puts the typical day first and day 0 after it. Each day's envelope is rebased to
+    # start from 0, so the first step of day 0 in the model must not carry the typical day's
+    # 200 kWh over (it once did: "must have received 200 kWh … at most 0 kWh", infeasible; with
+    # V2G the unmet-energy chain across the cut was refused). By hand, nothing is unmet and
+    # nothing is stored: load 10 kW × 72 h × 0.5 = 360 CNY, EV (100 + 2·200) kWh × 0.5 = 250 CNY,
+    # 610 CNY for the aggregated model and for the full horizon alike.
+    sc, prof = ev_days_case([100.0, 200.0, 200.0], v2g=v2g)
+    agg = size(sc, prof, periods="typical-days:1")
+    assert agg.status == zp.Status.OPTIMAL
+    info = agg.kpis["sizing"]["periods"]
+    assert (info["typical_periods"], info["extreme_periods"]) == (1, 1)
+    assert info["objective"] == pytest.approx(610.0, rel=1e-9)
+    assert agg.objective == pytest.approx(610.0, rel=1e-9)
+    assert agg.kpis["ev_unmet_kwh"] == pytest.approx(0.0, abs=1e-6)

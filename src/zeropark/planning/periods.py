@@ -64,7 +64,7 @@ from zeropark.profiles.base import EvGroupProfile, Profiles
 PERIOD_HOURS = {"typical-days": 24.0, "typical-weeks": 168.0}
 
 #: Row blocks whose rows link a step to the previous one (cut at period starts).
-_CHAINS_DROP_PREVIOUS = (ev.ENERGY_BALANCE,)
+_CHAINS_DROP_PREVIOUS = (ev.ENERGY_BALANCE, ev.UNMET_SUM)
 _CHAINS_DROP_ROW = (flexload.RAMP,)
 #: Column blocks labelled by a subset of the steps (binaries placed only where they can pay).
 _STEP_SUBSET_BLOCKS = (grid.EXCLUSIVE, storage.MODE, grid.IMPORT_IF_ON, grid.EXPORT_IF_OFF,
@@ -362,12 +362,8 @@ def aggregate_lp(lp: MatrixLP, d: ModelData, sel: Selection, full: MatrixLP,
     is_start = np.zeros(T, bool)
     is_start[rep_starts] = True
     r, c, v = _own_triplets(lp)
-    # EV unmet energy: penalised at the end of every period (chains are cut below)
-    if lp.has(ev.UNMET_KWH):
-        u = lp.cols(ev.UNMET_KWH)
-        pen = arr["cost"][u[:, -1]].copy()
-        arr["cost"][u] = 0.0
-        arr["cost"][u[:, rep_starts + rep_len - 1]] = pen[:, None]
+    # EV: every period starts from its own rebased envelope (E_lo(start−1) = 0, f = u = 0)
+    _reset_ev_starts(lp, arr, d, rep_starts)
     # objective: time-indexed costs weighted
     timed = col_step >= 0
     arr["cost"][timed] *= w_step[col_step[timed]]
@@ -439,6 +435,26 @@ def aggregate_lp(lp: MatrixLP, d: ModelData, sel: Selection, full: MatrixLP,
     _set_triplets(lp, r[keep], c[keep], v[keep])
     _add_peaks(lp, sel, month_of_full_step)
     _add_storage_linking(lp, d, sel, energy_cols, link_storage)
+
+
+def _reset_ev_starts(lp: MatrixLP, arr: dict[str, np.ndarray], d: ModelData,
+                     rep_starts: np.ndarray) -> None:
+    """Right-hand side of the EV energy balance at every period start.
+
+    The balance of step t is ``f(t) − f(t−1) − Δt·p(t) + … − w(t) = −(E_lo(t) − E_lo(t−1))``
+    (:mod:`zeropark.model.ev`). Each period's envelope is rebased to start from 0
+    (:func:`_ev_window`) and its previous-step terms are cut, so its first step must read
+    ``f(t) − Δt·p(t) + … − w(t) = −E_lo(t)`` (``E_lo(t−1) = 0``), not the difference to the
+    previous representative period's last value, which is an unrelated day of the year (and made
+    the model infeasible). The unmet written-off energy is charged per step (``w``), weighted
+    like every time-indexed cost, so nothing else is needed at period ends.
+    """
+    if not lp.has(ev.FLEX_KWH) or ev.ENERGY_BALANCE not in lp.row_blocks:
+        return
+    rows = lp.row_blocks[ev.ENERGY_BALANCE].index()[:, rep_starts]
+    rhs = -ev.ev_envelope_kwh(d)[:, rep_starts]
+    arr["row_lo"][rows] = rhs
+    arr["row_hi"][rows] = rhs
 
 
 def _block_rows(lp: MatrixLP, name: str) -> np.ndarray:
