@@ -3,11 +3,13 @@ full-horizon sizing optimum, extreme periods, period selection and bad input."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import subprocess
 import sys
 
 import numpy as np
+import pandas as pd
 import pytest
 import yaml
 from click.testing import CliRunner
@@ -242,3 +244,25 @@ def test_ev_envelope_restarts_at_every_representative_period(v2g: bool) -> None:
     assert info["objective"] == pytest.approx(610.0, rel=1e-9)
     assert agg.objective == pytest.approx(610.0, rel=1e-9)
     assert agg.kpis["ev_unmet_kwh"] == pytest.approx(0.0, abs=1e-6)
+
+
+def test_pile_count_keeps_the_full_horizon_floor() -> None:
+    # Day 2 has 5 cars plugged in at once (10:00–12:00), the other days one car. The energy
+    # (≤ 200 kWh in 10 h) needs 20 kW, one 60 kW pile; piles are piles, so a full-horizon sizing
+    # buys 5. Day 2 is one of the two days of the typical day, whose representative carries no
+    # session table: the aggregated model once bought 1 pile and the full-horizon check then
+    # dispatched 1 pile for 5 cars. It must keep the horizon's floor of 5.
+    sc, prof = ev_days_case([100.0, 200.0, 200.0])
+    t0 = prof.time[0]
+    hours = [(8, 18), (32, 42)] + [(58, 60)] * 5
+    sessions = pd.DataFrame({"arrival": [t0 + pd.Timedelta(hours=a) for a, _ in hours],
+                             "departure": [t0 + pd.Timedelta(hours=b) for _, b in hours]})
+    ev = {"fleet": dataclasses.replace(prof.ev["fleet"], sessions=sessions)}
+    sc = sc.replace({"ev.groups.0.max_count": 20})
+    prof = dataclasses.replace(prof, ev=ev)
+    full = size(sc, prof)
+    assert full.kpis["sizing"]["sizes"]["ev.fleet.count"] == 5
+    agg = size(sc, prof, periods="typical-days:1")
+    assert agg.kpis["sizing"]["periods"]["sizes"]["ev.fleet.count"] == 5
+    assert agg.kpis["sizing"]["sizes"]["ev.fleet.count"] == 5
+    assert agg.objective == pytest.approx(full.objective, rel=1e-9)

@@ -19,8 +19,11 @@ period r, ``t`` a step of r):
   charges and fuels are charged for the full year;
 - chronology inside a period is kept; across representative periods the chains are cut: EV
   energy restarts at the period start (its envelope rebased to the energy due by the end of the
-  period, ``E_lo[t] − E_lo[start−1]``, ``E_hi[t] − E_lo[start−1]``) and its unmet energy is
-  penalised at the end of each period; ramp limits do not apply across the cut;
+  period, ``E_lo[t] − E_lo[start−1]``, ``E_hi[t] − E_lo[start−1]``, and the balance of its
+  first step reads ``f − Δt·p + … − w = −E_lo[t]``, with no flexibility or unmet energy carried
+  in), the written-off energy w is penalised per step with the period's weight; pile counts keep
+  the full horizon's lower bound (the most cars plugged in at once in the year); ramp limits
+  do not apply across the cut;
 - monthly demand charge: ``peak[m] ≥ import[t]`` for every step t of a representative period r
   and every month m in which one of the periods r represents has that step;
 - storage (Kotzur et al. 2018, "Time series aggregation for energy system design: modeling
@@ -455,6 +458,25 @@ def _reset_ev_starts(lp: MatrixLP, arr: dict[str, np.ndarray], d: ModelData,
     rhs = -ev.ev_envelope_kwh(d)[:, rep_starts]
     arr["row_lo"][rows] = rhs
     arr["row_hi"][rows] = rhs
+
+
+def full_horizon_piles(lp: MatrixLP, d_full: ModelData, plan: SizingPlan) -> None:
+    """Lower bound of every sized pile count in the aggregated model: the most sessions of the
+    group plugged in at once over the *full* horizon (capped), as in a full-year sizing.
+
+    The representative periods carry only their envelopes, no session table, so without this
+    the aggregated model could buy fewer piles than the year's cars need at once, and the
+    full-year check (sizes fixed) would then dispatch a physically impossible pile count.
+    """
+    sized = plan.of(ev.PILES)
+    if not sized or not lp.has(ev.PILES):
+        return
+    names = [d_full.ev_names[s.index] for s in sized]
+    caps = np.array([s.cap for s in sized])
+    cols = lp.cols(ev.PILES)
+    arr = own_arrays(lp)
+    floor = np.minimum(ev.plugged_at_once(d_full, names), caps)
+    arr["lb"][cols] = np.maximum(arr["lb"][cols], floor)
 
 
 def _block_rows(lp: MatrixLP, name: str) -> np.ndarray:
