@@ -19,8 +19,11 @@ period r, ``t`` a step of r):
   charges and fuels are charged for the full year;
 - chronology inside a period is kept; across representative periods the chains are cut: EV
   energy restarts at the period start (its envelope rebased to the energy due by the end of the
-  period, ``E_lo[t] − E_lo[start−1]``, ``E_hi[t] − E_lo[start−1]``) and its unmet energy is
-  penalised at the end of each period; ramp limits do not apply across the cut;
+  period, ``E_lo[t] − E_lo[start−1]``, ``E_hi[t] − E_lo[start−1]``, and the balance of its
+  first step reads ``f − Δt·p + … − w = −E_lo[t]``, with no flexibility or unmet energy carried
+  in), the written-off energy w is penalised per step with the period's weight; pile counts keep
+  the full horizon's lower bound (the most cars plugged in at once in the year); ramp limits
+  do not apply across the cut;
 - monthly demand charge: ``peak[m] ≥ import[t]`` for every step t of a representative period r
   and every month m in which one of the periods r represents has that step;
 - storage (Kotzur et al. 2018, "Time series aggregation for energy system design: modeling
@@ -64,7 +67,7 @@ from zeropark.profiles.base import EvGroupProfile, Profiles
 PERIOD_HOURS = {"typical-days": 24.0, "typical-weeks": 168.0}
 
 #: Row blocks whose rows link a step to the previous one (cut at period starts).
-_CHAINS_DROP_PREVIOUS = (ev.ENERGY_BALANCE,)
+_CHAINS_DROP_PREVIOUS = (ev.ENERGY_BALANCE, ev.UNMET_SUM)
 _CHAINS_DROP_ROW = (flexload.RAMP,)
 #: Column blocks labelled by a subset of the steps (binaries placed only where they can pay).
 _STEP_SUBSET_BLOCKS = (grid.EXCLUSIVE, storage.MODE, grid.IMPORT_IF_ON, grid.EXPORT_IF_OFF,
@@ -362,12 +365,8 @@ def aggregate_lp(lp: MatrixLP, d: ModelData, sel: Selection, full: MatrixLP,
     is_start = np.zeros(T, bool)
     is_start[rep_starts] = True
     r, c, v = _own_triplets(lp)
-    # EV unmet energy: penalised at the end of every period (chains are cut below)
-    if lp.has(ev.UNMET_KWH):
-        u = lp.cols(ev.UNMET_KWH)
-        pen = arr["cost"][u[:, -1]].copy()
-        arr["cost"][u] = 0.0
-        arr["cost"][u[:, rep_starts + rep_len - 1]] = pen[:, None]
+    # EV: every period starts from its own rebased envelope (E_lo(start−1) = 0, f = u = 0)
+    _reset_ev_starts(lp, arr, d, rep_starts)
     # objective: time-indexed costs weighted
     timed = col_step >= 0
     arr["cost"][timed] *= w_step[col_step[timed]]
@@ -439,6 +438,45 @@ def aggregate_lp(lp: MatrixLP, d: ModelData, sel: Selection, full: MatrixLP,
     _set_triplets(lp, r[keep], c[keep], v[keep])
     _add_peaks(lp, sel, month_of_full_step)
     _add_storage_linking(lp, d, sel, energy_cols, link_storage)
+
+
+def _reset_ev_starts(lp: MatrixLP, arr: dict[str, np.ndarray], d: ModelData,
+                     rep_starts: np.ndarray) -> None:
+    """Right-hand side of the EV energy balance at every period start.
+
+    The balance of step t is ``f(t) − f(t−1) − Δt·p(t) + … − w(t) = −(E_lo(t) − E_lo(t−1))``
+    (:mod:`zeropark.model.ev`). Each period's envelope is rebased to start from 0
+    (:func:`_ev_window`) and its previous-step terms are cut, so its first step must read
+    ``f(t) − Δt·p(t) + … − w(t) = −E_lo(t)`` (``E_lo(t−1) = 0``), not the difference to the
+    previous representative period's last value, which is an unrelated day of the year (and made
+    the model infeasible). The unmet written-off energy is charged per step (``w``), weighted
+    like every time-indexed cost, so nothing else is needed at period ends.
+    """
+    if not lp.has(ev.FLEX_KWH) or ev.ENERGY_BALANCE not in lp.row_blocks:
+        return
+    rows = lp.row_blocks[ev.ENERGY_BALANCE].index()[:, rep_starts]
+    rhs = -ev.ev_envelope_kwh(d)[:, rep_starts]
+    arr["row_lo"][rows] = rhs
+    arr["row_hi"][rows] = rhs
+
+
+def full_horizon_piles(lp: MatrixLP, d_full: ModelData, plan: SizingPlan) -> None:
+    """Lower bound of every sized pile count in the aggregated model: the most sessions of the
+    group plugged in at once over the *full* horizon (capped), as in a full-year sizing.
+
+    The representative periods carry only their envelopes, no session table, so without this
+    the aggregated model could buy fewer piles than the year's cars need at once, and the
+    full-year check (sizes fixed) would then dispatch a physically impossible pile count.
+    """
+    sized = plan.of(ev.PILES)
+    if not sized or not lp.has(ev.PILES):
+        return
+    names = [d_full.ev_names[s.index] for s in sized]
+    caps = np.array([s.cap for s in sized])
+    cols = lp.cols(ev.PILES)
+    arr = own_arrays(lp)
+    floor = np.minimum(ev.plugged_at_once(d_full, names), caps)
+    arr["lb"][cols] = np.maximum(arr["lb"][cols], floor)
 
 
 def _block_rows(lp: MatrixLP, name: str) -> np.ndarray:

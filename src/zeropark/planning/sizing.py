@@ -40,6 +40,7 @@ from zeropark.planning.periods import (
     PeriodSpec,
     aggregate_lp,
     aggregated_data,
+    full_horizon_piles,
     parse_periods,
     select_periods,
     sized_energy_cols,
@@ -353,6 +354,7 @@ def _solve_periods(spec: PeriodSpec, plan: SizingPlan, d: ModelData,
 
     def hook(lp: MatrixLP, d_now: ModelData) -> None:
         add_sizing(lp, d_now, plan, per_kwp_agg)
+        full_horizon_piles(lp, d, plan)
         aggregate_lp(lp, d_now, sel, full, d.prof.month_index, sized_energy_cols(lp, plan),
                      spec.link_storage)
 
