@@ -298,7 +298,8 @@ def peer_table(peers: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def targets(cases: list[dict[str, Any]], peers: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The performance targets of DESIGN.md at the largest size run (8760 in the full table)."""
+    """The project's performance targets (benchmarks/README.md) at the largest size run (8760 in
+    the full table)."""
     sizes = [c["steps"] for c in cases if "steps" in c]
     if not sizes:
         return []

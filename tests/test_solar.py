@@ -95,8 +95,8 @@ def test_ac_clipping_is_exact_and_dc_output() -> None:
 
 
 @pytest.mark.parametrize(("key", "low", "high"), [
-    ("yangtze-delta", 1130.0, 1170.0),        # REFERENCE_DATA Suzhou/Nanjing
-    ("inner-mongolia-west", 1750.0, 1830.0),  # REFERENCE_DATA Hohhot/Baotou
+    ("yangtze-delta", 1130.0, 1170.0),        # typical Suzhou/Nanjing yield (models/climate.yaml)
+    ("inner-mongolia-west", 1750.0, 1830.0),  # typical Hohhot/Baotou yield (models/climate.yaml)
     ("pearl-river-delta", 1050.0, 1250.0),
     ("zhejiang", 1050.0, 1200.0),
 ])
