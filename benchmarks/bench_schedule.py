@@ -1,10 +1,10 @@
 """Benchmark of the nightly day-ahead schedule: 48 h at 15 min, 200 piles, end to end.
 
 Target: from the shell ≤ 2 s (benchmarks/README.md). Measured in-process from loading the
-scenario and state to both files written (the optimised path with forecast, state with plugged-in EVs, a committed DR
-event, month-to-date peak and ledger; and the fallback path forced by a zero time limit), and the
-same through the ``zeropark schedule`` command in a fresh process (which adds Python's import of
-pandas, pvlib, pyomo, xarray, …). Not a test: it prints a table.
+scenario and state to both files written (the optimised path with forecast, state with plugged-in
+EVs, a committed DR event, month-to-date peak and ledger; and the fallback path forced by a zero
+time limit), and the same through the ``zeropark schedule`` command in a fresh process (which adds
+Python's import of pandas, pvlib, xarray, …). Not a test: it prints a table.
 
 Usage::
 
