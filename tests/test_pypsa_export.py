@@ -83,7 +83,7 @@ def test_cli_lists_what_is_left_out(tmp_path) -> None:
     assert r.exit_code == 0, r.output
     # the demo's gas is heat demand served by a gas boiler (no fixed fuels): the heat system
     assert "left out: EV groups (2)" in r.output
-    assert "left out: heat system (3 supply units, 1 thermal store," in r.output
+    assert "left out: heat system (3 supply units, 0 thermal stores," in r.output
     assert (tmp_path / "net" / "generators.csv").is_file()
     n = pypsa.Network(str(tmp_path / "net"))
     assert len(n.snapshots) == 48 and "pv.rooftop" in n.generators.index

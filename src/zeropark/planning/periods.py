@@ -155,6 +155,11 @@ def _features(prof: Profiles, per_kwp: dict[int, np.ndarray]) -> pd.DataFrame:
         cols[f"ev.{name}"] = g.p_max_kw
     if prof.green_direct_kw is not None:
         cols["green_direct"] = prof.green_direct_kw
+    if prof.heat_demand_kw is not None:
+        for level, row in enumerate(np.asarray(prof.heat_demand_kw, float)):
+            cols[f"heat{level}"] = row
+    if prof.temp_air_c is not None:
+        cols["temp_air"] = prof.temp_air_c
     keep = {k: np.asarray(v, float) for k, v in cols.items() if np.ptp(v) > 0}
     return pd.DataFrame(keep or {"load_kw": prof.load_kw}, index=prof.time)
 
@@ -277,7 +282,10 @@ def aggregated_profiles(prof: Profiles, sel: Selection) -> Profiles:
         ef_kg_per_kwh=prof.ef_kg_per_kwh[idx].copy(), month_index=prof.month_index[idx].copy(),
         green_direct_kw=None if prof.green_direct_kw is None else prof.green_direct_kw[idx].copy(),
         ev=ev, dr_events=dr,
-        peak_ratio=None if prof.peak_ratio is None else prof.peak_ratio[idx].copy())
+        peak_ratio=None if prof.peak_ratio is None else prof.peak_ratio[idx].copy(),
+        heat_demand_kw=(None if prof.heat_demand_kw is None
+                        else np.asarray(prof.heat_demand_kw)[:, idx].copy()),
+        temp_air_c=None if prof.temp_air_c is None else np.asarray(prof.temp_air_c)[idx].copy())
 
 
 def aggregated_data(d_full: ModelData, sel: Selection) -> ModelData:
