@@ -13,10 +13,25 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
 EXIT_FALLBACK = 4
+
+
+def _billing_options(fn: Any) -> Any:
+    """The options both ``schedule`` and ``replay`` take: how a plan bills the intra-step peak and
+    where its storage end condition is counted from."""
+    fn = click.option("--horizon-end", type=click.Choice(["state", "reference"]), default="state",
+                      show_default=True,
+                      help="Storage end condition counted from the state's SOC, or from the "
+                      "scenario's soc_initial.")(fn)
+    return click.option("--intra-step-peak", type=click.Choice(["average", "scenario"]),
+                        default="average", show_default=True,
+                        help="Steps coarser than 15 min: billed as their average, or with the "
+                        "scenario's intra-step peak ratio on the forecast load (see "
+                        "docs/operations.md).")(fn)
 
 
 @click.command("schedule")
@@ -42,14 +57,7 @@ EXIT_FALLBACK = 4
               help="Relative standard deviation of the load forecast (for 'auto' margins).")
 @click.option("--pv-error", type=float, default=0.25, show_default=True,
               help="Relative standard deviation of the PV forecast (for 'auto' margins).")
-@click.option("--intra-step-peak", type=click.Choice(["average", "scenario"]), default="average",
-              show_default=True,
-              help="Steps coarser than 15 min: billed as their average, or with the scenario's "
-              "intra-step peak ratio on the forecast load (see docs/operations.md).")
-@click.option("--horizon-end", type=click.Choice(["state", "reference"]), default="state",
-              show_default=True,
-              help="Storage end condition counted from the state's SOC, or from the "
-              "scenario's soc_initial.")
+@_billing_options
 def schedule(scenario: str, start: str, horizon: str, step: str, state_path: str,
              forecast: str | None, time_limit: float | None, out_dir: str, peak_margin: str,
              dr_margin: str, load_error: float, pv_error: float, intra_step_peak: str,
@@ -262,14 +270,7 @@ def _update(state_path: str, actuals_path: str, schedule_path: str | None,
               help="The schedules' peak guard (kW or 'auto'; see 'zeropark schedule').")
 @click.option("--dr-margin", default="auto", show_default=True,
               help="The schedules' DR delivery margin (kW or 'auto').")
-@click.option("--intra-step-peak", type=click.Choice(["average", "scenario"]), default="average",
-              show_default=True,
-              help="Steps coarser than 15 min: billed as their average, or with the scenario's "
-              "intra-step peak ratio on the forecast load (see docs/operations.md).")
-@click.option("--horizon-end", type=click.Choice(["state", "reference"]), default="state",
-              show_default=True,
-              help="Storage end condition counted from the state's SOC, or from the "
-              "scenario's soc_initial.")
+@_billing_options
 @click.option("--demand-basis", type=click.Choice(["pro_rata", "month"]), default="pro_rata",
               show_default=True,
               help="Demand charge of the benchmark and the replayed dispatch: the stretch's "

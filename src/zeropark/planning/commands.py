@@ -89,15 +89,23 @@ def _run_options(fn: Any) -> Any:
     return fn
 
 
+def _sizing_options(all_words: str) -> Any:
+    """``--set``, ``--all`` and ``--roof``, shared by the commands that size."""
+    def apply(fn: Any) -> Any:
+        fn = click.option("--roof", multiple=True,
+                          help="Cap a PV array by its roof area, ARRAY=M2 (0.15 kWp/m²; "
+                               "repeatable).")(fn)
+        fn = click.option("--all", "all_factor", type=float, default=None,
+                          help=f"{all_words}, capped at FACTOR × its present size.")(fn)
+        return click.option("--set", "sets", multiple=True, help=_SET_HELP)(fn)
+    return apply
+
+
 @click.command("size")
 @click.argument("scenario", type=click.Path(dir_okay=False))
 @click.option("-o", "--out", "out_dir", type=click.Path(file_okay=False), default="out-size",
               show_default=True, help="Output folder.")
-@click.option("--set", "sets", multiple=True, help=_SET_HELP)
-@click.option("--all", "all_factor", type=float, default=None,
-              help="Also size every asset without a cap, capped at FACTOR × its present size.")
-@click.option("--roof", multiple=True,
-              help="Cap a PV array by its roof area, ARRAY=M2 (0.15 kWp/m²; repeatable).")
+@_sizing_options("Also size every asset without a cap")
 @click.option("--start", default=None, help="ISO start inside the scenario horizon.")
 @click.option("--horizon", default=None, help="Duration to optimize, e.g. 7d [default: all].")
 @click.option("--time-limit", type=float, default=None, help="Solver time limit [s].")
@@ -326,11 +334,7 @@ def pareto(scenario: str, versus: str, points: int, sets: tuple[str, ...],
 @click.argument("scenario", type=click.Path(dir_okay=False))
 @click.option("-o", "--out", "out_dir", type=click.Path(file_okay=False), default="out-path",
               show_default=True, help="Output folder.")
-@click.option("--set", "sets", multiple=True, help=_SET_HELP)
-@click.option("--all", "all_factor", type=float, default=None,
-              help="Size every asset without a cap, capped at FACTOR × its present size.")
-@click.option("--roof", multiple=True,
-              help="Cap a PV array by its roof area, ARRAY=M2 (0.15 kWp/m²; repeatable).")
+@_sizing_options("Size every asset without a cap")
 @click.option("--lever", "extra", multiple=True, metavar="NAME:PATH=VALUE",
               help="A lever of the scenario, by the change that takes it out of the park "
                    "(repeatable; several changes with the same NAME make one lever).")
@@ -388,11 +392,7 @@ def path_command(scenario: str, out_dir: str, sets: tuple[str, ...], all_factor:
 @click.argument("scenario", type=click.Path(dir_okay=False))
 @click.option("-o", "--out", "out_dir", type=click.Path(file_okay=False), default="out-tornado",
               show_default=True, help="Output folder.")
-@click.option("--set", "sets", multiple=True, help=_SET_HELP)
-@click.option("--all", "all_factor", type=float, default=None,
-              help="Size every asset without a cap, capped at FACTOR × its present size.")
-@click.option("--roof", multiple=True,
-              help="Cap a PV array by its roof area, ARRAY=M2 (0.15 kWp/m²; repeatable).")
+@_sizing_options("Size every asset without a cap")
 @click.option("--delta", type=float, default=0.2, show_default=True,
               help="Relative change of each input, low = 1 − DELTA, high = 1 + DELTA.")
 @click.option("--inputs", default=",".join(("capex", "tariff", "pv_yield", "emission_factor",
