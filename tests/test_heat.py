@@ -462,3 +462,32 @@ def test_unserved_heat_is_a_penalty_line_through_the_registry() -> None:
     assert r.kpis["total_cost"] == pytest.approx(r.objective, rel=1e-9)
     assert r.objective == pytest.approx(101.0, rel=1e-9)
     assert r.kpis["heat"]["unserved_penalty"] == pytest.approx(100.0)
+
+
+def test_indicator_met_only_by_unserved_heat_is_not_a_pass() -> None:
+    """One hour, 10 kW of hot water from a gas boiler only, no electric load. Gas alone emits
+    2.162 kg per 1.2143 kgce = 1.78 t/tce, far above 0.2, so the hard indicator is met only by
+    leaving all 10 kWh of heat unserved (at 5 CNY/kWh): the ratio is then 0 (nothing burned),
+    but the verdict is FAIL under both tce factors, with the reason on the KPI line."""
+    d = heat_case(1, {"supply": [boiler()]},
+                  dict(load_kw=[0], price=1.0, heat_demand_kw={"hot_water": [10]}),
+                  targets={"zero_carbon_indicator": {"threshold_t_per_tce": 0.2,
+                                                     "threshold_rule": "own", "mode": "hard"}})
+    r = solve_data(d)
+    assert r.ok
+    assert r.kpis["heat"]["unserved_kwh"] == pytest.approx(10.0)
+    assert r.objective == pytest.approx(10 * 5.0)
+    zc = r.kpis["zero_carbon_indicator"]
+    assert zc["value"] == pytest.approx(0.0)
+    assert zc["pass"] is False and not any(v["pass"] for v in zc["by_tce_factor"].values())
+    assert r.kpis["zero_carbon_check"]["core_indicator"]["verdict"] == "fail"
+    from zeropark.clitools import kpi_lines
+
+    (line,) = [x for x in kpi_lines(r.kpis) if x.startswith("CO2 per tce")]
+    assert "FAIL (10.0 kWh of heat demand not served: not a pass)" in line
+    # served heat (no hard target): the same park fails on its ratio, not on service
+    d2 = heat_case(1, {"supply": [boiler()]},
+                   dict(load_kw=[0], price=1.0, heat_demand_kw={"hot_water": [10]}))
+    r2 = solve_data(d2)
+    assert r2.kpis["heat"]["unserved_kwh"] == pytest.approx(0.0)
+    assert "not_served" not in r2.kpis["zero_carbon_indicator"]

@@ -323,7 +323,8 @@ def indicator_rows(k: dict[str, Any]) -> list[tuple[str, str]]:
 
     rows = [("CO2 per tce (core indicator)",
              f"{zc['value']:.3f} t/tce = {k['co2_t']:,.1f} t / {k['energy_tce']:,.1f} tce "
-             f"vs ≤ {zc['threshold']} → {verdict(zc['pass'])}")]
+             f"vs ≤ {zc['threshold']} → {verdict(zc['pass'])}"
+             + (f" ({zc['not_served']}: not a pass)" if zc.get("not_served") else ""))]
     if "value_with_offsets" not in zc:
         return rows
     counted = "counted" if zc["offsets_counted"] else "not counted in the indicator"

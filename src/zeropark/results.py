@@ -224,6 +224,20 @@ def _merge_family_kpis(kpis: dict[str, Any], breakdown: dict[str, float],
             kpis[key] = dict(val) if isinstance(val, Mapping) else val
 
 
+def _unserved_heat_fails(zc: dict[str, Any], heat: Mapping[str, Any]) -> dict[str, Any]:
+    """The indicator verdicts with heat left unserved: FAIL under every tce factor, with the
+    reason. A ratio met by not delivering the park's heat (its unserved-heat penalty paid instead
+    of burning fuel) is not a pass; the value itself is kept."""
+    unserved = float(heat.get("unserved_kwh", 0.0))
+    demand = float(sum(heat.get("demand_kwh", {}).values()))
+    if unserved <= 1e-6 * max(demand, 1.0):
+        return zc
+    return {**zc, "pass": False, "pass_with_offsets": False, "verdicts_differ": False,
+            "by_tce_factor": {f: {**v, "pass": False} for f, v in zc["by_tce_factor"].items()},
+            "not_served": (f"{unserved / 1000:,.1f} MWh" if unserved >= 1000 else
+                           f"{unserved:,.1f} kWh") + " of heat demand not served"}
+
+
 def compute_kpis(d: ModelData, out: SolveOutcome, ds: xr.Dataset) -> dict[str, Any]:
     """KPIs of a solved model; ``cost_breakdown`` adds up to ``total_cost`` (= the objective)."""
     v, dt, sc, prof = out.values, d.dt_h, d.sc, d.prof
@@ -273,6 +287,7 @@ def compute_kpis(d: ModelData, out: SolveOutcome, ds: xr.Dataset) -> dict[str, A
     for family in registry.FAMILIES:
         if family.kpis is not None:
             _merge_family_kpis(family_kpis, breakdown, family.kpis(d, v))
+    zc = _unserved_heat_fails(zc, family_kpis.get("heat", {}))
     total = (sum(val for k, val in breakdown.items() if k not in ("export_revenue", "dr_revenue"))
              - breakdown["export_revenue"] - breakdown["dr_revenue"])
     pv_avail = float(ds.pv_available_kw.sum()) * dt
