@@ -343,11 +343,8 @@ def _best_effort(sc: Scenario, prof: Profiles, o: _Opts) -> Result:
 def _passes_hard(res: Result) -> bool:
     """A hard-target plan passes only if it serves the park's heat: leaving heat demand unserved
     (a penalty, :mod:`zeropark.model.heat`) cuts the fuel it would burn, but is no plan."""
-    if not res.ok:
-        return False
-    heat = res.kpis.get("heat") or {}
-    demand_kwh = sum(heat.get("demand_kwh", {}).values())
-    return float(heat.get("unserved_kwh", 0.0)) <= 1e-6 * max(demand_kwh, 1.0)
+    # the KPIs mark an indicator met with heat unserved (results._unserved_heat_fails)
+    return res.ok and "not_served" not in res.kpis["zero_carbon_indicator"]
 
 
 def _cheapest_passing(sc: Scenario, prof: Profiles, o: _Opts) -> tuple[Result, bool]:
