@@ -149,6 +149,13 @@ def test_bad_periods_option(text: str) -> None:
         parse_periods(text)
 
 
+@pytest.mark.parametrize("value", [-0.01, 0.5])
+def test_bad_periods_mip_gap(value: float) -> None:
+    sc = zp.load_scenario("scenarios/demo-park.yaml")
+    with pytest.raises(ScenarioError, match=r"sizing\.periods_mip_gap"):
+        sc.replace({"sizing.periods_mip_gap": value})
+
+
 def test_periods_need_the_full_horizon() -> None:
     sc, prof = weekly_case()
     with pytest.raises(ScenarioError, match="full horizon"):
@@ -285,6 +292,11 @@ def test_demo_park_typical_days_over_two_weeks() -> None:
     # the aggregated model's own estimate against the 14-day dispatch of its sizes (+1.7 %
     # when this test was written)
     assert abs(info["difference_pct"]) < 5.0
+    # both the aggregated model and the full-horizon check of its sizes are solved to the
+    # larger of solver.mip_gap (0.1 %) and sizing.periods_mip_gap (0.5 %)
+    assert info["mip_gap"] == max(sc.solver.mip_gap, sc.sizing.periods_mip_gap) == 0.005
+    assert info["gap"] <= info["mip_gap"] + 1e-12
+    assert info["full_year_gap"] <= info["mip_gap"] + 1e-12
     d = sizing_model(sc, all_factor=3).data
     floor = plugged_at_once(d, list(d.ev_names))
     for name, n in zip(d.ev_names, floor, strict=True):

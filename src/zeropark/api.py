@@ -123,19 +123,23 @@ def solve_outcome(d: ModelData, *, engine: str | None = None, relax: bool | None
         raise SolveError(f"solver.engine: got {engine!r}; an lp_hook needs the 'matrix' engine")
     relax = d.sc.solver.relax if relax is None else relax
     timings: dict[str, float] = {}
+    # solver.time_limit_s covers every solve below together (the exclusivity check may solve
+    # again): each gets what is left of it
+    deadline = time.perf_counter() + d.sc.solver.time_limit_s
     for _ in range(4):
         t0 = time.perf_counter()
+        opts = d.sc.solver.model_copy(update={"time_limit_s": max(deadline - t0, 1e-3)})
         current_progress().phase("build")
         if engine == "pyomo":
             model = _build_pyomo(d)
             t1 = time.perf_counter()
-            out = solve_pyomo(model, d.sc.solver, relax=relax)
+            out = solve_pyomo(model, opts, relax=relax)
         elif engine == "matrix":
             lp = build_matrix(d)
             if lp_hook is not None:
                 lp_hook(lp, d)
             t1 = time.perf_counter()
-            out = solve_matrix(lp, d.sc.solver, relax=relax)
+            out = solve_matrix(lp, opts, relax=relax)
         else:
             raise SolveError(f"solver.engine: got {engine!r}; one of 'matrix', 'pyomo'")
         for k, val in {"build_s": t1 - t0, **out.timings}.items():
@@ -146,6 +150,12 @@ def solve_outcome(d: ModelData, *, engine: str | None = None, relax: bool | None
         # without a binary, add binaries there and solve again.
         grid, sto = _violations(d, out)
         if not len(grid) and not len(sto):
+            break
+        if deadline - time.perf_counter() < 1.0:
+            out = dataclasses.replace(out, message=(
+                f"{out.message}; time limit reached before the exclusivity re-solve: "
+                f"{len(grid)} step(s) import and export at once, {len(sto)} charge and "
+                "discharge at once"))
             break
         d = dataclasses.replace(
             d, grid_binary_steps=np.union1d(d.grid_binary_steps, grid),

@@ -189,7 +189,8 @@ def size(scenario: str, out_dir: str, sets: tuple[str, ...], all_factor: float |
         p = sizing["periods"]
         click.echo(f"{p['spec']}: {p['typical_periods']} typical + {p['extreme_periods']} extreme "
                    f"periods of {p['original_periods']}; aggregated objective "
-                   f"{p['objective']:,.0f} {cur}, full-horizon dispatch of these sizes "
+                   f"{p['objective']:,.0f} {cur} (MIP gap {100 * p['gap']:.2f} %), full-horizon "
+                   f"dispatch of these sizes "
                    f"{p['full_year_objective']:,.0f} {cur} ({p['difference_pct']:+.2f} %)")
     for line in kpi_lines(result.kpis):
         click.echo(line)
