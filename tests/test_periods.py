@@ -301,3 +301,62 @@ def test_demo_park_typical_days_over_two_weeks() -> None:
     floor = plugged_at_once(d, list(d.ev_names))
     for name, n in zip(d.ev_names, floor, strict=True):
         assert res.kpis["sizing"]["sizes"][f"ev.{name}.count"] >= n
+
+
+def test_energy_preserving_rescales_typical_periods_by_hand() -> None:
+    from zeropark.planning.periods import Selection, energy_preserving
+
+    # four 2-step periods; period 0 stands for 0, 1 and 2 (weight 3), period 3 is extreme
+    sel = Selection(starts=np.array([0, 2, 4, 6]), lengths=np.array([2, 2, 2, 2]),
+                    rep_of=np.array([0, 0, 0, 1]), reps=np.array([0, 3]),
+                    weights=np.array([3.0, 1.0]), extreme=np.array([False, True]))
+    # year 2 + 6 + 4 + 10 = 22 kWh; the extreme period keeps its 10, so the typical one must
+    # carry 12 with weight 3: [1, 1] × 2 = [2, 2]
+    series = np.array([1, 1, 3, 3, 2, 2, 10, 0], float)
+    assert energy_preserving(series, sel) == pytest.approx([2, 2, 10, 0])
+    # never above the series' maximum (3): year 3.5 + 6 + 6 + 0 = 15.5 needs 15.5 / 3 per
+    # typical period; [1, 2.5] → [x, 3] with x + 3 = 15.5 / 3, x = 2.1667
+    series = np.array([1, 2.5, 3, 3, 3, 3, 0, 0], float)
+    assert energy_preserving(series, sel) == pytest.approx([15.5 / 3 - 3, 3, 0, 0], rel=1e-3)
+
+
+def test_direct_supply_minimum_take_survives_aggregation() -> None:
+    # A wind contract whose minimum take is all it delivers in the horizon: the representative
+    # days must hold the year's wind energy, or the aggregated model is infeasible (it was, on
+    # the Inner Mongolia park, once the typical days changed).
+    # day 0 is the extreme (peak-load) day; the rest cluster into calm days (0, 0, 0, 20 kW)
+    # and windy days (100 kW): the calm days' medoid has none of the 20 kW day's wind, so the
+    # medoid days alone hold 480 kWh less than the year
+    day_kw = np.array([50.0, 0, 0, 0, 20, 100, 100, 100, 100])
+    days = len(day_kw)
+    wind = np.repeat(day_kw, 24)
+    T = 24 * days
+    direct = {"capacity_kw": 100.0, "shape": "wind", "price_per_kwh": 0.05,
+              "min_take_kwh": float(wind.sum()) * 8760 / T * 1.01}  # pro rata: above it
+    sc, prof = tiny(T, {"load_kw": np.full(T, 120.0), "price": 0.5, "green_direct_kw": wind},
+                    green_power={"direct": direct},
+                    storage=[battery("bat", 0.0, 0.0, max_energy_kwh=2000.0)])
+    res = size(sc, prof, all_factor=3, periods="typical-days:2")
+    assert res.status == zp.Status.OPTIMAL, res.explanation
+    # the full-horizon check takes every kWh the contract delivers
+    taken_kwh = float(res.dataset["green_direct_kw"].sum())
+    assert taken_kwh == pytest.approx(wind.sum(), rel=1e-6)
+
+
+def test_failed_representative_model_says_so() -> None:
+    # the plain-scenario diagnosis does not apply to the edited aggregated model: the message
+    # names it and says what to do instead
+    from zeropark.planning.sizing import _periods_failed
+    from zeropark.solve import SolveOutcome, Status
+
+    out = SolveOutcome(Status.INFEASIBLE, float("nan"), float("nan"), float("nan"), {},
+                       message="Infeasible")
+    agg = {"spec": "typical-days:12", "typical_periods": 12, "extreme_periods": 12,
+           "timings": {"total_s": 1.0}}
+    res = _periods_failed("park", agg, out)
+    assert not res.ok and res.dataset is None
+    assert res.explanation == ("park: the representative-period model (typical-days:12: 12 "
+                               "typical + 12 extreme periods) has no solution (infeasible: "
+                               "Infeasible); size over the full horizon (without --periods), "
+                               "or try another K")
+    assert res.kpis["explanation"] == res.explanation

@@ -54,7 +54,7 @@ import numpy as np
 import pandas as pd
 
 from zeropark.errors import ScenarioError
-from zeropark.model import ev, flexload, grid, storage
+from zeropark.model import ev, flexload, grid, pv, storage
 from zeropark.model.builder import build_matrix
 from zeropark.model.data import ModelData, model_data
 from zeropark.model.family import SizingPlan
@@ -255,6 +255,33 @@ def _ev_window(g: EvGroupProfile, start: int, stop: int) -> EvGroupProfile:
                                requested_kwh=float(lo[-1]), sessions=pd.DataFrame(), spec=None)
 
 
+def energy_preserving(series: np.ndarray, sel: Selection, rounds: int = 20) -> np.ndarray:
+    """``series`` on the representative periods, the typical ones rescaled so that the weighted
+    sum equals the full horizon's (as tsam's ``rescaleClusterPeriods``), never above the
+    series' own maximum.
+
+    The typical periods' values are multiplied by s = (Σ_full − Σ_extreme) / Σ_typical w_r·Σ_r
+    and clipped at max(series), repeated while clipping leaves a shortfall (``rounds`` times at
+    most). Extreme periods keep their values (weight 1). Used for the direct green supply: its
+    contract's minimum take is an annual energy, and the medoid days alone can hold less of it
+    than the year (the Inner Mongolia park's wind days did: the aggregated model was infeasible).
+    """
+    full = np.asarray(series, float)
+    out = full[sel.steps].copy()
+    rep_len = sel.lengths[sel.reps]
+    rep_of_step = np.repeat(np.arange(len(sel.reps)), rep_len)
+    w = sel.weights[rep_of_step]
+    typical = ~sel.extreme[rep_of_step]
+    target = float(full.sum()) - float((w * out)[~typical].sum())
+    top = float(full.max(initial=0.0))
+    for _ in range(rounds):
+        have = float((w * out)[typical].sum())
+        if have <= 0 or abs(have - target) <= 1e-9 * max(abs(target), 1.0):
+            break
+        out[typical] = np.minimum(out[typical] * (target / have), top)
+    return out
+
+
 def aggregated_profiles(prof: Profiles, sel: Selection) -> Profiles:
     """The representative periods one after the other, on the full year's billing months."""
     idx = sel.steps
@@ -280,7 +307,8 @@ def aggregated_profiles(prof: Profiles, sel: Selection) -> Profiles:
         import_price_per_kwh=prof.import_price_per_kwh[idx].copy(),
         export_price_per_kwh=prof.export_price_per_kwh[idx].copy(),
         ef_kg_per_kwh=prof.ef_kg_per_kwh[idx].copy(), month_index=prof.month_index[idx].copy(),
-        green_direct_kw=None if prof.green_direct_kw is None else prof.green_direct_kw[idx].copy(),
+        green_direct_kw=(None if prof.green_direct_kw is None
+                         else energy_preserving(prof.green_direct_kw, sel)),
         ev=ev, dr_events=dr,
         peak_ratio=None if prof.peak_ratio is None else prof.peak_ratio[idx].copy(),
         heat_demand_kw=(None if prof.heat_demand_kw is None
@@ -429,6 +457,12 @@ def aggregate_lp(lp: MatrixLP, d: ModelData, sel: Selection, full: MatrixLP,
                 hit = (r == row) & (c == col)
                 v[hit] = 0.0
                 v[np.flatnonzero(hit)[:1]] = fv
+    take = _scalar_rows(lp).get(pv.GREEN_MIN_TAKE)
+    if take is not None and d.prof.green_direct_kw is not None:
+        # never more than the representative periods can deliver, as over a full horizon
+        # (energy_preserving makes the two equal unless the contract's peak clips the rescale)
+        avail_kwh = float(np.sum(w_step * np.asarray(d.prof.green_direct_kw))) * d.dt_h
+        arr["row_lo"][take] = min(arr["row_lo"][take], avail_kwh)
     wt = scalar[r] & (cs >= 0)
     v = np.where(wt, v * w_step[np.maximum(cs, 0)], v)
     # other multi-step rows must stay inside one period

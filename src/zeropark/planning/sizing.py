@@ -261,7 +261,7 @@ def size(scenario: Scenario | str | Path, profiles: Profiles | None = None, *, s
         spec = parse_periods(periods) if isinstance(periods, str) else periods
         d_agg, out_agg, agg = _solve_periods(spec, plan, d, per_kwp, relax)
         if not out_agg.status.has_solution:
-            return finish(d_agg, out_agg, "matrix", agg["timings"])
+            return _periods_failed(sc.name, agg, out_agg)
         fixed = _sizes(plan, out_agg.values)
         # the full-horizon check of these sizes to the same gap: its cost is then an upper
         # bound on the best dispatch of these sizes within that gap
@@ -342,6 +342,20 @@ def fix_sizes(lp: MatrixLP, plan: SizingPlan, sizes: Mapping[str, float]) -> Non
         if assets:
             x = np.array([sizes[s.key] for s in assets])
             set_cols(lp, lp.cols(col), lb=x, ub=x)
+
+
+def _periods_failed(name: str, agg: dict[str, Any], out: Any) -> Result:
+    """The result when the representative-period model has no solution. The diagnosis of plain
+    scenarios does not apply to it (its rows are edited), so the explanation says what failed
+    and what to do."""
+    explanation = (
+        f"{name}: the representative-period model ({agg['spec']}: {agg['typical_periods']} "
+        f"typical + {agg['extreme_periods']} extreme periods) has no solution ({out.status}: "
+        f"{out.message}); size over the full horizon (without --periods), or try another K")
+    kpis = {"scenario": name, "solver": {"status": str(out.status), "message": out.message},
+            "explanation": explanation}
+    return Result(out.status, out.objective, out.bound, out.gap, None, kpis, agg["timings"],
+                  explanation, out.size)
 
 
 def _with_gap(d: ModelData, gap: float) -> ModelData:
