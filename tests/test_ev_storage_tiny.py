@@ -272,3 +272,31 @@ def test_cars_beyond_the_cap_are_turned_away_first_come_first_served() -> None:
     assert group["turned_away_sessions"] == 4
     assert r.kpis["ev_unmet_kwh"] == pytest.approx(28.0, abs=1e-6)
     assert r.kpis["ev_energy_kwh"] == pytest.approx(42.0, abs=1e-6)
+
+
+def test_indicator_met_by_leaving_ev_energy_unmet_is_a_fail() -> None:
+    # One car needs 10 kWh in one hour; nothing else uses energy. Grid power (0.5 kg/kWh,
+    # 0.1229 kgce/kWh) is ≈ 4 t CO2/tce, far above the hard 0.2 threshold, so the only way to
+    # "meet" it is to leave the car uncharged at the penalty: 10 kWh × 100 = 1,000 CNY. The
+    # ratio is then 0, but the verdict is FAIL, with the reason on the KPI line.
+    ev = {"depot": EvGroupProfile(np.array([10.0]), np.array([10.0]), np.array([10.0]), 10.0)}
+    hard = {"zero_carbon_indicator": {"threshold_t_per_tce": 0.2, "threshold_rule": "own",
+                                      "mode": "hard"}}
+    group = {"name": "depot", "count": 1, "power_kw": 10.0, "efficiency": 1.0}
+    sc, prof = tiny(1, dict(load_kw=[0.0], price=1.0, ev=ev),
+                    ev={"groups": [group], "unmet_penalty_per_kwh": 100.0}, targets=hard)
+    r = run(sc, prof)
+    assert r.ok and r.objective == pytest.approx(1000.0)
+    assert r.kpis["ev_unmet_kwh"] == pytest.approx(10.0)
+    zc = r.kpis["zero_carbon_indicator"]
+    assert zc["value"] == pytest.approx(0.0)
+    assert zc["pass"] is False and not any(v["pass"] for v in zc["by_tce_factor"].values())
+    (line,) = [x for x in kpi_lines(r.kpis) if x.startswith("CO2 per tce")]
+    assert "FAIL (10.0 kWh of EV charging demand not served: not a pass)" in line
+    # without the hard target the car is charged (1 × 10 = 10 CNY) and the park fails on its
+    # ratio, not on service
+    sc2, prof2 = tiny(1, dict(load_kw=[0.0], price=1.0, ev=ev),
+                      ev={"groups": [group], "unmet_penalty_per_kwh": 100.0})
+    r2 = run(sc2, prof2)
+    assert r2.objective == pytest.approx(10.0) and r2.kpis["ev_unmet_kwh"] == pytest.approx(0.0)
+    assert "not_served" not in r2.kpis["zero_carbon_indicator"]

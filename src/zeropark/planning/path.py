@@ -343,7 +343,7 @@ def _best_effort(sc: Scenario, prof: Profiles, o: _Opts) -> Result:
 def _passes_hard(res: Result) -> bool:
     """A hard-target plan passes only if it serves the park's heat: leaving heat demand unserved
     (a penalty, :mod:`zeropark.model.heat`) cuts the fuel it would burn, but is no plan."""
-    # the KPIs mark an indicator met with heat unserved (results._unserved_heat_fails)
+    # the KPIs mark an indicator met with heat or EV energy unserved (results._not_served_fails)
     return res.ok and "not_served" not in res.kpis["zero_carbon_indicator"]
 
 
