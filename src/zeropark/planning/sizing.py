@@ -34,16 +34,14 @@ from zeropark.model.data import ModelData
 from zeropark.model.family import SizedAsset, SizingHook, SizingPlan
 from zeropark.model.lp import MatrixLP
 from zeropark.model.pv import KWP_PER_M2
+from zeropark.planning.aggregate import aggregate_lp, full_horizon_piles, sized_energy_cols
 from zeropark.planning.caps import at_cap, cap_report, reduced_costs, shadow_prices
 from zeropark.planning.lpedit import set_cols
 from zeropark.planning.periods import (
     PeriodSpec,
-    aggregate_lp,
     aggregated_data,
-    full_horizon_piles,
     parse_periods,
     select_periods,
-    sized_energy_cols,
 )
 from zeropark.profiles.base import Profiles
 from zeropark.results import Result
@@ -231,9 +229,9 @@ def size(scenario: Scenario | str | Path, profiles: Profiles | None = None, *, s
         Solve the LP relaxation (pile counts may then be fractional).
     periods : str or PeriodSpec, optional
         ``"typical-days:K"`` or ``"typical-weeks:K"``: size on K typical periods plus the
-        extreme ones (:mod:`zeropark.planning.periods`), then dispatch the full horizon with
-        the sizes fixed. ``kpis["sizing"]["periods"]`` reports both objectives and their
-        difference. Needs the full horizon (no ``start``/``steps``).
+        extreme ones (:mod:`zeropark.planning.periods`, :mod:`zeropark.planning.aggregate`),
+        then dispatch the full horizon with the sizes fixed. ``kpis["sizing"]["periods"]``
+        reports both objectives and their difference. Needs the full horizon (no ``start``/``steps``).
 
     Returns
     -------
