@@ -28,6 +28,7 @@ from zeropark.solve import (
     MAX_PRIMAL_INFEASIBILITY,
     SolveOutcome,
     Status,
+    rounded_point,
     solve_matrix,
     solve_pyomo,
 )
@@ -133,7 +134,14 @@ def solve_outcome(d: ModelData, *, engine: str | None = None, relax: bool | None
         if engine == "pyomo":
             model = _build_pyomo(d)
             t1 = time.perf_counter()
-            out = solve_pyomo(model, opts, relax=relax)
+            start = None
+            if not relax:  # the matrix engine's rounded relaxation as the MILP's first incumbent
+                current_progress().phase("warm start (rounded relaxation)")
+                start = rounded_point(build_matrix(d), opts)
+                t_start = time.perf_counter()
+                timings["warm_start_s"] = timings.get("warm_start_s", 0.0) + t_start - t1
+                opts = opts.model_copy(update={"time_limit_s": max(deadline - t_start, 1e-3)})
+            out = solve_pyomo(model, opts, relax=relax, start=start)
         elif engine == "matrix":
             lp = build_matrix(d)
             if lp_hook is not None:

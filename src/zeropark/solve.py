@@ -8,6 +8,7 @@ import os
 import sys
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 import highspy
 import numpy as np
@@ -306,6 +307,47 @@ def solve_matrix(lp: MatrixLP, opts: Solver, *, relax: bool = False,
     )
 
 
+def rounded_point(lp: MatrixLP, opts: Solver) -> tuple[dict[str, float], str] | None:
+    """The warm start of :func:`solve_matrix` as values by column name: the LP relaxation,
+    its binaries rounded (and each way of settling part-taken DR events) and fixed, the LP
+    solved again; the best feasible point. ``None`` if the relaxation is not optimal or no
+    rounded point is feasible. The second item says which (integral relaxation or rounding).
+
+    The Pyomo engine starts its MILP from this point (the names are the Pyomo variables'), so
+    both engines share one rounding.
+    """
+    arr = lp.arrays()
+    ints = arr["integer"]
+    h = new_highs()
+    for key, value in _highs_options(opts).items():
+        h.setOptionValue(key, value)
+    h.passModel(lp.to_highs(relax=True))
+    deadline = time.perf_counter() + max(opts.time_limit_s, 1e-3)
+
+    def run() -> bool:
+        h.setOptionValue("time_limit", max(deadline - time.perf_counter(), 1e-3))
+        solve_interruptibly(h)
+        return h.getModelStatus() == highspy.HighsModelStatus.kOptimal
+
+    if not run():
+        return None
+    names = lp.col_names()
+    x_lp = np.asarray(h.getSolution().col_value)
+    if np.abs(x_lp[ints] - np.round(x_lp[ints])).max(initial=0.0) <= 1e-7:
+        return dict(zip(names, x_lp.tolist(), strict=True)), "LP relaxation integral"
+    idx = np.flatnonzero(ints).astype(np.int32)
+    best, start = np.inf, None
+    for permissive in (False, True):
+        for fixed in rounding_candidates(lp, x_lp, round_binaries(lp, x_lp, permissive)):
+            h.changeColsBounds(len(idx), idx, fixed, fixed)
+            if run() and h.getInfo().objective_function_value < best:
+                best = h.getInfo().objective_function_value
+                start = np.asarray(h.getSolution().col_value)
+        if start is not None:
+            return dict(zip(names, start.tolist(), strict=True)), "rounded relaxation"
+    return None
+
+
 def _var_arrays(m: pyo.ConcreteModel) -> dict[str, np.ndarray]:
     """Every Pyomo variable as an array shaped like its index sets (ordered as built)."""
     out: dict[str, np.ndarray] = {}
@@ -320,8 +362,42 @@ def _var_arrays(m: pyo.ConcreteModel) -> dict[str, np.ndarray]:
     return out
 
 
-def solve_pyomo(m: pyo.ConcreteModel, opts: Solver, *, relax: bool = False) -> SolveOutcome:
-    """Solve the Pyomo model with Pyomo's HiGHS interface (highspy underneath)."""
+def _starting(highs_cls: type, m: pyo.ConcreteModel, start: dict[str, float]) -> Any:
+    """An instance of Pyomo's HiGHS interface that hands HiGHS ``start`` (values by variable
+    name) as its first incumbent, just before it runs. The interface offers no warm start, so
+    this reads its variable-to-column map (``_pyomo_var_to_solver_var_map``, ``_vars``,
+    ``_solver_model``); if a Pyomo version lacks them, HiGHS runs without the start and
+    ``started`` stays False."""
+    by_id = {id(v): start[v.name] for v in m.component_data_objects(pyo.Var, descend_into=True)
+             if v.name in start}
+
+    class Starting(highs_cls):
+        started = False
+
+        def _solve(self) -> Any:
+            cols = getattr(self, "_pyomo_var_to_solver_var_map", None)
+            h = getattr(self, "_solver_model", None)
+            if isinstance(cols, dict) and isinstance(h, highspy.Highs) and len(cols) == len(by_id):
+                x = np.zeros(h.getNumCol())
+                for vid, col in cols.items():
+                    x[col] = by_id.get(vid, 0.0)
+                sol = highspy.HighsSolution()
+                sol.col_value = x.tolist()
+                sol.value_valid = True
+                self.started = h.setSolution(sol) == highspy.HighsStatus.kOk
+            return super()._solve()
+
+    return Starting()
+
+
+def solve_pyomo(m: pyo.ConcreteModel, opts: Solver, *, relax: bool = False,
+                start: tuple[dict[str, float], str] | None = None) -> SolveOutcome:
+    """Solve the Pyomo model with Pyomo's HiGHS interface (highspy underneath).
+
+    ``start`` (a MILP only): a feasible point by variable name, from :func:`rounded_point`,
+    handed to HiGHS as its first incumbent, so a time limit always leaves a solution and the
+    MILP mostly has to prove the gap, as in :func:`solve_matrix`.
+    """
     from pyomo.contrib.solver.common.results import SolutionStatus, TerminationCondition
     from pyomo.contrib.solver.solvers.highs import Highs
 
@@ -333,7 +409,7 @@ def solve_pyomo(m: pyo.ConcreteModel, opts: Solver, *, relax: bool = False) -> S
     # HiGHS keeps one global thread pool; Pyomo's interface fails ("unknown") if an earlier
     # instance in this process initialised it with another thread count
     highspy.Highs.resetGlobalScheduler(True)
-    solver = Highs()
+    solver = _starting(Highs, m, start[0]) if start is not None and not relax else Highs()
     hopts = _highs_options(opts)
     if progress.highs_log:
         del hopts["output_flag"]  # the interface turns the log on for ``tee``
@@ -371,5 +447,6 @@ def solve_pyomo(m: pyo.ConcreteModel, opts: Solver, *, relax: bool = False) -> S
     return SolveOutcome(
         status=status, objective=objective, bound=bound, gap=gap, values=values,
         timings={"handoff_s": 0.0, "solve_s": t1 - t0, "extract_s": t2 - t1},
-        message=str(tc),
+        message=str(tc) + (f"; warm start: {start[1]}" if getattr(solver, "started", False)
+                           and start is not None else ""),
     )
