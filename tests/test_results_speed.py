@@ -2,7 +2,8 @@
 
 ``build_dataset`` hands NumPy arrays to xarray without its general conversion (which would import
 ``dask.array``); the dataset must be identical to the one the general constructors make from the
-same outputs and coordinates.
+same outputs and coordinates. ``timeseries.csv`` is formatted directly; its text must be what
+``DataFrame.to_csv`` writes.
 """
 
 from __future__ import annotations
@@ -10,12 +11,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import xarray as xr
 
 from zeropark.api import prepare, solve_outcome
 from zeropark.model import registry
 from zeropark.model.family import Output
-from zeropark.results import build_dataset
+from zeropark.results import build_dataset, timeseries_csv, timeseries_frame
 from zeropark.scenario import load_scenario
 
 DEMO = Path(__file__).resolve().parents[1] / "scenarios" / "demo-park.yaml"
@@ -46,3 +48,20 @@ def test_dataset_is_identical_to_the_general_construction() -> None:
         assert ds[name].dtype == ref[name].dtype, name
     assert {"storage", "ev_group", "heat_unit"} <= set(ds.coords)
     assert ds.sizes["time"] == 48 and np.isfinite(ds.grid_import_kw.values).all()
+
+
+def test_timeseries_csv_is_the_text_pandas_writes() -> None:
+    d, out = _demo_two_days()
+    frame = timeseries_frame(build_dataset(d, out, "matrix"))
+    assert any("," in c for c in frame.columns)  # heat_supply_kw[unit,level]: quoted
+    assert timeseries_csv(frame) == frame.to_csv()
+    tricky = [0.1, 1 / 3, -0.0, 1e-5, 1e-4, 123456.789, 1e16, 9.999999999999999e15, -2.5e-300,
+              np.nan, np.inf, -np.inf, 4999.5]
+    for freq in ("15min", "1h", "D"):  # "D": pandas writes dates without a time
+        time = pd.date_range("2025-01-01", periods=len(tricky), freq=freq, name="time")
+        f = pd.DataFrame({"a": tricky, 'b"q': tricky[::-1], "c[x,y]": np.arange(13.0)},
+                         index=time)
+        assert timeseries_csv(f) == f.to_csv(), freq
+    assert timeseries_csv(f.iloc[:0]) == f.iloc[:0].to_csv()
+    mixed = f.assign(n=np.arange(13))  # an integer column: pandas writes it
+    assert timeseries_csv(mixed) == mixed.to_csv()
