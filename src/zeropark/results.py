@@ -86,7 +86,7 @@ class Result:
         if self.dataset is None:
             atomic_write_bytes(out / "failure.json", kpis)
             return [out / "failure.json"]
-        files = {
+        files: dict[Path, bytes | memoryview] = {
             out / "results.nc": self.dataset.to_netcdf(engine="h5netcdf"),
             out / "timeseries.csv": timeseries_csv(timeseries_frame(self.dataset)).encode(),
             out / "kpis.json": kpis,
