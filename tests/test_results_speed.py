@@ -17,7 +17,7 @@ import xarray as xr
 from zeropark.api import prepare, solve_outcome
 from zeropark.model import registry
 from zeropark.model.family import Output
-from zeropark.results import build_dataset, timeseries_csv, timeseries_frame
+from zeropark.results import _variable, build_dataset, timeseries_csv, timeseries_frame
 from zeropark.scenario import load_scenario
 
 DEMO = Path(__file__).resolve().parents[1] / "scenarios" / "demo-park.yaml"
@@ -65,3 +65,17 @@ def test_timeseries_csv_is_the_text_pandas_writes() -> None:
     assert timeseries_csv(f.iloc[:0]) == f.iloc[:0].to_csv()
     mixed = f.assign(n=np.arange(13))  # an integer column: pandas writes it
     assert timeseries_csv(mixed) == mixed.to_csv()
+
+
+def test_variable_is_the_general_variable_for_every_kind_of_data() -> None:
+    masked = np.ma.masked_array([1.0, 2.0, 3.0], mask=[False, True, False])
+    cases = [np.array([1.5, np.nan]), np.array([1, 2]), np.array([True, False]),
+             ["lfp-main", "second"], [], np.array(["a", "bc"]), masked,
+             np.array(["2025-01-01", "2025-01-02"], dtype="datetime64[ns]"),
+             np.array([{"a": 1}, None], dtype=object), pd.Series([1.0, 2.0]), 2.5]
+    for data in cases:
+        dims = () if np.ndim(data) == 0 else ("x",)
+        got, ref = _variable(dims, data, {"units": "kW"}), xr.Variable(dims, data, {"units": "kW"})
+        xr.testing.assert_identical(got, ref)
+        assert got.dtype == ref.dtype, data
+    assert np.isnan(_variable(("x",), masked).values[1])  # the mask is kept (as NaN)

@@ -135,16 +135,16 @@ def _variable(dims: tuple[str, ...], data: Any, attrs: dict[str, Any] | None = N
               ) -> xr.Variable:
     """An ``xarray.Variable`` of ``data``, the same as ``xr.Variable(dims, data, attrs)``.
 
-    A NumPy array of numbers, booleans or strings is handed over as it is (``fastpath``): xarray's
-    general conversion (``as_compatible_data``) would return the very same array, but first asks
-    whether it is a dask array, which imports ``dask.array`` (≈ 0.5 s) on the first dataset of a
-    process when dask is installed. Anything else (lists, datetimes, objects) takes the general
-    path.
+    A NumPy array (or a list, which xarray turns into one) of numbers, booleans or strings is
+    handed over as it is (``fastpath``): xarray's general conversion (``as_compatible_data``)
+    would return the very same array, but first asks whether it is a dask array, which imports
+    ``dask.array`` (≈ 0.5 s) on the first dataset of a process when dask is installed. Anything
+    else (datetimes, objects, masked arrays, pandas objects) takes the general path.
     """
-    if type(data) is not np.ndarray or data.dtype.kind in "OMm":
+    if type(data) is list:
         data = np.asarray(data)
-        if data.dtype.kind in "OMm":
-            return xr.Variable(dims, data, attrs)
+    if type(data) is not np.ndarray or data.dtype.kind in "OMm":
+        return xr.Variable(dims, data, attrs)
     return xr.Variable(dims, data, attrs, fastpath=True)
 
 
