@@ -5,9 +5,10 @@ reads which modules are loaded; there are no timing assertions. What is checked:
 
 - ``import zeropark`` and the CLI module (all ``zeropark --version`` needs) load none of numpy,
   pandas, Pyomo, matplotlib, dask, scipy.stats, tsam or openpyxl;
-- a matrix-engine solve through the public API loads no Pyomo, matplotlib or scipy.stats (dask is
-  checked up to the model build: xarray itself imports dask, when installed, to recognise dask
-  arrays as soon as a dataset is made);
+- a matrix-engine solve through the public API, its dataset and KPIs included, loads no Pyomo,
+  matplotlib, scipy.stats or ``dask.array`` (xarray would import ``dask.array``, when installed,
+  to recognise dask arrays in its general array conversion; zeropark's dataset avoids that path;
+  only ``import dask`` itself may happen, as xarray checks whether dask is installed);
 - the Pyomo form still loads Pyomo when used, so the lazy binding is not a dead stub.
 """
 
@@ -60,9 +61,10 @@ def test_matrix_engine_solve_loads_no_pyomo_matplotlib_or_scipy_stats() -> None:
         "from zeropark.model.builder import build_matrix\nbuild_matrix(d)\n"
         "before_dataset = 'dask' in sys.modules\n"
         "r = zp.solve_data(d, relax=True)\nassert r.ok, r.explanation\n"
+        "assert r.kpis['ev_energy_kwh'] > 0 and r.dataset.ev_unmet_kwh.size\n"
         "assert not before_dataset, 'dask imported before any xarray dataset was made'\n"
     )
-    loaded = _loaded_after(code, HEAVY)
+    loaded = _loaded_after(code, (*HEAVY, "dask.array", "distributed"))
     loaded.pop("dask")  # checked above, up to the dataset (see module docstring)
     assert not any(loaded.values()), {n for n, v in loaded.items() if v}
 

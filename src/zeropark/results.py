@@ -3,8 +3,11 @@ zero-carbon park indicators. Both engines go through this module."""
 
 from __future__ import annotations
 
+import csv
 import functools
+import io
 import json
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib.metadata import version
@@ -12,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import xarray as xr
 
 from zeropark.errors import ScenarioError
@@ -82,9 +86,9 @@ class Result:
         if self.dataset is None:
             atomic_write_bytes(out / "failure.json", kpis)
             return [out / "failure.json"]
-        files = {
+        files: dict[Path, bytes | memoryview] = {
             out / "results.nc": self.dataset.to_netcdf(engine="h5netcdf"),
-            out / "timeseries.csv": timeseries_frame(self.dataset).to_csv().encode(),
+            out / "timeseries.csv": timeseries_csv(timeseries_frame(self.dataset)).encode(),
             out / "kpis.json": kpis,
             **{out / name: data for name, data in (extra or {}).items()},
         }
@@ -123,9 +127,46 @@ def timeseries_frame(ds: xr.Dataset) -> Any:
                 if da.ndim > 2 and not np.any(row):
                     continue  # e.g. heat_supply_kw: levels a unit does not serve
                 cols[f"{name}[{','.join(str(x) for x in label)}]"] = row
-    import pandas as pd
 
     return pd.DataFrame(cols, index=pd.Index(ds["time"].values, name="time"))
+
+
+def _variable(dims: tuple[str, ...], data: Any, attrs: dict[str, Any] | None = None
+              ) -> xr.Variable:
+    """An ``xarray.Variable`` of ``data``, the same as ``xr.Variable(dims, data, attrs)``.
+
+    A NumPy array (or a list, which xarray turns into one) of numbers, booleans or strings is
+    handed over as it is (``fastpath``): xarray's general conversion (``as_compatible_data``)
+    would return the very same array, but first asks whether it is a dask array, which imports
+    ``dask.array`` (≈ 0.5 s) on the first dataset of a process when dask is installed. Anything
+    else (datetimes, objects, masked arrays, pandas objects) takes the general path.
+    """
+    if type(data) is list:
+        data = np.asarray(data)
+    if type(data) is not np.ndarray or data.dtype.kind in "OMm":
+        return xr.Variable(dims, data, attrs)
+    return xr.Variable(dims, data, attrs, fastpath=True)
+
+
+def timeseries_csv(frame: pd.DataFrame) -> str:
+    """The text of ``frame.to_csv()`` for a :func:`timeseries_frame`, ≈ 3× faster on a year.
+
+    Formatted directly when the index is datetimes and every column float64 (always, for
+    zeropark's results): the header through :mod:`csv` (names with commas quoted), times as
+    ``DatetimeIndex.astype(str)`` writes them, numbers as their shortest round-trip text
+    (``repr``, as pandas does through NumPy), NaN as an empty field, lines ended by
+    ``os.linesep``. Any other frame goes through ``to_csv``.
+    """
+    index = frame.index
+    if index.dtype.kind != "M" or not all(t == np.float64 for t in frame.dtypes):
+        return str(frame.to_csv())
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator=os.linesep).writerow(
+        ["" if index.name is None else index.name, *frame.columns])
+    rows = frame.to_numpy(dtype=np.float64).tolist()
+    lines = [f"{t},{','.join(map(repr, row))}".replace("nan", "")  # repr: 'nan' only for NaN
+             for t, row in zip(index.astype(str).tolist(), rows, strict=True)]
+    return buf.getvalue() + os.linesep.join(lines) + (os.linesep if lines else "")
 
 
 def build_dataset(d: ModelData, out: SolveOutcome, engine: str) -> xr.Dataset:
@@ -139,8 +180,9 @@ def build_dataset(d: ModelData, out: SolveOutcome, engine: str) -> xr.Dataset:
     for family in registry.FAMILIES:
         outputs.extend(family.outputs(d, out.values))
         coords.update(family.coords(d))
-    ds = xr.Dataset({o.name: xr.DataArray(o.data, dims=o.dims, attrs=o.attrs()) for o in outputs},
-                    coords=coords)
+    ds = xr.Dataset({o.name: _variable(o.dims, o.data, o.attrs()) for o in outputs},
+                    coords={name: c if isinstance(c, pd.Index) else _variable((name,), c)
+                            for name, c in coords.items()})
     ds.attrs.update({
         "scenario": d.sc.name, "scenario_hash": d.sc.content_hash(), "engine": engine,
         "status": str(out.status), "objective": out.objective, "gap": out.gap,
@@ -183,11 +225,17 @@ def dr_kpis(d: ModelData, v: dict[str, np.ndarray], net_kw: np.ndarray
     return out, rev, pen
 
 
+def _last_step(da: xr.DataArray) -> np.ndarray:
+    """Values of the last time step (``da.isel(time=-1).values`` without xarray's indexing, which
+    would make new variables through its general conversion; see :func:`_variable`)."""
+    return np.take(da.values, -1, axis=da.get_axis_num("time"))
+
+
 def _ev_unmet_by_group(d: ModelData, ds: xr.Dataset) -> dict[str, dict[str, float]]:
     """Per EV group: unmet energy of the dispatch, energy no dispatch can deliver, their sum."""
     if not d.ev_names:
         return {}
-    dispatch = ds.ev_unmet_kwh.isel(time=-1).values
+    dispatch = _last_step(ds.ev_unmet_kwh)
     lost, away = undeliverable_kwh(d), undeliverable_kwh(d, "turned_away_kwh")
     return {
         g: {"unmet_kwh": float(dispatch[i] + lost[i] + away[i]),
@@ -255,8 +303,8 @@ def compute_kpis(d: ModelData, out: SolveOutcome, ds: xr.Dataset) -> dict[str, A
     v, dt, sc, prof = out.values, d.dt_h, d.sc, d.prof
     scalar = {k: float(np.sum(val)) for k, val in v.items() if np.ndim(val) == 0}
     imp, exp = ds.grid_import_kw.values, ds.grid_export_kw.values
-    pv_used = float(ds.pv_power_kw.sum()) * dt
-    gd = float(ds.green_direct_kw.sum()) * dt
+    pv_used = float(np.nansum(ds.pv_power_kw.values)) * dt
+    gd = float(np.nansum(ds.green_direct_kw.values)) * dt
     import_kwh, export_kwh = float(imp.sum()) * dt, float(exp.sum()) * dt
     consumption = pv_used + gd + import_kwh - export_kwh
     ledger = emissions_ledger(d, v)
@@ -269,7 +317,7 @@ def compute_kpis(d: ModelData, out: SolveOutcome, ds: xr.Dataset) -> dict[str, A
     green_kwh = pv_used + gd - export_kwh + 1000 * gec_mwh
     storage = d.sc.storage
     dis = ds.storage_discharge_kw.values
-    unmet = float(ds.ev_unmet_kwh.isel(time=-1).sum()) if d.ev_names else 0.0
+    unmet = float(np.nansum(_last_step(ds.ev_unmet_kwh))) if d.ev_names else 0.0
     dr_events, dr_rev, dr_pen = dr_kpis(d, v, imp - exp)
     tg = sc.targets
     penalties = (unmet * sc.ev.unmet_penalty_per_kwh
@@ -303,7 +351,7 @@ def compute_kpis(d: ModelData, out: SolveOutcome, ds: xr.Dataset) -> dict[str, A
                            float(sum(g.requested_kwh for g in prof.ev.values())))
     total = (sum(val for k, val in breakdown.items() if k not in ("export_revenue", "dr_revenue"))
              - breakdown["export_revenue"] - breakdown["dr_revenue"])
-    pv_avail = float(ds.pv_available_kw.sum()) * dt
+    pv_avail = float(np.nansum(ds.pv_available_kw.values)) * dt
     green_share = green_kwh / consumption if consumption > 0 else 0.0
     physical_share = (pv_used + gd - export_kwh) / consumption if consumption > 0 else 0.0
     return {
@@ -338,8 +386,8 @@ def compute_kpis(d: ModelData, out: SolveOutcome, ds: xr.Dataset) -> dict[str, A
         "peak_import_kw_by_month": dict(zip(prof.month_labels,
                                             ds.peak_import_kw.values.tolist(), strict=True)),
         **family_kpis,
-        "ev_energy_kwh": float(ds.ev_power_kw.sum()) * dt,
-        "ev_v2g_kwh": float(ds.ev_v2g_kw.sum()) * dt if "ev_v2g_kw" in ds else 0.0,
+        "ev_energy_kwh": float(np.nansum(ds.ev_power_kw.values)) * dt,
+        "ev_v2g_kwh": float(np.nansum(ds.ev_v2g_kw.values)) * dt if "ev_v2g_kw" in ds else 0.0,
         "ev_unmet_kwh": unmet + float(undeliverable_kwh(d).sum())
         + float(undeliverable_kwh(d, "turned_away_kwh").sum()),
         "ev_unmet_by_group": _ev_unmet_by_group(d, ds),

@@ -20,7 +20,6 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import jsonschema
 import numpy as np
 import pandas as pd
 
@@ -30,6 +29,10 @@ from zeropark.io import atomic_write_text
 from zeropark.strictload import json_data
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    import jsonschema
+
     from zeropark.operations.schedule import Schedule
 
 SCHEMA_VERSION = "1.2.0"
@@ -50,9 +53,30 @@ def schedule_schema() -> dict[str, Any]:
 
 @functools.cache
 def _validator() -> jsonschema.Draft202012Validator:
+    """The reference validator (jsonschema, Draft 2020-12): decides, and words the error, when
+    :func:`_fast_validator` refuses a document."""
+    import jsonschema
+
     schema = schedule_schema()
     jsonschema.Draft202012Validator.check_schema(schema)
     return jsonschema.Draft202012Validator(schema)
+
+
+@functools.cache
+def _fast_validator() -> Callable[[Any], Any]:
+    """The shipped schema compiled to Python code by ``fastjsonschema`` (≈ 10× faster than
+    :func:`_validator` on a schedule, plus ≈ 0.1 s to compile once per process).
+
+    The schema uses only keywords that mean the same in Draft 2020-12 and in the drafts
+    ``fastjsonschema`` implements (type, enum, const, properties, required,
+    additionalProperties, items as one schema, minItems, minimum, exclusiveMinimum, maximum,
+    pattern; ``$ref`` to ``#/$defs/…`` without sibling keywords), so both accept the same
+    documents (``tests/test_publish_validate.py``). Should they ever differ on a document the
+    compiled one refuses, the reference decides (:func:`validate_schedule`).
+    """
+    import fastjsonschema
+
+    return fastjsonschema.compile(schedule_schema(), use_default=False, use_formats=False)
 
 
 def _ends(values: list[Any]) -> list[Any]:
@@ -84,12 +108,25 @@ def _condensed(doc: dict[str, Any]) -> dict[str, Any]:
 def validate_schedule(doc: dict[str, Any]) -> None:
     """Validate a schedule document against the shipped JSON Schema.
 
+    The compiled validator (:func:`_fast_validator`) accepts a valid document; a document it
+    refuses is checked again by the reference validator (jsonschema), which words the error.
+
     Raises
     ------
     InvalidScheduleError
         Naming the path of the first offending value.
     """
-    error = jsonschema.exceptions.best_match(_validator().iter_errors(_condensed(doc)))
+    import fastjsonschema
+
+    small = _condensed(doc)
+    try:
+        _fast_validator()(small)
+        return
+    except fastjsonschema.JsonSchemaException:
+        pass  # the reference validator decides and names the first offending value
+    import jsonschema
+
+    error = jsonschema.exceptions.best_match(_validator().iter_errors(small))
     if error is not None:
         where = "/".join(str(p) for p in error.absolute_path) or "(document)"
         raise InvalidScheduleError(f"schedule {where}: {error.message}")
