@@ -641,3 +641,26 @@ def test_snippets_escape_controls_but_keep_chinese_readable() -> None:
     assert guard.snippet("苏州园区") == "苏州园区"
     assert guard.snippet("a\u202eb\nc\x00") == "a\\u202eb\\nc\\x00"
     assert guard.snippet("x" * 100, 10) == "x" * 9 + "…"
+
+
+def test_libyaml_fast_path_reads_what_the_strict_python_loader_reads() -> None:
+    # valid documents go through libyaml's parser; the data must be the pure-Python strict
+    # loader's, for every bundled library file and scenario (errors are always worded by the
+    # Python loader: the tests above)
+    import yaml as pyyaml
+
+    from zeropark import strictload
+
+    if strictload._FastStrictLoader is None:
+        pytest.skip("PyYAML built without libyaml")
+    root = Path(__file__).resolve().parents[1]
+    files = sorted((root / "models").glob("*.yaml")) + sorted((root / "scenarios").glob("*.yaml"))
+    assert len(files) >= 8
+    for f in files:
+        text = f.read_text(encoding="utf-8")
+        fast = pyyaml.load(text, Loader=strictload._FastStrictLoader)  # noqa: S506
+        slow = pyyaml.load(text, Loader=strictload._StrictLoader)  # noqa: S506
+        assert fast == slow, f.name
+    # the strict refusals hold on the fast path too (the constructors are shared)
+    with pytest.raises(pyyaml.YAMLError, match="duplicate key"):
+        pyyaml.load("a: 1\na: 2\n", Loader=strictload._FastStrictLoader)  # noqa: S506
