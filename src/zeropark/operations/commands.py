@@ -28,7 +28,7 @@ def _billing_options(fn: Any) -> Any:
                       help="Storage end condition counted from the state's SOC, or from the "
                       "scenario's soc_initial.")(fn)
     return click.option("--intra-step-peak", type=click.Choice(["average", "scenario"]),
-                        default="average", show_default=True,
+                        default="scenario", show_default=True,
                         help="Steps coarser than 15 min: billed as their average, or with the "
                         "scenario's intra-step peak ratio on the forecast load (see "
                         "docs/operations.md).")(fn)
@@ -78,7 +78,7 @@ def schedule(scenario: str, start: str, horizon: str, step: str, state_path: str
 def _schedule(scenario: str, start: str, horizon: str, step: str, state_path: str,
               forecast: str | None, time_limit: float | None, out_dir: str,
               margin_options: tuple[str, str, float, float] = ("auto", "auto", 0.05, 0.25),
-              rules: tuple[str, str] = ("average", "state")) -> int:
+              rules: tuple[str, str] = ("scenario", "state")) -> int:
     from zeropark.clitools import parse_duration_h
     from zeropark.errors import ScenarioError
     from zeropark.operations.horizon import horizon_steps
@@ -271,7 +271,7 @@ def _update(state_path: str, actuals_path: str, schedule_path: str | None,
 @click.option("--dr-margin", default="auto", show_default=True,
               help="The schedules' DR delivery margin (kW or 'auto').")
 @_billing_options
-@click.option("--demand-basis", type=click.Choice(["pro_rata", "month"]), default="pro_rata",
+@click.option("--demand-basis", type=click.Choice(["pro_rata", "month"]), default="month",
               show_default=True,
               help="Demand charge of the benchmark and the replayed dispatch: the stretch's "
               "share of each month, or each month in full (as the nightly plans bill it).")
@@ -300,7 +300,7 @@ def replay_command(scenario: str, start: str, days: int, horizon: str, step: str
 def _replay(scenario: str, start: str, days: int, horizon: str, step: str,
             error_options: tuple[float, float, int, bool], margin_options: tuple[str, str],
             time_limit: float | None, out_path: str | None,
-            rules: tuple[str, str, str] = ("average", "state", "pro_rata"),
+            rules: tuple[str, str, str] = ("scenario", "state", "month"),
             plot_path: str | None = None) -> None:
     from zeropark.clitools import parse_duration_h
     from zeropark.errors import ScenarioError

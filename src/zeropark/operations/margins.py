@@ -68,6 +68,11 @@ PV_ERROR = 0.25
 PEAK_GUARD_PRICE_SHARE = 0.5
 """Price of a kW of peak guard given up, as a share of the demand charge [-]: at the line, a
 symmetric forecast error pushes the metered peak up with probability 1/2."""
+LOOKAHEAD_Z = 0.0
+"""Quantile of the lookahead discount [-]: the steps after the executed day are billed at their
+forecast net load less ``LOOKAHEAD_Z · σ_t``."""
+EXECUTED_H = 24.0
+"""Hours of a schedule executed before the next night's schedule replaces it [h]."""
 DR_MARGIN_PENALTY_FACTOR = 5.0
 """Cost of using the DR margin, as a multiple of the event's penalty per kWh [-]."""
 
@@ -94,6 +99,8 @@ class Margins:
     pv_error: float = PV_ERROR
     peak_z: float = PEAK_Z
     dr_z: float = DR_Z
+    lookahead_z: float = LOOKAHEAD_Z
+    guard_price_share: float = PEAK_GUARD_PRICE_SHARE
 
     def __post_init__(self) -> None:
         for name in ("peak_margin_kw", "dr_margin_kw"):
@@ -106,7 +113,10 @@ class Margins:
             if not (math.isfinite(v) and 0.0 <= v <= 1.0):
                 raise ScenarioError(f"--{name.replace('_', '-')}", v,
                                     "a relative standard deviation in [0, 1]")
-        for name in ("peak_z", "dr_z"):
+        if not (math.isfinite(self.guard_price_share) and 0.0 <= self.guard_price_share <= 1.0):
+            raise ScenarioError("guard_price_share", self.guard_price_share,
+                                "a share of the demand charge in [0, 1]")
+        for name in ("peak_z", "dr_z", "lookahead_z"):
             v = getattr(self, name)
             if not (math.isfinite(v) and 0.0 <= v <= 5.0):
                 raise ScenarioError(name, v, "a quantile z in [0, 5]")
@@ -128,6 +138,13 @@ class Margins:
             return np.full(prof.n_steps, float(self.peak_margin_kw))
         return self.peak_z * self.sigma_kw(prof)
 
+    def lookahead_kw(self, prof: Profiles) -> np.ndarray:
+        """Lookahead discount κ_t [kW], shape (T,): ``lookahead_z · σ_t`` on the steps from
+        :data:`EXECUTED_H` on, 0 on the executed day."""
+        kappa = self.lookahead_z * self.sigma_kw(prof)
+        kappa[:int(round(EXECUTED_H / prof.dt_h))] = 0.0
+        return kappa
+
     def dr_kw(self, prof: Profiles) -> list[float]:
         """DR delivery margin of each event of ``prof.dr_events`` [kW, window mean]."""
         if self.dr_margin_kw is not None:
@@ -139,7 +156,8 @@ class Margins:
         """The rule, for ``metadata.margins``."""
         return {
             "peak_rule": ("fixed" if self.peak_margin_kw is not None else
-                          f"z·σ, z = {self.peak_z:g}"),
+                          f"z·σ, z = {self.peak_z:g}")
+            + (f"; lookahead −z·σ, z = {self.lookahead_z:g}" if self.lookahead_z > 0 else ""),
             "dr_rule": ("fixed" if self.dr_margin_kw is not None else f"z·σ, z = {self.dr_z:g}"),
             "load_error": self.load_error, "pv_error": self.pv_error,
         }
@@ -170,12 +188,16 @@ def add_margin_rows(lp: MatrixLP, d: ModelData, margins: Margins) -> dict[str, A
     guard = margins.peak_kw(prof)
     info["peak_margin_kw_max"] = float(np.round(guard.max(initial=0.0), 3))
     info["peak_margin_kw_mean"] = float(np.round(guard.mean() if guard.size else 0.0, 3))
+    kappa = margins.lookahead_kw(prof)
+    if lp.has(grid.PEAK_KW) and np.any(kappa > 0):
+        lp.shift_row_lo("grid.peak", -kappa)
     if lp.has(grid.PEAK_KW) and np.any(guard > 0):
         imp, peak = lp.cols(grid.IMPORT_KW), lp.cols(grid.PEAK_KW)
-        price = PEAK_GUARD_PRICE_SHARE * grid.basic_charge_data(d).c_peak
+        price = margins.guard_price_share * grid.basic_charge_data(d).c_peak
         breach = lp.var("operations.peak_guard_breach_kw", (prof.month_labels,), 0.0, np.inf,
                         price)
-        rows = lp.rows("operations.peak_guard", (range(d.T),), lo=prof.peak_excursion_kw + guard)
+        rows = lp.rows("operations.peak_guard", (range(d.T),),
+                       lo=prof.peak_excursion_kw + guard - kappa)
         lp.add(rows, peak[prof.month_index], 1.0)
         lp.add(rows, breach[prof.month_index], 1.0)
         lp.add(rows, imp, -1.0)
