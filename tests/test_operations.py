@@ -78,6 +78,8 @@ def tiny_schedule(sc=None, state=None, forecast=None, **kw) -> Schedule:
     sc = sc or tiny_park()
     state = state or state_from_dict({"storage": {"bat": {"soc": 0.5}}, "ev_plugged": []})
     kw.setdefault("margins", Margins.off())  # hand-checked optima are at the lines
+    # and on hourly averages (the default "scenario" adds the synthetic load's intra-hour peak)
+    kw.setdefault("intra_step_peak", "average")
     return make_schedule(sc, state, start="2025-07-01T00:00", horizon_h=24, step="1h",
                          forecast=tiny_forecast() if forecast is None else forecast,
                          created_at=CREATED, **kw)
