@@ -173,11 +173,12 @@ def test_replay_command_takes_the_billing_options(tmp_path):
                                   "--horizon", "24h", "--perfect", "--peak-margin", "0",
                                   "--dr-margin", "0", "--intra-step-peak", "scenario",
                                   "--demand-basis", "month", "--horizon-end", "reference",
-                                  "-o", str(out)])
+                                  "--lookahead-z", "0", "-o", str(out)])
     assert r.exit_code == 0, r.output
     rep = json.loads(out.read_text())
     assert (rep["intra_step_peak"], rep["demand_basis"], rep["horizon_end"]) == (
         "scenario", "month", "reference")
+    assert rep["margins"]["lookahead_z"] == 0.0 and rep["margins"]["dr_margin_hard"] is True
     assert abs(rep["regret"]) <= 1e-4 * rep["perfect_cost"]
     png = tmp_path / "replay.png"  # beside the report
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -61,7 +61,8 @@ def _lookahead_option(fn: Any) -> Any:
               "1.28 σ of the load/PV forecast error per step.")
 @click.option("--dr-margin", default="auto", show_default=True,
               help="Plan DR events this many kW below their import cap (kW), or 'auto': "
-              "1.645 σ of the window's forecast error.")
+              "1.645 σ of the window's forecast error; an offered event is accepted only with "
+              "its margin kept.")
 @click.option("--load-error", type=float, default=0.05, show_default=True,
               help="Relative standard deviation of the load forecast (for 'auto' margins).")
 @click.option("--pv-error", type=float, default=0.25, show_default=True,
