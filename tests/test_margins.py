@@ -157,8 +157,38 @@ def test_drift_report_says_whether_dr_was_delivered():
         assert dr["delivered_kwh"] == pytest.approx(2 * (60.0 - metered))
         assert dr["shortfall_kwh"] == pytest.approx(short)
         assert dr["intervals_above_cap"] == above and dr["delivered"] is (short == 0.0)
+        # the plan meant to deliver all of it: whatever is short was suffered, not chosen
+        assert dr["planned_delivered_kwh"] >= 10.0 - TOL
+        assert dr["planned_shortfall_kwh"] == pytest.approx(0.0, abs=TOL)
+        assert dr["suffered_shortfall_kwh"] == pytest.approx(short, abs=TOL)
         line = next(x for x in drift_lines(up.drift, True) if x.startswith("DR cut"))
         assert ("SHORT 4.0 kWh" in line) is (short > 0)
+
+
+def test_drift_report_tells_a_chosen_shortfall_from_a_suffered_one():
+    """A committed cut of 15 kW from the 60 kW baseline at 18–20 h asks 30 kWh; the 10 kW
+    battery can give at most 2 × 10 = 20 kWh (import 50 kW), so the plan delivers 20 and is 10
+    kWh short by choice. Metered 50 kW: short 10, all of it planned. Metered 52 kW: delivered 16,
+    short 14 = 10 planned + 4 suffered."""
+    from zeropark.operations.ledger import read_actuals, update_state
+
+    big = {**EVENT, "reduction_kw": 15.0}
+    state = state_from_dict({"storage": {"bat": {"soc": 0.5}}, "ev_plugged": [],
+                             "dr_committed": [big]})
+    s = make_schedule(park(0.0), state, start="2025-07-01T00:00", horizon_h=24, step="1h",
+                      forecast=forecast(), margins=Margins.off(), intra_step_peak="average",
+                      created_at="2026-12-02T00:00:00+00:00")
+    for metered, short, suffered in ((50.0, 10.0, 0.0), (52.0, 14.0, 4.0)):
+        imp = np.full(24, 50.0)
+        imp[18:20] = metered
+        act = read_actuals(pd.DataFrame({"time": pd.date_range("2025-07-01", periods=24,
+                                                               freq="h"),
+                                         "grid_import_kw": imp, "ef_kg_per_kwh": 0.5}))
+        (dr,) = update_state(state, act, s.doc).drift["dr_delivery"]
+        assert dr["planned_delivered_kwh"] == pytest.approx(20.0, abs=TOL)
+        assert dr["shortfall_kwh"] == pytest.approx(short, abs=TOL)
+        assert dr["planned_shortfall_kwh"] == pytest.approx(10.0, abs=TOL)
+        assert dr["suffered_shortfall_kwh"] == pytest.approx(suffered, abs=TOL)
 
 
 def test_an_offered_event_is_accepted_only_with_its_margin_kept():

@@ -192,10 +192,10 @@ def test_peak_guard_against_a_known_error_over_two_nights():
     Night 1: the guard keeps the plan at 58 − 5.4 = 52.6 kW at 18–20 h (the battery, with a
     small throughput cost, discharges exactly 54 − 52.6 = 1.4 kW there and puts the 2.8 kWh
     back in the cheap base hours, ≤ 45 + 2.8 < 53.5). Executed against the truth the grid takes
-    the missing 6 kW: 58.6 kW, 0.6 kW above the month peak (the error is 1/0.9 − 1 = 11 % of the
-    truth... 6 kW against a 5.4 kW guard). Night 2: the month peak is now 58.6 kW, the guard
-    keeps 53.2 kW, executed 59.2 kW. Without the guard the plan would sit at the month peak
-    (no discharge needed: 54 < 58) and the truth would reach 60 kW on night 1.
+    the missing 6 kW: 58.6 kW, 0.6 kW above the month peak (the error, 6 kW, is 1.11 σ of the
+    forecast's 5.4 kW: the z = 1 guard covers all but 0.6 kW of it). Night 2: the month peak is
+    now 58.6 kW, the guard keeps 53.2 kW, executed 59.2 kW. Without the guard the plan needs no
+    discharge (54 < 58) and the truth reaches 60 kW on night 1.
     """
     from zeropark.examples import tiny_profiles
     from zeropark.operations.state import state_from_dict
