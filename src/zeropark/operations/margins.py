@@ -225,7 +225,7 @@ def add_margin_rows(lp: MatrixLP, d: ModelData, margins: Margins) -> dict[str, A
     info["peak_margin_kw_mean"] = float(np.round(guard.mean() if guard.size else 0.0, 3))
     kappa = margins.lookahead_kw(prof)
     if lp.has(grid.PEAK_KW) and np.any(kappa > 0):
-        lp.shift_row_lo("grid.peak", -kappa)
+        lp.shift_row_lo(grid.PEAK, -kappa)
     if lp.has(grid.PEAK_KW) and np.any(guard > 0):
         imp, peak = lp.cols(grid.IMPORT_KW), lp.cols(grid.PEAK_KW)
         price = margins.guard_price_share * grid.basic_charge_data(d).c_peak
