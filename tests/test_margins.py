@@ -45,7 +45,9 @@ def run(margins: Margins, floor_kw: float | None = None, dr: list | None = None,
         state["dr_committed"] = dr
     s = make_schedule(park(demand_charge), state_from_dict(state), start="2025-07-01T00:00",
                       horizon_h=24, step="1h", forecast=forecast(), margins=margins,
-                      created_at="2026-12-02T00:00:00+00:00")
+                      created_at="2026-12-02T00:00:00+00:00",
+                      intra_step_peak="average")  # hand-checked on hourly averages (the
+    # default "scenario" would add the tiny synthetic load's intra-hour peak)
     assert not s.fallback, s.doc["metadata"]["reasons"]
     imp = np.array([iv["grid_import_kw"] for iv in s.doc["intervals"]])
     return s.doc["metadata"], imp
@@ -57,7 +59,7 @@ def test_fixed_peak_guard_stays_below_the_month_peak():
     meta, imp = run(Margins(peak_margin_kw=5.0, dr_margin_kw=0.0), floor_kw=58.0)
     assert meta["objective"] == pytest.approx(1220.0, rel=1e-6)
     assert imp.max() <= 53.0 + TOL
-    assert meta["margins"]["peak_rule"] == "fixed"
+    assert meta["margins"]["peak_rule"].startswith("fixed")  # then the lookahead discount
     assert meta["margins"]["peak_margin_kw_max"] == 5.0
     _, bare = run(Margins.off(), floor_kw=58.0)
     assert bare.max() <= 58.0 + TOL
@@ -155,5 +157,63 @@ def test_drift_report_says_whether_dr_was_delivered():
         assert dr["delivered_kwh"] == pytest.approx(2 * (60.0 - metered))
         assert dr["shortfall_kwh"] == pytest.approx(short)
         assert dr["intervals_above_cap"] == above and dr["delivered"] is (short == 0.0)
+        # the plan meant to deliver all of it: whatever is short was suffered, not chosen
+        assert dr["planned_delivered_kwh"] >= 10.0 - TOL
+        assert dr["planned_shortfall_kwh"] == pytest.approx(0.0, abs=TOL)
+        assert dr["suffered_shortfall_kwh"] == pytest.approx(short, abs=TOL)
         line = next(x for x in drift_lines(up.drift, True) if x.startswith("DR cut"))
         assert ("SHORT 4.0 kWh" in line) is (short > 0)
+
+
+def test_drift_report_tells_a_chosen_shortfall_from_a_suffered_one():
+    """A committed cut of 15 kW from the 60 kW baseline at 18–20 h asks 30 kWh; the 10 kW
+    battery can give at most 2 × 10 = 20 kWh (import 50 kW), so the plan delivers 20 and is 10
+    kWh short by choice. Metered 50 kW: short 10, all of it planned. Metered 52 kW: delivered 16,
+    short 14 = 10 planned + 4 suffered."""
+    from zeropark.operations.ledger import read_actuals, update_state
+
+    big = {**EVENT, "reduction_kw": 15.0}
+    state = state_from_dict({"storage": {"bat": {"soc": 0.5}}, "ev_plugged": [],
+                             "dr_committed": [big]})
+    s = make_schedule(park(0.0), state, start="2025-07-01T00:00", horizon_h=24, step="1h",
+                      forecast=forecast(), margins=Margins.off(), intra_step_peak="average",
+                      created_at="2026-12-02T00:00:00+00:00")
+    for metered, short, suffered in ((50.0, 10.0, 0.0), (52.0, 14.0, 4.0)):
+        imp = np.full(24, 50.0)
+        imp[18:20] = metered
+        act = read_actuals(pd.DataFrame({"time": pd.date_range("2025-07-01", periods=24,
+                                                               freq="h"),
+                                         "grid_import_kw": imp, "ef_kg_per_kwh": 0.5}))
+        (dr,) = update_state(state, act, s.doc).drift["dr_delivery"]
+        assert dr["planned_delivered_kwh"] == pytest.approx(20.0, abs=TOL)
+        assert dr["shortfall_kwh"] == pytest.approx(short, abs=TOL)
+        assert dr["planned_shortfall_kwh"] == pytest.approx(10.0, abs=TOL)
+        assert dr["suffered_shortfall_kwh"] == pytest.approx(suffered, abs=TOL)
+
+
+def test_an_offered_event_is_accepted_only_with_its_margin_kept():
+    """The same cut offered (in the scenario, not yet committed), paid 100 CNY per kW of average
+    reduction, no demand charge. Margin 15 kW asks 10 + 30 = 40 kWh; the 10 kW battery gives at
+    most 20 kWh in the 2 h window, so the margin cannot be kept: the hard margin (default)
+    declines the event. The soft margin accepts it (the payment of at least 5 kW × 100 = 500
+    CNY beats 20 kWh of margin short at 5 × 1 CNY/kWh = 100 CNY). A 2.5 kW margin (10 + 5 =
+    15 ≤ 20 kWh) is kept, and the event accepted, either way."""
+    offered = {**EVENT, "payment_per_kw": 100.0}
+    sc = scenario_from_dict(tiny_dict(24, storage=[battery(
+        energy_kwh=20, power_kw=10, soc_initial=0.5, end_condition="at_least_initial")],
+        grid={"import_limit_kw": 1000.0}, demand_response={"events": [offered]}))
+    state = state_from_dict({"storage": {"bat": {"soc": 0.5}}, "ev_plugged": []})
+
+    def accepted(margins: Margins) -> list[str]:
+        s = make_schedule(sc, state, start="2025-07-01T00:00", horizon_h=24, step="1h",
+                          forecast=forecast(), margins=margins, intra_step_peak="average",
+                          created_at="2026-12-02T00:00:00+00:00")
+        assert not s.fallback, s.doc["metadata"]["reasons"]
+        return list(s.plan.dr_accepted)
+
+    wide = Margins(peak_margin_kw=0.0, dr_margin_kw=15.0)
+    assert wide.dr_margin_hard and accepted(wide) == []
+    assert accepted(Margins(peak_margin_kw=0.0, dr_margin_kw=15.0, dr_margin_hard=False)) == [
+        "cut"]
+    assert accepted(Margins(peak_margin_kw=0.0, dr_margin_kw=2.5)) == ["cut"]
+    assert "kept to accept" in Margins().describe()["dr_rule"]

@@ -78,6 +78,8 @@ def tiny_schedule(sc=None, state=None, forecast=None, **kw) -> Schedule:
     sc = sc or tiny_park()
     state = state or state_from_dict({"storage": {"bat": {"soc": 0.5}}, "ev_plugged": []})
     kw.setdefault("margins", Margins.off())  # hand-checked optima are at the lines
+    # and on hourly averages (the default "scenario" adds the synthetic load's intra-hour peak)
+    kw.setdefault("intra_step_peak", "average")
     return make_schedule(sc, state, start="2025-07-01T00:00", horizon_h=24, step="1h",
                          forecast=tiny_forecast() if forecast is None else forecast,
                          created_at=CREATED, **kw)
@@ -323,15 +325,20 @@ def test_intra_step_peak_bills_the_scenarios_quarter_hour_peak_on_the_forecast_l
     sc = tiny_park(storage=[])
     state = state_from_dict({"ev_plugged": []})
     flat = tiny_forecast(load=np.full(24, 50.0))
+    # "average" is no longer the default (since schedule format 1.2 "scenario" is): asked for
     avg = make_schedule(sc, state, start="2025-07-01T00:00", horizon_h=24, step="1h",
-                        forecast=flat, created_at=CREATED, margins=Margins.off())
+                        forecast=flat, created_at=CREATED, margins=Margins.off(),
+                        intra_step_peak="average")
     hz = build_horizon(sc, state, start="2025-07-01T00:00", horizon_h=24, step="1h",
                        forecast=flat, intra_step_peak="scenario")
     ratio = hz.prof.peak_ratio
     assert ratio is not None and ratio.min() >= 1.0 and ratio.max() > 1.0
     np.testing.assert_array_equal(ratio, hz.base.peak_ratio)  # the scenario's, kept
     assert build_horizon(sc, state, start="2025-07-01T00:00", horizon_h=24, step="1h",
-                         forecast=flat).prof.peak_ratio is None
+                         forecast=flat, intra_step_peak="average").prof.peak_ratio is None
+    default = build_horizon(sc, state, start="2025-07-01T00:00", horizon_h=24, step="1h",
+                            forecast=flat)  # the default bills the scenario's intra-step peak
+    np.testing.assert_array_equal(default.prof.peak_ratio, ratio)
     quarter = make_schedule(sc, state, start="2025-07-01T00:00", horizon_h=24, step="1h",
                             forecast=flat, created_at=CREATED, margins=Margins.off(),
                             intra_step_peak="scenario")

@@ -29,7 +29,8 @@ def plan(ramp: float | None, power_kw: float | None):
     state = state_from_dict({"storage": {"bat": {"soc": 0.5, "power_kw": power_kw}},
                              "ev_plugged": []})
     s = make_schedule(park(ramp), state, start="2025-07-01T00:00", horizon_h=24, step="1h",
-                      forecast=fc, margins=Margins.off(), created_at="2026-12-02T00:00:00+00:00")
+                      forecast=fc, margins=Margins.off(), created_at="2026-12-02T00:00:00+00:00",
+                      intra_step_peak="average")  # hand-checked on hourly averages
     assert not s.fallback, s.doc["metadata"]["reasons"]
     return s, np.array([iv["storage"]["bat"]["power_kw"] for iv in s.doc["intervals"]])
 

@@ -23,7 +23,7 @@ from click.testing import CliRunner
 from zeropark.api import prepare, solve_data
 from zeropark.cli import main
 from zeropark.errors import ScenarioError
-from zeropark.examples import battery, tiny
+from zeropark.examples import battery, tiny, tiny_dict
 from zeropark.operations.margins import Margins
 from zeropark.operations.replay import (
     ForecastError,
@@ -48,7 +48,9 @@ def test_known_forecast_error_gives_the_hand_computed_peak_and_regret():
     sc, prof = tiny_case()
     rep = replay(sc, prof, start="2025-07-01", days=1, horizon_h=24, end_soc={"bat": 0.5},
                  error=ForecastError(load_error=0.0, pv_error=0.0, load_bias=-0.1),
-                 margins=Margins.off())
+                 margins=Margins.off(), intra_step_peak="average")
+    # "average" asked for (the default is "scenario"): the hand-made truth has no intra-hour
+    # shape, the tiny scenario's synthetic load would give the plans one
     plan = rep.schedules[0].plan.grid_import_kw
     assert plan.max() == pytest.approx(45 + 4 / 3, abs=2e-3)
     executed = rep.dispatch["grid_import_kw"]
@@ -68,7 +70,7 @@ def test_known_forecast_error_gives_the_hand_computed_peak_and_regret():
 def test_without_error_the_day_runs_as_planned():
     sc, prof = tiny_case()
     rep = replay(sc, prof, start="2025-07-01", days=1, horizon_h=24, end_soc={"bat": 0.5},
-                 margins=Margins.off())
+                 margins=Margins.off(), intra_step_peak="average")  # the truth has no intra-hour
     assert rep.dispatch["grid_import_kw"].max() == pytest.approx(155 / 3, abs=2e-3)
 
 
@@ -135,12 +137,12 @@ def test_perfect_forecast_regret_vanishes_when_plans_and_benchmark_bill_alike():
         storage=[battery(energy_kwh=40, power_kw=20, soc_initial=0.5,
                          end_condition="at_least_initial")],
         grid={"import_limit_kw": 1000.0, "demand_charge_per_kw_month": 40.0}))
-    same, _ = run_replay(sc, start="2025-07-01", days=1, horizon_h=24, margins=Margins.off(),
-                         demand_basis="month", intra_step_peak="scenario")
+    same, _ = run_replay(sc, start="2025-07-01", days=1, horizon_h=24, margins=Margins.off())
+    # the defaults: both bill the quarter-hour peak and the whole month
     assert same["demand_basis"] == "month" and same["intra_step_peak"] == "scenario"
     assert abs(same["regret"]) <= 1e-4 * same["perfect_cost"]
     blind, _ = run_replay(sc, start="2025-07-01", days=1, horizon_h=24, margins=Margins.off(),
-                          demand_basis="month")
+                          demand_basis="month", intra_step_peak="average")
     assert blind["perfect_cost"] == pytest.approx(same["perfect_cost"])  # same benchmark
     assert blind["regret_by_part"]["demand"] > 1.0
     # per night: the energy and demand parts add up to the totals' (one night here)
@@ -149,7 +151,7 @@ def test_perfect_forecast_regret_vanishes_when_plans_and_benchmark_bill_alike():
     assert night["regret_demand"] == pytest.approx(blind["regret_by_part"]["demand"], abs=1e-3)
     # pro rata: the benchmark bills 1/31 of July's demand charge (24 of 744 h)
     pro, _ = run_replay(sc, start="2025-07-01", days=1, horizon_h=24, margins=Margins.off(),
-                        intra_step_peak="scenario")
+                        intra_step_peak="scenario", demand_basis="pro_rata")
     assert pro["perfect_cost"] < same["perfect_cost"]
     with pytest.raises(ScenarioError, match="--demand-basis"):
         run_replay(sc, start="2025-07-01", days=1, demand_basis="weekly")
@@ -171,11 +173,106 @@ def test_replay_command_takes_the_billing_options(tmp_path):
                                   "--horizon", "24h", "--perfect", "--peak-margin", "0",
                                   "--dr-margin", "0", "--intra-step-peak", "scenario",
                                   "--demand-basis", "month", "--horizon-end", "reference",
-                                  "-o", str(out)])
+                                  "--lookahead-z", "0", "-o", str(out)])
     assert r.exit_code == 0, r.output
     rep = json.loads(out.read_text())
     assert (rep["intra_step_peak"], rep["demand_basis"], rep["horizon_end"]) == (
         "scenario", "month", "reference")
+    assert rep["margins"]["lookahead_z"] == 0.0 and rep["margins"]["dr_margin_hard"] is True
     assert abs(rep["regret"]) <= 1e-4 * rep["perfect_cost"]
     png = tmp_path / "replay.png"  # beside the report
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_peak_guard_against_a_known_error_over_two_nights():
+    """Two nights of the tiny park (truth 50 kW, 60 kW at 18–20 h, each day), forecasts 10 %
+    low (45/54 kW), a month-to-date peak of 58 kW, chance-style guard with load error 10 % and
+    z = 1 (no PV): σ_t = 0.1 × forecast load, so μ_t = 4.5 kW, and 5.4 kW at 18–20 h.
+
+    Night 1: the guard keeps the plan at 58 − 5.4 = 52.6 kW at 18–20 h (the battery, with a
+    small throughput cost, discharges exactly 54 − 52.6 = 1.4 kW there and puts the 2.8 kWh
+    back in the cheap base hours, ≤ 45 + 2.8 < 53.5). Executed against the truth the grid takes
+    the missing 6 kW: 58.6 kW, 0.6 kW above the month peak (the error, 6 kW, is 1.11 σ of the
+    forecast's 5.4 kW: the z = 1 guard covers all but 0.6 kW of it). Night 2: the month peak is
+    now 58.6 kW, the guard keeps 53.2 kW, executed 59.2 kW. Without the guard the plan needs no
+    discharge (54 < 58) and the truth reaches 60 kW on night 1.
+    """
+    from zeropark.examples import tiny_profiles
+    from zeropark.operations.state import state_from_dict
+    from zeropark.scenario import scenario_from_dict
+
+    load = np.tile(np.where(np.isin(np.arange(24), (18, 19)), 60.0, 50.0), 2)
+    prof = tiny_profiles(load_kw=load, price=1.0, demand_charge=40.0)
+    sc = scenario_from_dict(tiny_dict(48, storage=[battery(
+        energy_kwh=20, power_kw=10, soc_initial=0.5, end_condition="at_least_initial",
+        throughput_cost_per_kwh=0.01)],
+        grid={"import_limit_kw": 1000.0, "demand_charge_per_kw_month": 40.0}))
+    state = state_from_dict({"storage": {"bat": {"soc": 0.5}}, "ev_plugged": [],
+                             "month_to_date": {"month": "2025-07", "peak_import_kw": 58.0}})
+    error = ForecastError(load_error=0.0, pv_error=0.0, load_bias=-0.1)
+    guard = Margins(load_error=0.1, pv_error=0.0, peak_z=1.0, dr_margin_kw=0.0)
+    rep = replay(sc, prof, start="2025-07-01", days=2, horizon_h=24, state=state, error=error,
+                 margins=guard, intra_step_peak="average")
+    floors = (58.0, 58.6)
+    for k, floor in enumerate(floors):
+        meta = rep.schedules[k].doc["metadata"]
+        assert meta["margins"]["peak_margin_kw_max"] == pytest.approx(5.4, abs=1e-3)
+        assert meta["margins"]["peak_margin_kw_mean"] == pytest.approx(
+            (22 * 4.5 + 2 * 5.4) / 24, abs=1e-3)
+        plan = rep.schedules[k].plan.grid_import_kw[:24]
+        np.testing.assert_allclose(plan[18:20], floor - 5.4, atol=2e-3)
+        assert plan[:18].max() <= 45 + 2.8 + 2e-3
+        executed = rep.dispatch["grid_import_kw"][24 * k:24 * (k + 1)]
+        np.testing.assert_allclose(executed - plan, load[:24] - 0.9 * load[:24], atol=1e-6)
+        assert executed.max() == pytest.approx(floor + 0.6, abs=2e-3)
+        assert rep.states[k + 1].month_to_date.peak_import_kw == pytest.approx(floor + 0.6,
+                                                                                abs=2e-3)
+    bare = replay(sc, prof, start="2025-07-01", days=1, horizon_h=24, state=state, error=error,
+                  margins=Margins.off(), intra_step_peak="average")
+    assert bare.dispatch["grid_import_kw"].max() == pytest.approx(60.0, abs=2e-3)
+
+
+def test_lookahead_discount_keeps_the_executed_day_below_an_uncertain_tomorrow():
+    """48 h schedule of the tiny park, no error: day 1 is 50 kW with 60 kW at 18–20 h, day 2 a
+    flat 64 kW. The battery (20 kWh, 10 kW, ideal, 0.01 CNY/kWh throughput) starts full and
+    must end full, so it cannot shave a flat day: day 2 needs 64 kW. Without a lookahead
+    discount tomorrow's 64 kW is the month peak and day 1 may run up to it: the battery stays
+    idle and day 1 imports 60 kW at 18–20 h. With ``lookahead_z = 1`` and a 10 % load error,
+    day 2 is billed at 64 − 6.4 = 57.6 kW, so day 1 is held at 57.6 kW: the battery discharges
+    2.4 kW at 18–20 h and recharges the 4.8 kWh after 20 h (50 + 1.2 kW ≤ 57.6). The demand
+    charge billed falls from 40 × 64 to 40 × 57.6 CNY."""
+    import pandas as pd
+
+    from zeropark.operations.schedule import make_schedule
+    from zeropark.operations.state import state_from_dict
+    from zeropark.scenario import scenario_from_dict
+
+    sc = scenario_from_dict(tiny_dict(48, storage=[battery(
+        energy_kwh=20, power_kw=10, soc_initial=1.0, end_condition="at_least_initial",
+        throughput_cost_per_kwh=0.01)],
+        grid={"import_limit_kw": 1000.0, "demand_charge_per_kw_month": 40.0}))
+    day1 = np.where(np.isin(np.arange(24), (18, 19)), 60.0, 50.0)
+    fc = pd.DataFrame({"time": pd.date_range("2025-07-01", periods=48, freq="h"),
+                       "load_kw": np.r_[day1, np.full(24, 64.0)], "import_price_per_kwh": 1.0})
+    state = state_from_dict({"storage": {"bat": {"soc": 1.0}}, "ev_plugged": []})
+
+    def plan(lookahead_z: float):
+        s = make_schedule(sc, state, start="2025-07-01T00:00", horizon_h=48, step="1h",
+                          forecast=fc, intra_step_peak="average",
+                          margins=Margins(load_error=0.1, pv_error=0.0, peak_margin_kw=0.0,
+                                          dr_margin_kw=0.0, lookahead_z=lookahead_z),
+                          created_at="2026-12-02T00:00:00+00:00")
+        assert not s.fallback, s.doc["metadata"]["reasons"]
+        return s.plan.grid_import_kw, s.doc["metadata"]
+
+    energy = float(day1.sum()) + 24 * 64.0
+    imp, meta = plan(0.0)
+    np.testing.assert_allclose(imp[18:20], 60.0, atol=2e-3)
+    assert meta["objective"] == pytest.approx(energy + 40 * 64.0, abs=1e-3)
+    imp, meta = plan(1.0)
+    np.testing.assert_allclose(imp[18:20], 57.6, atol=2e-3)
+    assert imp[:24].max() == pytest.approx(57.6, abs=2e-3)
+    np.testing.assert_allclose(imp[24:], 64.0, atol=2e-3)  # day 2 itself unchanged
+    # energy + the billed peak + the throughput cost of 4.8 kWh in and out (0.01 CNY/kWh each)
+    assert meta["objective"] == pytest.approx(energy + 40 * 57.6, abs=0.2)
+    assert "lookahead" in meta["margins"]["peak_rule"]

@@ -183,6 +183,18 @@ class MatrixLP:
             self._append(r, c, v)
         return rows
 
+    def shift_row_lo(self, name: str, delta: np.ndarray) -> None:
+        """Add ``delta`` (shaped like the block's labels) to the lower bounds of an existing row
+        block (a hook's change of a family's row, e.g. the operations' lookahead discount)."""
+        block, start = self.row_blocks[name], 0
+        for i, lo in enumerate(self._row_lo):
+            if start == block.start and lo.size == block.size:
+                self._row_lo[i] = lo + np.broadcast_to(np.asarray(delta, float),
+                                                       block.shape).ravel()
+                return
+            start += lo.size
+        raise KeyError(name)  # pragma: no cover - a block's bounds are always stored
+
     def cols(self, name: str) -> np.ndarray:
         """Indices of an existing column block."""
         return self.var_blocks[name].index()

@@ -28,10 +28,19 @@ def _billing_options(fn: Any) -> Any:
                       help="Storage end condition counted from the state's SOC, or from the "
                       "scenario's soc_initial.")(fn)
     return click.option("--intra-step-peak", type=click.Choice(["average", "scenario"]),
-                        default="average", show_default=True,
+                        default="scenario", show_default=True,
                         help="Steps coarser than 15 min: billed as their average, or with the "
                         "scenario's intra-step peak ratio on the forecast load (see "
                         "docs/operations.md).")(fn)
+
+
+def _lookahead_option(fn: Any) -> Any:
+    """``--lookahead-z``: the lookahead discount of :mod:`zeropark.operations.margins`."""
+    from zeropark.operations.margins import LOOKAHEAD_Z
+
+    return click.option("--lookahead-z", type=float, default=LOOKAHEAD_Z, show_default=True,
+                        help="Bill the steps after the executed day (first 24 h) at their "
+                        "forecast less this many σ of the load/PV error (0: as forecast).")(fn)
 
 
 @click.command("schedule")
@@ -52,16 +61,18 @@ def _billing_options(fn: Any) -> Any:
               "1.28 σ of the load/PV forecast error per step.")
 @click.option("--dr-margin", default="auto", show_default=True,
               help="Plan DR events this many kW below their import cap (kW), or 'auto': "
-              "1.645 σ of the window's forecast error.")
+              "1.645 σ of the window's forecast error; an offered event is accepted only with "
+              "its margin kept.")
 @click.option("--load-error", type=float, default=0.05, show_default=True,
               help="Relative standard deviation of the load forecast (for 'auto' margins).")
 @click.option("--pv-error", type=float, default=0.25, show_default=True,
               help="Relative standard deviation of the PV forecast (for 'auto' margins).")
+@_lookahead_option
 @_billing_options
 def schedule(scenario: str, start: str, horizon: str, step: str, state_path: str,
              forecast: str | None, time_limit: float | None, out_dir: str, peak_margin: str,
-             dr_margin: str, load_error: float, pv_error: float, intra_step_peak: str,
-             horizon_end: str) -> None:
+             dr_margin: str, load_error: float, pv_error: float, lookahead_z: float,
+             intra_step_peak: str, horizon_end: str) -> None:
     """Make the day-ahead schedule DIR/schedule-<start>.json and .csv — always a plan.
 
     Exit 0: optimised schedule; 4: rule-based fallback schedule written (reasons printed);
@@ -71,18 +82,20 @@ def schedule(scenario: str, start: str, horizon: str, step: str, state_path: str
 
     code = handle_errors(_schedule)(scenario, start, horizon, step, state_path, forecast,
                                     time_limit, out_dir, (peak_margin, dr_margin, load_error,
-                                                          pv_error), (intra_step_peak, horizon_end))
+                                                          pv_error, lookahead_z),
+                                    (intra_step_peak, horizon_end))
     sys.exit(code)
 
 
 def _schedule(scenario: str, start: str, horizon: str, step: str, state_path: str,
               forecast: str | None, time_limit: float | None, out_dir: str,
-              margin_options: tuple[str, str, float, float] = ("auto", "auto", 0.05, 0.25),
-              rules: tuple[str, str] = ("average", "state")) -> int:
+              margin_options: tuple[str, str, float, float, float | None] = (
+                  "auto", "auto", 0.05, 0.25, None),
+              rules: tuple[str, str] = ("scenario", "state")) -> int:
     from zeropark.clitools import parse_duration_h
     from zeropark.errors import ScenarioError
     from zeropark.operations.horizon import horizon_steps
-    from zeropark.operations.margins import Margins, parse_margin
+    from zeropark.operations.margins import LOOKAHEAD_Z, Margins, parse_margin
     from zeropark.operations.publish import publish
     from zeropark.operations.schedule import make_schedule
     from zeropark.operations.state import check_against, load_state, salvage_state
@@ -90,10 +103,10 @@ def _schedule(scenario: str, start: str, horizon: str, step: str, state_path: st
 
     if time_limit is not None and time_limit < 0:
         raise ScenarioError("--time-limit", time_limit, "a time limit ≥ 0 s")
-    peak_m, dr_m, load_err, pv_err = margin_options
+    peak_m, dr_m, load_err, pv_err, look_z = margin_options
     margins = Margins(peak_margin_kw=parse_margin(peak_m, "--peak-margin"),
                       dr_margin_kw=parse_margin(dr_m, "--dr-margin"), load_error=load_err,
-                      pv_error=pv_err)
+                      pv_error=pv_err, lookahead_z=LOOKAHEAD_Z if look_z is None else look_z)
     sc = load_scenario(scenario)
     horizon_h = parse_duration_h(horizon, "--horizon")
     horizon_steps(horizon_h, step)  # refuse an unreasonable horizon before reading anything else
@@ -270,8 +283,9 @@ def _update(state_path: str, actuals_path: str, schedule_path: str | None,
               help="The schedules' peak guard (kW or 'auto'; see 'zeropark schedule').")
 @click.option("--dr-margin", default="auto", show_default=True,
               help="The schedules' DR delivery margin (kW or 'auto').")
+@_lookahead_option
 @_billing_options
-@click.option("--demand-basis", type=click.Choice(["pro_rata", "month"]), default="pro_rata",
+@click.option("--demand-basis", type=click.Choice(["pro_rata", "month"]), default="month",
               show_default=True,
               help="Demand charge of the benchmark and the replayed dispatch: the stretch's "
               "share of each month, or each month in full (as the nightly plans bill it).")
@@ -283,9 +297,9 @@ def _update(state_path: str, actuals_path: str, schedule_path: str | None,
               "here [default: replay.png beside the -o report; none without -o].")
 def replay_command(scenario: str, start: str, days: int, horizon: str, step: str,
                    load_error: float, pv_error: float, seed: int, perfect: bool,
-                   peak_margin: str, dr_margin: str, intra_step_peak: str, horizon_end: str,
-                   demand_basis: str, time_limit: float | None, out_path: str | None,
-                   plot_path: str | None) -> None:
+                   peak_margin: str, dr_margin: str, lookahead_z: float, intra_step_peak: str,
+                   horizon_end: str, demand_basis: str, time_limit: float | None,
+                   out_path: str | None, plot_path: str | None) -> None:
     """Replay N nights (schedule, execute against the truth, ledger update) and report the
     regret against perfect foresight: energy, demand charge, DR delivery, peak exceedances,
     ramp violations, fallbacks, per night and in total."""
@@ -293,14 +307,15 @@ def replay_command(scenario: str, start: str, days: int, horizon: str, step: str
 
     handle_errors(_replay)(scenario, start, days, horizon, step, (load_error, pv_error, seed,
                                                                   perfect),
-                           (peak_margin, dr_margin), time_limit, out_path,
+                           (peak_margin, dr_margin, lookahead_z), time_limit, out_path,
                            (intra_step_peak, horizon_end, demand_basis), plot_path)
 
 
 def _replay(scenario: str, start: str, days: int, horizon: str, step: str,
-            error_options: tuple[float, float, int, bool], margin_options: tuple[str, str],
+            error_options: tuple[float, float, int, bool],
+            margin_options: tuple[str, str, float],
             time_limit: float | None, out_path: str | None,
-            rules: tuple[str, str, str] = ("average", "state", "pro_rata"),
+            rules: tuple[str, str, str] = ("scenario", "state", "month"),
             plot_path: str | None = None) -> None:
     from zeropark.clitools import parse_duration_h
     from zeropark.errors import ScenarioError
@@ -322,7 +337,8 @@ def _replay(scenario: str, start: str, days: int, horizon: str, step: str,
                                                seed=seed)
     margins = Margins(peak_margin_kw=parse_margin(margin_options[0], "--peak-margin"),
                       dr_margin_kw=parse_margin(margin_options[1], "--dr-margin"),
-                      load_error=load_error, pv_error=pv_error)
+                      load_error=load_error, pv_error=pv_error,
+                      lookahead_z=margin_options[2])
     horizon_h = parse_duration_h(horizon, "--horizon")
     horizon_steps(horizon_h, step)
     sc = load_scenario(scenario)

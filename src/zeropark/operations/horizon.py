@@ -359,7 +359,7 @@ INTRA_STEP_PEAK_RULES = ("average", "scenario")
 def build_horizon(sc: Scenario, state: OpsState, *, start: str | pd.Timestamp, horizon_h: float,
                   step: str, forecast: str | pd.DataFrame | None = None,
                   time_limit_s: float | None = None,
-                  intra_step_peak: str = "average") -> Horizon:
+                  intra_step_peak: str = "scenario") -> Horizon:
     """Everything one day-ahead optimisation needs.
 
     Parameters
@@ -375,7 +375,7 @@ def build_horizon(sc: Scenario, state: OpsState, *, start: str | pd.Timestamp, h
         in ``forecast_error`` (the caller publishes the fallback plan).
     time_limit_s : float [s], optional
         Overrides ``solver.time_limit_s``.
-    intra_step_peak : {"average", "scenario"}, default "average"
+    intra_step_peak : {"average", "scenario"}, default "scenario"
         How steps coarser than 15 min are billed (:data:`INTRA_STEP_PEAK_RULES`): as their
         average, or with the scenario's intra-step peak ratio :math:`r_t` (the highest 15-min
         average of its own load over the step mean) applied to the forecast load, so the peak

@@ -528,10 +528,19 @@ def _dr_delivery(act: Actuals, pv_: _PlanView, imp: np.ndarray, exp: np.ndarray
     Settlement as in the model: delivered energy = Σ (baseline − (import − export)) Δt over the
     event window, shortfall = max(0, reduction × window hours − delivered) [kWh]. An event whose
     window the actuals cover only in part is reported over that part (``complete: false``).
+
+    The shortfall is split into what the plan chose and what execution added: the plan's own
+    delivery ``planned_delivered_kwh`` = Σ (baseline − planned net import) Δt over the same
+    intervals, ``planned_shortfall_kwh`` = max(0, requested − planned delivered) (a plan may
+    deliver less than requested when the penalty costs less than the rest), and
+    ``suffered_shortfall_kwh`` = max(0, min(requested, planned delivered) − delivered), the
+    committed energy the plan meant to deliver and that did not come (forecast error).
     """
     out: list[dict[str, Any]] = []
     dt = act.dt_h
     net = imp - exp
+    planned_net = np.full(len(act.time), np.nan)
+    planned_net[pv_.rows] = pv_.series("grid_import_kw") - pv_.series("grid_export_kw")
     for e in pv_.doc["assets"]["dr_events"]:
         if not e["accepted"]:
             continue
@@ -543,6 +552,7 @@ def _dr_delivery(act: Actuals, pv_: _PlanView, imp: np.ndarray, exp: np.ndarray
         hours = (w1 - w0) / _HOUR
         requested = float(e["reduction_kw"]) * hours_seen
         delivered = float((e["baseline_kw"] - net[inside]).sum()) * dt
+        planned = float((e["baseline_kw"] - planned_net[inside]).sum()) * dt  # NaN: not covered
         out.append({
             "event": e["name"], "committed": bool(e["committed"]),
             "complete": abs(hours_seen - hours) < 1e-9,
@@ -550,6 +560,12 @@ def _dr_delivery(act: Actuals, pv_: _PlanView, imp: np.ndarray, exp: np.ndarray
             "actual_mean_net_import_kw": float(net[inside].mean()),
             "requested_kwh": requested, "delivered_kwh": delivered,
             "shortfall_kwh": max(0.0, requested - delivered),
+            "planned_delivered_kwh": planned if np.isfinite(planned) else None,
+            "planned_shortfall_kwh": (max(0.0, requested - planned) if np.isfinite(planned)
+                                      else None),
+            "suffered_shortfall_kwh": (max(0.0, min(requested, planned) - delivered)
+                                       if np.isfinite(planned)
+                                       else max(0.0, requested - delivered)),
             "intervals_above_cap": int((net[inside] > e["import_cap_kw"] + 1e-6).sum()),
             "delivered": delivered >= requested - 1e-6,
         })

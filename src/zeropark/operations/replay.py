@@ -234,7 +234,7 @@ def replay(sc: Scenario, prof: Profiles, *, start: str | pd.Timestamp, days: int
            end_soc: dict[str, float] | None = None,
            time_limit_s: float | None = None, error: ForecastError | None = None,
            margins: Margins | None = None, horizon_end: str = "state",
-           intra_step_peak: str = "average") -> ReplayResult:
+           intra_step_peak: str = "scenario") -> ReplayResult:
     """Run ``days`` nightly schedules and execute each first day.
 
     Without ``error`` the forecasts are ``prof`` itself and each day is executed exactly as
@@ -266,7 +266,7 @@ def replay(sc: Scenario, prof: Profiles, *, start: str | pd.Timestamp, days: int
         Margins of every night's schedule (default: the documented defaults).
     horizon_end : {"state", "reference"}, default "state"
         Every night's end-of-horizon storage rule (see :func:`make_schedule`).
-    intra_step_peak : {"average", "scenario"}, default "average"
+    intra_step_peak : {"average", "scenario"}, default "scenario"
         Every night's billing of steps coarser than 15 min (see :func:`make_schedule`).
     """
     t0 = pd.Timestamp(start)
@@ -465,6 +465,10 @@ def regret_report(sc: Scenario, prof: Profiles, rep: ReplayResult, perfect: Resu
             "month_peak_before_kw": floor_kw,
             "peak_exceedance_kw": max(0.0, float(day.max()) - max(planned, floor_kw)),
             "dr_shortfall_kwh": float(sum(e["shortfall_kwh"] for e in delivery)),
+            "dr_shortfall_planned_kwh": float(sum(e.get("planned_shortfall_kwh") or 0.0
+                                                  for e in delivery)),
+            "dr_shortfall_suffered_kwh": float(sum(e.get("suffered_shortfall_kwh", 0.0)
+                                                   for e in delivery)),
             "dr_events": [e["event"] for e in delivery],
             "ev_unmet_kwh": float(meta["expected"]["ev_unmet_kwh"]),
             "regret_energy": float(e_night[k]), "regret_demand": float(d_night[k]),
@@ -477,6 +481,8 @@ def regret_report(sc: Scenario, prof: Profiles, rep: ReplayResult, perfect: Resu
         "regret_pct": 100.0 * (realized.kpis["total_cost"] - bill) / bill if bill else 0.0,
         "regret_by_part": regret,
         "dr_shortfall_kwh": float(sum(x["dr_shortfall_kwh"] for x in nights)),
+        "dr_shortfall_planned_kwh": float(sum(x["dr_shortfall_planned_kwh"] for x in nights)),
+        "dr_shortfall_suffered_kwh": float(sum(x["dr_shortfall_suffered_kwh"] for x in nights)),
         "peak_exceedances": int(sum(x["peak_exceedance_kw"] > 1e-3 for x in nights)),
         "ramp_violations": ramp_violations(sc, rep.dispatch, prof.dt_h),
         "fallbacks": int(sum(x["fallback"] for x in nights)),
@@ -488,8 +494,8 @@ def regret_report(sc: Scenario, prof: Profiles, rep: ReplayResult, perfect: Resu
 def run_replay(sc: Scenario, *, start: str | pd.Timestamp, days: int, horizon_h: float = 48.0,
                step: str = "1h", error: ForecastError | None = None,
                margins: Margins | None = None, time_limit_s: float | None = None,
-               horizon_end: str = "state", demand_basis: str = "pro_rata",
-               intra_step_peak: str = "average") -> tuple[dict[str, object], ReplayResult]:
+               horizon_end: str = "state", demand_basis: str = "month",
+               intra_step_peak: str = "scenario") -> tuple[dict[str, object], ReplayResult]:
     """Replay ``days`` nights of ``sc`` from ``start`` against its own profiles as the truth and
     report the regret against perfect foresight (:func:`regret_report`).
 
@@ -542,6 +548,10 @@ def run_replay(sc: Scenario, *, start: str | pd.Timestamp, days: int, horizon_h:
         raise ScenarioError("replay", f"perfect foresight {perfect.status}, replayed "
                             f"{realized.status}", "both solved (see the scenario's limits)")
     report = regret_report(stretch, bench, rep, perfect, realized)
+    # what perfect foresight itself leaves undelivered (chosen: the penalty costs less)
+    report["perfect_dr_shortfall_kwh"] = float(sum(
+        e["shortfall_kwh"] for e in (perfect.kpis.get("dr_events") or {}).values()
+        if e["accepted"]))
     report["forecast_error"] = (None if error is None else dataclasses.asdict(error))
     report["margins"] = dataclasses.asdict(margins if margins is not None else Margins())
     report["horizon_end"] = horizon_end
@@ -619,7 +629,9 @@ def replay_lines(report: dict) -> list[str]:
                f"demand {parts['demand']:+,.0f}, DR {parts['dr']:+,.0f}, other "
                f"{parts['other']:+,.0f}")
     ramps = report["ramp_violations"]
-    out.append(f"DR shortfall {report['dr_shortfall_kwh']:,.0f} kWh; peak exceedances "
+    out.append(f"DR shortfall {report['dr_shortfall_kwh']:,.0f} kWh (planned "
+               f"{report.get('dr_shortfall_planned_kwh', 0.0):,.0f}, suffered "
+               f"{report.get('dr_shortfall_suffered_kwh', 0.0):,.0f}); peak exceedances "
                f"{report['peak_exceedances']}; ramp violations "
                f"{sum(ramps.values()) if ramps else 0}"
                + (f" ({', '.join(f'{k} {v}' for k, v in ramps.items())})" if ramps else "")

@@ -434,7 +434,7 @@ def make_schedule(sc: Scenario, state: OpsState, *, start: str | pd.Timestamp,
                   created_at: str | None = None,
                   state_ignored: list[str] | None = None,
                   margins: Margins | None = None, horizon_end: str = "state",
-                  intra_step_peak: str = "average") -> Schedule:
+                  intra_step_peak: str = "scenario") -> Schedule:
     """The day-ahead schedule of one horizon — always a plan.
 
     Parameters
@@ -466,7 +466,7 @@ def make_schedule(sc: Scenario, state: OpsState, *, start: str | pd.Timestamp,
     horizon_end : {"state", "reference"}, default "state"
         End-of-horizon storage rule (:data:`HORIZON_END_RULES`): the scenario's end condition
         counted from the state's SOC, or from the scenario's own ``soc_initial``.
-    intra_step_peak : {"average", "scenario"}, default "average"
+    intra_step_peak : {"average", "scenario"}, default "scenario"
         Billing of steps coarser than 15 min (see
         :data:`~zeropark.operations.horizon.INTRA_STEP_PEAK_RULES`).
 
