@@ -360,3 +360,30 @@ def test_failed_representative_model_says_so() -> None:
                                "Infeasible); size over the full horizon (without --periods), "
                                "or try another K")
     assert res.kpis["explanation"] == res.explanation
+
+
+# Full-horizon sizing optimum of the first 14 days of each bundled park with --all 3 at a 0.1 %
+# gap, measured once (2026-12-02): the Inner Mongolia one takes minutes (its electrolyser's
+# minimum-on power), so it is recorded here rather than solved in the test; the other two are
+# solved below. A model change that moves it makes this test fail: re-measure it then.
+_IM_14D_OPTIMUM = 1_681_821.0  # objective; its bound is within 0.1 % below
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("park", ["demo-park", "guangdong-logistics", "inner-mongolia-park"])
+def test_typical_days_within_one_percent_of_the_full_optimum_on_the_bundled_parks(park: str
+                                                                                   ) -> None:
+    # 14 days, 4 typical days (+ the extreme ones): the sizes the aggregated model chooses,
+    # dispatched over the 14 days, cost at most 1 % more than the 14-day sizing optimum
+    sc = zp.load_scenario(f"scenarios/{park}.yaml").replace(
+        {"time.end": "2025-01-15", "solver.mip_gap": 0.001})
+    res = size(sc, all_factor=3, periods="typical-days:4")
+    assert res.status == zp.Status.OPTIMAL
+    cost = res.kpis["sizing"]["total_cost_with_investment"]
+    if park == "inner-mongolia-park":
+        lower = _IM_14D_OPTIMUM * (1 - 0.001)
+    else:
+        full = size(sc, all_factor=3)
+        assert full.status == zp.Status.OPTIMAL
+        lower = full.bound  # no sizing of these 14 days costs less
+    assert lower <= cost <= 1.01 * lower
