@@ -133,11 +133,21 @@ def test_auto_is_the_default_and_zero_is_off():
     assert Margins().peak_margin_kw is None and Margins.off().peak_margin_kw == 0.0
 
 
+def metered_day(event_kw: float):
+    """Meter readings of 1 July 2025: 50 kW import, ``event_kw`` at 18–20 h."""
+    from zeropark.operations.ledger import read_actuals
+
+    imp = np.full(24, 50.0)
+    imp[18:20] = event_kw
+    return read_actuals(pd.DataFrame({"time": pd.date_range("2025-07-01", periods=24, freq="h"),
+                                      "grid_import_kw": imp, "ef_kg_per_kwh": 0.5}))
+
+
 def test_drift_report_says_whether_dr_was_delivered():
     """The plan keeps the cut (cap 55 kW at 18–20 h). Metered import 57 kW in both hours:
     delivered (60 − 57) × 2 = 6 of 5 × 2 = 10 kWh, 4 kWh short, both hours above the cap.
     Metered 54 kW: 12 kWh delivered, none short."""
-    from zeropark.operations.ledger import drift_lines, read_actuals, update_state
+    from zeropark.operations.ledger import drift_lines, update_state
 
     state = state_from_dict({"storage": {"bat": {"soc": 0.5}}, "ev_plugged": [],
                              "dr_committed": [EVENT]})
@@ -145,11 +155,7 @@ def test_drift_report_says_whether_dr_was_delivered():
                       forecast=forecast(), margins=Margins.off(),
                       created_at="2026-12-02T00:00:00+00:00")
     for metered, short, above in ((57.0, 4.0, 2), (54.0, 0.0, 0)):
-        imp = np.full(24, 50.0)
-        imp[18:20] = metered
-        act = read_actuals(pd.DataFrame({"time": pd.date_range("2025-07-01", periods=24,
-                                                               freq="h"),
-                                         "grid_import_kw": imp, "ef_kg_per_kwh": 0.5}))
+        act = metered_day(metered)
         up = update_state(state, act, s.doc)
         (dr,) = up.drift["dr_delivery"]
         assert dr["event"] == "cut" and dr["complete"] and dr["committed"]
@@ -170,7 +176,7 @@ def test_drift_report_tells_a_chosen_shortfall_from_a_suffered_one():
     battery can give at most 2 × 10 = 20 kWh (import 50 kW), so the plan delivers 20 and is 10
     kWh short by choice. Metered 50 kW: short 10, all of it planned. Metered 52 kW: delivered 16,
     short 14 = 10 planned + 4 suffered."""
-    from zeropark.operations.ledger import read_actuals, update_state
+    from zeropark.operations.ledger import update_state
 
     big = {**EVENT, "reduction_kw": 15.0}
     state = state_from_dict({"storage": {"bat": {"soc": 0.5}}, "ev_plugged": [],
@@ -179,11 +185,7 @@ def test_drift_report_tells_a_chosen_shortfall_from_a_suffered_one():
                       forecast=forecast(), margins=Margins.off(), intra_step_peak="average",
                       created_at="2026-12-02T00:00:00+00:00")
     for metered, short, suffered in ((50.0, 10.0, 0.0), (52.0, 14.0, 4.0)):
-        imp = np.full(24, 50.0)
-        imp[18:20] = metered
-        act = read_actuals(pd.DataFrame({"time": pd.date_range("2025-07-01", periods=24,
-                                                               freq="h"),
-                                         "grid_import_kw": imp, "ef_kg_per_kwh": 0.5}))
+        act = metered_day(metered)
         (dr,) = update_state(state, act, s.doc).drift["dr_delivery"]
         assert dr["planned_delivered_kwh"] == pytest.approx(20.0, abs=TOL)
         assert dr["shortfall_kwh"] == pytest.approx(short, abs=TOL)
