@@ -365,9 +365,10 @@ def _var_arrays(m: pyo.ConcreteModel) -> dict[str, np.ndarray]:
 def _starting(highs_cls: type, m: pyo.ConcreteModel, start: dict[str, float]) -> Any:
     """An instance of Pyomo's HiGHS interface that hands HiGHS ``start`` (values by variable
     name) as its first incumbent, just before it runs. The interface offers no warm start, so
-    this reads its variable-to-column map (``_pyomo_var_to_solver_var_map``, ``_vars``,
-    ``_solver_model``); if a Pyomo version lacks them, HiGHS runs without the start and
-    ``started`` stays False."""
+    this reads its private map from variable ``id`` to HiGHS column
+    (``_pyomo_var_to_solver_var_map``) and its highspy model (``_solver_model``); if a Pyomo
+    version lacks them, or the start does not name every variable, HiGHS runs without the start
+    and ``started`` stays False."""
     by_id = {id(v): start[v.name] for v in m.component_data_objects(pyo.Var, descend_into=True)
              if v.name in start}
 
