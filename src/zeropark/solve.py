@@ -7,6 +7,7 @@ import enum
 import os
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -179,6 +180,28 @@ def rounding_candidates(lp: MatrixLP, x: np.ndarray, rounded: np.ndarray) -> lis
     return out
 
 
+def _best_rounding(h: highspy.Highs, lp: MatrixLP, x_lp: np.ndarray, idx: np.ndarray,
+                   run: Callable[[], None]) -> tuple[float, Any, np.ndarray | None]:
+    """The best feasible rounding of the relaxation ``x_lp``: the rounded point, and each way
+    of settling the DR events the relaxation takes part-way (few events: a handful of LPs from
+    the relaxation's basis), with the integer columns ``idx`` fixed in ``h`` and ``run`` solving
+    it; permissive rounding only if no strict one is feasible. Returns its objective, HiGHS's
+    solution and the fixed integer values (``inf, None, None`` if none is feasible). Shared by
+    :func:`solve_matrix` and :func:`rounded_point`."""
+    best, start, best_fixed = np.inf, None, None
+    for permissive in (False, True):
+        for fixed in rounding_candidates(lp, x_lp, round_binaries(lp, x_lp, permissive)):
+            h.changeColsBounds(len(idx), idx, fixed, fixed)
+            run()
+            if (h.getModelStatus() == highspy.HighsModelStatus.kOptimal
+                    and h.getInfo().objective_function_value < best):
+                best = h.getInfo().objective_function_value
+                start, best_fixed = h.getSolution(), fixed
+        if start is not None:
+            break
+    return best, start, best_fixed
+
+
 def solve_matrix(lp: MatrixLP, opts: Solver, *, relax: bool = False,
                  warm_start: bool = True) -> SolveOutcome:
     """Hand the matrix model to HiGHS (``passModel``) and solve it.
@@ -219,23 +242,11 @@ def solve_matrix(lp: MatrixLP, opts: Solver, *, relax: bool = False,
             is_mip = False  # relaxation integral: optimal for the MILP
             note = "LP relaxation integral"
         else:
-            start = None
             relax_bound = float(h.getInfo().objective_function_value)
-            best, best_fixed = np.inf, None
+            best, start, best_fixed = np.inf, None, None
             if warm_start:
                 progress.phase("rounding")
-            for permissive in (False, True) if warm_start else ():
-                # the rounded point, and each way of settling the DR events the relaxation
-                # takes part-way (few events: a handful of LPs from the relaxation's basis)
-                for fixed in rounding_candidates(lp, x_lp, round_binaries(lp, x_lp, permissive)):
-                    h.changeColsBounds(len(idx), idx, fixed, fixed)
-                    run_within_limit()
-                    if (h.getModelStatus() == highspy.HighsModelStatus.kOptimal
-                            and h.getInfo().objective_function_value < best):
-                        best = h.getInfo().objective_function_value
-                        start, best_fixed = h.getSolution(), fixed
-                if start is not None:
-                    break
+                best, start, best_fixed = _best_rounding(h, lp, x_lp, idx, run_within_limit)
             if best_fixed is not None and within_gap(best, relax_bound, opts.mip_gap):
                 # the rounded point is already within the requested gap of the relaxation's
                 # bound, so of the MILP optimum: it is the answer, no branch and bound needed
@@ -324,28 +335,21 @@ def rounded_point(lp: MatrixLP, opts: Solver) -> tuple[dict[str, float], str] | 
     h.passModel(lp.to_highs(relax=True))
     deadline = time.perf_counter() + max(opts.time_limit_s, 1e-3)
 
-    def run() -> bool:
+    def run() -> None:
         h.setOptionValue("time_limit", max(deadline - time.perf_counter(), 1e-3))
         solve_interruptibly(h)
-        return h.getModelStatus() == highspy.HighsModelStatus.kOptimal
 
-    if not run():
+    run()
+    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
         return None
     names = lp.col_names()
     x_lp = np.asarray(h.getSolution().col_value)
     if np.abs(x_lp[ints] - np.round(x_lp[ints])).max(initial=0.0) <= 1e-7:
         return dict(zip(names, x_lp.tolist(), strict=True)), "LP relaxation integral"
-    idx = np.flatnonzero(ints).astype(np.int32)
-    best, start = np.inf, None
-    for permissive in (False, True):
-        for fixed in rounding_candidates(lp, x_lp, round_binaries(lp, x_lp, permissive)):
-            h.changeColsBounds(len(idx), idx, fixed, fixed)
-            if run() and h.getInfo().objective_function_value < best:
-                best = h.getInfo().objective_function_value
-                start = np.asarray(h.getSolution().col_value)
-        if start is not None:
-            return dict(zip(names, start.tolist(), strict=True)), "rounded relaxation"
-    return None
+    _, start, _ = _best_rounding(h, lp, x_lp, np.flatnonzero(ints).astype(np.int32), run)
+    if start is None:
+        return None
+    return dict(zip(names, list(start.col_value), strict=True)), "rounded relaxation"
 
 
 def _var_arrays(m: pyo.ConcreteModel) -> dict[str, np.ndarray]:
