@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from zeropark import warmup
 from zeropark.errors import ScenarioError, SolveError
 from zeropark.model import grid as grid_family
 from zeropark.model import storage
@@ -22,7 +23,6 @@ from zeropark.model.data import ModelData, model_data
 from zeropark.model.lp import MatrixLP
 from zeropark.profiles.base import Profiles
 from zeropark.progress import current as current_progress
-from zeropark.results import Result, build_dataset, compute_kpis
 from zeropark.scenario import Scenario, load_scenario
 from zeropark.solve import (
     MAX_PRIMAL_INFEASIBILITY,
@@ -35,6 +35,8 @@ from zeropark.solve import (
 
 if TYPE_CHECKING:
     import pyomo.environ as pyo
+
+    from zeropark.results import Result
 
 # Simultaneous flows below this share of the unit's power are numerical noise, not dumping.
 _EXCLUSIVE_TOL = 1e-6
@@ -202,6 +204,9 @@ def finish(d: ModelData, out: SolveOutcome, engine: str, timings: dict[str, floa
     ``kpis["solver"]["note"]`` and the Dataset attributes ``relaxation`` (1) and ``comment``.
     """
     t0 = time.perf_counter()
+    warmup.wait()  # xarray and the results modules, imported while HiGHS solved (if asked)
+    from zeropark.results import Result, build_dataset, compute_kpis
+
     if out.status.has_solution and out.max_primal_infeasibility > MAX_PRIMAL_INFEASIBILITY:
         out.status = Status.ERROR
         out.message = (f"HiGHS reports primal infeasibility {out.max_primal_infeasibility:.3g} "

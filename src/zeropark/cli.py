@@ -173,6 +173,10 @@ def run(scenario: str, out_dir: str, start: str | None, horizon: str | None,
         require_openpyxl()
     if not quiet_requested():
         click.echo(f"building {sc.name} …", err=True)
+    from zeropark import warmup
+
+    # what the files need after the solve is imported while HiGHS solves (zeropark.warmup)
+    warmup.request("results", *(() if no_plot else ("plot",)), *(("excel",) if excel else ()))
     if rolling is not None:
         from zeropark.rolling import run_rolling
 
@@ -180,6 +184,7 @@ def run(scenario: str, out_dir: str, start: str | None, horizon: str | None,
     else:
         d = prepare(sc, start=first, steps=steps)
         result = solve_data(d, engine=engine, relax=relax or None)
+    warmup.wait()
     figure: dict[str, bytes] = {}
     if result.ok and not no_plot:
         from zeropark.plots import dispatch_stack, figure_bytes

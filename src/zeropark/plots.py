@@ -57,7 +57,8 @@ _CJK_FONTS = ("Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "WenQuan
 
 
 @functools.cache
-def _font_fallback() -> list[str]:
+def font_fallback() -> list[str]:
+    """The font families figures draw with: DejaVu Sans, then the installed Chinese fonts."""
     installed = {f.name for f in font_manager.fontManager.ttflist}
     return ["DejaVu Sans", *[name for name in _CJK_FONTS if name in installed]]
 
@@ -68,7 +69,7 @@ def _drawing() -> Iterator[None]:
 
     Mathtext is off: names come from scenario files, and a name such as ``park $\\foo$ bar``
     must draw as written, not fail as an unknown TeX command."""
-    rc: dict[Any, Any] = {"font.sans-serif": _font_fallback(), "svg.fonttype": "none",  # SVG text stays text
+    rc: dict[Any, Any] = {"font.sans-serif": font_fallback(), "svg.fonttype": "none",  # SVG text stays text
           "text.parse_math": False}
     with warnings.catch_warnings(), matplotlib.rc_context(rc):
         warnings.filterwarnings("ignore", message=r"Glyph \d+ .*missing from",

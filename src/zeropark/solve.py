@@ -14,6 +14,7 @@ from typing import Any
 import highspy
 import numpy as np
 
+from zeropark import warmup
 from zeropark.model import registry
 from zeropark.model.context import pyo  # pyomo.environ, imported only by the Pyomo engine
 from zeropark.model.lp import MatrixLP
@@ -86,10 +87,12 @@ def solve_interruptibly(h: highspy.Highs, poll_s: float = 0.05) -> None:
     always, even when HiGHS finished its last iteration before it saw the cancel request (its
     status then reads "optimal", and a run that was interrupted must not go on to write results).
     Between slices the active progress reporter may write a status line (:mod:`zeropark.progress`).
+    The work a command asked :mod:`zeropark.warmup` for starts with the solve.
     """
     progress = current_progress()
     h.HandleKeyboardInterrupt = True  # subscribes HiGHS's interrupt callbacks to cancelSolve
     h.startSolve()
+    warmup.start()  # what the command asked to prepare while HiGHS solves
     interrupted = False
     while True:
         try:
