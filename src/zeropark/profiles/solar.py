@@ -76,6 +76,35 @@ def _midpoints_utc(time: pd.DatetimeIndex, dt_h: float, utc_offset_h: float) -> 
     return (time + pd.Timedelta(hours=dt_h / 2.0)).tz_localize(tz).tz_convert("UTC")
 
 
+_SOLPOS_CACHE: dict[tuple[object, ...], pd.DataFrame] = {}
+_SOLPOS_CACHE_SIZE = 8
+
+
+def solar_position(mid_utc: pd.DatetimeIndex, latitude: float, longitude: float,
+                   altitude_m: float) -> pd.DataFrame:
+    """``pvlib.solarposition.get_solarposition`` (NREL SPA, numpy) at the instants ``mid_utc``.
+
+    A year of hourly steps takes about 0.05 s, and one profile build asks for the same instants
+    up to three times (the year's clear-sky days, the synthetic weather, the PV output), so the
+    last few answers for regular instants are kept: keyed by first instant, step, length and
+    site, returned as copies. Irregular instants are computed every time.
+    """
+    step = mid_utc.freq
+    if step is None and len(mid_utc) >= 3:
+        step = pd.infer_freq(mid_utc)
+    if step is None:
+        return pvlib.solarposition.get_solarposition(mid_utc, latitude, longitude, altitude_m)
+    key = (mid_utc[0], str(step), len(mid_utc), float(latitude), float(longitude),
+           float(altitude_m))
+    hit = _SOLPOS_CACHE.get(key)
+    if hit is None:
+        hit = pvlib.solarposition.get_solarposition(mid_utc, latitude, longitude, altitude_m)
+        if len(_SOLPOS_CACHE) >= _SOLPOS_CACHE_SIZE:
+            _SOLPOS_CACHE.pop(next(iter(_SOLPOS_CACHE)))
+        _SOLPOS_CACHE[key] = hit
+    return hit.copy()
+
+
 def _check_site(latitude: float, longitude: float, altitude_m: float, field: str) -> None:
     for name, value, lo, hi in (("latitude", latitude, -90.0, 90.0),
                                 ("longitude", longitude, -180.0, 180.0),
@@ -184,7 +213,7 @@ def _year_clear_day_wh(latitude: float, longitude: float, altitude_m: float, utc
     """Clear-sky GHI of each day of a calendar year [Wh/m2], hourly midpoints (read-only)."""
     hours = pd.date_range(f"{year}-01-01", f"{year + 1}-01-01", freq="h", inclusive="left")
     mid_utc = _midpoints_utc(hours, 1.0, utc_offset_h)
-    solpos = pvlib.solarposition.get_solarposition(mid_utc, latitude, longitude, altitude_m)
+    solpos = solar_position(mid_utc, latitude, longitude, altitude_m)
     ghi = _clearsky(mid_utc, solpos, latitude, longitude, altitude_m)["ghi"].to_numpy()
     out = np.bincount(np.asarray(hours.day_of_year) - 1, ghi)
     out.flags.writeable = False
@@ -293,7 +322,7 @@ def clearsky_weather(
     # day (and its year's daily clearness), so a date's weather is the same in any window.
     full = _whole_days(time, dt_h)
     mid_utc = _midpoints_utc(full, dt_h, utc_offset_h)
-    solpos = pvlib.solarposition.get_solarposition(mid_utc, latitude, longitude, altitude_m)
+    solpos = solar_position(mid_utc, latitude, longitude, altitude_m)
     clear = _clearsky(mid_utc, solpos, latitude, longitude, altitude_m)
     clear_ghi = clear["ghi"].to_numpy()
 
@@ -597,7 +626,7 @@ def pv_ac_power_kw(
               gamma_pdc_per_c=gamma_pdc_per_c, inverter_efficiency=inverter_efficiency)
     values = _weather_frame(weather, time, f"{field}.weather")
     mid_utc = _midpoints_utc(time, dt_h, utc_offset_h)
-    solpos = pvlib.solarposition.get_solarposition(mid_utc, latitude, longitude, altitude_m)
+    solpos = solar_position(mid_utc, latitude, longitude, altitude_m)
     zenith, azimuth = solpos["apparent_zenith"], solpos["azimuth"]
     poa = pvlib.irradiance.get_total_irradiance(
         tilt_deg, azimuth_deg, zenith, azimuth,
