@@ -164,3 +164,19 @@ def test_benchmark_step_option_runs_quarter_hours() -> None:
     hourly = run.run_case(24, "matrix", "lp", time_limit_s=60.0)
     assert hourly["step"] == "1h"
     assert case["rows"] > 3 * hourly["rows"]  # four steps an hour: about four times the rows
+
+
+def test_bench_run_splits_wall_time_into_highs_and_the_rest() -> None:
+    """``benchmarks/bench_run.py`` on one demo day in fresh processes: each figure is printed and
+    the part outside HiGHS is the wall time less the process's own HiGHS time."""
+    proc = subprocess.run(
+        [sys.executable, str(REPO / "benchmarks" / "bench_run.py"), "--runs", "1",
+         "--horizon", "24h"], capture_output=True, text=True, timeout=240, cwd=REPO, check=False)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    rows = {line.split()[0]: [float(x) for x in line.split()[1:]]
+            for line in proc.stdout.splitlines() if line.split()[:1] in (
+                ["wall_s"], ["highs_s"], ["outside_s"])}
+    assert set(rows) == {"wall_s", "highs_s", "outside_s"}
+    assert 0 < rows["highs_s"][0] < rows["wall_s"][0]
+    assert rows["outside_s"][0] == pytest.approx(rows["wall_s"][0] - rows["highs_s"][0], abs=0.02)
+    assert "outside HiGHS ≤ 1.5 s (median):" in proc.stdout

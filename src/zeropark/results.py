@@ -39,7 +39,7 @@ class Result:
     objective, bound, gap : float
     dataset : xarray.Dataset or None (None when there is no solution)
     kpis : dict (see :func:`compute_kpis`)
-    timings : dict of phase -> seconds (build_s, handoff_s, solve_s, extract_s)
+    timings : dict of phase -> seconds (build_s, handoff_s, solve_s, highs_s, extract_s)
     explanation : str — why there is no solution, in the user's terms ("" when solved)
     size : dict — rows, cols, nnz, integers of the model
     values : dict — raw solution arrays by column block name (``"storage.soc_kwh"`` …)
