@@ -165,7 +165,7 @@ def _pvgis_json_from_epw(path: Path, epw: Path) -> Path:
 
 def test_pvgis_tmy_reads_like_the_same_epw(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from zeropark import guard
-    from zeropark.profiles import solar
+    from zeropark.profiles import weatherfile
 
     # the weather file sits in tmp_path, outside the tiny scenario's folder: allowed as
     # `zeropark --allow-outside tmp_path` would (the path policy has its own tests)
@@ -174,8 +174,8 @@ def test_pvgis_tmy_reads_like_the_same_epw(tmp_path: Path, monkeypatch: pytest.M
     epw = Path(__file__).parent / "data" / "suzhou-synthetic.epw"
     pvgis = _pvgis_json_from_epw(tmp_path / "tmy.json", epw)
     time = pd.date_range("2025-01-01", periods=8760, freq="h")
-    a = solar.read_weather_file(epw, fmt="epw", time=time, utc_offset_h=8.0, field="w")
-    b = solar.read_weather_file(pvgis, fmt="pvgis", time=time, utc_offset_h=8.0, field="w")
+    a = weatherfile.read_weather_file(epw, fmt="epw", time=time, utc_offset_h=8.0, field="w")
+    b = weatherfile.read_weather_file(pvgis, fmt="pvgis", time=time, utc_offset_h=8.0, field="w")
     # hourly steps on the hour get the file values unchanged: the two files agree exactly
     np.testing.assert_allclose(b.to_numpy(), a.to_numpy(), atol=1e-9)
     # and a scenario takes it as weather.format: pvgis
@@ -184,5 +184,5 @@ def test_pvgis_tmy_reads_like_the_same_epw(tmp_path: Path, monkeypatch: pytest.M
     assert zp.run(zp.scenario_from_dict(data)).kpis["pv_generation_kwh"] > 0
     with pytest.raises(zp.ScenarioError, match="weather"):
         (tmp_path / "bad.json").write_text("{}", encoding="utf-8")
-        solar.read_weather_file(tmp_path / "bad.json", fmt="pvgis", time=time, utc_offset_h=8.0,
+        weatherfile.read_weather_file(tmp_path / "bad.json", fmt="pvgis", time=time, utc_offset_h=8.0,
                                 field="weather.path")

@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from zeropark.errors import ScenarioError
-from zeropark.profiles import solar
+from zeropark.profiles import solar, weatherfile
 
 ROOT = Path(__file__).resolve().parents[1]
 EPW = ROOT / "tests" / "data" / "suzhou-synthetic.epw"
@@ -175,7 +175,7 @@ def test_linke_turbidity_fallback(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_epw_read_and_aligned() -> None:
     time = year_h(2025)
-    weather = solar.read_weather_file(EPW, fmt="epw", time=time, utc_offset_h=8.0,
+    weather = weatherfile.read_weather_file(EPW, fmt="epw", time=time, utc_offset_h=8.0,
                                       field="weather.path")
     assert len(weather) == 8760 and weather.index.equals(time)
     raw, meta = pvlib.iotools.read_epw(EPW)
@@ -195,8 +195,8 @@ def test_epw_read_and_aligned() -> None:
 
 def test_epw_shifted_time_zone_moves_one_hour() -> None:
     time = pd.date_range("2025-05-01", periods=72, freq="h")
-    at8 = solar.read_weather_file(EPW, fmt="epw", time=time, utc_offset_h=8.0, field="w")
-    at9 = solar.read_weather_file(EPW, fmt="epw", time=time, utc_offset_h=9.0, field="w")
+    at8 = weatherfile.read_weather_file(EPW, fmt="epw", time=time, utc_offset_h=8.0, field="w")
+    at9 = weatherfile.read_weather_file(EPW, fmt="epw", time=time, utc_offset_h=9.0, field="w")
     np.testing.assert_allclose(at9["ghi"].to_numpy()[1:], at8["ghi"].to_numpy()[:-1], atol=1e-6)
 
 
@@ -205,8 +205,8 @@ def test_sub_hourly_steps_keep_daily_energy(freq: str) -> None:
     hourly_t = pd.date_range("2025-06-01", periods=7 * 24, freq="h")
     fine_t = pd.date_range("2025-06-01", periods=7 * 24 * (60 // int(freq[:2])), freq=freq)
     dt_fine = int(freq[:2]) / 60
-    hourly = solar.read_weather_file(EPW, fmt="epw", time=hourly_t, utc_offset_h=8.0, field="w")
-    fine = solar.read_weather_file(EPW, fmt="epw", time=fine_t, utc_offset_h=8.0, field="w")
+    hourly = weatherfile.read_weather_file(EPW, fmt="epw", time=hourly_t, utc_offset_h=8.0, field="w")
+    fine = weatherfile.read_weather_file(EPW, fmt="epw", time=fine_t, utc_offset_h=8.0, field="w")
     ghi_h = hourly["ghi"].groupby(hourly_t.date).sum()
     ghi_f = fine["ghi"].groupby(fine_t.date).sum() * dt_fine
     np.testing.assert_allclose(ghi_f.to_numpy(), ghi_h.to_numpy(), rtol=1e-9)
@@ -218,7 +218,7 @@ def test_sub_hourly_steps_keep_daily_energy(freq: str) -> None:
 
 def test_leap_year_repeats_28_february() -> None:
     time = year_h(2024)
-    weather = solar.read_weather_file(EPW, fmt="epw", time=time, utc_offset_h=8.0, field="w")
+    weather = weatherfile.read_weather_file(EPW, fmt="epw", time=time, utc_offset_h=8.0, field="w")
     assert len(weather) == 8784 and weather.index.equals(time)
     np.testing.assert_array_equal(weather.loc["2024-02-29"].to_numpy(),
                                   weather.loc["2024-02-28"].to_numpy())
@@ -228,7 +228,7 @@ def test_leap_year_repeats_28_february() -> None:
 
 def test_tmy3_read() -> None:
     time = year_h(2025)
-    weather = solar.read_weather_file(TMY3, fmt="tmy3", time=time, utc_offset_h=-5.0, field="w")
+    weather = weatherfile.read_weather_file(TMY3, fmt="tmy3", time=time, utc_offset_h=-5.0, field="w")
     raw, _ = pvlib.iotools.read_tmy3(TMY3, map_variables=True)
     assert len(weather) == 8760
     np.testing.assert_allclose(weather["ghi"].to_numpy(), raw["ghi"].to_numpy(), atol=1e-6)
@@ -244,7 +244,7 @@ def test_csv_round_trip(tmp_path: Path) -> None:
     time = pd.date_range("2025-08-01", periods=96, freq="30min")
     weather = preset_weather("zhejiang", time)
     path = write_csv(tmp_path / "w.csv", time, weather)
-    back = solar.read_weather_file(path, fmt="csv", time=time, utc_offset_h=8.0, field="w.path")
+    back = weatherfile.read_weather_file(path, fmt="csv", time=time, utc_offset_h=8.0, field="w.path")
     np.testing.assert_allclose(back["ghi"], weather["ghi"], rtol=1e-9)
     assert (back["wind_speed"] == solar.WIND_SPEED_M_PER_S).all()
 
@@ -271,7 +271,7 @@ def bad_csv(tmp_path: Path, problem: str) -> Path:
 def test_bad_csv_names_field(tmp_path: Path, problem: str) -> None:
     time = pd.date_range("2025-08-01", periods=48, freq="h")
     with pytest.raises(ScenarioError, match=re.escape("weather.path")) as info:
-        solar.read_weather_file(bad_csv(tmp_path, problem), fmt="csv", time=time,
+        weatherfile.read_weather_file(bad_csv(tmp_path, problem), fmt="csv", time=time,
                                 utc_offset_h=8.0, field="weather.path")
     assert info.value.field == "weather.path"
 
@@ -294,18 +294,18 @@ def edited_epw(tmp_path: Path, edit: str) -> Path:
 @pytest.mark.parametrize("edit", ["nan", "order", "garbage"])
 def test_bad_epw_names_field(tmp_path: Path, edit: str) -> None:
     with pytest.raises(ScenarioError, match=re.escape("weather.path")):
-        solar.read_weather_file(edited_epw(tmp_path, edit), fmt="epw", time=year_h(2025),
+        weatherfile.read_weather_file(edited_epw(tmp_path, edit), fmt="epw", time=year_h(2025),
                                 utc_offset_h=8.0, field="weather.path")
 
 
 def test_missing_file_and_bad_format_name_field(tmp_path: Path) -> None:
     time = year_h(2025)
     with pytest.raises(ScenarioError, match=re.escape("weather.path")) as info:
-        solar.read_weather_file(tmp_path / "nope.epw", fmt="epw", time=time, utc_offset_h=8.0,
+        weatherfile.read_weather_file(tmp_path / "nope.epw", fmt="epw", time=time, utc_offset_h=8.0,
                                 field="weather.path")
     assert "existing" in str(info.value)
     with pytest.raises(ScenarioError, match=re.escape("weather.path")) as info:
-        solar.read_weather_file(EPW, fmt="xlsx", time=time, utc_offset_h=8.0,
+        weatherfile.read_weather_file(EPW, fmt="xlsx", time=time, utc_offset_h=8.0,
                                 field="weather.path")
     assert "epw" in info.value.allowed
 

@@ -12,7 +12,7 @@ import pandas as pd
 
 from zeropark.errors import ScenarioError
 from zeropark.library import Library
-from zeropark.profiles import csvio, ev, green, load, solar, tariff
+from zeropark.profiles import csvio, ev, green, load, solar, tariff, weatherfile
 from zeropark.profiles.base import EvGroupProfile, Profiles
 from zeropark.profiles.drbaseline import dr_profiles
 from zeropark.scenario import GreenDirect, ProfileFile, Scenario
@@ -90,7 +90,7 @@ def weather_frame(sc: Scenario, lib: Library, time: pd.DatetimeIndex) -> pd.Data
     if w.source == "file":
         assert w.path is not None  # the schema requires a path for source file
         path = sc.resolve_path(w.path, "weather.path")
-        return solar.read_weather_file(path, fmt=w.format, time=time,
+        return weatherfile.read_weather_file(path, fmt=w.format, time=time,
                                        utc_offset_h=sc.utc_offset_h, field="weather.path")
     c = w.clearness
     assert c is not None  # the schema requires a clearness block for source clearsky
