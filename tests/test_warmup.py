@@ -75,7 +75,7 @@ def test_a_failing_task_is_left_to_the_code_that_needs_it(fresh: None,
 
 
 def test_nothing_runs_unless_asked_and_the_solve_starts_what_was_asked() -> None:
-    """A 24-step solve through the public API writes no NetCDF, so h5netcdf is loaded only when
+    """A 24-step solve through the public API writes no NetCDF, so netCDF4 is loaded only when
     the warm-up was asked for; the request is carried out by the solve and finished by then."""
     code = """
 import json, sys
@@ -84,9 +84,9 @@ from zeropark.api import prepare, solve_data
 ask = {ask}
 if ask:
     warmup.request("results")
-before = "h5netcdf" in sys.modules
+before = "netCDF4" in sys.modules
 r = solve_data(prepare("scenarios/demo-park.yaml", steps=24))
-print(json.dumps({{"before": before, "after": "h5netcdf" in sys.modules,
+print(json.dumps({{"before": before, "after": "netCDF4" in sys.modules,
                    "thread": warmup._thread is not None, "ok": r.ok}}))
 """
     asked = _fresh_interpreter(code.format(ask=True))

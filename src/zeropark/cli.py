@@ -114,7 +114,7 @@ def validate(scenario: str) -> None:
 @handle_errors
 def profiles(scenario: str, out_dir: str) -> None:
     """Build the profiles, write DIR/profiles.nc and print annual totals."""
-    from zeropark.io import atomic_write_bytes
+    from zeropark.io import atomic_write_bytes, netcdf_bytes
     from zeropark.profiles.build import build_profiles
     from zeropark.profiles.export import profiles_dataset, summary_lines
     from zeropark.scenario import load_scenario
@@ -124,7 +124,7 @@ def profiles(scenario: str, out_dir: str) -> None:
     ds = profiles_dataset(sc, prof)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    atomic_write_bytes(out / "profiles.nc", ds.to_netcdf(engine="h5netcdf"))
+    atomic_write_bytes(out / "profiles.nc", netcdf_bytes(ds))
     for line in summary_lines(sc, prof):
         click.echo(line)
     click.echo(f"wrote {out / 'profiles.nc'}")

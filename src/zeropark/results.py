@@ -19,7 +19,7 @@ import pandas as pd
 import xarray as xr
 
 from zeropark.errors import ScenarioError
-from zeropark.io import atomic_write_bytes, atomic_write_group
+from zeropark.io import atomic_write_bytes, atomic_write_group, netcdf_bytes
 from zeropark.model import carbon, dr, registry
 from zeropark.model import emissions as em
 from zeropark.model.data import KGCE_PER_M3_GAS, ModelData
@@ -61,10 +61,10 @@ class Result:
         return self.status.has_solution
 
     def to_netcdf(self, path: str | Path) -> None:
-        """Write the dataset atomically (NetCDF4 via h5netcdf)."""
+        """Write the dataset atomically (NetCDF4, :func:`zeropark.io.netcdf_bytes`)."""
         if self.dataset is None:
             raise ValueError("no dataset: the solve produced no solution")
-        atomic_write_bytes(Path(path), self.dataset.to_netcdf(engine="h5netcdf"))
+        atomic_write_bytes(Path(path), netcdf_bytes(self.dataset))
 
     def write(self, out_dir: str | Path, extra: dict[str, bytes] | None = None) -> list[Path]:
         """Write ``results.nc``, ``kpis.json``, ``timeseries.csv`` and the ``extra`` files (e.g.
@@ -87,7 +87,7 @@ class Result:
             atomic_write_bytes(out / "failure.json", kpis)
             return [out / "failure.json"]
         files: dict[Path, bytes | memoryview] = {
-            out / "results.nc": self.dataset.to_netcdf(engine="h5netcdf"),
+            out / "results.nc": netcdf_bytes(self.dataset),
             out / "timeseries.csv": timeseries_csv(timeseries_frame(self.dataset)).encode(),
             out / "kpis.json": kpis,
             **{out / name: data for name, data in (extra or {}).items()},

@@ -3,8 +3,8 @@
 HiGHS solves in its own thread and releases Python's interpreter lock, so during a solve the
 main thread only waits (:func:`zeropark.solve.solve_interruptibly`) and, on a 2-core machine,
 one core is idle. What a command does after the solve but does not need the solution for --
-importing xarray, the NetCDF writer (h5netcdf, h5py, and dask and distributed, which xarray's
-writer looks up whenever dask is installed), matplotlib and its fonts, openpyxl -- costs
+importing xarray, the NetCDF writer (netCDF4, and dask and distributed, which xarray's writer
+looks up whenever dask is installed), matplotlib and its fonts, openpyxl -- costs
 0.5–1.5 s in a fresh process. A command names that work with :func:`request` before it solves;
 the first solve then runs it in one background thread (:func:`start`), and the code that needs
 it calls :func:`wait` first.
@@ -34,15 +34,17 @@ __all__ = ["TASKS", "request", "start", "wait"]
 def _results() -> None:
     """Modules that results, KPIs and the CF attributes import, and one NetCDF write.
 
-    A one-variable dataset with a string coordinate written to memory through the same engine as
-    ``results.nc`` loads h5netcdf and h5py and lets xarray do its one-time dask lookups.
+    A one-variable dataset with a string coordinate written to memory the way ``results.nc`` is
+    (:func:`zeropark.io.netcdf_bytes`) loads netCDF4 and lets xarray do its one-time dask lookups.
     """
     for name in ("zeropark.results", "zeropark.cf", "zeropark.model.carbon"):
         importlib.import_module(name)
     import numpy as np
     import xarray as xr
 
-    xr.Dataset({"x": ("i", np.zeros(1))}, coords={"i": ["a"]}).to_netcdf(engine="h5netcdf")
+    from zeropark.io import netcdf_bytes
+
+    netcdf_bytes(xr.Dataset({"x": ("i", np.zeros(1))}, coords={"i": ["a"]}))
 
 
 def _plot() -> None:
