@@ -1,5 +1,6 @@
 """Atomic file output: write to a temporary file in the same folder, fsync, then rename, so a
-reader never sees a partial file and an earlier good file survives any failure."""
+reader never sees a partial file and an earlier good file survives any failure; and
+:func:`netcdf_bytes`, a dataset as NetCDF4 file bytes for those writers."""
 
 from __future__ import annotations
 

@@ -13,8 +13,9 @@ Rules that keep this safe:
 
 - the work only imports modules and draws or writes throw-away objects in memory; it changes no
   state a result depends on, so a result is the same with or without it;
-- :func:`wait` is called before the main thread builds results, so the two threads never import
-  the same modules at once;
+- the main thread calls :func:`wait` before it builds results, the part of a command that needs
+  what the work imports (between HiGHS calls it runs only the solver loop); were both threads to
+  import one module at once, Python's per-module import lock makes one wait for the other;
 - a task that fails is ignored here: the same import or write fails again where it is needed,
   with the error message that place gives;
 - each task runs at most once per process (later requests of a done task do nothing), and
