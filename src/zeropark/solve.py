@@ -228,14 +228,15 @@ def solve_matrix(lp: MatrixLP, opts: Solver, *, relax: bool = False,
     t1 = time.perf_counter()
     deadline = t1 + max(opts.time_limit_s, 1e-3)
 
-    in_highs = [0.0]  # wall time of the HiGHS calls [s]
+    in_highs = 0.0  # wall time of the HiGHS calls [s]
 
     def run_within_limit() -> None:
         # the time limit covers all phases together: relaxation, rounded LP, MILP
+        nonlocal in_highs
         t = time.perf_counter()
         h.setOptionValue("time_limit", max(deadline - t, 1e-3))
         solve_interruptibly(h)
-        in_highs[0] += time.perf_counter() - t
+        in_highs += time.perf_counter() - t
 
     progress.phase("LP relaxation" if is_mip else "LP")
     run_within_limit()
@@ -317,7 +318,7 @@ def solve_matrix(lp: MatrixLP, opts: Solver, *, relax: bool = False,
                   + f" ({t2 - t1:.1f} s)")
     return SolveOutcome(
         status=status, objective=objective, bound=bound, gap=gap, values=values,
-        timings={"handoff_s": t1 - t0, "solve_s": t2 - t1, "highs_s": in_highs[0],
+        timings={"handoff_s": t1 - t0, "solve_s": t2 - t1, "highs_s": in_highs,
                  "extract_s": t3 - t2},
         size={"rows": lp.n_rows, "cols": lp.n_cols, "nnz": int(model.a_matrix_.start_[-1]),
               "integers": int(ints.sum()) if not relax else 0},
