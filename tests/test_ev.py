@@ -423,3 +423,22 @@ def test_read_sessions_csv_missing_file_and_column(tmp_path: Path) -> None:
     path.write_text("group,pile,arrival\nac,0,2025-03-03 08:00\n", encoding="utf-8")
     with pytest.raises(ScenarioError, match=r"ev\.sessions_path.*missing \['departure'"):
         read_sessions_csv(path, {"ac": 1}, field=FIELD)
+
+
+def test_synthetic_sessions_table_is_sorted_by_arrival_group_and_pile() -> None:
+    # groups given in reverse name order: the table is still ordered by name within an arrival
+    s = synthetic_sessions(WEEK, [DC, AC], seed=5)
+    reference = s.sort_values(["arrival", "group", "pile"], kind="stable").reset_index(drop=True)
+    pd.testing.assert_frame_equal(s, reference)
+    assert s["group"].dtype == object and set(s["group"]) == {"ac", "dc"}
+    empty = synthetic_sessions(WEEK, [], seed=5)
+    assert list(empty.columns) == list(SESSION_COLUMNS) and len(empty) == 0
+
+
+def test_day_ordinals_are_the_timestamps_ordinals() -> None:
+    from zeropark.profiles.noise import day_ordinals
+
+    days = pd.DatetimeIndex(["1899-12-31", "1969-12-31", "1970-01-01", "2024-02-29",
+                             "2025-12-31", "2100-03-01"])
+    assert day_ordinals(days) == [d.toordinal() for d in days]
+    assert day_ordinals(days[:0]) == []

@@ -210,3 +210,24 @@ def test_nan_price_is_refused_not_optimal() -> None:
     except zp.ScenarioError:
         return
     assert not result.ok and "import_price_per_kwh is nan" in result.explanation
+
+
+@pytest.mark.parametrize("relax", [True, False])
+def test_pass_to_hands_highs_the_same_model_as_to_highs(runs: dict, relax: bool) -> None:
+    lp = runs[1.0][1]
+    models = []
+    for hand_over in (lambda h: h.passModel(lp.to_highs(relax=relax)),
+                      lambda h: lp.pass_to(h, relax=relax)):
+        h = highspy.Highs()
+        h.setOptionValue("output_flag", False)
+        hand_over(h)
+        models.append(h.getLp())
+    a, b = models
+    assert (a.num_col_, a.num_row_, a.offset_) == (b.num_col_, b.num_row_, b.offset_)
+    for field in ("col_cost_", "col_lower_", "col_upper_", "row_lower_", "row_upper_"):
+        np.testing.assert_array_equal(getattr(a, field), getattr(b, field), err_msg=field)
+    for field in ("start_", "index_", "value_"):
+        np.testing.assert_array_equal(getattr(a.a_matrix_, field), getattr(b.a_matrix_, field))
+    ints_a = [int(v) for v in a.integrality_] or [0] * a.num_col_  # to_highs omits all-continuous
+    assert ints_a == [int(v) for v in b.integrality_]
+    assert any(ints_a) == (not relax)

@@ -135,3 +135,35 @@ def test_no_cycle_between_the_solver_and_the_checks_nor_report_and_cli() -> None
         assert "zeropark.cli" not in _imports_of(module), module
     assert not {m for m in _imports_of("zeropark.cli") if m.startswith(("zeropark.report",
                                                                          "zeropark.docgen"))}
+
+
+def _entry(script: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
+    return subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          cwd=tmp_path, env=env, timeout=120, check=False)
+
+
+def test_quick_exit_still_runs_atexit_handlers_and_keeps_the_exit_code(tmp_path: Path) -> None:
+    # the command ends without the interpreter's teardown, but not without its atexit handlers
+    ok = _entry("import atexit\n"
+                "atexit.register(lambda: print('handler ran', flush=True))\n"
+                "from zeropark.entry import main\n"
+                "main(['--version'])\n", tmp_path)
+    assert ok.returncode == 0, ok.stderr
+    assert ok.stdout.splitlines()[-1] == "handler ran" and "version" in ok.stdout
+    bad = _entry("from zeropark.entry import main\nmain(['run', 'missing.yaml'])\n", tmp_path)
+    assert bad.returncode == 2 and "missing.yaml" in bad.stderr
+
+
+def test_exit_waits_for_a_thread_that_is_still_working(tmp_path: Path) -> None:
+    # a non-daemon thread still running when the command returns is joined, as Python would
+    done = tmp_path / "done.txt"
+    proc = _entry("import threading, time\n"
+                  "def work():\n"
+                  "    time.sleep(0.5)\n"
+                  f"    open({str(done)!r}, 'w').write('finished')\n"
+                  "threading.Thread(target=work).start()\n"
+                  "from zeropark.entry import main\n"
+                  "main(['--version'])\n", tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert done.read_text() == "finished"

@@ -150,13 +150,13 @@ def round_binaries(lp: MatrixLP, x: np.ndarray, permissive: bool = False) -> np.
     return out
 
 
-def _misjudged(h: highspy.Highs, model: highspy.HighsLp) -> bool:
+def _misjudged(h: highspy.Highs, cost: np.ndarray, offset: float) -> bool:
     """True if the objective HiGHS reports differs from the cost of the solution it returns."""
     info = h.getInfo()
     if info.primal_solution_status != 2:  # no feasible solution to check
         return False
     x = np.asarray(h.getSolution().col_value)
-    recomputed = float(np.asarray(model.col_cost_) @ x) + float(model.offset_)
+    recomputed = float(cost @ x) + float(offset)
     reported = float(info.objective_function_value)
     return abs(recomputed - reported) > 1e-7 * max(1.0, abs(recomputed))
 
@@ -218,13 +218,12 @@ def solve_matrix(lp: MatrixLP, opts: Solver, *, relax: bool = False,
     arr = lp.arrays()
     ints = arr["integer"]
     is_mip = not relax and bool(ints.any())
-    model = lp.to_highs(relax=True)
     h = new_highs()
     for key, value in _highs_options(opts).items():
         h.setOptionValue(key, value)
     progress = current_progress()
     progress.attach(h)
-    h.passModel(model)
+    nnz = lp.pass_to(h, relax=True)
     t1 = time.perf_counter()
     deadline = t1 + max(opts.time_limit_s, 1e-3)
 
@@ -275,12 +274,12 @@ def solve_matrix(lp: MatrixLP, opts: Solver, *, relax: bool = False,
                 note = "warm start from rounded relaxation"
             progress.phase("MILP")
             run_within_limit()
-            if start is not None and _misjudged(h, model):
+            if start is not None and _misjudged(h, arr["cost"], lp.objective_offset):
                 # HiGHS (seen with 1.16) can value a user-given start wrongly after presolve and
                 # then stop on it as "optimal" with an objective below the true optimum: solve
                 # the MILP again without the start
                 h.clearSolver()
-                h.passModel(model)
+                lp.pass_to(h, relax=True)
                 h.changeColsIntegrality(len(idx), idx,
                                         np.full(len(idx), highspy.HighsVarType.kInteger))
                 run_within_limit()
@@ -300,7 +299,7 @@ def solve_matrix(lp: MatrixLP, opts: Solver, *, relax: bool = False,
     objective = bound = gap = float("nan")
     refused = None
     if status.has_solution:
-        cost_scale = float(np.abs(model.col_cost_).max(initial=0.0))
+        cost_scale = float(np.abs(arr["cost"]).max(initial=0.0))
         refused = refusal(solver_quality(h), cost_scale)
         x = np.asarray(h.getSolution().col_value)
         values = lp.values(x)
@@ -320,7 +319,7 @@ def solve_matrix(lp: MatrixLP, opts: Solver, *, relax: bool = False,
         status=status, objective=objective, bound=bound, gap=gap, values=values,
         timings={"handoff_s": t1 - t0, "solve_s": t2 - t1, "highs_s": in_highs,
                  "extract_s": t3 - t2},
-        size={"rows": lp.n_rows, "cols": lp.n_cols, "nnz": int(model.a_matrix_.start_[-1]),
+        size={"rows": lp.n_rows, "cols": lp.n_cols, "nnz": nnz,
               "integers": int(ints.sum()) if not relax else 0},
         message=h.modelStatusToString(h.getModelStatus()) + (f"; {note}" if note else ""),
         max_primal_infeasibility=float(info.max_primal_infeasibility) if has_x else 0.0,
@@ -341,7 +340,7 @@ def rounded_point(lp: MatrixLP, opts: Solver) -> tuple[dict[str, float], str] | 
     h = new_highs()
     for key, value in _highs_options(opts).items():
         h.setOptionValue(key, value)
-    h.passModel(lp.to_highs(relax=True))
+    lp.pass_to(h, relax=True)
     deadline = time.perf_counter() + max(opts.time_limit_s, 1e-3)
 
     def run() -> None:

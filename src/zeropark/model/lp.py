@@ -251,6 +251,28 @@ class MatrixLP:
             ]
         return lp
 
+    def pass_to(self, h: highspy.Highs, relax: bool = False) -> int:
+        """Hand the model to ``h`` (``passModel`` from NumPy arrays); returns the number of
+        matrix coefficients.
+
+        The same model as ``h.passModel(self.to_highs(relax))``, without filling a
+        ``highspy.HighsLp`` field by field, which converts every array element by element
+        (about 0.05 s for the demo year's 176k columns and 484k coefficients).
+        """
+        arr = self.arrays()
+        a = self.matrix()
+        integrality = (arr["integer"].astype(np.int32) if not relax
+                       else np.zeros(self.n_cols, np.int32))  # HiGHS: 1 integer, 0 continuous
+        status = h.passModel(
+            self.n_cols, self.n_rows, a.nnz, int(highspy.MatrixFormat.kColwise),
+            int(highspy.ObjSense.kMinimize), float(self.objective_offset),
+            arr["cost"], arr["lb"], arr["ub"], arr["row_lo"], arr["row_hi"],
+            a.indptr.astype(np.int32), a.indices.astype(np.int32), a.data, integrality)
+        if status == highspy.HighsStatus.kError:
+            raise RuntimeError(f"HiGHS refused the model ({self.n_rows} rows, {self.n_cols} "
+                               "columns)")
+        return int(a.nnz)
+
     def col_names(self) -> list[str]:
         return [n for b in self.var_blocks.values() for n in b.names()]
 

@@ -37,6 +37,7 @@ from zeropark.profiles.csvio import (
     read_table_csv,
 )
 from zeropark.profiles.load import rest_days
+from zeropark.profiles.noise import day_ordinals
 
 __all__ = [
     "SESSION_COLUMNS", "EvEnvelope", "EvGroupSpec", "disaggregate_least_laxity", "ev_envelopes",
@@ -179,17 +180,19 @@ def _assign_piles(arrival_min: np.ndarray, departure_min: np.ndarray, count: int
     """Car-park assignment: each car, in arrival order, takes the pile that has been free longest;
     a car that finds every pile busy is turned away (pile -1). A pile is free again at departure.
     """
-    pile = np.full(len(arrival_min), -1, dtype=np.int64)
     free: list[tuple[int, int]] = [(np.iinfo(np.int64).min, k) for k in range(count)]
     heapq.heapify(free)
     # Sequential by nature (each car sees the piles the cars before it took); loops over cars,
-    # not time steps, with O(log count) work each.
-    for k in np.argsort(arrival_min, kind="stable"):
+    # not time steps, with O(log count) work each, on Python ints (a NumPy scalar per car would
+    # cost more than the heap operation).
+    arrival, departure = arrival_min.tolist(), departure_min.tolist()
+    pile = [-1] * len(arrival)
+    for k in np.argsort(arrival_min, kind="stable").tolist():
         free_at, which = free[0]
-        if free_at <= arrival_min[k]:
-            heapq.heapreplace(free, (int(departure_min[k]), which))
+        if free_at <= arrival[k]:
+            heapq.heapreplace(free, (departure[k], which))
             pile[k] = which
-    return pile
+    return np.array(pile, dtype=np.int64)
 
 
 def peak_plugged(sessions: pd.DataFrame, start: pd.Timestamp | None = None,
@@ -260,15 +263,16 @@ def _group_cars(spec: EvGroupSpec, days: pd.DatetimeIndex, seed: int) -> tuple[n
     rest = rest_days(days)
     name_key = zlib.crc32(spec.name.encode("utf-8"))
     cols: list[list[np.ndarray]] = [[], [], [], []]
-    for day, is_rest in zip(days, rest, strict=True):  # days, not time steps
-        rng = np.random.default_rng([seed, name_key, day.toordinal()])
+    day_min = (days.to_numpy("datetime64[m]").astype(np.int64)).tolist()
+    for ordinal, first_min, is_rest in zip(day_ordinals(days), day_min, rest, strict=True):
+        rng = np.random.default_rng([seed, name_key, ordinal])  # days, not time steps
         lam = spec.sessions_per_pile_per_day * spec.count
         n = int(rng.poisson(lam * (spec.weekend_factor if is_rest else 1.0)))
         arr_h = np.clip(rng.normal(spec.arrival_mean_h, abs(spec.arrival_std_h), n), 0.0, 24.0 - 1 / 60)
         dwell_h = np.maximum(rng.normal(spec.dwell_mean_h, abs(spec.dwell_std_h), n), 0.25)
         energy = np.maximum(rng.normal(spec.energy_mean_kwh, abs(spec.energy_std_kwh), n), 0.5)
         car_kw = np.round(spec.power_kw * spec.efficiency * rng.uniform(0.6, 1.2, n), 3)
-        arr_min = day.value // 60_000_000_000 + np.round(arr_h * 60).astype(np.int64)
+        arr_min = first_min + np.round(arr_h * 60).astype(np.int64)
         dep_min = arr_min + np.maximum(np.round(dwell_h * 60).astype(np.int64), 15)
         # Ask no more than the pile and the car can deliver while plugged in.
         cap = np.minimum(spec.power_kw * spec.efficiency, car_kw) * (dep_min - arr_min) / 60.0
@@ -323,7 +327,8 @@ def synthetic_sessions(
     start, end = time[0], time[-1] + pd.Timedelta(hours=float(dt_h))
     start_min, end_min = start.value // 60_000_000_000, end.value // 60_000_000_000
     anchor = pd.Timestamp(year=start.year, month=1, day=1)
-    frames = []
+    rank = {name: i for i, name in enumerate(sorted(specs))}  # the order of the group names
+    parts: list[tuple[np.ndarray, ...]] = []
     for spec in specs.values():
         reach_h = 24 + spec.dwell_mean_h + 5 * spec.dwell_std_h
         first = anchor - pd.Timedelta(days=int(np.ceil(reach_h / 24)))
@@ -331,18 +336,16 @@ def synthetic_sessions(
         arr, dep, energy, car_kw = _group_cars(spec, days, int(seed))
         pile = _assign_piles(arr, dep, spec.count)
         keep = (pile >= 0) & (dep > start_min) & (arr < end_min)
-        frames.append(
-            _session_frame(
-                np.full(int(keep.sum()), spec.name, dtype=object),
-                pile[keep],
-                (arr[keep] * 60).astype("datetime64[s]"),
-                (dep[keep] * 60).astype("datetime64[s]"),
-                energy[keep],
-                car_kw[keep],
-            )
-        )
-    out = pd.concat(frames, ignore_index=True) if frames else _session_frame(*[[]] * 6)
-    return out.sort_values(["arrival", "group", "pile"], kind="stable").reset_index(drop=True)
+        parts.append((np.full(int(keep.sum()), rank[spec.name]), pile[keep], arr[keep],
+                      dep[keep], energy[keep], car_kw[keep]))
+    if not parts:
+        return _session_frame(*[[]] * 6)
+    group, pile, arr, dep, energy, car_kw = (np.concatenate(c) for c in zip(*parts, strict=True))
+    # by arrival, then group name, then pile; stable, as a stable sort of the table would be
+    order = np.lexsort((pile, group, arr))
+    names = np.array(sorted(specs), dtype=object)
+    return _session_frame(names[group[order]], pile[order], (arr[order] * 60).astype("datetime64[s]"),
+                          (dep[order] * 60).astype("datetime64[s]"), energy[order], car_kw[order])
 
 
 def read_sessions_csv(path: str | Path, groups: dict[str, int], *, field: str) -> pd.DataFrame:

@@ -9,6 +9,7 @@ with ``b = [gain]``, ``a = [1, -phi]``, so the profiles are bit-for-bit the same
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 
 def ar1_filter(x: np.ndarray, phi: float, *, gain: float = 1.0, y_prev: float = 0.0) -> np.ndarray:
@@ -38,3 +39,17 @@ def ar1_filter(x: np.ndarray, phi: float, *, gain: float = 1.0, y_prev: float = 
         acc = gain * value + phi * acc
         y[k] = acc
     return y
+
+
+#: ``datetime.date(1970, 1, 1).toordinal()``: proleptic Gregorian ordinal of the Unix epoch.
+_EPOCH_ORDINAL = 719_163
+
+
+def day_ordinals(days: pd.DatetimeIndex) -> list[int]:
+    """``[day.toordinal() for day in days]`` without making a Timestamp per day (tz-naive days).
+
+    The ordinals seed the per-day random streams of the synthetic profiles; this gives the same
+    integers as :meth:`pandas.Timestamp.toordinal` in a few microseconds instead of about 40 µs
+    a day.
+    """
+    return (days.to_numpy("datetime64[D]").astype(np.int64) + _EPOCH_ORDINAL).tolist()

@@ -24,7 +24,7 @@ import pvlib
 from scipy import special
 
 from zeropark.errors import ScenarioError
-from zeropark.profiles.noise import ar1_filter
+from zeropark.profiles.noise import ar1_filter, day_ordinals
 
 WEATHER_COLUMNS: tuple[str, ...] = ("ghi", "dni", "dhi", "temp_air", "wind_speed")
 """Columns of every weather frame: irradiance [W/m2], air temperature [°C], wind speed [m/s]."""
@@ -250,8 +250,8 @@ def _intraday_noise(full: pd.DatetimeIndex, day_code: np.ndarray, days: pd.Datet
     eps = np.empty(len(full))
     counts = np.bincount(day_code, minlength=len(days))
     offsets = np.concatenate([[0], np.cumsum(counts)])
-    for i, day in enumerate(days):
-        rng = np.random.default_rng([seed % 2**63, day.toordinal(), steps_per_day])
+    for i, ordinal in enumerate(day_ordinals(days)):
+        rng = np.random.default_rng([seed % 2**63, ordinal, steps_per_day])
         eps[offsets[i]:offsets[i + 1]] = _ar1(rng.standard_normal(int(counts[i])), phi)
     return eps
 

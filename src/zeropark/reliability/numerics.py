@@ -16,9 +16,9 @@ in :mod:`zeropark.solver_quality`, beside :mod:`zeropark.solve`, and re-exported
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import xarray as xr
 
 from zeropark.model.data import ModelData
 from zeropark.model.lp import MatrixLP
@@ -33,6 +33,9 @@ from zeropark.solver_quality import (
 from zeropark.solver_quality import SolverQuality as SolverQuality
 from zeropark.solver_quality import refusal as refusal
 from zeropark.solver_quality import solver_quality as solver_quality
+
+if TYPE_CHECKING:
+    import xarray as xr
 
 # Finite bounds at or above this are "no bound" (HiGHS treats ≥ 1e20 as infinite).
 _INF_BOUND = 1e20
