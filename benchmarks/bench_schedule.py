@@ -63,7 +63,8 @@ def run_once(time_limit_s: float | None) -> dict[str, float]:
 def run_cli(time_limit_s: float | None) -> tuple[float, float, int]:
     """Wall and CPU time [s] and exit code of ``zeropark schedule`` in a fresh process."""
     with tempfile.TemporaryDirectory() as out:
-        cmd = [sys.executable, "-c", "from zeropark.cli import main; main()", "schedule",
+        # the command a user runs (``zeropark`` is ``python -m zeropark``: the same entry point)
+        cmd = [sys.executable, "-m", "zeropark", "schedule",
                str(SCENARIO), "--start", START,
                "--horizon", "48h", "--step", "15min", "--state", str(STATE), "--forecast",
                str(FORECAST), "-o", out]

@@ -167,3 +167,33 @@ def test_exit_waits_for_a_thread_that_is_still_working(tmp_path: Path) -> None:
                   "main(['--version'])\n", tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert done.read_text() == "finished"
+
+
+def test_collector_paused_while_a_command_starts_and_back_once_it_solves(tmp_path: Path) -> None:
+    # atexit handlers run after the command: the collector is on again, with the command's
+    # start-up objects frozen out of its scans
+    probe = ("import atexit, gc\n"
+             "atexit.register(lambda: print('gc', gc.isenabled(), gc.get_freeze_count() > 10000,"
+             " flush=True))\n"
+             "from zeropark.entry import main\n")
+    run = _entry(probe + f"main(['-q', 'run', {str(DEMO)!r}, '--horizon', '24h', '--no-plot',"
+                         f" '-o', 'out'])\n", tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.splitlines()[-1] == "gc True True"
+
+
+def test_gcpause_leaves_library_use_alone() -> None:
+    code = ("import gc\n"
+            "from zeropark import gcpause\n"
+            "gcpause.resume(); gcpause.settle()\n"
+            "assert gc.isenabled() and gc.get_freeze_count() == 0\n"
+            "gcpause.pause(limit_s=0.2)\n"
+            "assert not gc.isenabled()\n"
+            "import time; time.sleep(1.0)\n"
+            "assert gc.isenabled() and gc.get_freeze_count() > 0, 'the time limit resumes it'\n"
+            "gc.disable(); gcpause.pause(); gcpause.resume()\n"
+            "assert not gc.isenabled(), 'a collector the user turned off stays off'\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": str(REPO / "src")}, timeout=60,
+                          check=False)
+    assert proc.returncode == 0, proc.stderr

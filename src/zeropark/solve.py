@@ -14,7 +14,7 @@ from typing import Any
 import highspy
 import numpy as np
 
-from zeropark import warmup
+from zeropark import gcpause, warmup
 from zeropark.model import registry
 from zeropark.model.context import pyo  # pyomo.environ, imported only by the Pyomo engine
 from zeropark.model.lp import MatrixLP
@@ -92,6 +92,7 @@ def solve_interruptibly(h: highspy.Highs, poll_s: float = 0.05) -> None:
     progress = current_progress()
     h.HandleKeyboardInterrupt = True  # subscribes HiGHS's interrupt callbacks to cancelSolve
     h.startSolve()
+    gcpause.resume()  # the command's imports are done (zeropark.gcpause)
     warmup.start()  # what the command asked to prepare while HiGHS solves
     interrupted = False
     while True:
