@@ -97,6 +97,9 @@ def test_pypsa_peer_solves_the_same_lp(smoke: tuple[dict, str]) -> None:
     assert row["pypsa_objective"] == pytest.approx(row["zeropark_objective"], rel=1e-6)
     assert row["zeropark_objective"] > 0
     assert "| 24 |" in stdout.split("Peer:")[1]
+    # the whole process's work: imports, scenario and profiles on top of arrays → solved model
+    for side in ("zeropark", "pypsa"):
+        assert row[f"{side}_with_imports_s"] > row[f"{side}_s"]
 
 
 def test_targets_are_judged_from_the_largest_size() -> None:
