@@ -189,7 +189,10 @@ def test_gcpause_leaves_library_use_alone() -> None:
             "assert gc.isenabled() and gc.get_freeze_count() == 0\n"
             "gcpause.pause(limit_s=0.2)\n"
             "assert not gc.isenabled()\n"
-            "import time; time.sleep(1.0)\n"
+            "import time\n"
+            "deadline = time.monotonic() + 30\n"
+            "while not gc.isenabled() and time.monotonic() < deadline:\n"
+            "    time.sleep(0.05)\n"
             "assert gc.isenabled() and gc.get_freeze_count() > 0, 'the time limit resumes it'\n"
             "gc.disable(); gcpause.pause(); gcpause.resume()\n"
             "assert not gc.isenabled(), 'a collector the user turned off stays off'\n")

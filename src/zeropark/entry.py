@@ -66,11 +66,11 @@ def _exit_quickly(code: int) -> NoReturn:
 
 def main(argv: list[str] | None = None) -> NoReturn:
     """Run the CLI; exit codes as documented in :mod:`zeropark.cli`, 130 on Ctrl-C."""
-    from zeropark import gcpause
-
-    gcpause.pause()  # no collector scans while the command imports (zeropark.gcpause)
     signal.signal(signal.SIGINT, _interrupted)  # until the CLI is imported: imports are not
     try:                                        # interruptible cleanly otherwise
+        from zeropark import gcpause
+
+        gcpause.pause()  # no collector scans while the command imports (zeropark.gcpause)
         import click
 
         from zeropark.cli import main as cli
