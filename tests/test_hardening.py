@@ -686,3 +686,27 @@ def test_libyaml_fast_path_reads_what_the_strict_python_loader_reads() -> None:
     # the strict refusals hold on the fast path too (the constructors are shared)
     with pytest.raises(pyyaml.YAMLError, match="duplicate key"):
         pyyaml.load("a: 1\na: 2\n", Loader=strictload._FastStrictLoader)  # noqa: S506
+
+
+def test_ctrl_c_that_surfaces_as_another_error_still_exits_130(tmp_path: Path) -> None:
+    # a Ctrl-C inside a Cython module's initialisation comes out as an ImportError ("cannot
+    # initialise module strings"); it was reported as an internal error with exit 1
+    (tmp_path / "importcli.py").write_text(
+        "import os, signal, time\n"
+        "import zeropark.cli as cli\n"
+        "from zeropark.clitools import handle_errors\n"
+        "@cli.main.command('boom')\n"
+        "@handle_errors\n"
+        "def boom():\n"
+        "    try:\n"
+        "        os.kill(os.getpid(), signal.SIGINT)\n"
+        "        time.sleep(5)\n"
+        "    except KeyboardInterrupt:\n"
+        "        raise ImportError('cannot initialise module strings') from None\n"
+        "from zeropark.entry import main\n"
+        "main(['boom'])\n", encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(tmp_path)])}
+    proc = subprocess.run([sys.executable, "-m", "importcli"], capture_output=True, text=True,
+                          timeout=120, env=env)
+    assert proc.returncode == 130, proc.stderr
+    assert proc.stderr == "interrupted; no partial output was written\n"

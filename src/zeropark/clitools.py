@@ -110,6 +110,17 @@ def quiet_requested() -> bool:
     return bool(ctx is not None and ctx.meta.get("zeropark.quiet"))
 
 
+def _exit_if_interrupted() -> None:
+    """Exit 130 with the interruption's line if a Ctrl-C reached the command: whatever error it
+    turned into (e.g. an ``ImportError`` from an extension module interrupted while it loaded),
+    the user pressed Ctrl-C (:func:`zeropark.entry.ctrl_c_received`; only the ``zeropark``
+    command's entry point notes it)."""
+    entry = sys.modules.get("zeropark.entry")
+    if entry is not None and entry.ctrl_c_received():
+        click.echo("interrupted; no partial output was written", err=True)
+        sys.exit(130)
+
+
 def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
     """Turn zeropark errors into one line on stderr and a documented exit code; run the command
     with the progress reporter of ``-v``/``-q``/``--progress`` (see :func:`progress_options`)."""
@@ -134,11 +145,13 @@ def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
             click.echo("interrupted; no partial output was written", err=True)
             sys.exit(130)
         except OSError as err:
+            _exit_if_interrupted()
             where = f" ({err.filename})" if err.filename else ""
             click.echo(f"error: could not write or read a file: {err.strerror or err}{where}; "
                        "earlier outputs are unchanged", err=True)
             sys.exit(EXIT_IO)
         except Exception as err:  # noqa: BLE001 - last resort: one line, trace only on request
+            _exit_if_interrupted()
             click.echo(f"internal error: {type(err).__name__}: {err}", err=True)
             if click.get_current_context().find_root().params.get("debug"):
                 traceback.print_exc()

@@ -12,8 +12,10 @@ import atexit
 import os
 import signal
 import sys
-import threading
-from typing import Any, NoReturn
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing: the handler comes first
+if TYPE_CHECKING:
+    from typing import Any, NoReturn
 
 EXIT_INTERRUPTED = 130
 _LINE = "interrupted; no partial output was written\n"
@@ -40,6 +42,26 @@ def _exit_interrupted() -> NoReturn:
     os._exit(EXIT_INTERRUPTED)
 
 
+_ctrl_c = False  # set once a Ctrl-C has reached the running command
+
+
+def _raise_interrupt(*_: Any) -> None:
+    """Python's own Ctrl-C behaviour (``KeyboardInterrupt``), noting that it happened.
+
+    A Ctrl-C that lands inside a compiled extension's module initialisation can come out as
+    another error (Cython modules report an ``ImportError``); the command still has to end as
+    an interruption (:func:`ctrl_c_received`).
+    """
+    global _ctrl_c
+    _ctrl_c = True
+    raise KeyboardInterrupt
+
+
+def ctrl_c_received() -> bool:
+    """Whether a Ctrl-C has reached the running command."""
+    return _ctrl_c
+
+
 def _interrupted(*_: Any) -> NoReturn:
     """One line and exit 130 (:func:`_exit_interrupted`)."""
     _flush()
@@ -56,6 +78,8 @@ def _exit_quickly(code: int) -> NoReturn:
     and does nothing a user can see: every output file is written and closed by then. While a
     thread other than the main one still runs (and is not a daemon), the normal exit joins it.
     """
+    import threading
+
     if any(t is not threading.main_thread() and not t.daemon and t.is_alive()
            for t in threading.enumerate()):
         sys.exit(code)
@@ -76,7 +100,7 @@ def main(argv: list[str] | None = None) -> NoReturn:
         from zeropark.cli import main as cli
     except KeyboardInterrupt:
         _interrupted()
-    signal.signal(signal.SIGINT, signal.default_int_handler)  # commands catch KeyboardInterrupt
+    signal.signal(signal.SIGINT, _raise_interrupt)  # commands catch KeyboardInterrupt
     code: Any = 0
     try:
         code = cli.main(args=argv, prog_name="zeropark", standalone_mode=False)

@@ -7,9 +7,11 @@ CLI can print one clear line instead of a traceback.
 from __future__ import annotations
 
 import reprlib
-from typing import TYPE_CHECKING, Any
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (see zeropark/__init__.py)
 if TYPE_CHECKING:
+    from typing import Any
+
     from pydantic import ValidationError
 
 _SHORT = reprlib.Repr()
