@@ -20,6 +20,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parents[1]
 DEMO = REPO / "scenarios" / "demo-park.yaml"
 HEAVY = ("pyomo", "matplotlib", "dask", "scipy.stats", "scipy.signal", "tsam", "openpyxl")
@@ -196,6 +198,24 @@ def test_gcpause_leaves_library_use_alone() -> None:
             "assert gc.isenabled() and gc.get_freeze_count() > 0, 'the time limit resumes it'\n"
             "gc.disable(); gcpause.pause(); gcpause.resume()\n"
             "assert not gc.isenabled(), 'a collector the user turned off stays off'\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": str(REPO / "src")}, timeout=60,
+                          check=False)
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_a_process_forked_during_the_pause_collects_again() -> None:
+    if not hasattr(os, "fork"):
+        pytest.skip("no fork on this platform")
+    code = ("import gc, os\n"
+            "from zeropark import gcpause\n"
+            "gcpause.pause(limit_s=60)\n"
+            "pid = os.fork()\n"
+            "if pid == 0:\n"
+            "    os._exit(0 if gc.isenabled() else 7)\n"
+            "_, status = os.waitpid(pid, 0)\n"
+            "assert os.waitstatus_to_exitcode(status) == 0, 'child without a collector'\n"
+            "assert not gc.isenabled(), 'the parent stays paused'\n")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           env={**os.environ, "PYTHONPATH": str(REPO / "src")}, timeout=60,
                           check=False)

@@ -14,6 +14,7 @@ first moves every object that exists at that moment out of the collector's reach
 nothing refers to them; only reference cycles among frozen objects stay until the process ends,
 which for one command's modules, scenario and profiles is nothing worth collecting.
 
+A process forked while the collector is paused gets it back at once (it has no timer thread).
 Library use (``import zeropark``) never changes the collector: :func:`resume` and :func:`settle`
 do nothing unless :func:`pause` turned it off.
 """
@@ -21,6 +22,7 @@ do nothing unless :func:`pause` turned it off.
 from __future__ import annotations
 
 import gc
+import os
 import threading
 
 __all__ = ["pause", "resume", "settle"]
@@ -55,6 +57,18 @@ def resume() -> None:
         _state["managed"] = True
         gc.freeze()
         gc.enable()
+
+
+def _after_fork_in_child() -> None:
+    """A process forked while the collector is paused has no timer thread to resume it: the
+    child gets the collector back at once."""
+    if _state["paused"]:
+        _state["paused"] = False
+        gc.enable()
+
+
+if hasattr(os, "register_at_fork"):  # not on Windows
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def settle() -> None:
