@@ -36,6 +36,7 @@ from zeropark.solve import (
 if TYPE_CHECKING:
     import pyomo.environ as pyo
 
+    from zeropark.profiles.build import SolarParts
     from zeropark.results import Result
 
 # Simultaneous flows below this share of the unit's power are numerical noise, not dumping.
@@ -47,8 +48,13 @@ def _as_scenario(scenario: Scenario | str | Path) -> Scenario:
 
 
 def prepare(scenario: Scenario | str | Path, profiles: Profiles | None = None, *,
-            start: int = 0, steps: int | None = None) -> ModelData:
-    """Scenario + profiles (built if not given), restricted to ``steps`` from ``start``."""
+            start: int = 0, steps: int | None = None,
+            solar_from: Callable[[], SolarParts | None] | None = None) -> ModelData:
+    """Scenario + profiles (built if not given), restricted to ``steps`` from ``start``.
+
+    ``solar_from`` hands over the pvlib part of a whole horizon's profiles computed elsewhere
+    (:func:`zeropark.profiles.build.build_profiles`); it is not asked for a window.
+    """
     sc = _as_scenario(scenario)
     if profiles is None:
         from zeropark.profiles.build import build_profiles, build_window_profiles
@@ -59,7 +65,7 @@ def prepare(scenario: Scenario | str | Path, profiles: Profiles | None = None, *
             profiles = build_window_profiles(sc, start, n if steps is None else start + steps)
             start, steps = 0, None
         else:
-            profiles = build_profiles(sc)
+            profiles = build_profiles(sc, solar_from)
     if start or steps is not None:
         stop = profiles.n_steps if steps is None else min(start + steps, profiles.n_steps)
         profiles = profiles.window(start, stop)
@@ -72,15 +78,15 @@ def prepare(scenario: Scenario | str | Path, profiles: Profiles | None = None, *
     return d
 
 
-def build_pyomo(scenario: Scenario | str | Path, profiles: Profiles | None = None,
-                **window: int) -> pyo.ConcreteModel:
+def build_pyomo(scenario: Scenario | str | Path, profiles: Profiles | None = None, *,
+                start: int = 0, steps: int | None = None) -> pyo.ConcreteModel:
     """The Pyomo model of a scenario, to inspect or extend before :func:`solve_model`.
 
     Components are named by family: ``m.grid.import_kw[t]``, ``m.storage.soc_kwh[unit, t]``,
     ``m.pv.power_kw[array, t]``, ``m.ev.power_kw[group, t]``, ``m.flex.power_kw[load, t]``,
     ``m.balance.power[t]``; the objective is ``m.objective``.
     """
-    d = prepare(scenario, profiles, **window)
+    d = prepare(scenario, profiles, start=start, steps=steps)
     m = _build_pyomo(d)
     m._zeropark_data = d
     return m

@@ -151,39 +151,48 @@ def run(scenario: str, out_dir: str, start: str | None, horizon: str | None,
         rolling: str | None, no_plot: bool, excel: bool) -> None:
     """Solve the dispatch; write results.nc, kpis.json, timeseries.csv, dispatch.png (and
     results.xlsx with --excel)."""
-    from zeropark.api import prepare, solve_data
-    from zeropark.scenario import load_scenario
+    from zeropark.profiles.forked import SolarJob
 
-    sc = load_scenario(scenario)
-    changes: dict[str, Any] = {}
-    if time_limit is not None:
-        changes["solver.time_limit_s"] = time_limit
-    if gap is not None:
-        changes["solver.mip_gap"] = gap
-    if changes:
-        sc = sc.replace(changes)
-    first, steps = window_of(sc, start, horizon)
-    from zeropark.io import check_writable
+    # the whole horizon's pvlib part is computed in a second process meanwhile (profiles.forked)
+    whole = start is None and horizon is None and rolling is None
+    job = SolarJob.start(lambda: _load_scenario(scenario)) if whole else None
+    try:
+        sc = _load_scenario(scenario)
+        changes: dict[str, Any] = {}
+        if time_limit is not None:
+            changes["solver.time_limit_s"] = time_limit
+        if gap is not None:
+            changes["solver.mip_gap"] = gap
+        if changes:
+            sc = sc.replace(changes)
+        first, steps = window_of(sc, start, horizon)
+        from zeropark.io import check_writable
 
-    out = Path(out_dir)
-    check_writable(out)  # fail before a long solve, not after it
-    if excel:
-        from zeropark.excel import require_openpyxl
+        out = Path(out_dir)
+        check_writable(out)  # fail before a long solve, not after it
+        if excel:
+            from zeropark.excel import require_openpyxl
 
-        require_openpyxl()
-    if not quiet_requested():
-        click.echo(f"building {sc.name} …", err=True)
-    from zeropark import warmup
+            require_openpyxl()
+        from zeropark.api import prepare, solve_data
 
-    # what the files need after the solve is imported while HiGHS solves (zeropark.warmup)
-    warmup.request("results", *(() if no_plot else ("plot",)), *(("excel",) if excel else ()))
-    if rolling is not None:
-        from zeropark.rolling import run_rolling
+        if not quiet_requested():
+            click.echo(f"building {sc.name} …", err=True)
+        from zeropark import warmup
 
-        result = run_rolling(sc, rolling, start=first, steps=steps, engine=engine)
-    else:
-        d = prepare(sc, start=first, steps=steps)
-        result = solve_data(d, engine=engine, relax=relax or None)
+        # what the files need after the solve is imported while HiGHS solves (zeropark.warmup)
+        warmup.request("results", *(() if no_plot else ("plot",)), *(("excel",) if excel else ()))
+        if rolling is not None:
+            from zeropark.rolling import run_rolling
+
+            result = run_rolling(sc, rolling, start=first, steps=steps, engine=engine)
+        else:
+            d = prepare(sc, start=first, steps=steps,
+                        solar_from=None if job is None or steps is not None else job.result)
+            result = solve_data(d, engine=engine, relax=relax or None)
+    finally:
+        if job is not None:
+            job.close()
     warmup.wait()
     figure: dict[str, bytes] = {}
     if result.ok and not no_plot:
@@ -212,6 +221,12 @@ def run(scenario: str, out_dir: str, start: str | None, horizon: str | None,
             click.echo(line)
     click.echo(f"wrote {', '.join(sorted(p.name for p in out.iterdir() if not p.name.startswith('.')))}"
                f" in {out}")
+
+
+def _load_scenario(path: str) -> Any:
+    from zeropark.scenario import load_scenario
+
+    return load_scenario(path)
 
 
 class NonEmptyPath(click.Path):

@@ -6,13 +6,15 @@ from __future__ import annotations
 import dataclasses
 import logging
 import warnings
+from collections.abc import Callable
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 
 from zeropark.errors import ScenarioError
 from zeropark.library import Library
-from zeropark.profiles import csvio, ev, green, load, solar, tariff, weatherfile
+from zeropark.profiles import csvio, ev, green, load, tariff
 from zeropark.profiles.base import EvGroupProfile, Profiles
 from zeropark.profiles.drbaseline import dr_profiles
 from zeropark.scenario import GreenDirect, ProfileFile, Scenario
@@ -83,6 +85,8 @@ def load_peak_ratio(sc: Scenario, time: pd.DatetimeIndex, load_kw: np.ndarray,
 
 def weather_frame(sc: Scenario, lib: Library, time: pd.DatetimeIndex) -> pd.DataFrame | None:
     """Irradiance and temperature for the horizon (None when no PV needs it)."""
+    from zeropark.profiles import solar, weatherfile  # pvlib: imported where PV is computed
+
     w = sc.weather
     if w is None:
         return None
@@ -108,6 +112,8 @@ def weather_frame(sc: Scenario, lib: Library, time: pd.DatetimeIndex) -> pd.Data
 
 def pv_profiles(sc: Scenario, time: pd.DatetimeIndex, wx: pd.DataFrame | None) -> np.ndarray:
     """Available power of each array [kW], shape (n_arrays, T)."""
+    from zeropark.profiles import solar
+
     out = np.zeros((len(sc.pv), len(time)))
     for i, a in enumerate(sc.pv):
         if a.profile is not None:
@@ -138,6 +144,8 @@ def _green_direct(sc: Scenario, g: GreenDirect, time: pd.DatetimeIndex,
         values = _csv(sc, g.profile, time, "green_power.direct.profile", "power")
         return values * (g.capacity_kw if g.profile.unit == "kw_per_kwp" else 1.0)
     assert wx is not None  # the schema requires weather for shape solar
+    from zeropark.profiles import solar
+
     lat = sc.site.latitude
     return solar.pv_ac_power_kw(
         time, wx, latitude=lat, longitude=sc.site.longitude, altitude_m=sc.site.altitude_m,
@@ -214,8 +222,31 @@ def _check_undeliverable(sc: Scenario, sessions: pd.DataFrame, time: pd.Datetime
                 "error refuses them)", name, e.n_undeliverable, e.undeliverable_kwh)
 
 
-def build_profiles(sc: Scenario) -> Profiles:
-    """All profiles of a scenario on its time index."""
+class SolarParts(NamedTuple):
+    """The profiles that need pvlib: weather, PV availability, direct green supply."""
+
+    weather: pd.DataFrame | None
+    pv_avail_kw: np.ndarray
+    green_direct_kw: np.ndarray | None
+
+
+def solar_parts(sc: Scenario) -> SolarParts:
+    """The weather of the scenario's horizon and what is computed from it (pvlib)."""
+    time = sc.time_index()
+    wx = weather_frame(sc, library_for(sc), time)
+    direct = sc.green_power.direct
+    gd = _green_direct(sc, direct, time, wx) if direct is not None else None
+    return SolarParts(wx, pv_profiles(sc, time, wx), gd)
+
+
+def build_profiles(sc: Scenario,
+                   solar_from: Callable[[], SolarParts | None] | None = None) -> Profiles:
+    """All profiles of a scenario on its time index.
+
+    ``solar_from``, if given, is asked for the pvlib part (:func:`solar_parts`) once every other
+    profile is built (:class:`zeropark.profiles.forked.SolarJob` computes it in a second
+    process meanwhile); when it answers None, that part is computed here.
+    """
     lib = library_for(sc)
     time = sc.time_index()
     dt = sc.dt_h
@@ -230,7 +261,6 @@ def build_profiles(sc: Scenario) -> Profiles:
                                          peak_kw=sc.loads.peak_kw, seed=sc.loads.seed, dt_h=dt,
                                          field="loads")
     load_kw = load_kw * sc.loads.scale
-    wx = weather_frame(sc, lib, time)
     g = sc.grid
     demand_charge = g.demand_charge_per_kw_month
     capacity_charge = g.capacity_charge_per_kva_month
@@ -257,19 +287,21 @@ def build_profiles(sc: Scenario) -> Profiles:
     demand_charge = float(demand_charge or 0.0) if g.billing != "capacity" else 0.0
     ratio, ratio_source = load_peak_ratio(sc, time, load_kw, csv_peak[0] if csv_peak else None,
                                           demand_charge, month_fraction, month_index)
-    direct = sc.green_power.direct
-    gd = _green_direct(sc, direct, time, wx) if direct is not None else None
+    ev_groups = ev_profiles(sc, time)
+    heat_kw = None if sc.heat is None else heat_demand_kw(sc, time)
+    parts = solar_from() if solar_from is not None else None
+    wx, pv_kw, gd = parts if parts is not None else solar_parts(sc)
     prof = Profiles(
         time=time, dt_h=dt, load_kw=np.asarray(load_kw, float),
-        pv_avail_kw=pv_profiles(sc, time, wx), import_price_per_kwh=np.asarray(price, float),
+        pv_avail_kw=pv_kw, import_price_per_kwh=np.asarray(price, float),
         export_price_per_kwh=np.asarray(export, float), ef_kg_per_kwh=np.asarray(ef, float),
         month_index=np.asarray(month_index, int), month_labels=list(month_labels),
-        green_direct_kw=gd, ev=ev_profiles(sc, time),
+        green_direct_kw=gd, ev=ev_groups,
         demand_charge_per_kw_month=demand_charge,
         capacity_charge_per_month=(float(capacity_charge or 0.0) * (g.transformer_kva or 0.0)
                                    if g.billing in ("capacity", "choose") else 0.0),
         month_fraction=month_fraction, peak_ratio=ratio, peak_ratio_source=ratio_source,
-        heat_demand_kw=None if sc.heat is None else heat_demand_kw(sc, time),
+        heat_demand_kw=heat_kw,
         temp_air_c=None if wx is None else np.asarray(wx["temp_air"], float),
     )
     return dataclasses.replace(prof, dr_events=dr_profiles(sc, prof))
