@@ -189,6 +189,8 @@ def _warm_imports(side: str) -> None:
     import xarray as xr
 
     xr.DataArray(np.zeros(2), dims="time")  # xarray imports its duck-array modules on first use
+    import zeropark.profiles.solar  # noqa: F401  (pvlib: imported by the PV profile)
+
     if side == "pypsa":
         import linopy  # noqa: F401
         import pypsa

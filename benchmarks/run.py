@@ -3,7 +3,8 @@
 Every case runs in a fresh Python process (``python benchmarks/run.py --case ...``) with HiGHS on
 ``--threads`` threads (default 1) and prints one JSON line prefixed ``BENCH_JSON``. Phases [s]:
 
-- ``import_s``: importing zeropark and warming xarray's lazy imports (excluded from the phases);
+- ``import_s``: importing zeropark (pvlib included) and warming xarray's lazy imports (excluded
+  from the phases);
 - ``profiles_s``: ``zeropark.prepare`` — pvlib PV, load, tariff, EV envelopes for the whole year,
   then the window of ``steps`` steps;
 - ``build_s``: ``build_matrix`` or ``build_pyomo`` (from ``Result.timings``);
@@ -134,7 +135,7 @@ def run_case(steps: int, engine: str, mode: str, *, scenario_path: Path = DEMO,
 
     import zeropark as zp
     import zeropark.diagnose  # noqa: F401  (imported lazily by finish on failure)
-    from zeropark.profiles import build  # noqa: F401
+    from zeropark.profiles import build, solar  # noqa: F401  (pvlib: imported by the PV profile)
 
     if engine == "pyomo":
         import pyomo.contrib.solver.solvers.highs  # noqa: F401
