@@ -184,6 +184,14 @@ def test_collector_paused_while_a_command_starts_and_back_once_it_solves(tmp_pat
     assert run.stdout.splitlines()[-1] == "gc True True"
 
 
+def _assert_python_ok(code: str) -> None:
+    """``code`` runs in a fresh interpreter (with zeropark on the path) without an error."""
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": str(REPO / "src")}, timeout=60,
+                          check=False)
+    assert proc.returncode == 0, proc.stderr
+
+
 def test_gcpause_leaves_library_use_alone() -> None:
     code = ("import gc\n"
             "from zeropark import gcpause\n"
@@ -198,10 +206,7 @@ def test_gcpause_leaves_library_use_alone() -> None:
             "assert gc.isenabled() and gc.get_freeze_count() > 0, 'the time limit resumes it'\n"
             "gc.disable(); gcpause.pause(); gcpause.resume()\n"
             "assert not gc.isenabled(), 'a collector the user turned off stays off'\n")
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          env={**os.environ, "PYTHONPATH": str(REPO / "src")}, timeout=60,
-                          check=False)
-    assert proc.returncode == 0, proc.stderr
+    _assert_python_ok(code)
 
 
 def test_a_process_forked_during_the_pause_collects_again() -> None:
@@ -216,7 +221,4 @@ def test_a_process_forked_during_the_pause_collects_again() -> None:
             "_, status = os.waitpid(pid, 0)\n"
             "assert os.waitstatus_to_exitcode(status) == 0, 'child without a collector'\n"
             "assert not gc.isenabled(), 'the parent stays paused'\n")
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          env={**os.environ, "PYTHONPATH": str(REPO / "src")}, timeout=60,
-                          check=False)
-    assert proc.returncode == 0, proc.stderr
+    _assert_python_ok(code)
