@@ -31,6 +31,9 @@ __all__ = ["pause", "resume", "settle"]
 #: the collector back after this long.
 LIMIT_S = 5.0
 
+#: Name of the thread that ends the pause after :data:`LIMIT_S`.
+TIMER_NAME = "zeropark-gcpause"
+
 _lock = threading.Lock()
 _state = {"paused": False, "managed": False}
 
@@ -44,6 +47,7 @@ def pause(limit_s: float | None = None) -> None:
         gc.disable()
         _state["paused"] = True
     timer = threading.Timer(LIMIT_S if limit_s is None else limit_s, resume)
+    timer.name = TIMER_NAME
     timer.daemon = True  # never keeps the process alive
     timer.start()
 

@@ -15,7 +15,10 @@ The copy is an accelerator only, never the source of an answer the main process 
   otherwise show, a crash, a result that cannot be read -- it sends nothing, and the main process
   computes the part itself, where errors and warnings surface exactly as without it;
 - it ignores Ctrl-C (the main process handles it) and :meth:`SolarJob.close` kills and reaps it
-  whatever happens, so no process outlives the command;
+  whatever happens, so no process outlives the command; an answer that takes longer than
+  :data:`WAIT_S` is not waited for;
+- the command forks only while no other thread runs (the collector pause's timer aside), so no
+  lock can be held in the copy by a thread that does not exist there;
 - it ends with ``os._exit``: no atexit handler, no flush of the main process's buffers.
 
 Only where ``os.fork`` exists, on Linux (macOS frameworks are not safe after fork), with more
@@ -30,8 +33,11 @@ import gc
 import logging
 import os
 import pickle
+import select
 import signal
 import sys
+import threading
+import time
 import warnings
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -41,6 +47,9 @@ if TYPE_CHECKING:
     from zeropark.scenario import Scenario
 
 __all__ = ["SolarJob"]
+
+#: Longest wait for the forked part [s]; past it the main process computes the part itself.
+WAIT_S = 60.0
 
 
 class _Capture(logging.Handler):
@@ -75,6 +84,16 @@ def _payload(scenario: Callable[[], Scenario]) -> bytes:
         return b""
 
 
+def _other_threads() -> bool:
+    """Whether a thread besides the main one (and the collector pause's timer) runs: a lock it
+    holds at the fork would stay held in the copy forever, so the command does not fork then."""
+    from zeropark.gcpause import TIMER_NAME
+
+    return threading.current_thread() is not threading.main_thread() or any(
+        t is not threading.main_thread() and t.name != TIMER_NAME
+        for t in threading.enumerate())
+
+
 class SolarJob:
     """A forked process computing :func:`zeropark.profiles.build.solar_parts` of a scenario."""
 
@@ -91,7 +110,7 @@ class SolarJob:
         """
         if (sys.platform != "linux" or not hasattr(os, "fork")
                 or os.environ.get("ZEROPARK_NO_FORK", "") not in ("", "0")
-                or (os.cpu_count() or 1) < 2):
+                or (os.cpu_count() or 1) < 2 or _other_threads()):
             return None
         read_fd, write_fd = os.pipe()
         try:
@@ -118,8 +137,15 @@ class SolarJob:
         if self._fd is None:
             return None
         chunks = []
+        deadline = time.monotonic() + WAIT_S
         try:
-            while chunk := os.read(self._fd, 1 << 20):
+            while True:
+                ready, _, _ = select.select([self._fd], [], [], max(deadline - time.monotonic(), 0))
+                if not ready:  # stuck: computed in this process instead
+                    return None
+                chunk = os.read(self._fd, 1 << 20)
+                if not chunk:
+                    break
                 chunks.append(chunk)
         finally:
             self.close()
