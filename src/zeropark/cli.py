@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import importlib
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from zeropark import __version__
 from zeropark.clitools import handle_errors, kpi_lines, progress_options, quiet_requested, window_of
 from zeropark.errors import SolveError
+
+if TYPE_CHECKING:
+    from zeropark.scenario import Scenario
 
 # Commands defined in other packages: name -> module whose ``COMMANDS`` list holds it. A module is
 # imported only when one of its commands runs (or ``--help`` lists them all), so start-up and
@@ -188,7 +191,7 @@ def run(scenario: str, out_dir: str, start: str | None, horizon: str | None,
             result = run_rolling(sc, rolling, start=first, steps=steps, engine=engine)
         else:
             d = prepare(sc, start=first, steps=steps,
-                        solar_from=None if job is None or steps is not None else job.result)
+                        solar_from=None if job is None else job.result)
             result = solve_data(d, engine=engine, relax=relax or None)
     finally:
         if job is not None:
@@ -223,7 +226,7 @@ def run(scenario: str, out_dir: str, start: str | None, horizon: str | None,
                f" in {out}")
 
 
-def _load_scenario(path: str) -> Any:
+def _load_scenario(path: str) -> Scenario:
     from zeropark.scenario import load_scenario
 
     return load_scenario(path)

@@ -230,10 +230,12 @@ class SolarParts(NamedTuple):
     green_direct_kw: np.ndarray | None
 
 
-def solar_parts(sc: Scenario) -> SolarParts:
-    """The weather of the scenario's horizon and what is computed from it (pvlib)."""
-    time = sc.time_index()
-    wx = weather_frame(sc, library_for(sc), time)
+def solar_parts(sc: Scenario, lib: Library | None = None,
+                time: pd.DatetimeIndex | None = None) -> SolarParts:
+    """The weather of the scenario's horizon and what is computed from it (pvlib); ``lib`` and
+    ``time`` when the caller already has the scenario's library and time index."""
+    time = sc.time_index() if time is None else time
+    wx = weather_frame(sc, library_for(sc) if lib is None else lib, time)
     direct = sc.green_power.direct
     gd = _green_direct(sc, direct, time, wx) if direct is not None else None
     return SolarParts(wx, pv_profiles(sc, time, wx), gd)
@@ -290,7 +292,7 @@ def build_profiles(sc: Scenario,
     ev_groups = ev_profiles(sc, time)
     heat_kw = None if sc.heat is None else heat_demand_kw(sc, time)
     parts = solar_from() if solar_from is not None else None
-    wx, pv_kw, gd = parts if parts is not None else solar_parts(sc)
+    wx, pv_kw, gd = parts if parts is not None else solar_parts(sc, lib, time)
     prof = Profiles(
         time=time, dt_h=dt, load_kw=np.asarray(load_kw, float),
         pv_avail_kw=pv_kw, import_price_per_kwh=np.asarray(price, float),
